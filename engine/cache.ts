@@ -1,0 +1,62 @@
+import { isImage } from './image';
+import type { PortValues } from './node';
+
+/**
+ * Node outputs by cache key, least recently used evicted first. Bounded by entry count and by an
+ * estimate of the bytes held (images dominate), so a long-lived server cannot grow without limit.
+ */
+export class OutputCache {
+  private readonly entries = new Map<string, { outputs: PortValues; bytes: number }>();
+  private bytes = 0;
+
+  constructor(
+    readonly maxEntries = 5_000,
+    readonly maxBytes = 256 * 1024 * 1024,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): PortValues | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.outputs;
+  }
+
+  set(key: string, outputs: PortValues): void {
+    const existing = this.entries.get(key);
+    if (existing) {
+      this.bytes -= existing.bytes;
+      this.entries.delete(key);
+    }
+    const bytes = estimateBytes(outputs);
+    if (bytes > this.maxBytes) return;
+    this.entries.set(key, { outputs, bytes });
+    this.bytes += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= entry.bytes;
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}
+
+function estimateBytes(outputs: PortValues): number {
+  let bytes = 64;
+  for (const value of Object.values(outputs)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (isImage(item)) bytes += item.data.length;
+      else if (typeof item === 'string') bytes += item.length * 2;
+      else bytes += 16;
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,296 @@
+import type { OutputCache } from './cache';
+import type { RunEvent, RunStatus } from './events';
+import { outputName, type Graph, type GraphNode } from './graph';
+import type { NodeContext, OutputKind, PortValues } from './node';
+import type { Plan } from './plan';
+import type { Services } from './services';
+import { isList, type SocketType } from './types';
+
+export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'cancelled' | 'skipped';
+
+export interface NodeRecord {
+  status: NodeStatus;
+  startedAt?: number;
+  ms?: number;
+  error?: string;
+}
+
+export interface RunOutput {
+  node: string;
+  kind: OutputKind;
+  type: SocketType;
+  value: unknown;
+}
+
+export interface RunResult {
+  runId: string;
+  status: RunStatus;
+  ms: number;
+  error?: { node: string | null; message: string };
+  nodes: Record<string, NodeRecord>;
+  /** Output nodes' values by their name (the `name` param, else the node id). */
+  outputs: Record<string, RunOutput>;
+}
+
+export interface ExecuteOptions {
+  runId: string;
+  services: Services;
+  emit: (event: RunEvent) => void;
+  signal?: AbortSignal;
+  cache?: OutputCache;
+}
+
+/** Runs a planned graph: each node as soon as the inputs it waits for are ready; see RunExecution. */
+export function execute(graph: Graph, plan: Plan, options: ExecuteOptions): Promise<RunResult> {
+  return new RunExecution(graph, plan, options).start();
+}
+
+/**
+ * Demand-driven scheduling. Output nodes are demanded first; a demanded node that is not cached
+ * demands the sources of its eager inputs and waits until that set is empty, then (for a lazy node
+ * such as `switch`) asks which lazy inputs it needs and waits for those alone. A node that is never
+ * demanded never runs. All walks use explicit stacks: depth costs no call stack.
+ */
+class RunExecution {
+  private readonly records = new Map<string, NodeRecord>();
+  private readonly values = new Map<string, PortValues>();
+  private readonly waiters = new Map<string, string[]>();
+  private readonly pending = new Map<string, number>();
+  private readonly lazyWanted = new Map<string, Set<string>>();
+  private readonly demanded = new Set<string>();
+  private readonly controller = new AbortController();
+  private readonly startedAt = performance.now();
+  private unfinished = 0;
+  private running = 0;
+  private demandDepth = 0;
+  private stopped: { status: 'failed' | 'cancelled'; error?: { node: string | null; message: string } } | undefined;
+  private settle!: (result: RunResult) => void;
+  private settled = false;
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly plan: Plan,
+    private readonly options: ExecuteOptions,
+  ) {
+    for (const id of plan.order) this.records.set(id, { status: 'pending' });
+  }
+
+  start(): Promise<RunResult> {
+    const done = new Promise<RunResult>((resolve) => (this.settle = resolve));
+    const { signal, runId } = this.options;
+    this.options.emit({ type: 'run:started', runId, nodes: this.plan.order, at: Date.now() });
+    if (signal?.aborted) {
+      this.stop({ status: 'cancelled' });
+    } else {
+      signal?.addEventListener('abort', () => this.stop({ status: 'cancelled' }), { once: true });
+      this.demand(this.plan.outputs);
+    }
+    return done;
+  }
+
+  private demand(ids: string[]): void {
+    this.demandDepth++;
+    const stack = [...ids];
+    while (stack.length > 0 && !this.stopped) {
+      const id = stack.pop()!;
+      if (this.demanded.has(id)) continue;
+      this.demanded.add(id);
+      this.unfinished++;
+      const cached = this.options.cache?.get(this.plan.keys.get(id)!);
+      if (cached) {
+        this.finish(id, cached, 'cached');
+        continue;
+      }
+      const node = this.node(id);
+      const eager = Object.entries(node.links).filter(([input]) => !node.definition.inputs[input].lazy);
+      this.waitFor(id, eager.map(([, link]) => link.from), stack);
+    }
+    this.demandDepth--;
+    this.settleIfDone();
+  }
+
+  /** Registers `id` as waiting on the unfinished ones among `sources`, pushing those to be demanded. */
+  private waitFor(id: string, sources: string[], stack: string[]): void {
+    let count = 0;
+    for (const source of new Set(sources)) {
+      if (this.values.has(source)) continue;
+      let list = this.waiters.get(source);
+      if (!list) this.waiters.set(source, (list = []));
+      list.push(id);
+      count++;
+      stack.push(source);
+    }
+    this.pending.set(id, count);
+    if (count === 0) this.ready(id);
+  }
+
+  private ready(id: string): void {
+    if (this.stopped) return;
+    const node = this.node(id);
+    if (node.definition.lazy && !this.lazyWanted.has(id)) {
+      const wanted = new Set(
+        node.definition.lazy(this.collectInputs(node), node.params).filter((input) => input in node.links),
+      );
+      this.lazyWanted.set(id, wanted);
+      const stack: string[] = [];
+      this.waitFor(id, [...wanted].map((input) => node.links[input].from), stack);
+      if (stack.length > 0) this.demand(stack);
+      return;
+    }
+    void this.launch(node);
+  }
+
+  private async launch(node: GraphNode): Promise<void> {
+    const { runId, emit } = this.options;
+    const record = this.records.get(node.id)!;
+    record.status = 'running';
+    record.startedAt = Date.now();
+    const started = performance.now();
+    this.running++;
+    emit({ type: 'node:started', runId, nodeId: node.id, at: record.startedAt });
+    try {
+      const outputs = await this.runNode(node, this.collectInputs(node));
+      record.ms = performance.now() - started;
+      this.running--;
+      if (this.stopped) {
+        record.status = 'cancelled';
+        this.settleIfDone();
+        return;
+      }
+      this.options.cache?.set(this.plan.keys.get(node.id)!, outputs);
+      this.finish(node.id, outputs, 'succeeded');
+    } catch (err) {
+      record.ms = performance.now() - started;
+      this.running--;
+      if (this.controller.signal.aborted) {
+        record.status = 'cancelled';
+        this.settleIfDone();
+        return;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      record.status = 'failed';
+      record.error = message;
+      emit({ type: 'node:error', runId, nodeId: node.id, message });
+      this.stop({ status: 'failed', error: { node: node.id, message: `node '${node.id}' (${node.definition.type}) failed: ${message}` } });
+    }
+  }
+
+  /** Calls `run`, once per element when scalar inputs are fed lists (list outputs of each call are concatenated). */
+  private async runNode(node: GraphNode, inputs: PortValues): Promise<PortValues> {
+    const { definition, params } = node;
+    if (definition.output) {
+      const first = Object.keys(definition.inputs)[0];
+      if (definition.run) await definition.run(inputs, params, this.context(node.id, 0, 1));
+      return { value: inputs[first] };
+    }
+    const run = definition.run!;
+    if (node.mapped.length === 0) return run(inputs, params, this.context(node.id, 0, 1));
+
+    const lengths = node.mapped.map((input) => (inputs[input] as unknown[]).length);
+    if (lengths.some((length) => length !== lengths[0])) {
+      throw new Error(`list inputs differ in length (${node.mapped.map((m, i) => `${m}: ${lengths[i]}`).join(', ')})`);
+    }
+    const declared = { ...Object.fromEntries(Object.entries(definition.outputs).map(([k, p]) => [k, p.type])), ...definition.outputTypes?.(params) };
+    const outputs: Record<string, unknown[]> = Object.fromEntries(Object.keys(declared).map((k) => [k, []]));
+    for (let i = 0; i < lengths[0]; i++) {
+      const element = { ...inputs };
+      for (const input of node.mapped) element[input] = (inputs[input] as unknown[])[i];
+      const result = await run(element, params, this.context(node.id, i, lengths[0]));
+      for (const [output, type] of Object.entries(declared)) {
+        if (isList(type as SocketType)) outputs[output].push(...(result[output] as unknown[]));
+        else outputs[output].push(result[output]);
+      }
+    }
+    return outputs;
+  }
+
+  private context(nodeId: string, part: number, parts: number): NodeContext {
+    const { runId, emit, services } = this.options;
+    return {
+      runId,
+      nodeId,
+      services,
+      signal: this.controller.signal,
+      progress: (step, total) => emit({ type: 'node:progress', runId, nodeId, step: part * total + step, total: parts * total }),
+    };
+  }
+
+  private collectInputs(node: GraphNode): PortValues {
+    const inputs: PortValues = {};
+    const wanted = this.lazyWanted.get(node.id);
+    for (const [input, link] of Object.entries(node.links)) {
+      const port = node.definition.inputs[input];
+      if (port.lazy && !wanted?.has(input)) continue;
+      const source = this.values.get(link.from);
+      if (!source) continue;
+      const value = source[link.output];
+      inputs[input] = isList(port.type) && !Array.isArray(value) ? [value] : value;
+    }
+    return inputs;
+  }
+
+  private finish(id: string, outputs: PortValues, status: 'succeeded' | 'cached'): void {
+    const { runId, emit } = this.options;
+    this.values.set(id, outputs);
+    const record = this.records.get(id)!;
+    record.status = status;
+    if (status === 'cached') emit({ type: 'node:cached', runId, nodeId: id, outputs });
+    else emit({ type: 'node:finished', runId, nodeId: id, ms: record.ms ?? 0, outputs });
+    this.unfinished--;
+    for (const waiter of this.waiters.get(id) ?? []) {
+      const left = this.pending.get(waiter)! - 1;
+      this.pending.set(waiter, left);
+      if (left === 0) this.ready(waiter);
+    }
+    this.waiters.delete(id);
+    this.settleIfDone();
+  }
+
+  private stop(reason: NonNullable<RunExecution['stopped']>): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    this.controller.abort(new Error(reason.status === 'cancelled' ? 'run cancelled' : 'run failed'));
+    this.settleIfDone();
+  }
+
+  private settleIfDone(): void {
+    if (this.settled || this.running > 0 || this.demandDepth > 0) return;
+    if (!this.stopped && this.unfinished > 0) return;
+    this.settled = true;
+    const status: RunStatus = this.stopped?.status ?? 'succeeded';
+    for (const record of this.records.values()) {
+      if (record.status === 'pending') record.status = status === 'cancelled' ? 'cancelled' : 'skipped';
+    }
+    const ms = performance.now() - this.startedAt;
+    const error = this.stopped?.error;
+    this.options.emit({ type: 'run:finished', runId: this.options.runId, status, ms, ...(error && { error }) });
+    this.settle({
+      runId: this.options.runId,
+      status,
+      ms,
+      ...(error && { error }),
+      nodes: Object.fromEntries(this.records),
+      outputs: status === 'succeeded' ? this.collectOutputs() : {},
+    });
+  }
+
+  private collectOutputs(): Record<string, RunOutput> {
+    const outputs: Record<string, RunOutput> = {};
+    for (const id of this.plan.outputs) {
+      const node = this.node(id);
+      const first = Object.keys(node.definition.inputs)[0];
+      const link = node.links[first];
+      outputs[outputName(node)] = {
+        node: id,
+        kind: node.definition.output!,
+        type: this.node(link.from).outputTypes[link.output],
+        value: this.values.get(id)!.value,
+      };
+    }
+    return outputs;
+  }
+
+  private node(id: string): GraphNode {
+    return this.graph.nodes.get(id)!;
+  }
+}

@@ -1,0 +1,11 @@
+export * from './types';
+export * from './image';
+export * from './node';
+export * from './services';
+export * from './workflow';
+export * from './graph';
+export * from './cache';
+export * from './events';
+export * from './executor';
+export * from './engine';
+export { templateVariables } from './run-inputs';

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { Graph } from './graph';
+import type { Services } from './services';
+
+export interface Plan {
+  /** The nodes the outputs can need, in topological order. */
+  order: string[];
+  outputs: string[];
+  keys: Map<string, string>;
+}
+
+/**
+ * Prunes the graph to what its output nodes need and gives each kept node its cache key: a hash of
+ * its type, params and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once.
+ */
+export async function planRun(graph: Graph, services: Services): Promise<Plan> {
+  const outputs = graph.order.filter((id) => graph.nodes.get(id)!.definition.output);
+  const needed = new Set<string>(outputs);
+  const stack = [...outputs];
+  while (stack.length > 0) {
+    for (const { from } of Object.values(graph.nodes.get(stack.pop()!)!.links)) {
+      if (!needed.has(from)) {
+        needed.add(from);
+        stack.push(from);
+      }
+    }
+  }
+  const order = graph.order.filter((id) => needed.has(id));
+
+  const keys = new Map<string, string>();
+  for (const id of order) {
+    const node = graph.nodes.get(id)!;
+    const hash = createHash('sha1').update(node.definition.type).update('\0').update(JSON.stringify(node.params));
+    if (node.definition.cacheSalt) hash.update('\0').update(await node.definition.cacheSalt(node.params, services));
+    // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
+    for (const input of Object.keys(node.definition.inputs)) {
+      const link = node.links[input];
+      if (link) hash.update(`\0${input}=${keys.get(link.from)}.${link.output}`);
+    }
+    keys.set(id, hash.digest('base64url'));
+  }
+  return { order, outputs, keys };
+}

@@ -1,0 +1,78 @@
+import type { Catalog } from './node';
+import type { RunInputs, Workflow, WorkflowIssue } from './workflow';
+
+const TEMPLATE_VARIABLE = /\{([A-Za-z_][\w-]*)\}/g;
+
+/** Template variables (`{subject}`) in a text. */
+export function templateVariables(text: string): string[] {
+  return [...text.matchAll(TEMPLATE_VARIABLE)].map((m) => m[1]);
+}
+
+/**
+ * Applies run inputs to a workflow's params, returning a new workflow (the given one is untouched).
+ * `{"subject": …}` sets the value of every node exposed under that name (a named prompt) and fills
+ * `{subject}` in template params; `{"g.seed": 3}` sets one param of node `g`. A key that matches
+ * nothing is an issue, never silence; so is a template variable left without a value.
+ */
+export function applyRunInputs(
+  workflow: Workflow,
+  inputs: RunInputs,
+  catalog: Catalog,
+): { workflow: Workflow; issues: WorkflowIssue[] } {
+  const issues: WorkflowIssue[] = [];
+  const nodes: Workflow['nodes'] = {};
+  for (const [id, node] of Object.entries(workflow.nodes)) nodes[id] = { ...node, params: { ...node.params } };
+
+  const used = new Set<string>();
+  for (const [id, node] of Object.entries(nodes)) {
+    const named = catalog.get(node.type)?.namedInput;
+    if (!named) continue;
+    const name = node.params![named.nameParam];
+    if (typeof name === 'string' && name !== '' && name in inputs) {
+      node.params![named.valueParam] = inputs[name];
+      used.add(name);
+    }
+    const text = node.params![named.valueParam];
+    if (named.template && typeof text === 'string') {
+      node.params![named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
+        if (variable in inputs) {
+          used.add(variable);
+          return String(inputs[variable]);
+        }
+        issues.push({
+          node: id,
+          field: `params.${named.valueParam}`,
+          message: `template variable {${variable}} has no value; pass it as a run input`,
+        });
+        return whole;
+      });
+    }
+  }
+
+  for (const [key, value] of Object.entries(inputs)) {
+    if (used.has(key)) continue;
+    const dot = key.lastIndexOf('.');
+    const nodeId = dot > 0 ? key.slice(0, dot) : '';
+    const param = key.slice(dot + 1);
+    const node = nodes[nodeId];
+    if (!node) {
+      issues.push({
+        node: null,
+        field: `inputs.${key}`,
+        message:
+          dot > 0
+            ? `run input '${key}' names no node '${nodeId}'`
+            : `run input '${key}' names no prompt, template variable or node param`,
+      });
+      continue;
+    }
+    const definition = catalog.get(node.type);
+    if (definition && !(param in definition.params.shape)) {
+      const known = Object.keys(definition.params.shape).join(', ') || 'none';
+      issues.push({ node: nodeId, field: `params.${param}`, message: `run input '${key}' names no param of ${node.type} (params: ${known})` });
+      continue;
+    }
+    node.params![param] = value;
+  }
+  return { workflow: { ...workflow, nodes }, issues };
+}
