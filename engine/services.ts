@@ -14,3 +14,11 @@ export interface Services {
   baseDir?: string;
   artifacts?: ArtifactReader;
 }
+
+/**
+ * The services a host starts with. Hosts (CLI, server) build theirs here so that every host gets the
+ * same process-wide pieces (the model runtime joins here) and differs only in what it allows.
+ */
+export function createServices(options: Services): Services {
+  return { ...options };
+}

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { registerNodes } from './nodes';
+import { registerRun } from './run';
+import { registerValidate } from './validate';
+
+const program = new Command()
+  .name('picflow')
+  .description('Node-based workflows for unified multimodal image models')
+  .version('0.1.0');
+
+registerRun(program);
+registerValidate(program);
+registerNodes(program);
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  // Expected failures (unreadable file, bad JSON, bad --set) get one clear line, not a stack trace.
+  console.error(`picflow: ${(err as Error).message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+
+async function picflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['bin/picflow.js', ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('picflow CLI', () => {
+  it('run writes outputs.json and numbered PNGs', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'picflow-cli-'));
+    const { code, stderr } = await picflow('run', 'workflows/upscale-image.json', '--out', out);
+    expect(code, stderr).toBe(0);
+    const outputs = JSON.parse(await readFile(join(out, 'outputs.json'), 'utf8'));
+    expect(outputs.nearest.value).toEqual({ image: 'nearest-0.png', width: 256, height: 256 });
+    const meta = await sharp(join(out, 'nearest-0.png')).metadata();
+    expect([meta.width, meta.height]).toEqual([256, 256]);
+    // plain progress lines when not on a TTY
+    expect(stderr).toMatch(/sharp: done in/);
+  });
+
+  it('run applies --set to named prompts and node params', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'picflow-cli-'));
+    const { code } = await picflow('run', 'workflows/named-prompts.json', '--set', 'subject=a small red circle', '--set', 'limit.value=1', '--out', out);
+    expect(code).toBe(0);
+    const outputs = JSON.parse(await readFile(join(out, 'outputs.json'), 'utf8'));
+    expect(outputs.caption.value).toBe('a small red circle in the center');
+    expect(outputs.ok.value).toBe(false);
+  });
+
+  it('validate exits 1 and prints each problem with node and field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'picflow-cli-'));
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ version: 1, nodes: { r: { type: 'resize', params: { width: 0 } }, o: { type: 'save-image', inputs: { image: ['r', 'image'] } } } }));
+    const { code, stderr } = await picflow('validate', file);
+    expect(code).toBe(1);
+    expect(stderr).toContain("node 'r' params.width");
+    expect(stderr).toContain("node 'r' inputs.image");
+    expect((await picflow('validate', 'workflows/upscale-image.json')).code).toBe(0);
+  });
+
+  it('names an unreadable file in one line', async () => {
+    const { code, stderr } = await picflow('run', 'no/such.json');
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('picflow: cannot read no/such.json: no such file');
+  });
+
+  it('nodes --json prints the catalog with JSON Schema params', async () => {
+    const { stdout } = await picflow('nodes', '--json');
+    const catalog = JSON.parse(stdout) as { type: string; params: { properties: Record<string, unknown> } }[];
+    const resize = catalog.find((n) => n.type === 'resize')!;
+    expect(resize.params.properties.width).toMatchObject({ type: 'integer', minimum: 1, maximum: 4096, default: 256 });
+  });
+});
