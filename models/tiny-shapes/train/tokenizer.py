@@ -1,0 +1,95 @@
+"""Image tokenizer: pixels <-> 66 image codes, lossless in this domain and needing no training.
+
+An image becomes [background colour, object colour, 64 patch codes]: each pixel is snapped to the
+palette, the background is the most common border colour, and each 4x4 patch is coded by which of
+its pixels are not background (one code per mask seen in renders, nearest seen mask otherwise).
+Colours are separate from geometry, so a colour/shape pairing never seen in training still has codes.
+The torch modules below are exported as the ONNX encoder/decoder graphs.
+"""
+import numpy as np
+import torch
+from torch import nn
+
+import domain
+
+PATCH = 4
+GRID = domain.SIZE // PATCH  # 8x8 patches
+N_COLORS = len(domain.COLORS)
+TOKENS = 2 + GRID * GRID  # 66 codes per image
+
+
+def _patch_masks(mask):
+    """[32,32] bool -> [64] int: the 16-bit mask of each 4x4 patch, row-major bits."""
+    p = mask.reshape(GRID, PATCH, GRID, PATCH).transpose(0, 2, 1, 3).reshape(GRID * GRID, PATCH * PATCH)
+    return (p.astype(np.int64) << np.arange(PATCH * PATCH)).sum(1)
+
+
+def build_codebook():
+    """Sorted list of every 16-bit patch mask that any shape, size and (clamped) centre produces."""
+    seen = {0, 0xFFFF}
+    for shape in domain.SHAPES:
+        for e in domain.SIZES.values():
+            for cx in range(e // 2, domain.SIZE - (e - e // 2) + 1):
+                for cy in range(e // 2, domain.SIZE - (e - e // 2) + 1):
+                    seen.update(_patch_masks(domain.shape_mask(shape, e, cx, cy)).tolist())
+    return [0, 0xFFFF] + sorted(seen - {0, 0xFFFF})
+
+
+def lookup_table(codebook):
+    """For all 65536 masks, the index of the nearest codebook mask (Hamming), exact where present."""
+    cb = np.array(codebook, dtype=np.int64)
+    bits = lambda v: ((v[:, None] >> np.arange(16)) & 1).astype(np.int8)
+    all_bits, cb_bits = bits(np.arange(1 << 16)), bits(cb)
+    table = np.empty(1 << 16, dtype=np.int64)
+    for s in range(0, 1 << 16, 4096):  # chunks keep memory small
+        d = (all_bits[s:s + 4096, None, :] != cb_bits[None]).sum(-1)
+        table[s:s + 4096] = d.argmin(1)
+    table[cb] = np.arange(len(cb))
+    return table
+
+
+class Encoder(nn.Module):
+    """pixels uint8 [B,32,32,3] -> codes int64 [B,66]."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.register_buffer("palette", torch.tensor(domain.PALETTE_RGB, dtype=torch.float32))
+        self.register_buffer("table", torch.tensor(table, dtype=torch.int64))
+        self.register_buffer("bit_weights", 2 ** torch.arange(PATCH * PATCH, dtype=torch.int64))
+        border = torch.zeros(domain.SIZE, domain.SIZE)
+        border[0], border[-1], border[:, 0], border[:, -1] = 1, 1, 1, 1
+        self.register_buffer("border", border)
+
+    def forward(self, pixels):
+        x = pixels.to(torch.float32)
+        d = ((x.unsqueeze(3) - self.palette) ** 2).sum(-1)  # [B,32,32,9]
+        lab = d.argmin(-1)
+        onehot = (lab.unsqueeze(-1) == torch.arange(N_COLORS)).to(torch.float32)
+        bg = (onehot * self.border.unsqueeze(-1)).sum((1, 2)).argmax(-1)  # [B]
+        counts = onehot.sum((1, 2)) - 1e6 * (bg.unsqueeze(-1) == torch.arange(N_COLORS)).to(torch.float32)
+        obj = counts.argmax(-1)
+        mask = (lab != bg.view(-1, 1, 1)).to(torch.int64)  # [B,32,32]
+        b = mask.shape[0]
+        p = mask.view(b, GRID, PATCH, GRID, PATCH).permute(0, 1, 3, 2, 4).reshape(b, GRID * GRID, PATCH * PATCH)
+        codes = self.table[(p * self.bit_weights).sum(-1)] + N_COLORS
+        return torch.cat([bg.view(b, 1), obj.view(b, 1), codes], 1)
+
+
+class Decoder(nn.Module):
+    """codes int64 [B,66] -> pixels uint8 [B,32,32,3]. Out-of-range codes are clamped."""
+
+    def __init__(self, codebook):
+        super().__init__()
+        n = len(codebook)
+        bits = (np.array(codebook)[:, None] >> np.arange(PATCH * PATCH)) & 1
+        self.register_buffer("palette", torch.tensor(domain.PALETTE_RGB, dtype=torch.float32))
+        self.register_buffer("bits", torch.tensor(bits, dtype=torch.float32))
+        self.n = n
+
+    def forward(self, codes):
+        b = codes.shape[0]
+        bg = self.palette[codes[:, 0].clamp(0, N_COLORS - 1)].view(b, 1, 1, 3)
+        obj = self.palette[codes[:, 1].clamp(0, N_COLORS - 1)].view(b, 1, 1, 3)
+        m = self.bits[(codes[:, 2:] - N_COLORS).clamp(0, self.n - 1)]  # [B,64,16]
+        m = m.view(b, GRID, GRID, PATCH, PATCH).permute(0, 1, 3, 2, 4).reshape(b, domain.SIZE, domain.SIZE, 1)
+        return (obj * m + bg * (1 - m)).round().to(torch.uint8)
