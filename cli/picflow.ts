@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerNodes } from './nodes';
 import { registerRun } from './run';
+import { registerServe } from './serve';
 import { registerValidate } from './validate';
 
 const program = new Command()
@@ -11,6 +12,7 @@ const program = new Command()
 registerRun(program);
 registerValidate(program);
 registerNodes(program);
+registerServe(program);
 
 try {
   await program.parseAsync();

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler } from 'express';
+import helmet from 'helmet';
+import multer from 'multer';
+import { pinoHttp } from 'pino-http';
+import type { AppContext } from './context';
+import { editorRoutes } from './editor';
+import { HttpError } from './http-error';
+import { artifactRoutes } from './routes/artifacts';
+import { runRoutes } from './routes/runs';
+import { systemRoutes } from './routes/system';
+import { triggerRoutes } from './routes/triggers';
+import { workflowRoutes } from './routes/workflows';
+
+const REQUEST_ID = /^[\w-]{1,64}$/;
+
+/** The express app: security headers, request logs, JSON bodies, the API, hooks, then the editor. */
+export function createApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // Served over plain http on localhost: upgrading requests would break the editor.
+          upgradeInsecureRequests: null,
+          imgSrc: ["'self'", 'data:', 'blob:'],
+          workerSrc: ["'self'", 'blob:'],
+        },
+      },
+    }),
+  );
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(express.json({ limit: ctx.limits.jsonBytes }));
+
+  app.use(systemRoutes(ctx));
+  app.use(workflowRoutes(ctx));
+  app.use(triggerRoutes(ctx));
+  app.use(runRoutes(ctx));
+  app.use(artifactRoutes(ctx));
+  app.use(['/api', '/hooks'], (req) => {
+    throw new HttpError(404, `no such endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`);
+  });
+  app.use(editorRoutes(ctx.editorDir));
+  app.use(errorHandler(ctx));
+  return app;
+}
+
+/** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, or a logged 500. */
+function errorHandler(ctx: AppContext): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) {
+      // The response was under way (a stream broke): nothing sensible can follow it.
+      res.destroy();
+      return;
+    }
+    const { status, message, errors, headers } = describe(err, ctx);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    res
+      .status(status)
+      .set(headers)
+      .json({ error: message, ...(errors && { errors }) });
+  };
+}
+
+function describe(err: unknown, ctx: AppContext): Pick<HttpError, 'status' | 'message' | 'errors' | 'headers'> {
+  if (err instanceof HttpError) return err;
+  if (err instanceof multer.MulterError) {
+    const tooLarge = err.code === 'LIMIT_FILE_SIZE';
+    return {
+      status: tooLarge ? 413 : 400,
+      message: tooLarge ? `the upload is larger than the limit of ${ctx.limits.uploadBytes} bytes` : `bad upload: ${err.message}`,
+      headers: {},
+    };
+  }
+  // body-parser's errors carry a type and a status that is safe to show.
+  const { type, status, expose, message } = err as { type?: string; status?: number; expose?: boolean; message?: string };
+  if (type === 'entity.parse.failed') return { status: 400, message: `malformed JSON body: ${message}`, headers: {} };
+  if (type === 'entity.too.large') return { status: 413, message: `the body is larger than the limit of ${ctx.limits.jsonBytes} bytes`, headers: {} };
+  if (expose && typeof status === 'number' && status >= 400 && status < 500) return { status, message: message ?? 'bad request', headers: {} };
+  return { status: 500, message: 'internal server error', headers: {} };
+}

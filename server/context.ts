@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/engine';
+import type { ArtifactStore } from './artifacts';
+import type { RunManager } from './run-manager';
+import type { RunStore } from './store/runs';
+import type { TriggerStore } from './store/triggers';
+import type { WorkflowStore } from './store/workflows';
+
+export interface Limits {
+  /** Largest JSON body, in bytes. */
+  jsonBytes: number;
+  /** Largest upload, in bytes. */
+  uploadBytes: number;
+  /** Largest upload, in pixels (width × height). */
+  uploadPixels: number;
+}
+
+/** What the routes share: the stores, the run manager and the settings of this server. */
+export interface AppContext {
+  engine: Engine;
+  manager: RunManager;
+  workflows: WorkflowStore;
+  triggers: TriggerStore;
+  runs: RunStore;
+  artifacts: ArtifactStore;
+  logger: Logger;
+  limits: Limits;
+  /** The built editor (index.html and assets); served at `/` when present. */
+  editorDir: string;
+  /** Example workflows offered by `GET /api/templates`. */
+  templatesDir: string;
+  version: string;
+  startedAt: number;
+}

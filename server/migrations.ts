@@ -1,0 +1,79 @@
+import type { Database } from './db';
+
+/**
+ * The schema, one entry per version; `PRAGMA user_version` records how many have been applied.
+ * Append new entries, never edit old ones: a data dir from an older picflow upgrades in place.
+ */
+const migrations: string[] = [
+  `
+  CREATE TABLE workflows (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE workflow_versions (
+    workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, version)
+  );
+  CREATE TABLE triggers (
+    slug TEXT PRIMARY KEY,
+    workflow_id TEXT NOT NULL UNIQUE REFERENCES workflows(id) ON DELETE CASCADE,
+    mode TEXT NOT NULL CHECK (mode IN ('sync', 'async')),
+    token_hash TEXT,
+    created_at INTEGER NOT NULL
+  );
+  -- No foreign key to workflows: a run's history outlives the workflow it ran.
+  CREATE TABLE runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    workflow_id TEXT,
+    workflow_version INTEGER,
+    source TEXT NOT NULL,
+    status TEXT NOT NULL,
+    workflow TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    nodes TEXT,
+    outputs TEXT,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    ms REAL
+  );
+  CREATE INDEX runs_by_workflow ON runs (workflow_id, seq);
+  CREATE INDEX runs_by_status ON runs (status, seq);
+  CREATE TABLE artifacts (
+    id TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+];
+
+/** Brings the database up to the newest schema; each step commits together with its version number. */
+export async function migrate(db: Database): Promise<{ from: number; to: number }> {
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  const from = row?.user_version ?? 0;
+  if (from > migrations.length) {
+    throw new Error(`the data dir has schema version ${from}, newer than this picflow knows (${migrations.length})`);
+  }
+  for (let version = from + 1; version <= migrations.length; version++) {
+    // exec runs the whole script; BEGIN/COMMIT inside it keep the step and its version atomic.
+    try {
+      await db.exec(`BEGIN IMMEDIATE; ${migrations[version - 1]}; PRAGMA user_version = ${version}; COMMIT;`);
+    } catch (err) {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      throw new Error(`migration to schema version ${version} failed: ${(err as Error).message}`);
+    }
+  }
+  return { from, to: migrations.length };
+}

@@ -1,0 +1,47 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Router } from 'express';
+import { describeCatalog } from '../../engine/node';
+import type { AppContext } from '../context';
+
+/** Example workflows from the templates folder; a file that does not parse is left out. */
+async function readTemplates(dir: string) {
+  const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.json')).sort();
+  const templates = await Promise.all(
+    files.map(async (file) => {
+      try {
+        const workflow = JSON.parse(await readFile(join(dir, file), 'utf8'));
+        return { id: file.slice(0, -'.json'.length), name: workflow.name ?? file, description: workflow.description ?? '', workflow };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return templates.filter((t) => t !== undefined);
+}
+
+/** What the server is and offers: health, the node catalog, models, example workflows. */
+export function systemRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const catalog = describeCatalog(ctx.engine.catalog);
+
+  router.get('/api/health', (_req, res) => {
+    res.json({
+      name: 'picflow',
+      version: ctx.version,
+      uptime: (Date.now() - ctx.startedAt) / 1000,
+      device: 'cpu',
+      queue: ctx.manager.queue.stats(),
+    });
+  });
+
+  router.get('/api/nodes', (_req, res) => {
+    res.json(catalog);
+  });
+
+  router.get('/api/templates', async (_req, res) => {
+    res.json({ templates: await readTemplates(ctx.templatesDir) });
+  });
+
+  return router;
+}

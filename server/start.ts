@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { Engine } from '../engine/engine';
+import type { Catalog } from '../engine/node';
+import { createServices } from '../engine/services';
+import { catalog as shippedCatalog } from '../nodes';
+import { createApp } from './app';
+import { ArtifactStore } from './artifacts';
+import type { Limits } from './context';
+import { Database } from './db';
+import { createLogger } from './logger';
+import { migrate } from './migrations';
+import { RunManager } from './run-manager';
+import { InProcessRunQueue } from './run-queue';
+import { attachSocket } from './socket';
+import { RunStore } from './store/runs';
+import { TriggerStore } from './store/triggers';
+import { WorkflowStore } from './store/workflows';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface ServerOptions {
+  /** Folder of the sqlite database and the artifacts; created when missing. */
+  dataDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Runs executed at once. */
+  concurrency?: number;
+  /** Runs that may wait for a worker; beyond it new runs get 503. */
+  maxQueue?: number;
+  /** How long a graceful shutdown lets running runs finish before cancelling them. */
+  shutdownTimeoutMs?: number;
+  /** The node types runs may use; the shipped catalog unless a test brings its own. */
+  catalog?: Catalog;
+  logger?: Logger;
+  limits?: Partial<Limits>;
+  editorDir?: string;
+  templatesDir?: string;
+}
+
+export interface PicflowServer {
+  url: string;
+  port: number;
+  logger: Logger;
+  /** Graceful shutdown: no new runs, running ones finish or are cancelled, sockets and the database close. */
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<PicflowServer> {
+  const logger = options.logger ?? createLogger();
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const db = await Database.open(join(dataDir, 'picflow.db'));
+  const schema = await migrate(db);
+  const runs = new RunStore(db);
+  const interrupted = await runs.interruptUnfinished();
+  if (interrupted > 0) logger.warn({ interrupted }, 'runs left unfinished by the previous process are marked interrupted');
+  const artifacts = await ArtifactStore.open(db, join(dataDir, 'artifacts'));
+
+  const engine = new Engine({ catalog: options.catalog ?? shippedCatalog, services: createServices({ allowFilePaths: false, artifacts }) });
+  const manager = new RunManager({
+    engine,
+    runs,
+    artifacts,
+    logger,
+    queue: (processor) => new InProcessRunQueue(processor, { concurrency: options.concurrency ?? 4, maxLength: options.maxQueue ?? 256 }),
+  });
+  const app = createApp({
+    engine,
+    manager,
+    runs,
+    artifacts,
+    workflows: new WorkflowStore(db),
+    triggers: new TriggerStore(db),
+    logger,
+    limits: { jsonBytes: 2 * 1024 * 1024, uploadBytes: 20 * 1024 * 1024, uploadPixels: 4096 * 4096, ...options.limits },
+    editorDir: options.editorDir ?? join(ROOT, 'dist', 'editor'),
+    templatesDir: options.templatesDir ?? join(ROOT, 'workflows'),
+    version: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+    startedAt: Date.now(),
+  });
+
+  const http = createServer(app);
+  const io = attachSocket(http, manager);
+  await new Promise<void>((resolveListen, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 8188, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolveListen();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url, dataDir, schema: schema.to }, 'picflow listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info('shutting down');
+      await manager.close(options.shutdownTimeoutMs ?? 10_000);
+      const closed = new Promise<void>((done) => http.once('close', done));
+      // io.close() disconnects the sockets and closes the HTTP server; idle keep-alive connections go with it.
+      void io.close();
+      http.closeAllConnections();
+      await closed;
+      await db.close();
+      logger.info('stopped');
+    })());
+  return { url, port: address.port, logger, close };
+}
+
+/** SIGTERM/SIGINT: a graceful shutdown, then exit; a second signal exits at once. */
+export function closeOnSignals(server: PicflowServer): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    server.logger.info({ signal }, 'signal received');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        server.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

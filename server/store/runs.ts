@@ -1,0 +1,182 @@
+import type { NodeStatus } from '../../engine/executor';
+import type { OutputKind } from '../../engine/node';
+import type { SocketType } from '../../engine/types';
+import type { RunInputs } from '../../engine/workflow';
+import type { Database, SqlValue } from '../db';
+import type { JsonValue } from '../json-values';
+
+/** `interrupted`: the server stopped (crash or shutdown) before the run finished. */
+export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+export const FINISHED: ReadonlySet<RunState> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
+
+export interface NodeState {
+  status: NodeStatus;
+  cached: boolean;
+  startedAt?: number;
+  ms?: number;
+  error?: string;
+  /** The node's outputs as JSON (images as artifact references). */
+  outputs?: Record<string, JsonValue>;
+  /** The latest progress report, while it runs. */
+  progress?: { step: number; total: number };
+}
+
+export interface RunOutputJson {
+  node: string;
+  kind: OutputKind;
+  type: SocketType;
+  value: JsonValue;
+}
+
+export interface RunError {
+  node: string | null;
+  message: string;
+}
+
+export interface RunSummary {
+  id: string;
+  workflowId: string | null;
+  workflowVersion: number | null;
+  /** `api`, or `hook:<slug>` for runs started by an HTTP trigger. */
+  source: string;
+  status: RunState;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  ms: number | null;
+  error: RunError | null;
+  outputs: Record<string, RunOutputJson>;
+}
+
+export interface RunRecord extends RunSummary {
+  /** The exact workflow JSON the run ran (before run inputs were applied). */
+  workflow: unknown;
+  inputs: RunInputs;
+  nodes: Record<string, NodeState>;
+}
+
+export interface RunFilter {
+  workflowId?: string;
+  status?: RunState;
+  limit: number;
+  /** Paging cursor: the `next` of the previous page. */
+  before?: number;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  workflow_id: string | null;
+  workflow_version: number | null;
+  source: string;
+  status: RunState;
+  workflow: string;
+  inputs: string;
+  nodes: string | null;
+  outputs: string | null;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  ms: number | null;
+}
+
+const SUMMARY_COLUMNS = 'seq, id, workflow_id, workflow_version, source, status, outputs, error, created_at, started_at, finished_at, ms';
+
+function summary(row: Row): RunSummary {
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    workflowVersion: row.workflow_version,
+    source: row.source,
+    status: row.status,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    ms: row.ms,
+    error: row.error ? JSON.parse(row.error) : null,
+    outputs: row.outputs ? JSON.parse(row.outputs) : {},
+  };
+}
+
+/** Run history: one row per run, its node states and outputs as JSON. */
+export class RunStore {
+  constructor(private readonly db: Database) {}
+
+  async insert(run: Pick<RunRecord, 'id' | 'workflowId' | 'workflowVersion' | 'source' | 'workflow' | 'inputs' | 'createdAt'>): Promise<void> {
+    await this.db.run(
+      `INSERT INTO runs (id, workflow_id, workflow_version, source, status, workflow, inputs, created_at)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      [run.id, run.workflowId, run.workflowVersion, run.source, JSON.stringify(run.workflow), JSON.stringify(run.inputs), run.createdAt],
+    );
+  }
+
+  /** Forgets a run that was never accepted (the queue refused it). */
+  async delete(id: string): Promise<void> {
+    await this.db.run('DELETE FROM runs WHERE id = ?', [id]);
+  }
+
+  async markStarted(id: string, startedAt: number, nodes: Record<string, NodeState>): Promise<void> {
+    await this.db.run("UPDATE runs SET status = 'running', started_at = ?, nodes = ? WHERE id = ?", [startedAt, JSON.stringify(nodes), id]);
+  }
+
+  async finish(
+    id: string,
+    result: Pick<RunRecord, 'status' | 'finishedAt' | 'ms' | 'error' | 'nodes' | 'outputs'>,
+  ): Promise<void> {
+    await this.db.run('UPDATE runs SET status = ?, finished_at = ?, ms = ?, error = ?, nodes = ?, outputs = ? WHERE id = ?', [
+      result.status,
+      result.finishedAt,
+      result.ms,
+      result.error ? JSON.stringify(result.error) : null,
+      JSON.stringify(result.nodes),
+      JSON.stringify(result.outputs),
+      id,
+    ]);
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const row = await this.db.get<Row>('SELECT * FROM runs WHERE id = ?', [id]);
+    return (
+      row && {
+        ...summary(row),
+        workflow: JSON.parse(row.workflow),
+        inputs: JSON.parse(row.inputs),
+        nodes: row.nodes ? JSON.parse(row.nodes) : {},
+      }
+    );
+  }
+
+  /** Newest first; `next` is the cursor of the following page, null on the last one. */
+  async list(filter: RunFilter): Promise<{ runs: RunSummary[]; next: number | null }> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.workflowId !== undefined) {
+      where.push('workflow_id = ?');
+      params.push(filter.workflowId);
+    }
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.before !== undefined) {
+      where.push('seq < ?');
+      params.push(filter.before);
+    }
+    const rows = await this.db.all<Row>(
+      `SELECT ${SUMMARY_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`,
+      [...params, filter.limit + 1],
+    );
+    const page = rows.slice(0, filter.limit);
+    return { runs: page.map(summary), next: rows.length > filter.limit ? page[page.length - 1].seq : null };
+  }
+
+  /** After a crash: runs the dead process held are marked interrupted. Returns how many. */
+  async interruptUnfinished(): Promise<number> {
+    const { changes } = await this.db.run(
+      `UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE status IN ('queued', 'running')`,
+      [Date.now(), JSON.stringify({ node: null, message: 'the server stopped before the run finished' })],
+    );
+    return changes;
+  }
+}
