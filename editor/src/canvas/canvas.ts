@@ -1,0 +1,533 @@
+// The Rete.js v2 canvas: one editor, its area and plugins, and the graph operations the app calls.
+// The app never touches Rete directly; it talks to this class.
+
+import { createRoot } from 'react-dom/client';
+import { NodeEditor } from 'rete';
+import { AreaExtensions, AreaPlugin } from 'rete-area-plugin';
+import { ClassicFlow, ConnectionPlugin, getSourceTarget } from 'rete-connection-plugin';
+import { HistoryPlugin, Presets as HistoryPresets, type HistoryAction } from 'rete-history-plugin';
+import { MinimapPlugin, type MinimapExtra } from 'rete-minimap-plugin';
+import { Presets, ReactPlugin, type ReactArea2D } from 'rete-react-plugin';
+import { fromWorkflow, freshId, remapFragment, toWorkflow, type GraphSnapshot } from '../serialize';
+import type { CatalogEntry, Workflow } from '../types';
+import { linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
+import { Link, PicNode, type Schemes } from './node';
+import { makeViews } from './node-view';
+import { bump, type ViewContext } from './view-context';
+
+type AreaExtra = ReactArea2D<Schemes> | MinimapExtra;
+
+export interface ContextMenuRequest {
+  kind: 'root' | 'node' | 'link';
+  id?: string;
+  clientX: number;
+  clientY: number;
+  /** Where on the canvas (graph coordinates) the menu was opened. */
+  at: { x: number; y: number };
+}
+
+export interface CanvasHooks {
+  /** The graph changed in a way that is saved (nodes, links, positions, params, titles). */
+  onChange(): void;
+  /** A link the user tried to make was refused; `reason` is shown to them. */
+  onRefused(reason: string): void;
+  onContextMenu(request: ContextMenuRequest): void;
+  onSelectionChange?(): void;
+}
+
+class ParamAction implements HistoryAction {
+  constructor(
+    private readonly canvas: Canvas,
+    readonly nodeId: string,
+    readonly field: string,
+    readonly before: unknown,
+    public after: unknown,
+    readonly kind: 'param' | 'title',
+  ) {}
+  undo() {
+    this.canvas.applyField(this.nodeId, this.field, this.before, this.kind);
+  }
+  redo() {
+    this.canvas.applyField(this.nodeId, this.field, this.after, this.kind);
+  }
+}
+
+export class Canvas {
+  readonly editor = new NodeEditor<Schemes>();
+  readonly area: AreaPlugin<Schemes, AreaExtra>;
+  readonly history = new HistoryPlugin<Schemes>();
+  private readonly selector = AreaExtensions.selector();
+  private readonly selectable: ReturnType<typeof AreaExtensions.selectableNodes>;
+  private catalog = new Map<string, CatalogEntry>();
+  /** While true (loading a file, undo of a batch), changes do not reach `onChange`. */
+  private quiet = 0;
+  private readonly connectedSockets = new Set<string>();
+  private lastParamAction: { action: ParamAction; time: number } | null = null;
+  private modifierHeld = false;
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(
+    readonly container: HTMLElement,
+    catalog: CatalogEntry[],
+    private readonly ctx: ViewContext,
+    private readonly hooks: CanvasHooks,
+  ) {
+    this.setCatalog(catalog);
+    this.area = new AreaPlugin<Schemes, AreaExtra>(container);
+    const connection = new ConnectionPlugin<Schemes, AreaExtra>();
+    const render = new ReactPlugin<Schemes, AreaExtra>({ createRoot });
+    const minimap = new MinimapPlugin<Schemes>({ boundViewport: true });
+
+    // Ctrl/Cmd/Shift-click adds to the selection; read from the pointer event itself so it also
+    // works when the key went down outside the page.
+    const onPointer = (e: PointerEvent) => {
+      this.modifierHeld = e.ctrlKey || e.metaKey || e.shiftKey;
+    };
+    window.addEventListener('pointerdown', onPointer, true);
+    this.cleanups.push(() => window.removeEventListener('pointerdown', onPointer, true));
+    this.selectable = AreaExtensions.selectableNodes(this.area, this.selector, { accumulating: { active: () => this.modifierHeld } });
+
+    const views = makeViews(ctx, (id) => this.editor.getNode(id));
+    render.addPreset(
+      Presets.classic.setup({
+        customize: {
+          node: () => views.NodeView,
+          socket: () => views.SocketView as never,
+          connection: () => views.LinkView,
+        },
+      }),
+    );
+    render.addPreset(Presets.minimap.setup({ size: 180 }));
+
+    connection.addPreset(
+      () =>
+        new ClassicFlow<Schemes, never[]>({
+          canMakeConnection: (from, to) => {
+            const ends = getSourceTarget(from, to);
+            if (!ends) return false;
+            const [output, input] = ends as unknown as [LinkEnd, LinkEnd];
+            const reason = linkRefusal(this.editor, output, input);
+            if (reason) {
+              this.hooks.onRefused(reason);
+              return false;
+            }
+            return true;
+          },
+        }),
+    );
+
+    this.history.addPreset(HistoryPresets.classic.setup());
+
+    this.editor.use(this.area);
+    this.area.use(connection);
+    this.area.use(render);
+    this.area.use(this.history);
+    this.area.use(minimap);
+
+    AreaExtensions.simpleNodesOrder(this.area);
+    AreaExtensions.restrictor(this.area, { scaling: { min: 0.08, max: 2.5 } });
+
+    this.editor.addPipe((context) => {
+      switch (context.type) {
+        case 'connectioncreated':
+        case 'connectionremoved': {
+          const c = context.data;
+          const on = context.type === 'connectioncreated';
+          for (const key of [`${c.target}:input:${c.targetInput}`, `${c.source}:output:${c.sourceOutput}`]) {
+            if (on) this.connectedSockets.add(key);
+            else this.connectedSockets.delete(key);
+          }
+          bump(ctx.versions, c.target);
+          bump(ctx.versions, c.source);
+          this.changed();
+          break;
+        }
+        case 'nodecreated':
+        case 'noderemoved':
+          this.changed();
+          break;
+      }
+      return context;
+    });
+
+    this.area.addPipe((context) => {
+      if (context.type === 'nodetranslated') this.changed();
+      if (context.type === 'nodepicked') queueMicrotask(() => this.hooks.onSelectionChange?.());
+      if (context.type === 'contextmenu') {
+        const { event, context: target } = context.data;
+        event.preventDefault();
+        event.stopPropagation();
+        this.area.area.setPointerFrom(event);
+        const at = { ...this.area.area.pointer };
+        if (target === 'root') this.hooks.onContextMenu({ kind: 'root', clientX: event.clientX, clientY: event.clientY, at });
+        else if (target instanceof PicNode) {
+          if (!target.selected) void this.select(target.id, false);
+          this.hooks.onContextMenu({ kind: 'node', id: target.id, clientX: event.clientX, clientY: event.clientY, at });
+        } else this.hooks.onContextMenu({ kind: 'link', id: (target as Schemes['Connection']).id, clientX: event.clientX, clientY: event.clientY, at });
+        return undefined;
+      }
+      return context;
+    });
+  }
+
+  setCatalog(entries: CatalogEntry[]): void {
+    this.catalog = new Map(entries.map((e) => [e.type, e]));
+  }
+
+  getCatalog(): Map<string, CatalogEntry> {
+    return this.catalog;
+  }
+
+  connected = (nodeId: string, side: 'input' | 'output', key: string): boolean => this.connectedSockets.has(`${nodeId}:${side}:${key}`);
+
+  private changed(): void {
+    if (this.quiet === 0) this.hooks.onChange();
+  }
+
+  private async silently<T>(fn: () => Promise<T>): Promise<T> {
+    this.quiet++;
+    try {
+      return await fn();
+    } finally {
+      this.quiet--;
+    }
+  }
+
+  // ---- reading the graph ----
+
+  nodes(): PicNode[] {
+    return this.editor.getNodes();
+  }
+
+  position(id: string): { x: number; y: number } {
+    const view = this.area.nodeViews.get(id);
+    return view ? { ...view.position } : { x: 0, y: 0 };
+  }
+
+  snapshot(only?: Set<string>): GraphSnapshot {
+    const nodes = this.editor
+      .getNodes()
+      .filter((n) => !only || only.has(n.id))
+      .map((n) => {
+        const { x, y } = this.position(n.id);
+        return { id: n.id, type: n.nodeType, title: n.title, params: n.params, x, y, uiExtra: n.uiExtra };
+      });
+    const links = this.editor
+      .getConnections()
+      .filter((c) => !only || (only.has(c.source) && only.has(c.target)))
+      .map((c) => ({ source: c.source, sourceOutput: String(c.sourceOutput), target: c.target, targetInput: String(c.targetInput) }));
+    return { nodes, links };
+  }
+
+  toWorkflow(meta: { name?: string; description?: string }): Workflow {
+    return toWorkflow(this.snapshot(), meta);
+  }
+
+  // ---- building the graph ----
+
+  private makeNode(entry: GraphSnapshot['nodes'][number], links: GraphSnapshot['links']): PicNode {
+    const spec = this.catalog.get(entry.type) ?? null;
+    const fallback = spec
+      ? undefined
+      : {
+          inputs: [...new Set(links.filter((l) => l.target === entry.id).map((l) => l.targetInput))],
+          outputs: [...new Set(links.filter((l) => l.source === entry.id).map((l) => l.sourceOutput))],
+        };
+    return new PicNode(entry.id, entry.type, spec, { ...entry.params }, entry.title, fallback, entry.uiExtra ?? {});
+  }
+
+  private async addSnapshot(snapshot: GraphSnapshot): Promise<PicNode[]> {
+    const added: PicNode[] = [];
+    for (const entry of snapshot.nodes) {
+      const node = this.makeNode(entry, snapshot.links);
+      await this.editor.addNode(node);
+      await this.area.translate(node.id, { x: entry.x, y: entry.y });
+      added.push(node);
+    }
+    for (const l of snapshot.links) {
+      const source = this.editor.getNode(l.source);
+      const target = this.editor.getNode(l.target);
+      // A link to a node or port that does not exist is left out here; the server names it on validation.
+      if (!source || !target || !source.outputs[l.sourceOutput] || !target.inputs[l.targetInput]) continue;
+      await this.editor.addConnection(new Link(source, l.sourceOutput, target, l.targetInput));
+    }
+    return added;
+  }
+
+  /** Replaces the graph with a workflow; undo history starts afresh. */
+  async load(workflow: Workflow): Promise<void> {
+    await this.silently(async () => {
+      await this.selector.unselectAll();
+      await this.editor.clear();
+      this.connectedSockets.clear();
+      this.ctx.runStates.clear();
+      this.ctx.issues.clear();
+      await this.addSnapshot(fromWorkflow(workflow));
+    });
+    this.history.clear();
+    this.lastParamAction = null;
+  }
+
+  newId(type: string): string {
+    return freshId(type, (id) => Boolean(this.editor.getNode(id)));
+  }
+
+  async addNode(type: string, at?: { x: number; y: number }): Promise<string | null> {
+    if (!this.catalog.has(type)) return null;
+    const id = this.newId(type);
+    const position = at ?? this.viewportCenter();
+    this.history.separate();
+    await this.addSnapshot({ nodes: [{ id, type, params: {}, x: position.x, y: position.y }], links: [] });
+    await this.select(id, false);
+    return id;
+  }
+
+  /** Links an output to an input, with the same checks as dragging; returns the refusal reason if any. */
+  async connect(output: LinkEnd, input: LinkEnd): Promise<string | null> {
+    const ends = orderEnds(output, input);
+    if (!ends) return 'pick an output and an input';
+    const reason = linkRefusal(this.editor, ends[0], ends[1]);
+    if (reason) return reason;
+    const source = this.editor.getNode(ends[0].nodeId)!;
+    const target = this.editor.getNode(ends[1].nodeId)!;
+    this.history.separate();
+    for (const c of this.editor.getConnections()) {
+      if (c.target === target.id && c.targetInput === ends[1].key) await this.editor.removeConnection(c.id);
+    }
+    await this.editor.addConnection(new Link(source, ends[0].key, target, ends[1].key));
+    return null;
+  }
+
+  async disconnectInput(nodeId: string, input: string): Promise<void> {
+    this.history.separate();
+    for (const c of this.editor.getConnections()) {
+      if (c.target === nodeId && c.targetInput === input) await this.editor.removeConnection(c.id);
+    }
+  }
+
+  async removeLink(id: string): Promise<void> {
+    this.history.separate();
+    await this.editor.removeConnection(id);
+  }
+
+  async removeNodes(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    this.history.separate();
+    const doomed = new Set(ids);
+    for (const c of this.editor.getConnections()) {
+      if (doomed.has(c.source) || doomed.has(c.target)) await this.editor.removeConnection(c.id);
+    }
+    for (const id of ids) {
+      await this.selector.remove({ id, label: 'node' });
+      await this.editor.removeNode(id);
+      this.ctx.runStates.set(id, undefined);
+      this.ctx.issues.set(id, undefined);
+    }
+    this.hooks.onSelectionChange?.();
+  }
+
+  async deleteSelected(): Promise<void> {
+    await this.removeNodes(this.selected().map((n) => n.id));
+  }
+
+  /** The selected nodes and the links among them, as a workflow fragment (what copy puts on the clipboard). */
+  copySelection(): Workflow | null {
+    const ids = new Set(this.selected().map((n) => n.id));
+    if (ids.size === 0) return null;
+    return toWorkflow(this.snapshot(ids), { name: 'picflow clipboard' });
+  }
+
+  async paste(fragment: Workflow, at?: { x: number; y: number }): Promise<string[]> {
+    const snapshot = fromWorkflow(fragment);
+    if (snapshot.nodes.length === 0) return [];
+    const target = at ?? (() => {
+      const minX = Math.min(...snapshot.nodes.map((n) => n.x));
+      const minY = Math.min(...snapshot.nodes.map((n) => n.y));
+      return { x: minX + 40, y: minY + 40 };
+    })();
+    const remapped = remapFragment(snapshot, (id) => Boolean(this.editor.getNode(id)), target);
+    this.history.separate();
+    const added = await this.addSnapshot(remapped);
+    await this.selector.unselectAll();
+    for (const node of added) await this.select(node.id, true);
+    return added.map((n) => n.id);
+  }
+
+  // ---- params and titles (undoable) ----
+
+  setParam(nodeId: string, name: string, value: unknown): void {
+    this.recordField(nodeId, name, value, 'param');
+  }
+
+  rename(nodeId: string, title: string): void {
+    const node = this.editor.getNode(nodeId);
+    if (!node) return;
+    const next = title.trim() === '' || title.trim() === node.nodeType ? undefined : title.trim();
+    if (next === node.title) return;
+    this.recordField(nodeId, 'title', next, 'title');
+  }
+
+  private recordField(nodeId: string, field: string, value: unknown, kind: 'param' | 'title'): void {
+    const node = this.editor.getNode(nodeId);
+    if (!node) return;
+    const before = kind === 'title' ? node.title : node.params[field];
+    this.applyField(nodeId, field, value, kind);
+    // Typing into one field is one undo step, not one per key.
+    const last = this.lastParamAction;
+    const now = Date.now();
+    const recent = this.history.getRecent(1500);
+    if (last && now - last.time < 1500 && last.action.nodeId === nodeId && last.action.field === field && recent.some((r) => r.action === last.action)) {
+      last.action.after = value;
+      last.time = now;
+      return;
+    }
+    const action = new ParamAction(this, nodeId, field, before, value, kind);
+    this.history.separate();
+    this.history.add(action);
+    this.lastParamAction = { action, time: now };
+  }
+
+  /** Sets a param or title without recording history (used by undo/redo). */
+  applyField(nodeId: string, field: string, value: unknown, kind: 'param' | 'title'): void {
+    const node = this.editor.getNode(nodeId);
+    if (!node) return;
+    if (kind === 'title') {
+      node.title = value as string | undefined;
+      node.label = node.title || node.nodeType;
+    } else if (value === undefined) delete node.params[field];
+    else node.params[field] = value;
+    // A field the user touched no longer carries the server's complaint about it.
+    const issues = this.ctx.issues.get(nodeId);
+    if (issues) {
+      const left = issues.filter((i) => i.field !== `params.${field}`);
+      this.ctx.issues.set(nodeId, left.length ? left : undefined);
+    }
+    bump(this.ctx.versions, nodeId);
+    this.changed();
+  }
+
+  async undo(): Promise<void> {
+    this.lastParamAction = null;
+    await this.history.undo();
+  }
+
+  async redo(): Promise<void> {
+    this.lastParamAction = null;
+    await this.history.redo();
+  }
+
+  // ---- selection ----
+
+  selected(): PicNode[] {
+    return this.editor.getNodes().filter((n) => n.selected);
+  }
+
+  async select(id: string, accumulate: boolean): Promise<void> {
+    await this.selectable.select(id, accumulate);
+    this.hooks.onSelectionChange?.();
+  }
+
+  async selectAll(): Promise<void> {
+    const nodes = this.editor.getNodes();
+    for (const n of nodes) await this.selectable.select(n.id, true);
+    this.hooks.onSelectionChange?.();
+  }
+
+  async unselectAll(): Promise<void> {
+    await this.selector.unselectAll();
+    this.hooks.onSelectionChange?.();
+  }
+
+  /** Selects the nodes whose boxes meet a rectangle given in client (screen) coordinates. */
+  async selectInRect(rect: { left: number; top: number; right: number; bottom: number }, accumulate: boolean): Promise<void> {
+    if (!accumulate) await this.selector.unselectAll();
+    for (const n of this.editor.getNodes()) {
+      const el = this.area.nodeViews.get(n.id)?.element;
+      if (!el) continue;
+      const box = el.getBoundingClientRect();
+      if (box.right >= rect.left && box.left <= rect.right && box.bottom >= rect.top && box.top <= rect.bottom) {
+        await this.selectable.select(n.id, true);
+      }
+    }
+    this.hooks.onSelectionChange?.();
+  }
+
+  /** Moves the selected nodes by dx, dy graph units (keyboard nudging). */
+  async nudgeSelected(dx: number, dy: number): Promise<void> {
+    for (const n of this.selected()) {
+      const p = this.position(n.id);
+      await this.area.translate(n.id, { x: p.x + dx, y: p.y + dy });
+    }
+  }
+
+  /** Selects the next (or previous) node in reading order: keyboard navigation between nodes. */
+  async cycleSelection(step: 1 | -1): Promise<string | null> {
+    const nodes = this.editor.getNodes().map((n) => ({ id: n.id, ...this.position(n.id) }));
+    if (nodes.length === 0) return null;
+    nodes.sort((a, b) => a.x - b.x || a.y - b.y);
+    const current = this.selected()[0];
+    const index = current ? nodes.findIndex((n) => n.id === current.id) : -1;
+    const next = nodes[(index + step + nodes.length) % nodes.length];
+    await this.select(next.id, false);
+    await this.reveal(next.id);
+    return next.id;
+  }
+
+  // ---- view ----
+
+  async fit(ids?: string[]): Promise<void> {
+    const nodes = ids ? ids.map((id) => this.editor.getNode(id)).filter((n): n is PicNode => Boolean(n)) : this.editor.getNodes();
+    if (nodes.length === 0) return;
+    await AreaExtensions.zoomAt(this.area, nodes, { scale: 0.9 });
+  }
+
+  /** Pans so a node is in view, keeping the zoom. */
+  async reveal(id: string): Promise<void> {
+    const el = this.area.nodeViews.get(id)?.element;
+    if (!el) return;
+    const box = el.getBoundingClientRect();
+    const view = this.container.getBoundingClientRect();
+    if (box.left >= view.left && box.right <= view.right && box.top >= view.top && box.bottom <= view.bottom) return;
+    const { x, y } = this.area.area.transform;
+    await this.area.area.translate(x + (view.left + view.width / 2 - (box.left + box.width / 2)), y + (view.top + view.height / 2 - (box.top + box.height / 2)));
+  }
+
+  async zoomBy(factor: number): Promise<void> {
+    const { x, y, k } = this.area.area.transform;
+    const rect = this.container.getBoundingClientRect();
+    const next = Math.min(2.5, Math.max(0.08, k * factor));
+    // Keeps the middle of the view where it is (the area moves by the offset times the relative change).
+    const delta = next / k - 1;
+    await this.area.area.zoom(next, (x - rect.width / 2) * delta, (y - rect.height / 2) * delta);
+  }
+
+  async pan(dx: number, dy: number): Promise<void> {
+    const { x, y } = this.area.area.transform;
+    await this.area.area.translate(x + dx, y + dy);
+  }
+
+  /** The graph coordinates at the middle of the visible canvas. */
+  viewportCenter(): { x: number; y: number } {
+    const rect = this.container.getBoundingClientRect();
+    return this.clientToGraph(rect.left + rect.width / 2 - 120, rect.top + rect.height / 2 - 80);
+  }
+
+  clientToGraph(clientX: number, clientY: number): { x: number; y: number } {
+    const rect = this.container.getBoundingClientRect();
+    const { x, y, k } = this.area.area.transform;
+    return { x: (clientX - rect.left - x) / k, y: (clientY - rect.top - y) / k };
+  }
+
+  /** Lays the graph out with ELK; the layout engine is downloaded on first use. */
+  async arrange(): Promise<void> {
+    const { arrange } = await import('./arrange');
+    this.history.separate();
+    await arrange(this.editor, this.area);
+    await this.fit();
+  }
+
+  destroy(): void {
+    for (const fn of this.cleanups) fn();
+    this.area.destroy();
+  }
+}

@@ -1,0 +1,33 @@
+import { KeyedStore, Observable } from '../store';
+import type { NodeRunState, WorkflowIssue } from '../types';
+
+/**
+ * What node views read and call. Rete renders each node in its own React root, outside the app's
+ * tree, so views get this object by closure instead of through React context.
+ */
+export interface ViewContext {
+  runStates: KeyedStore<NodeRunState>;
+  issues: KeyedStore<WorkflowIssue[]>;
+  /** Bumped when a node's params or title change, so only that node re-renders. */
+  versions: KeyedStore<number>;
+  models: Observable<string[]>;
+  setParam(nodeId: string, name: string, value: unknown): void;
+  rename(nodeId: string, title: string): void;
+  upload?(file: File): Promise<{ artifact: string; url: string }>;
+  /** Which sockets are connected, by `${nodeId}:${side}:${key}`; bumped per node on change. */
+  connected(nodeId: string, side: 'input' | 'output', key: string): boolean;
+}
+
+export function createViewContext(partial: Pick<ViewContext, 'setParam' | 'rename' | 'upload' | 'connected'>): ViewContext {
+  return {
+    runStates: new KeyedStore<NodeRunState>(),
+    issues: new KeyedStore<WorkflowIssue[]>(),
+    versions: new KeyedStore<number>(),
+    models: new Observable<string[]>([]),
+    ...partial,
+  };
+}
+
+export function bump(versions: KeyedStore<number>, nodeId: string): void {
+  versions.set(nodeId, (versions.get(nodeId) ?? 0) + 1);
+}

@@ -1,0 +1,99 @@
+// The side panel: the server's run queue, this workflow's run history, and the outputs of the run
+// picked there.
+
+import { describeIssue, formatDuration, type Controller, type RunEntry } from './controller';
+import { ValueView } from './outputs-view';
+import { useValue } from './store';
+
+function when(t: string | number | null | undefined): string {
+  if (t === null || t === undefined) return '';
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString();
+}
+
+function RunRow({ run, controller, shown }: { run: RunEntry; controller: Controller; shown: boolean }) {
+  const active = run.status === 'queued' || run.status === 'running';
+  return (
+    <li className={`run-row status-${run.status}${shown ? ' shown' : ''}`} data-testid={`run-${run.id}`} data-status={run.status}>
+      <button type="button" className="link-button run-open" onClick={() => void controller.showRun(run.id)} title="show this run's outputs">
+        <span className={`badge status-${run.status}`}>{run.status}</span>
+        <span className="run-when">{when(run.createdAt)}</span>
+        <span className="run-ms">{run.ms !== undefined && run.ms !== null ? formatDuration(run.ms) : ''}</span>
+      </button>
+      {active && (
+        <button type="button" className="small" onClick={() => void controller.cancelRun(run.id)} aria-label="cancel this run">
+          cancel
+        </button>
+      )}
+    </li>
+  );
+}
+
+export function SidePanel({ controller }: { controller: Controller }) {
+  const queue = useValue(controller.queue);
+  const history = useValue(controller.history);
+  const shown = useValue(controller.shownRun);
+  const issues = useValue(controller.workflowIssues);
+  const doc = useValue(controller.doc);
+
+  const outputs = shown ? Object.entries((shown.outputs ?? {}) as Record<string, { value?: unknown; node?: string } | unknown>) : [];
+
+  return (
+    <aside className="side-panel" data-testid="side-panel" aria-label="runs">
+      {issues.length > 0 && (
+        <section className="panel-section issues" data-testid="workflow-issues" role="alert">
+          <h3>Problems</h3>
+          <ul>
+            {issues.map((issue, i) => (
+              <li key={i}>{describeIssue(issue)}</li>
+            ))}
+          </ul>
+        </section>
+      )}
+      <section className="panel-section">
+        <h3>Queue</h3>
+        {queue.length === 0 ? (
+          <p className="muted small">Nothing queued or running.</p>
+        ) : (
+          <ul className="run-list" data-testid="queue-list">
+            {queue.map((r) => (
+              <RunRow key={r.id} run={r} controller={controller} shown={shown?.id === r.id} />
+            ))}
+          </ul>
+        )}
+      </section>
+      <section className="panel-section">
+        <h3>
+          History <span className="muted small">{doc.id ? 'of this workflow' : 'of this page (save to keep it)'}</span>
+        </h3>
+        {history.length === 0 ? (
+          <p className="muted small">No runs yet. Press Run or Ctrl+Enter.</p>
+        ) : (
+          <ul className="run-list" data-testid="history-list">
+            {history.map((r) => (
+              <RunRow key={r.id} run={r} controller={controller} shown={shown?.id === r.id} />
+            ))}
+          </ul>
+        )}
+      </section>
+      {shown && (
+        <section className="panel-section run-outputs" data-testid="run-outputs">
+          <h3>
+            Run <code title={shown.id}>{shown.id.slice(0, 8)}</code> <span className={`badge status-${shown.status}`}>{shown.status}</span>
+          </h3>
+          {shown.error && <p className="error-text">{typeof shown.error === 'string' ? shown.error : shown.error.message}</p>}
+          {outputs.length === 0 && <p className="muted small">No outputs.</p>}
+          {outputs.map(([name, output]) => {
+            const value = typeof output === 'object' && output !== null && 'value' in output ? (output as { value: unknown }).value : output;
+            return (
+              <figure key={name} className="run-output" data-testid={`run-output-${name}`}>
+                <figcaption>{name}</figcaption>
+                <ValueView value={value} label={name} testId={`run-output-${name}`} />
+              </figure>
+            );
+          })}
+        </section>
+      )}
+    </aside>
+  );
+}

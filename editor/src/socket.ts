@@ -1,0 +1,111 @@
+// Live run events over socket.io (DESIGN "socket.io events"). The server puts every connection in
+// the global feed (the queue panel reads it); watching a run sends `subscribe { runId }`, which
+// answers with `run:state` (the run as it is now) before the run's next events.
+
+import { io, type Socket } from 'socket.io-client';
+import type { RunDetail } from './api';
+
+export type RunMessage =
+  | { type: 'run:queued'; runId: string; workflowId?: string | null; at?: number }
+  | { type: 'run:started'; runId: string; nodes: string[]; at?: number }
+  | { type: 'node:started'; runId: string; nodeId: string; at?: number }
+  | { type: 'node:progress'; runId: string; nodeId: string; step: number; total: number }
+  | { type: 'node:cached'; runId: string; nodeId: string; outputs: Record<string, unknown> }
+  | { type: 'node:finished'; runId: string; nodeId: string; ms: number; outputs: Record<string, unknown> }
+  | { type: 'node:error'; runId: string; nodeId: string; message: string }
+  | {
+      type: 'run:finished';
+      runId: string;
+      status: 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+      ms?: number | null;
+      error?: { node: string | null; message: string } | null;
+    }
+  | { type: 'run:state'; runId: string; run: RunDetail };
+
+export const RUN_EVENTS = [
+  'run:queued',
+  'run:started',
+  'node:started',
+  'node:progress',
+  'node:cached',
+  'node:finished',
+  'node:error',
+  'run:finished',
+] as const;
+
+type Listener = (message: RunMessage) => void;
+
+/** One socket for the page: per-run watchers and feed listeners, re-joined after a reconnect. */
+export class RunFeed {
+  private socket: Socket | null = null;
+  private readonly watchers = new Map<string, Set<Listener>>();
+  private readonly feed = new Set<Listener>();
+  private readonly stateListeners = new Set<(connected: boolean) => void>();
+
+  private connect(): Socket {
+    if (this.socket) return this.socket;
+    const socket = io({ transports: ['websocket', 'polling'] });
+    socket.on('connect', () => {
+      for (const runId of this.watchers.keys()) this.join(runId);
+      for (const l of this.stateListeners) l(true);
+    });
+    socket.on('disconnect', () => {
+      for (const l of this.stateListeners) l(false);
+    });
+    for (const type of RUN_EVENTS) {
+      socket.on(type, (payload: Record<string, unknown>) => this.deliver({ ...payload, type } as RunMessage));
+    }
+    socket.on('run:state', (run: RunDetail & { id: string }) => {
+      const message: RunMessage = { type: 'run:state', runId: run.id, run };
+      for (const l of this.watchers.get(run.id) ?? []) l(message);
+    });
+    this.socket = socket;
+    return socket;
+  }
+
+  private join(runId: string): void {
+    this.socket?.emit('subscribe', { runId });
+  }
+
+  private deliver(message: RunMessage): void {
+    for (const l of this.watchers.get(message.runId) ?? []) l(message);
+    for (const l of this.feed) l(message);
+  }
+
+  /** Watches one run: first its current state (`run:state`), then its events in order. */
+  watch(runId: string, listener: Listener): () => void {
+    const socket = this.connect();
+    let set = this.watchers.get(runId);
+    if (!set) {
+      this.watchers.set(runId, (set = new Set()));
+      if (socket.connected) this.join(runId);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) {
+        this.watchers.delete(runId);
+        this.socket?.emit('unsubscribe', { runId });
+      }
+    };
+  }
+
+  /** Every run's messages (for the queue panel). */
+  onFeed(listener: Listener): () => void {
+    this.connect();
+    this.feed.add(listener);
+    return () => this.feed.delete(listener);
+  }
+
+  onConnection(listener: (connected: boolean) => void): () => void {
+    this.connect();
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+}
+
+export const runFeed = new RunFeed();
