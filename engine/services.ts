@@ -1,3 +1,5 @@
+import { sharedModelRuntime, type ModelRuntime } from './runtime/runtime';
+
 /**
  * What the host (CLI or server) hands to nodes. The engine only passes it through; each host decides
  * what is allowed (the server, for one, never lets a workflow read a file path).
@@ -13,6 +15,8 @@ export interface Services {
   /** Relative file paths resolve against this folder (the CLI uses the workflow file's folder). */
   baseDir?: string;
   artifacts?: ArtifactReader;
+  /** The model runtime (bundles, shared sessions, device queue) that model nodes call. */
+  models?: ModelRuntime;
 }
 
 /**
@@ -20,5 +24,5 @@ export interface Services {
  * same process-wide pieces (the model runtime joins here) and differs only in what it allows.
  */
 export function createServices(options: Services): Services {
-  return { ...options };
+  return { ...options, models: options.models ?? sharedModelRuntime() };
 }

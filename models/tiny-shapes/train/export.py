@@ -75,6 +75,7 @@ def export_graphs(model, codebook, table, out):
                        io("cell_ids", "int64", ["batch", "sequence"])] + [kv(n, "past_sequence") for n in past_in],
             "outputs": [io("logits", "float32", ["batch", "sequence", len(layout.VOCAB)])]
                        + [kv(n, "total_sequence") for n in past_out],
+            "roles": {"tokens": "input_ids", "positions": "position_ids", "cells": "cell_ids", "logits": "logits"},
             "kvCache": {"layers": L, "heads": H, "headDim": hd, "dtype": "float32",
                         "pastKey": "past_key_{layer}", "pastValue": "past_value_{layer}",
                         "presentKey": "present_key_{layer}", "presentValue": "present_value_{layer}"},

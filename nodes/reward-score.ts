@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { isImage } from '../engine/image';
+import { defineNode } from '../engine/node';
+import { modelFor } from '../engine/runtime';
+
+export default defineNode({
+  type: 'reward-score',
+  category: 'model',
+  description: 'How well a text describes an image, 0..1 (higher is better): the likelihood the model gives the text for the image.',
+  inputs: { image: { type: 'image' }, text: { type: 'text' } },
+  outputs: { score: { type: 'number' } },
+  params: z.object({ model: z.string().min(1).max(128).default('tiny-shapes') }),
+  run: async (inputs, p, ctx) => {
+    if (!isImage(inputs.image)) throw new Error('input image is not an image');
+    const model = await modelFor(ctx.services, p.model, 'score');
+    return { score: await model.score(inputs.image, inputs.text as string, { signal: ctx.signal }) };
+  },
+});
