@@ -1,0 +1,212 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { io, type Socket } from 'socket.io-client';
+import { z } from 'zod';
+import { defineNode, makeCatalog, type AnyNodeDefinition } from '../engine/node';
+import { nodeDefinitions } from '../nodes';
+import { createLogger } from '../server/logger';
+import { startServer, type PicflowServer, type ServerOptions } from '../server/start';
+
+/** Gates that `hold` nodes wait on; a test opens one to let its runs go on. */
+const gates = new Map<string, { opened: Promise<void>; open(): void }>();
+function gate(name: string) {
+  let entry = gates.get(name);
+  if (!entry) {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    gates.set(name, (entry = { opened, open }));
+  }
+  return entry;
+}
+export const openGate = (name: string) => gate(name).open();
+
+/**
+ * Test-only node types, added to the shipped ones in the tests' own catalog: `hold` keeps its run
+ * mid-flight until its gate opens (or the run is cancelled); `steps` reports progress.
+ */
+const hold = defineNode({
+  type: 'hold',
+  category: 'test',
+  description: 'waits for its gate to open, or for cancellation',
+  inputs: { a: { type: 'number', optional: true } },
+  outputs: { value: { type: 'number' } },
+  params: z.object({ gate: z.string().default('default') }),
+  run: async (inputs, params, ctx) => {
+    await new Promise<void>((resolve, reject) => {
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+      void gate(params.gate).opened.then(resolve);
+    });
+    return { value: (inputs.a as number | undefined) ?? 1 };
+  },
+});
+const steps = defineNode({
+  type: 'steps',
+  category: 'test',
+  description: 'reports `total` progress steps',
+  inputs: {},
+  outputs: { value: { type: 'number' } },
+  params: z.object({ total: z.int().min(1).default(3) }),
+  run: async (_inputs, params, ctx) => {
+    for (let step = 1; step <= params.total; step++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      ctx.progress(step, params.total);
+    }
+    return { value: params.total };
+  },
+});
+export const testCatalog = makeCatalog([...nodeDefinitions, hold, steps] as AnyNodeDefinition[]);
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  server: PicflowServer;
+  /** A JSON request; `body` given as a string is sent as is (for malformed JSON). */
+  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+  /** A connected socket.io client recording every event from the first (closed with the server). */
+  client(query?: Record<string, string>): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'picflow-server-')));
+  const server = await startServer({ port: 0, catalog: testCatalog, logger: createLogger('silent'), ...options, dataDir });
+  const sockets: Socket[] = [];
+  return {
+    url: server.url,
+    dataDir,
+    server,
+    api: (method, path, body, headers = {}) => request(server.url, method, path, body, headers),
+    client: async (query) => {
+      const client = connect(server.url, query);
+      sockets.push(client.socket);
+      await client.connected;
+      return client;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.close();
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function request<T>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply<T>> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(base + path, init);
+  const text = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  return { status: response.status, headers: response.headers, body: type.includes('json') && text ? JSON.parse(text) : text };
+}
+
+export interface Event {
+  name: string;
+  data: any;
+}
+
+export interface Client {
+  socket: Socket;
+  connected: Promise<void>;
+  /** Every event received, in order. */
+  events: Event[];
+  /** The first event (received or to come) named `name` whose data passes `where`. */
+  next(name: string, where?: (data: any) => boolean): Promise<Event>;
+  /** The events of one run. */
+  of(runId: string): Event[];
+}
+
+/** A socket.io client that records events from before it connects, so that none can slip past. */
+export function connect(url: string, query?: Record<string, string>): Client {
+  const socket = io(url, { query, transports: ['websocket'], reconnection: false, autoConnect: false });
+  const events: Event[] = [];
+  const waiters: { match: (e: Event) => boolean; resolve: (e: Event) => void }[] = [];
+  socket.onAny((name: string, data: unknown) => {
+    const event = { name, data };
+    events.push(event);
+    for (const waiter of [...waiters]) {
+      if (waiter.match(event)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(event);
+      }
+    }
+  });
+  const connected = new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+  socket.connect();
+  return {
+    socket,
+    connected,
+    events,
+    next(name, where = () => true) {
+      const match = (e: Event) => e.name === name && where(e.data);
+      const seen = events.find(match);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+    of: (runId) => events.filter((e) => e.data?.runId === runId || e.data?.id === runId),
+  };
+}
+
+/** A small PNG (solid colour). */
+export function png(width = 8, height = 8, colour = { r: 200, g: 40, b: 40 }): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer();
+}
+
+export async function upload(base: string, bytes: Uint8Array, filename = 'image.png', field = 'file'): Promise<Reply> {
+  const form = new FormData();
+  form.append(field, new Blob([Uint8Array.from(bytes)]), filename);
+  const response = await fetch(`${base}/api/uploads`, { method: 'POST', body: form });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** Workflows the suites share: smallest ones that show a behaviour. */
+export const workflows = {
+  /** A named prompt `subject` joined with fixed text: `caption` = "<subject> in the center". */
+  caption: (text = 'a red circle') => ({
+    version: 1,
+    name: 'caption',
+    nodes: {
+      subject: { type: 'prompt', params: { name: 'subject', text } },
+      place: { type: 'prompt', params: { text: 'in the center' } },
+      joined: { type: 'text', inputs: { a: ['subject', 'text'], b: ['place', 'text'] } },
+      caption: { type: 'output', params: { name: 'caption' }, inputs: { value: ['joined', 'text'] } },
+    },
+  }),
+  /** Held mid-run by gate `gate` until it opens or the run is cancelled. */
+  held: (gateName: string) => ({
+    version: 1,
+    name: 'held',
+    nodes: {
+      wait: { type: 'hold', params: { gate: gateName } },
+      out: { type: 'output', params: { name: 'value' }, inputs: { value: ['wait', 'value'] } },
+    },
+  }),
+  /** Loads an uploaded image and saves it resized. */
+  resized: (artifact: string, width = 16, height = 12) => ({
+    version: 1,
+    name: 'resized',
+    nodes: {
+      load: { type: 'load-image', params: { artifact } },
+      small: { type: 'resize', params: { width, height }, inputs: { image: ['load', 'image'] } },
+      out: { type: 'save-image', params: { name: 'small' }, inputs: { image: ['small', 'image'] } },
+    },
+  }),
+};
