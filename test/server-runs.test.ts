@@ -120,6 +120,33 @@ describe('events over socket.io', () => {
     expect(events.of(runId).find((e) => e.name === 'node:finished')!.data.outputs).toEqual({ value: 4 });
   });
 
+  test('progress events arrive for a model node, between its start and its finish', async () => {
+    const events = await t.client();
+    const workflow = {
+      version: 1,
+      nodes: {
+        p: { type: 'prompt', params: { text: 'a small green triangle at the top on a black background' } },
+        g: { type: 'generate', params: { seed: 3 }, inputs: { prompt: ['p', 'text'] } },
+        out: { type: 'save-image', inputs: { image: ['g', 'image'] } },
+      },
+    };
+    const { runId } = (await t.api('POST', '/api/runs', { workflow })).body;
+    const finished = await events.next('run:finished', (d) => d.runId === runId);
+    expect(finished.data).toMatchObject({ status: 'succeeded', outputs: { out: { type: 'image', value: { url: expect.any(String) } } } });
+
+    const ofModel = events.of(runId).filter((e) => e.data.nodeId === 'g');
+    expect(ofModel[0].name).toBe('node:started');
+    expect(ofModel.at(-1)!.name).toBe('node:finished');
+    const progress = ofModel.slice(1, -1);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((e) => e.name === 'node:progress')).toBe(true);
+    // (The first call may report loading the model's graphs before its sampling steps.)
+    expect(progress.every((e) => e.data.step >= 1 && e.data.step <= e.data.total)).toBe(true);
+    expect(progress.at(-1)!.data.step).toBe(progress.at(-1)!.data.total);
+    const names = events.of(runId).map((e) => e.name);
+    expect([names[0], names[1], names.at(-1)]).toEqual(['run:queued', 'run:started', 'run:finished']);
+  });
+
   test('node events carry outputs: images as { artifact, url }', async () => {
     const events = await t.client();
     const uploaded = await upload(t.url, await png(4, 4, { r: 0, g: 0, b: 255 }));

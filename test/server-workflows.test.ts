@@ -143,6 +143,13 @@ describe('catalog and editor', () => {
     expect(prompt.params.properties.text.type).toBe('string');
   });
 
+  test('GET /api/models reports the device and the bundles', async () => {
+    const reply = await t.api('GET', '/api/models');
+    expect(reply.status).toBe(200);
+    expect(reply.body.device.provider).toMatch(/^(cpu|cuda)$/);
+    expect(reply.body.models.map((m: { name: string }) => m.name)).toContain('tiny-shapes');
+  });
+
   test('GET /api/templates offers the example workflows', async () => {
     const reply = await t.api('GET', '/api/templates');
     expect(reply.body.templates.length).toBeGreaterThan(0);

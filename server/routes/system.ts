@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Router } from 'express';
 import { describeCatalog } from '../../engine/node';
 import type { AppContext } from '../context';
+import { HttpError } from '../http-error';
 
 /** Example workflows from the templates folder; a file that does not parse is left out. */
 async function readTemplates(dir: string) {
@@ -24,19 +25,25 @@ async function readTemplates(dir: string) {
 export function systemRoutes(ctx: AppContext): Router {
   const router = Router();
   const catalog = describeCatalog(ctx.engine.catalog);
+  const { models } = ctx.engine.services;
 
   router.get('/api/health', (_req, res) => {
     res.json({
       name: 'picflow',
       version: ctx.version,
       uptime: (Date.now() - ctx.startedAt) / 1000,
-      device: 'cpu',
+      device: models?.sessions.provider.provider ?? 'cpu',
       queue: ctx.manager.queue.stats(),
     });
   });
 
   router.get('/api/nodes', (_req, res) => {
     res.json(catalog);
+  });
+
+  router.get('/api/models', async (_req, res) => {
+    if (!models) throw new HttpError(503, 'this server runs without a model runtime');
+    res.json(await models.describe());
   });
 
   router.get('/api/templates', async (_req, res) => {
