@@ -1,0 +1,157 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../engine';
+import { encodePng, type ImageValue } from '../engine/image';
+import { catalog } from '../nodes';
+import { bundleDir, modelEngine } from './model-fixtures';
+
+// Size and position left open, so different seeds have room to differ.
+const generateWorkflow = (seed: number, text = 'a green triangle on a black background') => ({
+  version: 1,
+  nodes: {
+    p: { type: 'prompt', params: { text } },
+    g: { type: 'generate', params: { seed }, inputs: { prompt: ['p', 'text'] } },
+    out: { type: 'output', inputs: { value: ['g', 'image'] } },
+  },
+});
+
+/** A fresh engine (nothing cached) over the given services' model runtime. */
+async function generatedPng(seed: number, services: Engine['services']): Promise<Buffer> {
+  const result = await new Engine({ catalog, services }).run(generateWorkflow(seed));
+  return encodePng(result.outputs.out.value as ImageValue);
+}
+
+describe('the shared model session', () => {
+  it('8 concurrent workflows load each ONNX graph exactly once', async () => {
+    const { engine, runtime } = modelEngine();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        engine.run({
+          version: 1,
+          nodes: {
+            ...generateWorkflow(i).nodes,
+            c: { type: 'caption', inputs: { image: ['g', 'image'] } },
+            s: { type: 'reward-score', inputs: { image: ['g', 'image'], text: ['p', 'text'] } },
+            o2: { type: 'output', params: { name: 'score' }, inputs: { value: ['s', 'score'] } },
+            o3: { type: 'output', params: { name: 'caption' }, inputs: { value: ['c', 'text'] } },
+          },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill('succeeded'));
+    expect(Object.fromEntries(runtime.sessions.created)).toEqual({
+      'tiny-shapes/encoder': 1,
+      'tiny-shapes/decoder': 1,
+      'tiny-shapes/transformer': 1,
+    });
+    await runtime.close();
+  });
+
+  it('the same seed gives a byte-identical PNG and different seeds give different images', async () => {
+    const { engine, runtime } = modelEngine();
+    const png = (seed: number) => generatedPng(seed, engine.services);
+    const [a, b, c] = [await png(5), await png(5), await png(6)];
+    expect(a.equals(b)).toBe(true);
+    expect(a.equals(c)).toBe(false);
+    await runtime.close();
+  });
+
+  it('count > 1 gives a list of distinct images', async () => {
+    const { engine, runtime } = modelEngine();
+    const wf = generateWorkflow(0);
+    const result = await engine.run({ ...wf, nodes: { ...wf.nodes, g: { ...wf.nodes.g, params: { seed: 0, count: 3 } } } });
+    const images = result.outputs.out.value as ImageValue[];
+    expect(result.outputs.out.type).toBe('image[]');
+    expect(images).toHaveLength(3);
+    expect(new Set(images.map((im) => Buffer.from(im.data).toString('hex'))).size).toBeGreaterThan(1);
+    await runtime.close();
+  });
+
+  it('reports progress every sampling step and stops at the next step when cancelled', async () => {
+    const { engine, runtime } = modelEngine();
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const tokens = 66; // image tokens per tiny-shapes image: one sampling step each
+    const result = await engine.run(generateWorkflow(1), {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'node:progress' && e.nodeId === 'g' && e.total === tokens) {
+          steps.push(e.step);
+          if (e.step === 5) controller.abort();
+        }
+      },
+    });
+    expect(result.status).toBe('cancelled');
+    expect(steps).toEqual([1, 2, 3, 4, 5]);
+    await runtime.close();
+  });
+});
+
+describe('bad input is a clear error naming the node', () => {
+  const { engine, runtime } = modelEngine({ modelDirs: [noEditBundle()] });
+  afterAll(() => runtime.close());
+
+  const failure = async (workflow: unknown) => {
+    const result = await engine.run(workflow);
+    expect(result.status).toBe('failed');
+    return result.error!.message;
+  };
+
+  it('an unknown model', async () => {
+    const wf = generateWorkflow(0);
+    const message = await failure({ ...wf, nodes: { ...wf.nodes, g: { ...wf.nodes.g, params: { model: 'nope' } } } });
+    expect(message).toContain("node 'g' (generate)");
+    expect(message).toContain("unknown model 'nope'");
+    expect(message).toContain('tiny-shapes');
+  });
+
+  it('unknown words in a prompt, listing the vocabulary', async () => {
+    const message = await failure(generateWorkflow(0, 'a purple dragon on a green background'));
+    expect(message).toContain("node 'g' (generate)");
+    expect(message).toContain("unknown word 'dragon'");
+    expect(message).toContain('circle, square, triangle');
+  });
+
+  it('a file that is not an image', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'picflow-bad-')), 'notes.png');
+    writeFileSync(path, 'not an image at all');
+    const message = await failure({
+      version: 1,
+      nodes: {
+        img: { type: 'load-image', params: { path } },
+        c: { type: 'caption', inputs: { image: ['img', 'image'] } },
+        out: { type: 'output', inputs: { value: ['c', 'text'] } },
+      },
+    });
+    expect(message).toContain("node 'img' (load-image)");
+    expect(message).toContain('not a readable image');
+  });
+
+  it('an instruction for a model without edit', async () => {
+    const message = await failure({
+      version: 1,
+      nodes: {
+        p: { type: 'prompt', params: { text: 'a large red circle in the center on a blue background' } },
+        g: { type: 'generate', params: { model: 'no-edit' }, inputs: { prompt: ['p', 'text'] } },
+        i: { type: 'prompt', params: { text: 'make the background yellow' } },
+        e: { type: 'edit', params: { model: 'no-edit' }, inputs: { image: ['g', 'image'], instruction: ['i', 'text'] } },
+        out: { type: 'output', inputs: { value: ['e', 'image'] } },
+      },
+    });
+    expect(message).toContain("node 'e' (edit)");
+    expect(message).toContain("model 'no-edit' cannot edit (it supports: generate, caption, score)");
+  });
+});
+
+/** A copy of tiny-shapes whose manifest drops the edit task. */
+function noEditBundle(): string {
+  const root = mkdtempSync(join(tmpdir(), 'picflow-models-'));
+  const dir = join(root, 'no-edit');
+  cpSync(bundleDir, dir, { recursive: true, filter: (src) => !src.includes('/train') });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  delete manifest.tasks.edit;
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return root;
+}
