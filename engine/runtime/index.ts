@@ -1,12 +1,13 @@
+import type { Services } from '../services';
+import type { TaskName } from './manifest';
+import type { ImageModel } from './unified-ar';
+
 export { ModelRuntime, sharedModelRuntime, runtimeOptionsFromEnv, type ModelRuntimeOptions, type ModelsReport } from './runtime';
 export type { ImageModel, GenerateOptions, CaptionOptions, CallOptions, CallStats } from './unified-ar';
 export type { TaskName } from './manifest';
 export { BundleError, readBundle } from './manifest';
 export { chooseProvider, type DeviceRequest, type ProviderChoice } from './provider';
 export { modelDirs, SHIPPED_MODELS_DIR } from './registry';
-import type { Services } from '../services';
-import type { TaskName } from './manifest';
-import type { ImageModel } from './unified-ar';
 
 /** The model a node asked for, checked to support the task; errors name the model and what it can do. */
 export async function modelFor(services: Services, name: string, task: TaskName): Promise<ImageModel> {

@@ -1,0 +1,72 @@
+/**
+ * Model runtime benchmark (CPU): per task, the median wall time of a call, the time inside
+ * session.run and the overhead outside it (ours); KV cache on vs off; first call (load) vs warm.
+ * Prints a table; asserts nothing.  Usage: npm run bench:model [-- --runs 15]
+ */
+import { readFileSync } from 'node:fs';
+import { decodeImage, type ImageValue } from '../engine/image';
+import { ModelRuntime, type ImageModel } from '../engine/runtime';
+
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
+const threads = Number(process.env.PICFLOW_THREADS ?? 1);
+const prompt = 'a large red circle in the center on a blue background';
+
+interface Row {
+  label: string;
+  wall: number;
+  run: number;
+  calls: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function measure(label: string, model: ImageModel, call: () => Promise<unknown>, n = runs): Promise<Row> {
+  const walls: number[] = [];
+  const inside: number[] = [];
+  let calls = 0;
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await call();
+    walls.push(performance.now() - t);
+    inside.push(model.lastStats.runMs);
+    calls = model.lastStats.runs;
+  }
+  return { label, wall: median(walls), run: median(inside), calls };
+}
+
+async function main() {
+  const image: ImageValue = await decodeImage(readFileSync(new URL('../workflows/assets/red-circle.png', import.meta.url)));
+  const runtime = new ModelRuntime({ device: 'cpu', intraOpThreads: threads });
+  const model = await runtime.model('tiny-shapes');
+
+  const rows: Row[] = [];
+  // first call: sessions are created inside it
+  rows.push(await measure('generate ×1, first call (load)', model, () => model.generate(prompt, { seed: 0 }), 1));
+  const tasks: [string, () => Promise<unknown>][] = [
+    ['generate ×1 (default cfg)', () => model.generate(prompt, { seed: 1 })],
+    ['generate ×1, cfg 1 (no guidance)', () => model.generate(prompt, { seed: 1, cfg: 1 })],
+    ['generate ×4 (default cfg)', () => model.generate(prompt, { seed: 1, count: 4 })],
+    ['edit ×1', () => model.edit(image, 'make the background yellow', { seed: 1 })],
+    ['caption (greedy)', () => model.caption(image)],
+    ['score', () => model.score(image, prompt)],
+    ['generate ×1, KV cache off', () => model.generate(prompt, { seed: 1 }, { kvCache: false })],
+  ];
+  for (const [label, call] of tasks) {
+    await call(); // warm this path
+    rows.push(await measure(label, model, call));
+  }
+  await runtime.close();
+
+  const fmt = (v: number, w = 9) => v.toFixed(1).padStart(w);
+  console.log(`tiny-shapes on CPU, onnxruntime-node, ${threads} intra-op thread(s), median of ${runs} runs (first call: 1)\n`);
+  console.log(`${'call'.padEnd(34)}${'wall ms'.padStart(9)}${'run ms'.padStart(9)}${'ours ms'.padStart(9)}${'ours %'.padStart(8)}${'runs'.padStart(6)}`);
+  for (const r of rows) {
+    const ours = r.wall - r.run;
+    console.log(`${r.label.padEnd(34)}${fmt(r.wall)}${fmt(r.run)}${fmt(ours)}${fmt((100 * ours) / r.wall, 8)}${String(r.calls).padStart(6)}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
