@@ -41,6 +41,19 @@ describe('the model registry', () => {
     await runtime.close();
   });
 
+  it('unloads the least recently used idle bundle beyond the memory budget', async () => {
+    const root = bundleCopy('second', () => {});
+    const runtime = new ModelRuntime({ device: 'cpu', modelDirs: [root], memoryBudgetBytes: 1 });
+    const pixel = { kind: 'image', width: 1, height: 1, channels: 3, data: new Uint8Array(3) } as const;
+    await (await runtime.model('tiny-shapes')).encode(pixel);
+    expect(runtime.sessions.loaded('tiny-shapes')).toBe(true);
+    await (await runtime.model('second')).encode(pixel);
+    expect([runtime.sessions.loaded('tiny-shapes'), runtime.sessions.loaded('second')]).toEqual([false, true]);
+    await (await runtime.model('tiny-shapes')).encode(pixel);
+    expect(runtime.sessions.created.get('tiny-shapes/encoder')).toBe(2);
+    await runtime.close();
+  });
+
   it('falls back to cpu with a reason when CUDA is asked for but not usable', () => {
     const choice = chooseProvider('cuda');
     if (choice.provider === 'cpu') expect(choice.reason).toMatch(/^cuda requested, using cpu: /);
