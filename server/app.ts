@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
 import { HttpError } from './http-error';
+import { sameOrigin } from './same-origin';
 import { artifactRoutes } from './routes/artifacts';
 import { runRoutes } from './routes/runs';
 import { systemRoutes } from './routes/system';
@@ -13,6 +14,7 @@ import { triggerRoutes } from './routes/triggers';
 import { workflowRoutes } from './routes/workflows';
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The express app: security headers, request logs, JSON bodies, the API, hooks, then the editor. */
 export function createApp(ctx: AppContext): express.Express {
@@ -40,12 +42,26 @@ export function createApp(ctx: AppContext): express.Express {
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // A refused request's line says why.
+      customSuccessObject: (_req, res, line) => {
+        const error = (res as express.Response).locals?.error;
+        return error ? { ...line, error } : line;
+      },
       serializers: {
         req: (req) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res) => ({ statusCode: res.statusCode }),
       },
     }),
   );
+  app.use((req, _res, next) => {
+    if (!SAFE_METHODS.has(req.method) && !sameOrigin(req.headers)) {
+      throw new HttpError(403, `cross-origin request refused: ${req.headers.origin} is not this server`);
+    }
+    // Bodies are JSON (uploads: multipart); any other body is refused rather than silently ignored.
+    const type = req.path === '/api/uploads' ? 'multipart/form-data' : 'application/json';
+    if (req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
+    next();
+  });
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
 
   app.use(systemRoutes(ctx));
@@ -63,14 +79,16 @@ export function createApp(ctx: AppContext): express.Express {
 
 /** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, or a logged 500. */
 function errorHandler(ctx: AppContext): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+  return (err, _req, res, _next) => {
     if (res.headersSent) {
       // The response was under way (a stream broke): nothing sensible can follow it.
       res.destroy();
       return;
     }
     const { status, message, errors, headers } = describe(err, ctx);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    // pino-http's line for this request carries the error: its stack for a 500, its message otherwise.
+    if (status >= 500) (res as typeof res & { err?: unknown }).err = err;
+    else res.locals.error = message;
     res
       .status(status)
       .set(headers)

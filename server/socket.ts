@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { RunManager } from './run-manager';
+import { sameOrigin } from './same-origin';
 
 /** The room of all runs' events. */
 const FEED = 'feed';
@@ -17,7 +18,7 @@ type Ack = (answer: { ok: boolean; error?: string; run?: unknown }) => void;
  * (the run as it is now), then that run's events follow in order.
  */
 export function attachSocket(http: HttpServer, manager: RunManager): Server {
-  const io = new Server(http, { serveClient: false });
+  const io = new Server(http, { serveClient: false, allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)) });
   manager.onMessage((message) => {
     io.to(FEED).to(runRoom(message.runId)).emit(message.type, message);
   });

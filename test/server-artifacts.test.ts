@@ -69,10 +69,10 @@ describe('uploads and artifacts', () => {
     expect(tooLarge.body.error).toMatch(/larger than the limit/);
   });
 
-  test('an upload without a file, or not multipart, is 400', async () => {
+  test('an upload without a file is 400, one that is not multipart 415', async () => {
     const empty = await fetch(`${t.url}/api/uploads`, { method: 'POST', body: new FormData() });
     expect(empty.status).toBe(400);
-    expect((await t.api('POST', '/api/uploads', { image: 'x' })).status).toBe(400);
+    expect((await t.api('POST', '/api/uploads', { image: 'x' })).status).toBe(415);
   });
 
   test('artifact ids that are not sha256 hex never reach the filesystem', async () => {

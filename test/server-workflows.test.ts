@@ -120,6 +120,34 @@ describe('bad input', () => {
     expect(reply.body.error).toMatch(/expected a JSON object/);
   });
 
+  test('a body that is not JSON is refused with 415, not ignored', async () => {
+    const reply = await t.api('POST', '/api/runs', 'subject=cat', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(reply.status).toBe(415);
+    expect(reply.body.error).toBe('send the body as application/json');
+  });
+
+  test('a browser page of another origin cannot act on the server or listen to its events', async () => {
+    const foreign = { origin: 'https://evil.example' };
+    const post = await t.api('POST', '/api/runs', { workflow: workflows.caption() }, foreign);
+    expect(post.status).toBe(403);
+    expect(post.body.error).toMatch(/cross-origin/);
+    expect((await t.api('GET', '/api/health', undefined, foreign)).status).toBe(200);
+    const own = { origin: t.url };
+    expect((await t.api('POST', '/api/workflows/validate', workflows.caption(), own)).status).toBe(200);
+
+    const { io } = await import('socket.io-client');
+    const socket = io(t.url, { transports: ['polling'], reconnection: false, extraHeaders: foreign });
+    try {
+      const connected = new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      await expect(connected).rejects.toThrow();
+    } finally {
+      socket.close();
+    }
+  });
+
   test('an unknown endpoint gets a JSON 404', async () => {
     const reply = await t.api('GET', '/api/nothing-here');
     expect(reply.status).toBe(404);
