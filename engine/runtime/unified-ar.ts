@@ -317,19 +317,27 @@ export class UnifiedArModel implements ImageModel {
     const layout = this.layout(task);
     const V = this.manifest.vocab.size;
     const cached = call.kvCache ?? true;
-    const logitsName = this.manifest.graphs.transformer.roles.logits;
-    let out = await timer.run(s.transformer, this.feeds(layout, rows, 0, start, this.emptyPast(rows.length)));
+    const roles = this.manifest.graphs.transformer.roles;
+    // one position per row per step: these inputs are allocated once and refilled
+    const R = rows.length;
+    const [ids, pos, cells] = [new BigInt64Array(R), new BigInt64Array(R), new BigInt64Array(R)];
+    const stepInputs = { [roles.tokens]: int64(ids, [R, 1]), [roles.positions]: int64(pos, [R, 1]), [roles.cells]: int64(cells, [R, 1]) };
+    let out = await timer.run(s.transformer, this.feeds(layout, rows, 0, start, this.emptyPast(R)));
     let width = start;
     for (let step = 0; step < steps; step++) {
       call.signal?.throwIfAborted();
-      const chosen = choose(out[logitsName].data as Float32Array, (width - 1) * V);
+      const chosen = choose(out[roles.logits].data as Float32Array, (width - 1) * V);
       call.onProgress?.(step + 1, steps);
       if (chosen === null || step + 1 === steps) return;
       const at = start + step;
-      rows.forEach((row, r) => (row[at] = BigInt(chosen[r % chosen.length])));
-      out = cached
-        ? await timer.run(s.transformer, this.feeds(layout, rows, at, at + 1, this.presentAsPast(out)))
-        : await timer.run(s.transformer, this.feeds(layout, rows, 0, at + 1, this.emptyPast(rows.length)));
+      for (let r = 0; r < R; r++) rows[r][at] = ids[r] = BigInt(chosen[r % chosen.length]);
+      if (cached) {
+        pos.fill(BigInt(at));
+        cells.fill(layout.cells[at]);
+        out = await timer.run(s.transformer, { ...stepInputs, ...this.presentAsPast(out) });
+      } else {
+        out = await timer.run(s.transformer, this.feeds(layout, rows, 0, at + 1, this.emptyPast(R)));
+      }
       width = cached ? 1 : at + 1;
     }
   }
