@@ -17,7 +17,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to bind (keep 127.0.0.1 unless a proxy fronts it)', '127.0.0.1')
     .option('--data <dir>', 'data folder: the sqlite database and the artifacts', './data')
     .option('--concurrency <n>', 'runs executed at once', integer(1, 256), 4)
-    .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(0, 100_000), 256)
+    .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
     .action(async (options: { port: number; host: string; data: string; concurrency: number; maxQueue: number }) => {
       const server = await startServer({
         port: options.port,

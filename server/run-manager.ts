@@ -75,7 +75,7 @@ export class RunManager {
     return () => this.listeners.delete(listener);
   }
 
-  /** Checks a workflow with run inputs: the issues that would refuse the run (empty when it can run). */
+  /** The validated graph of a workflow with run inputs, or HttpError 400 listing every problem. */
   prepare(workflow: unknown, inputs: RunInputs): Graph {
     try {
       return this.options.engine.prepare(workflow, inputs);
@@ -164,12 +164,10 @@ export class RunManager {
 
   private async process(runId: string, signal: AbortSignal): Promise<void> {
     const live = this.live.get(runId)!;
-    live.record.status = 'running';
-    live.record.startedAt = Date.now();
     let result: RunResult | undefined;
     let error: RunError | null = null;
     try {
-      await this.options.runs.markStarted(runId, live.record.startedAt, {});
+      await this.options.runs.markStarted(runId, Date.now());
       result = await this.options.engine.runGraph(live.graph, { runId, signal, onEvent: (event) => this.relay(live, event) });
     } catch (err) {
       error = { node: null, message: (err as Error).message };
@@ -187,8 +185,11 @@ export class RunManager {
     const nodes = live.record.nodes;
     switch (event.type) {
       case 'run:started':
-        for (const id of event.nodes) nodes[id] = { status: 'pending', cached: false };
-        this.post(live, () => ({ type: 'run:started', runId: event.runId, nodes: event.nodes, at: event.at }));
+        this.post(live, () => {
+          Object.assign(live.record, { status: 'running', startedAt: event.at });
+          for (const id of event.nodes) nodes[id] = { status: 'pending', cached: false };
+          return { type: 'run:started', runId: event.runId, nodes: event.nodes, at: event.at };
+        });
         break;
       case 'node:started':
         this.post(live, () => {
@@ -261,10 +262,15 @@ export class RunManager {
           ...(node.error !== undefined && { error: node.error }),
         } satisfies NodeState;
       }
-      const outputs = await Promise.all(
-        Object.entries(result.outputs).map(async ([name, o]) => [name, { ...o, value: await toJsonValue(o.value, this.options.artifacts) }] as const),
-      );
-      record.outputs = Object.fromEntries(outputs);
+      try {
+        const outputs = await Promise.all(
+          Object.entries(result.outputs).map(async ([name, o]) => [name, { ...o, value: await toJsonValue(o.value, this.options.artifacts) }] as const),
+        );
+        record.outputs = Object.fromEntries(outputs);
+      } catch (err) {
+        record.status = 'failed';
+        record.error = { node: null, message: `the run's outputs could not be stored: ${(err as Error).message}` };
+      }
     }
     try {
       await this.options.runs.finish(record.id, record);

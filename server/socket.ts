@@ -41,15 +41,19 @@ export function attachSocket(http: HttpServer, manager: RunManager): Server {
     ack?.({ ok: true, run });
   }
 
+  // A run that cannot be read (say, the database is closing) is answered, never left as an unhandled rejection.
+  const trySubscribe = (socket: Socket, request: Subscription, ack?: Ack) =>
+    subscribe(socket, request, ack).catch((err: Error) => ack?.({ ok: false, error: `cannot subscribe: ${err.message}` }));
+
   io.on('connection', (socket) => {
     const { runId } = socket.handshake.query;
-    void subscribe(socket, typeof runId === 'string' && runId !== '' ? { runId } : { all: true });
+    void trySubscribe(socket, typeof runId === 'string' && runId !== '' ? { runId } : { all: true });
 
     socket.on('subscribe', (request: unknown, ack?: unknown) => {
       const parsed = subscription.safeParse(request);
       const reply = typeof ack === 'function' ? (ack as Ack) : undefined;
       if (!parsed.success) reply?.({ ok: false, error: 'subscribe to { runId } or { all: true }' });
-      else void subscribe(socket, parsed.data, reply);
+      else void trySubscribe(socket, parsed.data, reply);
     });
 
     socket.on('unsubscribe', (request: unknown, ack?: unknown) => {

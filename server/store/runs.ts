@@ -116,23 +116,27 @@ export class RunStore {
     await this.db.run('DELETE FROM runs WHERE id = ?', [id]);
   }
 
-  async markStarted(id: string, startedAt: number, nodes: Record<string, NodeState>): Promise<void> {
-    await this.db.run("UPDATE runs SET status = 'running', started_at = ?, nodes = ? WHERE id = ?", [startedAt, JSON.stringify(nodes), id]);
+  async markStarted(id: string, startedAt: number): Promise<void> {
+    await this.db.run("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id]);
   }
 
   async finish(
     id: string,
-    result: Pick<RunRecord, 'status' | 'finishedAt' | 'ms' | 'error' | 'nodes' | 'outputs'>,
+    result: Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'ms' | 'error' | 'nodes' | 'outputs'>,
   ): Promise<void> {
-    await this.db.run('UPDATE runs SET status = ?, finished_at = ?, ms = ?, error = ?, nodes = ?, outputs = ? WHERE id = ?', [
-      result.status,
-      result.finishedAt,
-      result.ms,
-      result.error ? JSON.stringify(result.error) : null,
-      JSON.stringify(result.nodes),
-      JSON.stringify(result.outputs),
-      id,
-    ]);
+    await this.db.run(
+      'UPDATE runs SET status = ?, started_at = ?, finished_at = ?, ms = ?, error = ?, nodes = ?, outputs = ? WHERE id = ?',
+      [
+        result.status,
+        result.startedAt,
+        result.finishedAt,
+        result.ms,
+        result.error ? JSON.stringify(result.error) : null,
+        JSON.stringify(result.nodes),
+        JSON.stringify(result.outputs),
+        id,
+      ],
+    );
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
