@@ -16,20 +16,26 @@ export interface Queries {
 export class Database implements Queries {
   private turn: Promise<unknown> = Promise.resolve();
   private readonly raw: Queries;
+  /** Prepared once per SQL text: preparing costs as much as running these small statements. */
+  private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
 
   private constructor(private readonly db: sqlite3.Database) {
     this.raw = {
-      run: (sql, params = []) =>
-        new Promise((resolve, reject) =>
-          db.run(sql, params, function (err) {
+      run: async (sql, params = []) => {
+        const statement = await this.prepare(sql);
+        return new Promise((resolve, reject) =>
+          statement.run(params, function (err) {
             if (err) reject(err);
             else resolve({ changes: this.changes, lastID: this.lastID });
           }),
-        ),
-      get: <T>(sql: string, params: SqlValue[] = []) =>
-        new Promise<T | undefined>((resolve, reject) => db.get<T>(sql, params, (err, row) => (err ? reject(err) : resolve(row)))),
-      all: <T>(sql: string, params: SqlValue[] = []) =>
-        new Promise<T[]>((resolve, reject) => db.all<T>(sql, params, (err, rows) => (err ? reject(err) : resolve(rows)))),
+        );
+      },
+      // `all` steps to the end and resets the statement, so no cached statement holds a read open.
+      get: async <T>(sql: string, params: SqlValue[] = []) => (await this.raw.all<T>(sql, params))[0],
+      all: async <T>(sql: string, params: SqlValue[] = []) => {
+        const statement = await this.prepare(sql);
+        return new Promise<T[]>((resolve, reject) => statement.all<T>(params, (err, rows) => (err ? reject(err) : resolve(rows))));
+      },
     };
   }
 
@@ -78,7 +84,23 @@ export class Database implements Queries {
   /** Waits for pending writes, then closes the connection (checkpointing the WAL). */
   async close(): Promise<void> {
     await this.turn.catch(() => undefined);
+    const statements = await Promise.allSettled(this.statements.values());
+    this.statements.clear();
+    for (const s of statements) if (s.status === 'fulfilled') await new Promise<void>((resolve) => s.value.finalize(() => resolve()));
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+  }
+
+  private prepare(sql: string): Promise<sqlite3.Statement> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = new Promise((resolve, reject) => {
+        const prepared = this.db.prepare(sql, (err) => (err ? reject(err) : resolve(prepared)));
+      });
+      // A statement that fails to prepare is not kept: the next call reports its error again.
+      statement.catch(() => this.statements.delete(sql));
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
