@@ -69,10 +69,10 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(triggerRoutes(ctx));
   app.use(runRoutes(ctx));
   app.use(artifactRoutes(ctx));
-  app.use(['/api', '/hooks'], (req) => {
-    throw new HttpError(404, `no such endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`);
-  });
   app.use(editorRoutes(ctx.editorDir));
+  app.use((req) => {
+    throw new HttpError(404, `no such endpoint: ${req.method} ${req.path}`);
+  });
   app.use(errorHandler(ctx));
   return app;
 }

@@ -22,7 +22,7 @@ export function editorRoutes(dir: string): Router {
     }),
   );
   router.get('/{*path}', (req, res, next) => {
-    if (req.path.startsWith('/api/') || req.path.startsWith('/hooks/')) return next();
+    if (/^\/(api|hooks)(\/|$)/.test(req.path)) return next();
     const index = join(dir, 'index.html');
     if (existsSync(index)) res.sendFile(index);
     else res.status(404).type('text/plain').send(NOT_BUILT);

@@ -152,6 +152,8 @@ describe('bad input', () => {
     const reply = await t.api('GET', '/api/nothing-here');
     expect(reply.status).toBe(404);
     expect(reply.body.error).toBe('no such endpoint: GET /api/nothing-here');
+    expect((await t.api('POST', '/elsewhere', {})).body).toEqual({ error: 'no such endpoint: POST /elsewhere' });
+    expect((await t.api('GET', '/api')).status).toBe(404);
   });
 
   test('after all of that the server still serves, with security headers', async () => {
