@@ -336,6 +336,7 @@ export class Controller {
     this.dialog.set(null);
     const workflow = await template.load();
     await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, false);
+    if ((await this.canvas!.spreadOverlaps()) > 0) await this.canvas!.fit();
     this.toast('info', `Template "${template.name}" loaded (not saved yet)`);
   }
 
@@ -387,7 +388,6 @@ export class Controller {
       return;
     }
     this.setIssues([]);
-    this.ctx.runStates.clear();
     // A saved, unchanged workflow runs by id, so the run is recorded in that workflow's history;
     // otherwise the canvas runs as it is (and the run is listed here for this page).
     const { id } = this.doc.get();
@@ -441,7 +441,25 @@ export class Controller {
       else if (message.status === 'cancelled') this.toast('info', 'Run cancelled');
       else this.toast('error', `Run ${message.status}${message.error ? `: ${message.error.message}` : ''}`);
       void this.refreshHistory();
-      void this.showRun(message.runId, { applyToCanvas: false });
+      void this.settleRun(message.runId);
+    }
+  }
+
+  /**
+   * After a run ends: its record shows in the side panel and, once more, on the nodes. Events sent
+   * before the editor began watching (a quick run can end before `POST /api/runs` answers) are
+   * covered by the record.
+   */
+  private async settleRun(id: string): Promise<void> {
+    let run: RunDetail;
+    try {
+      run = await api.getRun(id);
+    } catch {
+      return;
+    }
+    this.shownRun.set(run);
+    if (this.canvas && this.currentRun.get()?.id === id) {
+      applyRunRecord(this.ctx.runStates, run, this.canvas.nodes().map((n) => n.id), true);
     }
   }
 

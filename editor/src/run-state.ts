@@ -5,16 +5,27 @@ import type { RunMessage } from './socket';
 import type { KeyedStore } from './store';
 import type { NodePhase, NodeRunState } from './types';
 
+/** Why the planner left a node out of a run. */
+export const UNUSED = 'no output depends on it';
+
+/**
+ * A node left out of a run's plan: either a result downstream was cached (so its last result still
+ * holds, and it keeps showing it) or no output depends on it.
+ */
+function notPlanned(previous: NodeRunState | undefined): NodeRunState {
+  if (previous?.outputs && (previous.phase === 'done' || previous.phase === 'cached')) return { ...previous, phase: 'cached', ms: undefined };
+  return { phase: 'skipped', message: UNUSED };
+}
+
 /** Applies one live message to the per-node states; returns nothing, the store notifies the nodes. */
 export function applyRunMessage(states: KeyedStore<NodeRunState>, message: RunMessage, nodeIds: () => string[]): void {
   switch (message.type) {
     case 'run:queued':
-      for (const id of nodeIds()) states.set(id, { phase: 'queued' });
+      // Until the run starts, the nodes keep showing the last results.
       break;
     case 'run:started': {
       const planned = new Set(message.nodes);
-      // Nodes the planner pruned (no output depends on them) will not run.
-      for (const id of nodeIds()) states.set(id, { phase: planned.has(id) ? 'queued' : 'skipped' });
+      for (const id of nodeIds()) states.set(id, planned.has(id) ? { phase: 'queued' } : notPlanned(states.get(id)));
       break;
     }
     case 'node:started':
@@ -33,7 +44,7 @@ export function applyRunMessage(states: KeyedStore<NodeRunState>, message: RunMe
       states.set(message.nodeId, { phase: 'error', message: message.message });
       break;
     case 'run:state':
-      applyRunRecord(states, message.run, nodeIds());
+      applyRunRecord(states, message.run, nodeIds(), true);
       break;
     case 'run:finished':
       // Nodes still waiting never ran (a failure upstream, or a cancel).
@@ -62,14 +73,16 @@ const PHASES: Record<string, NodePhase> = {
  * Shows a run record on the nodes still on the canvas: a finished run from history, or a live run's
  * state when the editor starts watching it (`run:state`).
  */
-export function applyRunRecord(states: KeyedStore<NodeRunState>, run: RunDetail, nodeIds: string[]): void {
+export function applyRunRecord(states: KeyedStore<NodeRunState>, run: RunDetail, nodeIds: string[], watched = false): void {
   const live = run.status === 'queued' || run.status === 'running';
   const recorded = run.nodes ?? {};
   for (const id of nodeIds) {
     const node = recorded[id];
     if (!node) {
       // Queued runs have no node states yet; once started, a node missing from the plan will not run.
-      states.set(id, run.status === 'queued' ? { phase: 'queued' } : live ? { phase: 'skipped' } : undefined);
+      if (run.status === 'queued') continue;
+      // A run being watched is the latest: nodes it did not need keep their last results.
+      states.set(id, live || watched ? notPlanned(states.get(id)) : undefined);
       continue;
     }
     if (live && (node.status === 'pending' || node.status === 'running')) {

@@ -141,7 +141,7 @@ function Widget(props: WidgetProps) {
       return (
         <textarea
           {...common}
-          rows={3}
+          rows={2}
           maxLength={schema.maxLength}
           value={typeof shown === 'string' ? shown : ''}
           onChange={(e) => onChange(e.target.value)}
@@ -199,6 +199,7 @@ function NumberWidget(props: WidgetProps & { common: Common }) {
     <div className="number-row">
       {slider && (
         <input
+          className={typeof shown === 'number' ? undefined : 'unset'}
           type="range"
           aria-label={`${props.name} slider`}
           data-testid={`${props.testId}-slider`}
@@ -219,6 +220,7 @@ function NumberWidget(props: WidgetProps & { common: Common }) {
         min={schema.minimum}
         max={schema.maximum}
         step={step}
+        placeholder="default"
         value={text}
         onChange={commit}
         onBlur={() => setDraft(null)}

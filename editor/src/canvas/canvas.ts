@@ -97,7 +97,7 @@ export class Canvas {
         },
       }),
     );
-    render.addPreset(Presets.minimap.setup({ size: 180 }));
+    render.addPreset(Presets.minimap.setup({ size: 150 }));
 
     connection.addPreset(
       () =>
@@ -109,6 +109,8 @@ export class Canvas {
             const reason = linkRefusal(this.editor, output, input);
             if (reason) {
               this.hooks.onRefused(reason);
+              // Let go of the picked socket: a refused drop ends the drag instead of leaving a link in hand.
+              setTimeout(() => connection.drop(), 0);
               return false;
             }
             return true;
@@ -396,6 +398,8 @@ export class Canvas {
       node.label = node.title || node.nodeType;
     } else if (value === undefined) delete node.params[field];
     else node.params[field] = value;
+    // An edited node's last result no longer matches it.
+    this.ctx.runStates.set(nodeId, undefined);
     // A field the user touched no longer carries the server's complaint about it.
     const issues = this.ctx.issues.get(nodeId);
     if (issues) {
@@ -516,6 +520,34 @@ export class Canvas {
     const rect = this.container.getBoundingClientRect();
     const { x, y, k } = this.area.area.transform;
     return { x: (clientX - rect.left - x) / k, y: (clientY - rect.top - y) / k };
+  }
+
+  /**
+   * Moves nodes down just enough that none overlaps another, keeping columns and order (files laid
+   * out for smaller nodes stay readable). Returns how many nodes moved.
+   */
+  async spreadOverlaps(gap = 24): Promise<number> {
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const boxes = this.editor
+      .getNodes()
+      .map((n) => ({ id: n.id, ...this.position(n.id), w: n.width, h: n.height }))
+      .sort((a, b) => a.y - b.y || a.x - b.x);
+    const placed: typeof boxes = [];
+    let moved = 0;
+    for (const box of boxes) {
+      const y0 = box.y;
+      for (;;) {
+        const hit = placed.find((p) => p.x < box.x + box.w && box.x < p.x + p.w && p.y < box.y + box.h + gap && box.y < p.y + p.h + gap);
+        if (!hit) break;
+        box.y = hit.y + hit.h + gap;
+      }
+      if (box.y !== y0) {
+        moved++;
+        await this.area.translate(box.id, { x: box.x, y: box.y });
+      }
+      placed.push(box);
+    }
+    return moved;
   }
 
   /** Lays the graph out with ELK; the layout engine is downloaded on first use. */

@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { Presets, type RenderEmit } from 'rete-react-plugin';
 import { OutputsView } from '../outputs-view';
-import { ParamField } from '../schema-widgets';
+import { ParamField, resolveSchema } from '../schema-widgets';
 import { useKeyed, useValue } from '../store';
-import type { NodeRunState, WorkflowIssue } from '../types';
+import type { JsonSchema, NodeRunState, WorkflowIssue } from '../types';
 import type { PicNode, Schemes, TypedSocket } from './node';
 import { socketClass, socketColour } from './socket-colors';
 import type { ViewContext } from './view-context';
@@ -26,7 +26,7 @@ function statusText(state: NodeRunState | undefined): string {
     case 'error':
       return 'error';
     case 'skipped':
-      return 'not run';
+      return state.message ? `not run: ${state.message}` : 'not run';
     default:
       return '';
   }
@@ -48,6 +48,10 @@ function splitIssues(issues: WorkflowIssue[] | undefined) {
     if (!(head === 'params' && key)) general.push(issue);
   }
   return { inputs, params, general };
+}
+
+function isFoldable(schema: JsonSchema): boolean {
+  return resolveSchema(schema).default === undefined && schema.default === undefined;
 }
 
 /** Shows outputs for nodes that compute something (not for constants such as a prompt). */
@@ -161,21 +165,7 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
           </div>
         </div>
         {Object.keys(properties).length > 0 && (
-          <div className="pf-params" {...interactive}>
-            {Object.entries(properties).map(([name, schema]) => (
-              <ParamField
-                key={name}
-                nodeId={data.id}
-                name={name}
-                schema={schema}
-                value={data.params[name]}
-                issue={split.params.get(name)}
-                models={models}
-                upload={ctx.upload}
-                onChange={(value) => ctx.setParam(data.id, name, value)}
-              />
-            ))}
-          </div>
+          <Params node={data} properties={properties} issues={split.params} models={models} />
         )}
         {(split.general.length > 0 || (phase === 'error' && state?.message)) && (
           <div className="pf-node-errors" role="alert" data-testid={`node-error-${data.id}`} {...interactive}>
@@ -191,6 +181,49 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
           <div {...interactive}>
             <OutputsView outputs={state.outputs} nodeId={data.id} />
           </div>
+        )}
+      </div>
+    );
+  }
+
+  /**
+   * The node's param widgets. Params that are unset and have no default of their own (the model's
+   * sampling settings, say) fold under "more" until opened, to keep nodes short.
+   */
+  function Params({
+    node,
+    properties,
+    issues,
+    models,
+  }: {
+    node: PicNode;
+    properties: Record<string, JsonSchema>;
+    issues: Map<string, string>;
+    models: string[];
+  }) {
+    const [open, setOpen] = useState(false);
+    const entries = Object.entries(properties);
+    const folded = entries.filter(([name, schema]) => isFoldable(schema) && node.params[name] === undefined && !issues.has(name));
+    const shown = open ? entries : entries.filter((e) => !folded.includes(e));
+    return (
+      <div className="pf-params" {...interactive}>
+        {shown.map(([name, schema]) => (
+          <ParamField
+            key={name}
+            nodeId={node.id}
+            name={name}
+            schema={schema}
+            value={node.params[name]}
+            issue={issues.get(name)}
+            models={models}
+            upload={ctx.upload}
+            onChange={(value) => ctx.setParam(node.id, name, value)}
+          />
+        ))}
+        {folded.length > 0 && (
+          <button type="button" className="link-button more-params" data-testid={`more-${node.id}`} aria-expanded={open} onClick={() => setOpen(!open)}>
+            {open ? 'fewer' : `${folded.length} more: ${folded.map(([n]) => n).join(', ')}`}
+          </button>
         )}
       </div>
     );
