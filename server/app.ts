@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import multer from 'multer';
 import { pinoHttp } from 'pino-http';
@@ -53,15 +53,7 @@ export function createApp(ctx: AppContext): express.Express {
       },
     }),
   );
-  app.use((req, _res, next) => {
-    if (!SAFE_METHODS.has(req.method) && !sameOrigin(req.headers)) {
-      throw new HttpError(403, `cross-origin request refused: ${req.headers.origin} is not this server`);
-    }
-    // Bodies are JSON (uploads: multipart); any other body is refused rather than silently ignored.
-    const type = req.path === '/api/uploads' ? 'multipart/form-data' : 'application/json';
-    if (req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
-    next();
-  });
+  app.use(guardRequest);
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
 
   app.use(systemRoutes(ctx));
@@ -76,6 +68,19 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(errorHandler(ctx));
   return app;
 }
+
+/**
+ * Refuses what no handler should see: a browser page of another origin acting on the server, and a
+ * body that is not JSON (uploads: multipart), which would otherwise be silently ignored.
+ */
+const guardRequest: RequestHandler = (req, _res, next) => {
+  if (!SAFE_METHODS.has(req.method) && !sameOrigin(req.headers)) {
+    throw new HttpError(403, `cross-origin request refused: ${req.headers.origin} is not this server`);
+  }
+  const type = req.path === '/api/uploads' ? 'multipart/form-data' : 'application/json';
+  if (req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
+  next();
+};
 
 /** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, or a logged 500. */
 function errorHandler(ctx: AppContext): ErrorRequestHandler {

@@ -88,13 +88,18 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
 
   const http = createServer(app);
   const io = attachSocket(http, manager);
-  await new Promise<void>((resolveListen, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 8188, options.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolveListen();
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 8188, options.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolveListen();
+      });
     });
-  });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
