@@ -99,6 +99,7 @@ class RunExecution {
       const cached = this.options.cache?.get(this.plan.keys.get(id)!);
       if (cached) {
         this.finish(id, cached, 'cached');
+        this.reportCachedSources(id);
         continue;
       }
       const node = this.node(id);
@@ -107,6 +108,26 @@ class RunExecution {
     }
     this.demandDepth--;
     this.settleIfDone();
+  }
+
+  /**
+   * A cached node needs none of its sources, so they are not demanded; those still in the cache are
+   * reported cached (with their outputs, for the editor's previews) instead of looking skipped.
+   * Lazy inputs are not followed: which branch a cached switch took is not known.
+   */
+  private reportCachedSources(id: string): void {
+    const stack = [id];
+    while (stack.length > 0) {
+      const node = this.node(stack.pop()!);
+      for (const [input, { from }] of Object.entries(node.links)) {
+        if (node.definition.inputs[input].lazy || this.demanded.has(from) || this.records.get(from)!.status !== 'pending') continue;
+        const outputs = this.options.cache?.get(this.plan.keys.get(from)!);
+        if (!outputs) continue;
+        this.records.get(from)!.status = 'cached';
+        this.options.emit({ type: 'node:cached', runId: this.options.runId, nodeId: from, outputs });
+        stack.push(from);
+      }
+    }
   }
 
   /** Registers `id` as waiting on the unfinished ones among `sources`, pushing those to be demanded. */
@@ -233,9 +254,10 @@ class RunExecution {
     const { runId, emit } = this.options;
     this.values.set(id, outputs);
     const record = this.records.get(id)!;
+    const reported = record.status === 'cached'; // already reported by reportCachedSources
     record.status = status;
-    if (status === 'cached') emit({ type: 'node:cached', runId, nodeId: id, outputs });
-    else emit({ type: 'node:finished', runId, nodeId: id, ms: record.ms ?? 0, outputs });
+    if (status === 'succeeded') emit({ type: 'node:finished', runId, nodeId: id, ms: record.ms ?? 0, outputs });
+    else if (!reported) emit({ type: 'node:cached', runId, nodeId: id, outputs });
     this.unfinished--;
     for (const waiter of this.waiters.get(id) ?? []) {
       const left = this.pending.get(waiter)! - 1;

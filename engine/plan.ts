@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Graph } from './graph';
+import type { Graph, GraphNode } from './graph';
 import type { Services } from './services';
 
 export interface Plan {
@@ -31,7 +31,7 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   for (const id of order) {
     const node = graph.nodes.get(id)!;
     const hash = createHash('sha1').update(node.definition.type).update('\0').update(JSON.stringify(node.params));
-    if (node.definition.cacheSalt) hash.update('\0').update(await node.definition.cacheSalt(node.params, services));
+    if (node.definition.cacheSalt) hash.update('\0').update(await saltOf(node, services));
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of Object.keys(node.definition.inputs)) {
       const link = node.links[input];
@@ -40,4 +40,16 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
     keys.set(id, hash.digest('base64url'));
   }
   return { order, outputs, keys };
+}
+
+/**
+ * A salt that cannot be read (say, a file path the host forbids) must not fail the plan, where no node
+ * would be named: the node gets a key of its own and `run` meets the same problem, failing by name.
+ */
+async function saltOf(node: GraphNode, services: Services): Promise<string> {
+  try {
+    return await node.definition.cacheSalt!(node.params, services);
+  } catch {
+    return '\0unavailable';
+  }
 }

@@ -42,7 +42,9 @@ describe('executor', () => {
     const again = await engine.run(diamond, { onEvent: (e) => events.push(e) });
     expect(again.outputs.total.value).toBe(112);
     expect(calls).toEqual({ a: 1, b: 1, c: 1, d: 1 });
-    expect(events.filter((e) => e.type === 'node:cached').map((e) => (e as { nodeId: string }).nodeId)).toEqual(['o']);
+    const cached = events.filter((e) => e.type === 'node:cached').map((e) => (e as { nodeId: string }).nodeId);
+    expect(cached.sort()).toEqual(['a', 'b', 'c', 'd', 'o']);
+    expect(Object.values(again.nodes).map((n) => n.status)).toEqual(Array(5).fill('cached'));
   });
 
   it('recomputes only the changed node and what depends on it', async () => {
@@ -227,6 +229,17 @@ describe('executor', () => {
     const { engine, calls } = setup();
     await expect(engine.run({ version: 1, nodes: { a: { type: 'add', params: { min: -1 } }, o: out('a') } })).rejects.toBeInstanceOf(WorkflowError);
     expect(calls).toEqual({});
+  });
+
+  it('a file path on a host that forbids paths fails the load-image node by name', async () => {
+    const { catalog } = countingCatalog();
+    const engine = new Engine({ catalog, services: { allowFilePaths: false } });
+    const result = await engine.run({
+      version: 1,
+      nodes: { l: { type: 'load-image', params: { path: '/etc/passwd' } }, o: { type: 'save-image', inputs: { image: ['l', 'image'] } } },
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ node: 'l', message: expect.stringContaining('file paths are not allowed') });
   });
 
   it('runs a chain 10,000 nodes deep', async () => {
