@@ -160,10 +160,10 @@ describe('events over socket.io', () => {
     const workflow = workflows.caption('cache me');
     await t.api('POST', '/api/runs', { workflow, wait: true });
     const again = await t.api('POST', '/api/runs', { workflow, wait: true });
-    // The output node is cached, so nothing upstream of it is even needed.
+    // The output node is cached, so nothing upstream of it runs; its sources still in the cache say so.
     expect(again.body.nodes).toMatchObject({
       caption: { status: 'cached', cached: true, outputs: { value: 'cache me in the center' } },
-      joined: { status: 'skipped' },
+      joined: { status: 'cached', cached: true },
     });
     const cached = await events.next('node:cached', (d) => d.runId === again.body.id);
     expect(cached.data).toMatchObject({ nodeId: 'caption', outputs: { value: 'cache me in the center' } });
