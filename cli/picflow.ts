@@ -3,6 +3,7 @@ import { registerNodes } from './nodes';
 import { registerRun } from './run';
 import { registerServe } from './serve';
 import { registerValidate } from './validate';
+import { registerWorker } from './worker';
 
 const program = new Command()
   .name('picflow')
@@ -13,6 +14,7 @@ registerRun(program);
 registerValidate(program);
 registerNodes(program);
 registerServe(program);
+registerWorker(program);
 
 try {
   await program.parseAsync();

@@ -1,13 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { closeOnSignals, startServer } from '../server/start';
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-    return n;
-  };
-}
+import type { Command } from 'commander';
+import { closeOnSignals } from '../server/signals';
+import { startServer } from '../server/start';
+import { integer, redisOption } from './options';
 
 export function registerServe(program: Command): void {
   program
@@ -16,15 +10,17 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer(0, 65535), 8188)
     .option('--host <host>', 'interface to bind (keep 127.0.0.1 unless a proxy fronts it)', '127.0.0.1')
     .option('--data <dir>', 'data folder: the sqlite database and the artifacts', './data')
-    .option('--concurrency <n>', 'runs executed at once', integer(1, 256), 4)
+    .option('--concurrency <n>', 'runs executed at once (in-process; with --redis the workers decide)', integer(1, 256), 4)
     .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
-    .action(async (options: { port: number; host: string; data: string; concurrency: number; maxQueue: number }) => {
+    .addOption(redisOption('scale out: queue runs in BullMQ on this Redis for `picflow worker` processes to execute'))
+    .action(async (options: { port: number; host: string; data: string; concurrency: number; maxQueue: number; redis?: string }) => {
       const server = await startServer({
         port: options.port,
         host: options.host,
         dataDir: options.data,
         concurrency: options.concurrency,
         maxQueue: options.maxQueue,
+        redisUrl: options.redis,
       });
       closeOnSignals(server);
       // One plain line on stdout, whatever the log level: scripts read the URL from it.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Prepares a fresh Debian machine for picflow: the system packages the tests need (Chromium for the
-# editor's browser tests) when they are missing, then the npm dependencies from the lock file.
+# Prepares a fresh Debian machine for picflow: the system packages the tests need when they are
+# missing (Chromium for the editor's browser tests, redis-server for the scale-out tests, which start
+# their own throwaway instance), then the npm dependencies from the lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo

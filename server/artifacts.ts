@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Graph } from '../engine/graph';
 import { encodePng, type ImageValue } from '../engine/image';
 import type { ArtifactReader } from '../engine/services';
 import type { Database } from './db';
@@ -29,6 +30,31 @@ export interface ImageRef {
 
 export function artifactUrl(id: string): string {
   return `/api/artifacts/${id}`;
+}
+
+/** The id an artifact with these bytes has (on the server, or computed by a worker before handing it over). */
+export function artifactId(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function imageRefOf(id: string, width: number, height: number): ImageRef {
+  return { artifact: id, url: artifactUrl(id), width, height };
+}
+
+/** What `load-image` meets when an id leads to no artifact. */
+export function missingArtifact(id: string): Error {
+  return new Error(ARTIFACT_ID.test(id) ? `unknown artifact '${id}'` : `'${id}' is not an artifact id (64 hex digits)`);
+}
+
+/** The artifact ids a run's nodes name in their params (e.g. `load-image`'s `artifact`), run inputs applied. */
+export function referencedArtifacts(graph: Graph): string[] {
+  const ids = new Set<string>();
+  for (const node of graph.nodes.values()) {
+    for (const value of Object.values(node.params).flat()) {
+      if (typeof value === 'string' && ARTIFACT_ID.test(value)) ids.add(value);
+    }
+  }
+  return [...ids];
 }
 
 interface ArtifactRow {
@@ -63,7 +89,7 @@ export class ArtifactStore implements ArtifactReader {
   }
 
   async put(bytes: Uint8Array, meta: Pick<ArtifactInfo, 'contentType' | 'width' | 'height' | 'source'>): Promise<ArtifactInfo> {
-    const id = createHash('sha256').update(bytes).digest('hex');
+    const id = artifactId(bytes);
     const known = await this.info(id);
     if (known) return known;
     const temp = join(this.dir, 'tmp', `${id}.${randomUUID()}`);
@@ -103,7 +129,7 @@ export class ArtifactStore implements ArtifactReader {
   /** For `load-image`: the bytes of an artifact, or an error naming the id. */
   async read(id: string): Promise<Uint8Array> {
     const info = await this.info(id);
-    if (!info) throw new Error(ARTIFACT_ID.test(id) ? `unknown artifact '${id}'` : `'${id}' is not an artifact id (64 hex digits)`);
+    if (!info) throw missingArtifact(id);
     return readFile(this.path(info.id));
   }
 
@@ -113,7 +139,7 @@ export class ArtifactStore implements ArtifactReader {
     if (!ref) {
       ref = encodePng(image).then(async (png) => {
         const info = await this.put(png, { contentType: 'image/png', width: image.width, height: image.height, source: 'run' });
-        return { artifact: info.id, url: artifactUrl(info.id), width: info.width, height: info.height };
+        return imageRefOf(info.id, info.width, info.height);
       });
       // A failed write must not be remembered as the image's artifact.
       ref.catch(() => this.refs.delete(image));

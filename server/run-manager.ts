@@ -5,10 +5,10 @@ import type { RunEvent } from '../engine/events';
 import type { RunResult } from '../engine/executor';
 import type { Graph } from '../engine/graph';
 import { formatIssue, WorkflowError, type RunInputs } from '../engine/workflow';
-import type { ArtifactStore } from './artifacts';
+import { referencedArtifacts, type ArtifactStore } from './artifacts';
 import { HttpError } from './http-error';
-import { toJsonPorts, toJsonValue, type JsonValue } from './json-values';
-import { QueueClosedError, QueueFullError, ShutdownAbort, type RunProcessor, type RunQueue } from './run-queue';
+import { toJsonOutputs, toJsonPorts, type JsonValue } from './json-values';
+import { QueueClosedError, QueueFullError, ShutdownAbort, type RunEnd, type RunHost, type RunJob, type RunQueue } from './run-queue';
 import { FINISHED, type NodeState, type RunError, type RunOutputJson, type RunRecord, type RunState, type RunStore } from './store/runs';
 
 export interface RunRequest {
@@ -53,8 +53,8 @@ export interface RunManagerOptions {
   runs: RunStore;
   artifacts: ArtifactStore;
   logger: Logger;
-  /** Builds the queue that will call this manager's processor. */
-  queue: (processor: RunProcessor) => RunQueue;
+  /** Builds the queue that will execute this manager's runs (here, with `host.process`, or on workers). */
+  queue: (host: RunHost) => RunQueue;
 }
 
 /**
@@ -67,7 +67,17 @@ export class RunManager {
   private readonly listeners = new Set<(message: RunMessage) => void>();
 
   constructor(private readonly options: RunManagerOptions) {
-    this.queue = options.queue((runId, signal) => this.process(runId, signal));
+    this.queue = options.queue({
+      process: (runId, signal) => this.process(runId, signal),
+      job: (runId) => this.job(runId),
+      report: (runId, event) => this.report(runId, event),
+      end: (runId, end) => this.end(runId, end),
+    });
+  }
+
+  /** Connects the queue (a no-op in-process); before the first run. */
+  open(): Promise<void> {
+    return this.queue.open();
   }
 
   onMessage(listener: (message: RunMessage) => void): () => void {
@@ -146,7 +156,7 @@ export class RunManager {
   async cancel(runId: string): Promise<CancelOutcome> {
     const live = this.live.get(runId);
     if (!live) return (await this.options.runs.get(runId)) ? 'finished' : 'unknown';
-    const where = this.queue.cancel(runId);
+    const where = await this.queue.cancel(runId);
     if (where === 'waiting') {
       await this.complete(live, { status: 'cancelled' });
       return 'cancelled';
@@ -172,12 +182,36 @@ export class RunManager {
     } catch (err) {
       error = { node: null, message: (err as Error).message };
     }
-    await live.chain;
     if (signal.reason instanceof ShutdownAbort) {
-      await this.complete(live, { status: 'interrupted', error: { node: null, message: signal.reason.message }, result });
+      await this.end(runId, { status: 'interrupted', error: { node: null, message: signal.reason.message }, result });
     } else {
-      await this.complete(live, { status: result?.status ?? 'failed', error: result?.error ?? error, result });
+      await this.end(runId, { status: result?.status ?? 'failed', error: result?.error ?? error, result });
     }
+  }
+
+  private job(runId: string): RunJob | undefined {
+    const live = this.live.get(runId);
+    return live && { workflow: live.record.workflow, inputs: live.record.inputs, artifacts: referencedArtifacts(live.graph) };
+  }
+
+  /** An event of a run executed elsewhere; one this server does not follow (finished, or never its own) is ignored. */
+  private report(runId: string, event: RunEvent): void {
+    const live = this.live.get(runId);
+    if (!live) return;
+    if (event.type === 'run:started') {
+      live.chain = live.chain.then(() =>
+        this.options.runs.markStarted(runId, event.at).catch((err) => this.options.logger.warn({ runId, err }, 'could not record the start of a run')),
+      );
+    }
+    this.relay(live, event);
+  }
+
+  /** Records the end of a run once its earlier messages are out. */
+  private async end(runId: string, end: RunEnd): Promise<void> {
+    const live = this.live.get(runId);
+    if (!live) return;
+    await live.chain;
+    await this.complete(live, end);
   }
 
   /** Engine events, in order, into the live state and out to listeners; the engine's own run:finished waits for `complete`. */
@@ -239,10 +273,7 @@ export class RunManager {
   }
 
   /** Records the end of a run, tells listeners, wakes waiters and forgets the live state. */
-  private async complete(
-    live: LiveRun,
-    end: { status: RunState; error?: RunError | null; result?: RunResult },
-  ): Promise<void> {
+  private async complete(live: LiveRun, end: RunEnd): Promise<void> {
     const { record } = live;
     const { result } = end;
     if (FINISHED.has(record.status)) return;
@@ -263,10 +294,7 @@ export class RunManager {
         } satisfies NodeState;
       }
       try {
-        const outputs = await Promise.all(
-          Object.entries(result.outputs).map(async ([name, o]) => [name, { ...o, value: await toJsonValue(o.value, this.options.artifacts) }] as const),
-        );
-        record.outputs = Object.fromEntries(outputs);
+        record.outputs = await toJsonOutputs(result.outputs, this.options.artifacts);
       } catch (err) {
         record.status = 'failed';
         record.error = { node: null, message: `the run's outputs could not be stored: ${(err as Error).message}` };

@@ -16,7 +16,8 @@ import { Database } from './db';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
 import { RunManager } from './run-manager';
-import { InProcessRunQueue } from './run-queue';
+import { InProcessRunQueue, type RunHost, type RunQueue } from './run-queue';
+import { BullmqRunQueue } from './scale-out/bullmq-queue';
 import { attachSocket } from './socket';
 import { RunStore } from './store/runs';
 import { TriggerStore } from './store/triggers';
@@ -30,8 +31,10 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port?: number;
   host?: string;
-  /** Runs executed at once. */
+  /** Runs executed at once (in-process). */
   concurrency?: number;
+  /** Scale-out: runs wait in a BullMQ queue on this Redis and execute on `picflow worker` processes. */
+  redisUrl?: string;
   /** Runs that may wait for a worker; beyond it new runs get 503. */
   maxQueue?: number;
   /** How long a graceful shutdown lets running runs finish before cancelling them. */
@@ -69,8 +72,18 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     runs,
     artifacts,
     logger,
-    queue: (processor) => new InProcessRunQueue(processor, { concurrency: options.concurrency ?? 4, maxLength: options.maxQueue ?? 256 }),
+    queue: (host: RunHost): RunQueue => {
+      const maxLength = options.maxQueue ?? 256;
+      if (options.redisUrl) return new BullmqRunQueue(host, { redisUrl: options.redisUrl, maxLength, artifacts, logger });
+      return new InProcessRunQueue(host.process, { concurrency: options.concurrency ?? 4, maxLength });
+    },
   });
+  try {
+    await manager.open();
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const app = createApp({
     engine,
     manager,
@@ -97,13 +110,14 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       });
     });
   } catch (err) {
+    await manager.close(0);
     await db.close();
     throw err;
   }
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info({ url, dataDir, schema: schema.to }, 'picflow listening');
+  logger.info({ url, dataDir, schema: schema.to, queue: options.redisUrl ? 'bullmq' : 'in-process' }, 'picflow listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -119,23 +133,4 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       logger.info('stopped');
     })());
   return { url, port: address.port, logger, close };
-}
-
-/** SIGTERM/SIGINT: a graceful shutdown, then exit; a second signal exits at once. */
-export function closeOnSignals(server: PicflowServer): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    server.logger.info({ signal }, 'signal received');
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        server.logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }

@@ -1,7 +1,8 @@
 // The server with the tests' catalog, as its own process: `node --import tsx test/server-entry.ts <dataDir>`.
 // Prints `{"url": …}` on stdout once it listens. PICFLOW_SHUTDOWN_MS sets the graceful shutdown timeout.
 import { createLogger } from '../server/logger';
-import { closeOnSignals, startServer } from '../server/start';
+import { closeOnSignals } from '../server/signals';
+import { startServer } from '../server/start';
 import { testCatalog } from './server-harness';
 
 const server = await startServer({

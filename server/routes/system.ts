@@ -27,13 +27,13 @@ export function systemRoutes(ctx: AppContext): Router {
   const catalog = describeCatalog(ctx.engine.catalog);
   const { models } = ctx.engine.services;
 
-  router.get('/api/health', (_req, res) => {
+  router.get('/api/health', async (_req, res) => {
     res.json({
       name: 'picflow',
       version: ctx.version,
       uptime: (Date.now() - ctx.startedAt) / 1000,
       device: models?.sessions.provider.provider ?? 'cpu',
-      queue: ctx.manager.queue.stats(),
+      queue: await ctx.manager.queue.stats(),
     });
   });
 
