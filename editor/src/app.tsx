@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type DragEvent, type PointerEvent as ReactPointerEvent } from 'react';
+import { Minimap } from './canvas/minimap';
 import { SOCKET_LEGEND, socketColour } from './canvas/socket-colors';
 import { ContextMenu } from './context-menu';
 import type { Controller } from './controller';
@@ -78,6 +79,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
   const boxRef = useRef<Box | null>(null);
   const [dropping, setDropping] = useState(false);
   const selected = useValue(controller.selectionCount);
+  const ready = useValue(controller.ready);
 
   // Shift-drag on the background draws a selection box instead of panning.
   const onPointerDownCapture = (e: ReactPointerEvent<HTMLDivElement>) => {
@@ -156,6 +158,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
           </button>
         )}
       </div>
+      {ready && controller.canvas && <Minimap canvas={controller.canvas} />}
       {box && (
         <div
           className="select-box"

@@ -92,6 +92,7 @@ export class Controller {
       rename: (nodeId, title) => this.canvas?.rename(nodeId, title),
       upload: (file) => api.upload(file),
       connected: (nodeId, side, key) => this.canvas?.connected(nodeId, side, key) ?? false,
+      resized: () => this.canvas?.viewChanged(),
     });
   }
 
@@ -99,6 +100,7 @@ export class Controller {
 
   async start(container: HTMLElement): Promise<void> {
     let catalog: CatalogEntry[];
+    performance.mark('picflow:start');
     try {
       catalog = await api.nodes();
     } catch (err) {
@@ -106,6 +108,7 @@ export class Controller {
       return;
     }
     this.catalog.set(catalog);
+    performance.mark('picflow:catalog');
     this.canvas = new Canvas(container, catalog, this.ctx, {
       onChange: () => this.scheduleDirtyCheck(),
       onRefused: (reason) => this.toast('refused', `Link refused: ${reason}`),
@@ -208,8 +211,13 @@ export class Controller {
     this.shownRun.set(null);
     this.workflowIssues.set([]);
     this.doc.set(doc);
+    performance.mark('picflow:load-start');
     await this.canvas!.load(workflow);
+    performance.mark('picflow:loaded');
+    // Nodes render in one batch after the load and are measured in the next frames; fit to their real sizes.
+    await this.canvas!.settled();
     await this.canvas!.fit();
+    performance.mark('picflow:shown');
     if (clean) this.markClean();
     else {
       this.savedSnapshot = '';
@@ -231,6 +239,7 @@ export class Controller {
     let saved: SavedWorkflow;
     try {
       saved = await api.getWorkflow(id);
+      performance.mark('picflow:fetched');
     } catch (err) {
       this.toast('error', `Cannot open the workflow: ${(err as Error).message}`);
       if (options.force) this.setUrl(null);

@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
-import { Presets, type RenderEmit } from 'rete-react-plugin';
 import { OutputsView } from '../outputs-view';
 import { ParamField, resolveSchema } from '../schema-widgets';
 import { useKeyed, useValue } from '../store';
 import type { JsonSchema, NodeRunState, WorkflowIssue } from '../types';
-import type { PicNode, Schemes, TypedSocket } from './node';
+import { BORDER, HEAD, NODE_WIDTH, PORTS_PAD, ROW } from './layout';
+import type { PicNode, TypedSocket } from './node';
+import type { Emit } from './node-renderer';
 import { socketClass, socketColour } from './socket-colors';
 import type { ViewContext } from './view-context';
 
@@ -59,24 +60,28 @@ function showsOutputs(node: PicNode): boolean {
   return Boolean(node.spec?.output) || node.ports.inputs.length > 0;
 }
 
-export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | undefined) {
-  function NodeView({ data, emit }: { data: PicNode; emit: RenderEmit<Schemes> }) {
+export function makeViews(ctx: ViewContext) {
+  function NodeView({ data, emit }: { data: PicNode; emit: Emit }) {
     useKeyed(ctx.versions, data.id);
     const state = useKeyed(ctx.runStates, data.id);
     const issues = useKeyed(ctx.issues, data.id);
     const models = useValue(ctx.models);
+    const lite = useValue(ctx.lite);
     const root = useRef<HTMLDivElement>(null);
 
-    // Keeps the node's size current for the minimap, fit-to-view and auto-arrange.
+    // Keeps the node's height current for the minimap, fit-to-view and auto-arrange. The observer
+    // reports after layout, so mounting many nodes never forces a layout per node.
     useEffect(() => {
       const el = root.current;
       if (!el) return;
-      const measure = () => {
-        data.width = el.offsetWidth;
-        data.height = el.offsetHeight;
-      };
-      measure();
-      const observer = new ResizeObserver(measure);
+      const observer = new ResizeObserver((entries) => {
+        const box = entries[entries.length - 1].borderBoxSize?.[0];
+        const height = box ? box.blockSize : el.offsetHeight;
+        if (height !== data.height) {
+          data.height = height;
+          ctx.resized(data.id);
+        }
+      });
       observer.observe(el);
       return () => observer.disconnect();
     }, [data]);
@@ -88,6 +93,7 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
     if (data.selected) classes.push('selected');
     if ((issues?.length ?? 0) > 0) classes.push('has-issues');
     if (!data.spec) classes.push('unknown-type');
+    if (lite) classes.push('lite');
     const status = statusText(state);
     const progress = phase === 'running' && state?.total ? Math.min(1, (state.step ?? 0) / state.total) : null;
 
@@ -95,6 +101,7 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
       <div
         ref={root}
         className={classes.join(' ')}
+        style={{ width: NODE_WIDTH, borderWidth: BORDER }}
         data-testid={`node-${data.id}`}
         data-node-id={data.id}
         data-node-type={data.nodeType}
@@ -102,7 +109,7 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
         data-selected={data.selected ? 'true' : 'false'}
         aria-label={`${data.label} (${data.nodeType})`}
       >
-        <header className={`pf-node-head category-${(data.spec?.category ?? 'unknown').replace(/[^a-z0-9-]/gi, '')}`}>
+        <header className={`pf-node-head category-${(data.spec?.category ?? 'unknown').replace(/[^a-z0-9-]/gi, '')}`} style={{ height: HEAD }}>
           <Title node={data} />
           <span className="pf-node-status" data-testid={`status-${data.id}`} aria-live="polite">
             {status}
@@ -111,7 +118,7 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
             <div className="progress-bar" style={{ width: `${(progress ?? 0) * 100}%` }} />
           </div>
         </header>
-        <div className="pf-ports">
+        <div className="pf-ports" style={{ paddingTop: PORTS_PAD, paddingBottom: PORTS_PAD }}>
           <div className="pf-inputs">
             {data.ports.inputs.map((port) => {
               const input = data.inputs[port.name];
@@ -120,21 +127,12 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
               return (
                 <div
                   key={port.name}
+                  style={{ height: ROW }}
                   className={`port-row input${issue ? ' has-issue' : ''}${!port.optional && !connected ? ' required-open' : ''}`}
                   data-testid={`input-${data.id}-${port.name}`}
                   title={issue ?? port.description ?? `${port.name}: ${port.type}${port.optional ? ' (optional)' : ''}`}
                 >
-                  {input && (
-                    <Presets.classic.RefSocket
-                      name="socket-ref"
-                      side="input"
-                      socketKey={port.name}
-                      nodeId={data.id}
-                      emit={emit}
-                      payload={input.socket}
-                      data-testid={`socket-${data.id}-in-${port.name}`}
-                    />
-                  )}
+                  {input && <SocketRef emit={emit} nodeId={data.id} side="input" portKey={port.name} socket={input.socket as TypedSocket} />}
                   <span className="port-name">{port.name}</span>
                   <span className="port-type">{port.type}</span>
                 </div>
@@ -145,26 +143,22 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
             {data.ports.outputs.map((port) => {
               const output = data.outputs[port.name];
               return (
-                <div key={port.name} className="port-row output" data-testid={`output-port-${data.id}-${port.name}`} title={port.description ?? `${port.name}: ${port.type}`}>
+                <div
+                  key={port.name}
+                  style={{ height: ROW }}
+                  className="port-row output"
+                  data-testid={`output-port-${data.id}-${port.name}`}
+                  title={port.description ?? `${port.name}: ${port.type}`}
+                >
                   <span className="port-type">{port.type}</span>
                   <span className="port-name">{port.name}</span>
-                  {output && (
-                    <Presets.classic.RefSocket
-                      name="socket-ref"
-                      side="output"
-                      socketKey={port.name}
-                      nodeId={data.id}
-                      emit={emit}
-                      payload={output.socket}
-                      data-testid={`socket-${data.id}-out-${port.name}`}
-                    />
-                  )}
+                  {output && <SocketRef emit={emit} nodeId={data.id} side="output" portKey={port.name} socket={output.socket as TypedSocket} />}
                 </div>
               );
             })}
           </div>
         </div>
-        {Object.keys(properties).length > 0 && (
+        {!lite && Object.keys(properties).length > 0 && (
           <Params node={data} properties={properties} issues={split.params} models={models} />
         )}
         {(split.general.length > 0 || (phase === 'error' && state?.message)) && (
@@ -177,7 +171,7 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
             ))}
           </div>
         )}
-        {state?.outputs && showsOutputs(data) && (
+        {!lite && state?.outputs && showsOutputs(data) && (
           <div {...interactive}>
             <OutputsView outputs={state.outputs} nodeId={data.id} />
           </div>
@@ -271,20 +265,23 @@ export function makeViews(ctx: ViewContext, getNode: (id: string) => PicNode | u
     );
   }
 
-  function SocketView({ data }: { data: TypedSocket }) {
-    return <div className={socketClass(data.type)} style={{ ['--socket' as string]: socketColour(data.type) }} title={data.type} />;
-  }
-
-  function LinkView({ data }: { data: Schemes['Connection'] }) {
-    const { path } = Presets.classic.useConnection();
-    if (!path) return null;
-    const type = data.isPseudo ? undefined : getNode(data.source)?.outputType(data.sourceOutput);
+  /**
+   * A socket: drawn here, inside the node's own React tree, and announced to Rete (the connection
+   * plugin picks links from it) without a React root of its own per socket.
+   */
+  function SocketRef({ emit, nodeId, side, portKey, socket }: { emit: Emit; nodeId: string; side: 'input' | 'output'; portKey: string; socket: TypedSocket }) {
+    const ref = useRef<HTMLSpanElement>(null);
+    useEffect(() => {
+      const element = ref.current!;
+      emit({ type: 'render', data: { type: 'socket', side, key: portKey, nodeId, element, payload: socket } });
+      return () => emit({ type: 'unmount', data: { element } });
+    }, [emit, nodeId, side, portKey, socket]);
     return (
-      <svg className="pf-link" data-testid={data.isPseudo ? 'pseudo-link' : `link-${data.source}-${data.sourceOutput}-${data.target}-${data.targetInput}`}>
-        <path d={path} style={{ stroke: type ? socketColour(type) : undefined }} />
-      </svg>
+      <span ref={ref} className="socket-ref" data-testid={`socket-${nodeId}-${side === 'input' ? 'in' : 'out'}-${portKey}`}>
+        <div className={socketClass(socket.type)} style={{ ['--socket' as string]: socketColour(socket.type) }} title={socket.type} />
+      </span>
     );
   }
 
-  return { NodeView, SocketView, LinkView };
+  return { NodeView };
 }

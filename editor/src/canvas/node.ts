@@ -1,5 +1,6 @@
 import { ClassicPreset, type GetSchemes } from 'rete';
 import type { CatalogEntry, PortEntry, SocketType } from '../types';
+import { NODE_WIDTH } from './layout';
 
 /** A socket named by its type (`image`, `text[]`), so links can be checked and sockets coloured. */
 export class TypedSocket extends ClassicPreset.Socket {
@@ -7,9 +8,6 @@ export class TypedSocket extends ClassicPreset.Socket {
     super(type);
   }
 }
-
-/** The node's default width; fixed so output sockets on the right edge never move. */
-export const NODE_WIDTH = 248;
 
 /**
  * One workflow node on the canvas. Its id is the workflow's node id; `params` holds the values set

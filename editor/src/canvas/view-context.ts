@@ -11,19 +11,24 @@ export interface ViewContext {
   /** Bumped when a node's params or title change, so only that node re-renders. */
   versions: KeyedStore<number>;
   models: Observable<string[]>;
+  /** Zoomed far out: nodes draw only their header and sockets (a large graph mounts and pans faster). */
+  lite: Observable<boolean>;
   setParam(nodeId: string, name: string, value: unknown): void;
   rename(nodeId: string, title: string): void;
   upload?(file: File): Promise<{ artifact: string; url: string }>;
   /** Which sockets are connected, by `${nodeId}:${side}:${key}`; bumped per node on change. */
   connected(nodeId: string, side: 'input' | 'output', key: string): boolean;
+  /** A node's rendered height changed. */
+  resized(nodeId: string): void;
 }
 
-export function createViewContext(partial: Pick<ViewContext, 'setParam' | 'rename' | 'upload' | 'connected'>): ViewContext {
+export function createViewContext(partial: Pick<ViewContext, 'setParam' | 'rename' | 'upload' | 'connected' | 'resized'>): ViewContext {
   return {
     runStates: new KeyedStore<NodeRunState>(),
     issues: new KeyedStore<WorkflowIssue[]>(),
     versions: new KeyedStore<number>(),
     models: new Observable<string[]>([]),
+    lite: new Observable(false),
     ...partial,
   };
 }

@@ -1,21 +1,32 @@
 // The Rete.js v2 canvas: one editor, its area and plugins, and the graph operations the app calls.
 // The app never touches Rete directly; it talks to this class.
 
-import { createRoot } from 'react-dom/client';
 import { NodeEditor } from 'rete';
-import { AreaExtensions, AreaPlugin } from 'rete-area-plugin';
+import { AreaExtensions, AreaPlugin, type RenderSignal } from 'rete-area-plugin';
 import { ClassicFlow, ConnectionPlugin, getSourceTarget } from 'rete-connection-plugin';
 import { HistoryPlugin, Presets as HistoryPresets, type HistoryAction } from 'rete-history-plugin';
-import { MinimapPlugin, type MinimapExtra } from 'rete-minimap-plugin';
-import { Presets, ReactPlugin, type ReactArea2D } from 'rete-react-plugin';
 import { fromWorkflow, freshId, remapFragment, toWorkflow, type GraphSnapshot } from '../serialize';
+import { Observable } from '../store';
 import type { CatalogEntry, Workflow } from '../types';
 import { linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
+import { NODE_WIDTH } from './layout';
 import { Link, PicNode, type Schemes } from './node';
 import { makeViews } from './node-view';
+import { renderNodes } from './node-renderer';
+import { renderLinks } from './link-renderer';
+import { FixedSocketPositions } from './socket-positions';
 import { bump, type ViewContext } from './view-context';
 
-type AreaExtra = ReactArea2D<Schemes> | MinimapExtra;
+/** Signals the canvas adds to the area's: sockets announced by node views. */
+type AreaExtra = RenderSignal<'socket', { nodeId: string; side: 'input' | 'output'; key: string; payload: unknown }>;
+
+/** Below this zoom, nodes are drawn without their widgets (see ViewContext.lite). */
+const LITE_BELOW = 0.45;
+
+export interface MinimapData {
+  nodes: { id: string; x: number; y: number; w: number; h: number; selected: boolean }[];
+  viewport: { x: number; y: number; w: number; h: number };
+}
 
 export interface ContextMenuRequest {
   kind: 'root' | 'node' | 'link';
@@ -65,6 +76,13 @@ export class Canvas {
   private lastParamAction: { action: ParamAction; time: number } | null = null;
   private modifierHeld = false;
   private readonly cleanups: (() => void)[] = [];
+  /** Bumped (at most once a frame) when what the minimap draws changes. */
+  readonly view = new Observable(0);
+  private viewFrame = 0;
+  /** The container's size, kept by a ResizeObserver (reading it would force a layout mid-render). */
+  private size = { width: 0, height: 0 };
+  /** Nodes whose links changed while quiet; they re-render once at the end. */
+  private readonly pendingBumps = new Set<string>();
 
   constructor(
     readonly container: HTMLElement,
@@ -74,9 +92,14 @@ export class Canvas {
   ) {
     this.setCatalog(catalog);
     this.area = new AreaPlugin<Schemes, AreaExtra>(container);
+    this.size = { width: container.clientWidth, height: container.clientHeight };
+    const sizeObserver = new ResizeObserver(([entry]) => {
+      this.size = { width: entry.contentRect.width, height: entry.contentRect.height };
+      this.viewChanged();
+    });
+    sizeObserver.observe(container);
+    this.cleanups.push(() => sizeObserver.disconnect());
     const connection = new ConnectionPlugin<Schemes, AreaExtra>();
-    const render = new ReactPlugin<Schemes, AreaExtra>({ createRoot });
-    const minimap = new MinimapPlugin<Schemes>({ boundViewport: true });
 
     // Ctrl/Cmd/Shift-click adds to the selection; read from the pointer event itself so it also
     // works when the key went down outside the page.
@@ -87,17 +110,8 @@ export class Canvas {
     this.cleanups.push(() => window.removeEventListener('pointerdown', onPointer, true));
     this.selectable = AreaExtensions.selectableNodes(this.area, this.selector, { accumulating: { active: () => this.modifierHeld } });
 
-    const views = makeViews(ctx, (id) => this.editor.getNode(id));
-    render.addPreset(
-      Presets.classic.setup({
-        customize: {
-          node: () => views.NodeView,
-          socket: () => views.SocketView as never,
-          connection: () => views.LinkView,
-        },
-      }),
-    );
-    render.addPreset(Presets.minimap.setup({ size: 150 }));
+    const { NodeView } = makeViews(ctx);
+    const sockets = new FixedSocketPositions(this.editor, this.area as never);
 
     connection.addPreset(
       () =>
@@ -121,10 +135,10 @@ export class Canvas {
     this.history.addPreset(HistoryPresets.classic.setup());
 
     this.editor.use(this.area);
+    renderNodes(this.area as never, (node, emit) => <NodeView data={node} emit={emit} />);
+    renderLinks(this.area as never, this.editor, sockets);
     this.area.use(connection);
-    this.area.use(render);
     this.area.use(this.history);
-    this.area.use(minimap);
 
     AreaExtensions.simpleNodesOrder(this.area);
     AreaExtensions.restrictor(this.area, { scaling: { min: 0.08, max: 2.5 } });
@@ -139,21 +153,32 @@ export class Canvas {
             if (on) this.connectedSockets.add(key);
             else this.connectedSockets.delete(key);
           }
-          bump(ctx.versions, c.target);
-          bump(ctx.versions, c.source);
+          if (this.quiet > 0) {
+            this.pendingBumps.add(c.target);
+            this.pendingBumps.add(c.source);
+          } else {
+            bump(ctx.versions, c.target);
+            bump(ctx.versions, c.source);
+          }
           this.changed();
           break;
         }
         case 'nodecreated':
         case 'noderemoved':
           this.changed();
+          this.viewChanged();
           break;
       }
       return context;
     });
 
     this.area.addPipe((context) => {
-      if (context.type === 'nodetranslated') this.changed();
+      if (context.type === 'translated' || context.type === 'zoomed' || context.type === 'resized') this.viewChanged();
+      if (context.type === 'zoomed') this.ctx.lite.set(this.area.area.transform.k < LITE_BELOW);
+      if (context.type === 'nodetranslated') {
+        this.changed();
+        this.viewChanged();
+      }
       if (context.type === 'nodepicked') queueMicrotask(() => this.hooks.onSelectionChange?.());
       if (context.type === 'contextmenu') {
         const { event, context: target } = context.data;
@@ -192,7 +217,41 @@ export class Canvas {
       return await fn();
     } finally {
       this.quiet--;
+      if (this.quiet === 0) {
+        for (const id of this.pendingBumps) bump(this.ctx.versions, id);
+        this.pendingBumps.clear();
+      }
     }
+  }
+
+  /** Resolves once pending node renders are on screen and measured (two frames). */
+  settled(): Promise<void> {
+    return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+  }
+
+  /** Schedules one minimap update for this frame. */
+  viewChanged(): void {
+    if (this.viewFrame) return;
+    this.viewFrame = requestAnimationFrame(() => {
+      this.viewFrame = 0;
+      this.view.update((n) => n + 1);
+    });
+  }
+
+  /** The nodes' boxes and the visible part of the graph, in graph coordinates. */
+  minimapData(): MinimapData {
+    const nodes = this.editor.getNodes().map((n) => {
+      const p = this.position(n.id);
+      return { id: n.id, x: p.x, y: p.y, w: n.width, h: n.height, selected: Boolean(n.selected) };
+    });
+    const { x, y, k } = this.area.area.transform;
+    return { nodes, viewport: { x: -x / k, y: -y / k, w: this.size.width / k, h: this.size.height / k } };
+  }
+
+  /** Pans so that a graph point is in the middle of the view. */
+  async centreOn(point: { x: number; y: number }): Promise<void> {
+    const { k } = this.area.area.transform;
+    await this.area.area.translate(this.size.width / 2 - point.x * k, this.size.height / 2 - point.y * k);
   }
 
   // ---- reading the graph ----
@@ -264,7 +323,10 @@ export class Canvas {
       this.connectedSockets.clear();
       this.ctx.runStates.clear();
       this.ctx.issues.clear();
-      await this.addSnapshot(fromWorkflow(workflow));
+      const snapshot = fromWorkflow(workflow);
+      // Frame the graph before its nodes mount, so a large one mounts at the zoom it is shown at.
+      await this.frame(snapshot);
+      await this.addSnapshot(snapshot);
     });
     this.history.clear();
     this.lastParamAction = null;
@@ -485,6 +547,23 @@ export class Canvas {
     await AreaExtensions.zoomAt(this.area, nodes, { scale: 0.9 });
   }
 
+  /** Zooms and pans to a snapshot's extent, estimated from positions before the nodes exist. */
+  private async frame(snapshot: GraphSnapshot): Promise<void> {
+    if (snapshot.nodes.length === 0) return;
+    const xs = snapshot.nodes.map((n) => n.x);
+    const ys = snapshot.nodes.map((n) => n.y);
+    const left = Math.min(...xs);
+    const top = Math.min(...ys);
+    const width = Math.max(...xs) + NODE_WIDTH - left;
+    const height = Math.max(...ys) + 200 - top;
+    const rect = this.container.getBoundingClientRect();
+    const k = Math.min(1, Math.max(0.08, 0.9 * Math.min(rect.width / width, rect.height / height)));
+    const t = this.area.area.transform;
+    t.x = rect.width / 2 - (left + width / 2) * k;
+    t.y = rect.height / 2 - (top + height / 2) * k;
+    await this.area.area.zoom(k, 0, 0);
+  }
+
   /** Pans so a node is in view, keeping the zoom. */
   async reveal(id: string): Promise<void> {
     const el = this.area.nodeViews.get(id)?.element;
@@ -527,7 +606,7 @@ export class Canvas {
    * out for smaller nodes stay readable). Returns how many nodes moved.
    */
   async spreadOverlaps(gap = 24): Promise<number> {
-    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    await this.settled();
     const boxes = this.editor
       .getNodes()
       .map((n) => ({ id: n.id, ...this.position(n.id), w: n.width, h: n.height }))

@@ -1,0 +1,164 @@
+// The editor with a 300-node workflow in headless Chromium against the real server: how long until
+// it is on screen and answers the pointer. Prints a table (medians); nothing here is asserted.
+//
+//   npm run bench:editor            (builds the editor first when dist/editor is missing)
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { createLogger } from '../server/logger';
+import { startServer } from '../server/start';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = process.env.PICFLOW_CHROMIUM ?? '/usr/bin/chromium';
+const REPS = Number(process.env.REPS ?? 3);
+
+/**
+ * 300 nodes and 300 links: 50 text chains (prompt → join → join → output) and 25 logic chains
+ * (number → compare → switch, fed a prompt → output), laid out in a grid.
+ */
+function bigWorkflow() {
+  const nodes: Record<string, unknown> = {};
+  let links = 0;
+  for (let i = 0; i < 50; i++) {
+    const x = (i % 5) * 1300;
+    const y = Math.floor(i / 5) * 320;
+    nodes[`p${i}`] = { type: 'prompt', params: { text: `subject ${i}` }, ui: { x, y } };
+    nodes[`a${i}`] = { type: 'text', params: { separator: ', ' }, inputs: { a: [`p${i}`, 'text'] }, ui: { x: x + 300, y } };
+    nodes[`b${i}`] = { type: 'text', inputs: { a: [`a${i}`, 'text'], b: [`p${i}`, 'text'] }, ui: { x: x + 600, y } };
+    nodes[`o${i}`] = { type: 'output', params: { name: `out${i}` }, inputs: { value: [`b${i}`, 'text'] }, ui: { x: x + 900, y } };
+    links += 4;
+  }
+  for (let i = 0; i < 25; i++) {
+    const x = (i % 5) * 1300;
+    const y = 3300 + Math.floor(i / 5) * 320;
+    nodes[`n${i}`] = { type: 'number', params: { value: i }, ui: { x, y } };
+    nodes[`c${i}`] = { type: 'compare', params: { op: '>=', value: 10 }, inputs: { a: [`n${i}`, 'number'] }, ui: { x: x + 300, y } };
+    nodes[`s${i}`] = { type: 'switch', inputs: { condition: [`c${i}`, 'result'], true: [`p${i}`, 'text'] }, ui: { x: x + 600, y } };
+    nodes[`v${i}`] = { type: 'output', params: { name: `ok${i}` }, inputs: { value: [`s${i}`, 'value'] }, ui: { x: x + 900, y } };
+    links += 4;
+  }
+  return { workflow: { version: 1 as const, name: 'bench 300 nodes', nodes }, links };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** ms since the page's navigation began, read in the page. */
+const pageNow = (page: Page) => page.evaluate(() => performance.now());
+
+async function waitGraph(page: Page, nodes: number, links: number): Promise<void> {
+  await page.waitForFunction(
+    ([n, l]) => document.querySelectorAll('[data-node-id]').length === n && document.querySelectorAll('svg.pf-link path').length >= l,
+    [nodes, links],
+    { timeout: 60_000, polling: 'raf' },
+  );
+}
+
+/** Clicks a node's header and waits for it to show as selected: the editor answers the pointer. */
+async function clickToSelect(page: Page, id: string): Promise<number> {
+  const header = page.locator(`[data-testid="node-${id}"] header`);
+  const box = (await header.boundingBox())!;
+  const t0 = await pageNow(page);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForSelector(`[data-testid="node-${id}"][data-selected=true]`, { timeout: 10_000 });
+  return (await pageNow(page)) - t0;
+}
+
+/** Drags a node 200 px in 20 moves; returns ms from press to its new place on screen. */
+async function dragNode(page: Page, id: string): Promise<number> {
+  const header = page.locator(`[data-testid="node-${id}"] header`);
+  const box = (await header.boundingBox())!;
+  const start = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const t0 = await pageNow(page);
+  await page.mouse.move(start.x, start.y);
+  await page.mouse.down();
+  for (let i = 1; i <= 20; i++) await page.mouse.move(start.x + i * 10, start.y + i * 4);
+  await page.mouse.up();
+  await page.waitForFunction(
+    ([sel, x]) => (document.querySelector(sel)!.getBoundingClientRect().x ?? 0) > x + 100,
+    [`[data-testid="node-${id}"] header`, box.x] as const,
+    { polling: 'raf' },
+  );
+  return (await pageNow(page)) - t0;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    console.error(`bench:editor needs Chromium at ${CHROMIUM} (set PICFLOW_CHROMIUM, or run scripts/setup.sh)`);
+    process.exitCode = 1;
+    return;
+  }
+  if (!existsSync(join(ROOT, 'dist', 'editor', 'index.html'))) {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'editor/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'picflow-bench-editor-'));
+  const server = await startServer({ dataDir, port: 0, logger: createLogger('silent') });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+  try {
+    const { workflow, links } = bigWorkflow();
+    const count = Object.keys(workflow.nodes).length;
+    const response = await fetch(`${server.url}/api/workflows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(workflow) });
+    if (!response.ok) throw new Error(`saving the bench workflow failed: ${response.status} ${await response.text()}`);
+    const { id } = (await response.json()) as { id: string };
+    const file = join(dataDir, 'bench-300.json');
+    writeFileSync(file, JSON.stringify(workflow));
+
+    const samples: Record<string, number[]> = {};
+    const add = (name: string, ms: number) => (samples[name] ??= []).push(ms);
+
+    for (let rep = 0; rep < REPS; rep++) {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+
+      // Open a saved workflow by URL: navigation → 300 nodes and their links on screen → a click selects.
+      await page.goto(`${server.url}/?workflow=${id}`);
+      await waitGraph(page, count, links);
+      const shown = await pageNow(page);
+      add('open saved (navigation → all nodes and links drawn)', shown);
+      const marks = Object.fromEntries(
+        await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, m.startTime] as [string, number])),
+      );
+      add('  of which: page and catalog loaded (navigation → catalog)', marks['picflow:catalog']);
+      add('  of which: workflow fetched → graph built', marks['picflow:loaded'] - marks['picflow:fetched']);
+      add('  of which: graph built → drawn and fitted', shown - marks['picflow:loaded']);
+      const click = await clickToSelect(page, 'p0');
+      add('first click selects a node', click);
+      add('open saved → interactive (sum)', shown + click);
+      add('drag a node 200 px (20 moves)', await dragNode(page, 'a0'));
+      const fit0 = await pageNow(page);
+      await page.keyboard.press('f');
+      await page.waitForFunction(() => true, undefined, { polling: 'raf' });
+      add('fit view (F)', (await pageNow(page)) - fit0);
+
+      // Import the same file into a fresh editor: file chosen → all nodes and links drawn.
+      await page.goto(server.url);
+      await page.waitForSelector('[data-testid=app][data-ready=true]');
+      const t0 = await pageNow(page);
+      await page.setInputFiles('[data-testid=import-file]', file);
+      await waitGraph(page, count, links);
+      add('import file (chosen → all nodes and links drawn)', (await pageNow(page)) - t0);
+
+      const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
+      if (heap) add('JS heap after import (MB)', heap / 1e6);
+      await context.close();
+    }
+
+    console.log(`\neditor with a ${count}-node workflow (${links} links), headless Chromium, median of ${REPS}\n`);
+    console.table(Object.entries(samples).map(([measure, values]) => ({ measure, median: +median(values).toFixed(1), min: +Math.min(...values).toFixed(1), max: +Math.max(...values).toFixed(1) })));
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

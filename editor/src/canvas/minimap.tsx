@@ -1,0 +1,65 @@
+// The minimap: every node as a box and the visible part of the graph as a frame; click or drag in it
+// to move the view. It redraws at most once a frame, from the canvas's `view` signal.
+
+import { useRef, type PointerEvent } from 'react';
+import { useValue } from '../store';
+import type { Canvas } from './canvas';
+
+const WIDTH = 180;
+const HEIGHT = 120;
+const PAD = 40;
+
+export function Minimap({ canvas }: { canvas: Canvas }) {
+  useValue(canvas.view);
+  const svg = useRef<SVGSVGElement>(null);
+  const { nodes, viewport } = canvas.minimapData();
+  if (nodes.length === 0) return null;
+
+  let left = viewport.x;
+  let top = viewport.y;
+  let right = viewport.x + viewport.w;
+  let bottom = viewport.y + viewport.h;
+  for (const n of nodes) {
+    left = Math.min(left, n.x);
+    top = Math.min(top, n.y);
+    right = Math.max(right, n.x + n.w);
+    bottom = Math.max(bottom, n.y + n.h);
+  }
+  left -= PAD;
+  top -= PAD;
+  right += PAD;
+  bottom += PAD;
+  const scale = Math.min(WIDTH / (right - left), HEIGHT / (bottom - top));
+
+  const moveTo = (e: PointerEvent<SVGSVGElement>) => {
+    const box = svg.current!.getBoundingClientRect();
+    void canvas.centreOn({ x: left + (e.clientX - box.left) / scale, y: top + (e.clientY - box.top) / scale });
+  };
+
+  return (
+    <svg
+      ref={svg}
+      className="minimap"
+      data-testid="minimap"
+      width={WIDTH}
+      height={HEIGHT}
+      role="img"
+      aria-label="minimap: click to move the view"
+      onPointerDown={(e) => {
+        e.stopPropagation();
+        e.currentTarget.setPointerCapture(e.pointerId);
+        moveTo(e);
+      }}
+      onPointerMove={(e) => {
+        if (e.currentTarget.hasPointerCapture(e.pointerId)) moveTo(e);
+      }}
+    >
+      <g transform={`scale(${scale}) translate(${-left} ${-top})`}>
+        {nodes.map((n) => (
+          <rect key={n.id} className={n.selected ? 'mini-node selected' : 'mini-node'} x={n.x} y={n.y} width={n.w} height={n.h} rx={6} />
+        ))}
+        <rect className="mini-viewport" x={viewport.x} y={viewport.y} width={viewport.w} height={viewport.h} vectorEffect="non-scaling-stroke" />
+      </g>
+    </svg>
+  );
+}
