@@ -67,8 +67,9 @@ function options(mode: 'cached' | 'uncached', connections: number, duration: num
   };
 }
 
-// Warm-up, so the first row does not pay for JIT compilation and cold sqlite pages.
-for (const mode of ['cached', 'uncached'] as const) await autocannon(options(mode, 8, 2));
+// Warm-up, so the first row does not pay for JIT compilation and cold sqlite pages: 2 s per mode
+// was too short (whichever mode was measured first came out 2-3x slower), 5 s is stable.
+for (const mode of ['cached', 'uncached'] as const) await autocannon(options(mode, 16, 5));
 const rows = [];
 for (const mode of ['cached', 'uncached'] as const) {
   for (const connections of [1, 16, 64]) {
