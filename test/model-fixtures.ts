@@ -96,23 +96,61 @@ export function named(text: string): { shape?: string; color?: string; backgroun
   };
 }
 
-/** The palette colour most of the image's border pixels are nearest to. */
-export function borderColor(image: ImageValue): string {
-  const counts = new Map<string, number>();
+/** The palette colour nearest to each pixel of a 32×32 RGB image. */
+function snap(image: ImageValue): string[] {
+  const names: string[] = [];
   for (let i = 0; i < 32 * 32; i++) {
-    const x = i % 32;
-    const y = Math.floor(i / 32);
-    if (x !== 0 && y !== 0 && x !== 31 && y !== 31) continue;
-    const px = image.data.subarray(i * 3, i * 3 + 3);
+    const px = image.data.subarray(i * image.channels, i * image.channels + 3);
     let best = COLORS[0];
     let bestD = Infinity;
     for (const c of COLORS) {
       const d = domain.palette[c].reduce((sum, v, j) => sum + (v - px[j]) ** 2, 0);
       if (d < bestD) [best, bestD] = [c, d];
     }
-    counts.set(best, (counts.get(best) ?? 0) + 1);
+    names.push(best);
   }
+  return names;
+}
+
+function mostCommon(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0][0];
+}
+
+/** The palette colour most of the image's border pixels are nearest to. */
+export function borderColor(image: ImageValue): string {
+  return mostCommon(snap(image).filter((_, i) => i % 32 === 0 || i % 32 === 31 || i < 32 || i >= 31 * 32));
+}
+
+/**
+ * What a rule-based reader sees in an image, as the training's checker (domain.check) does: the
+ * background is the border's colour, the object the rest; its box centre's nearest grid cell is the
+ * position (so a jittered object stays in its cell), an extent of 11 px or more is large, and the
+ * share of its box it fills tells the shape. Nothing comes from the model.
+ */
+export function inspect(image: ImageValue): Partial<Scene> {
+  const names = snap(image);
+  const background = borderColor(image);
+  const object: string[] = [];
+  let [x0, x1, y0, y1] = [32, -1, 32, -1];
+  names.forEach((c, i) => {
+    if (c === background) return;
+    object.push(c);
+    const [x, y] = [i % 32, Math.floor(i / 32)];
+    [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+  });
+  if (object.length < 4) return { background };
+  const nearest = (v: number) => GRID.reduce((best, g, i) => (Math.abs(v - g) < Math.abs(v - GRID[best]) ? i : best), 0);
+  const [w, h] = [x1 - x0 + 1, y1 - y0 + 1];
+  const fill = object.length / (w * h);
+  return {
+    background,
+    color: mostCommon(object),
+    position: domain.positions[nearest((y0 + y1 + 1) / 2) * 3 + nearest((x0 + x1 + 1) / 2)],
+    size: Math.max(w, h) >= 11 ? 'large' : 'small',
+    shape: fill > 0.9 ? 'square' : fill > 0.65 ? 'circle' : 'triangle',
+  };
 }
 
 /** An engine with the shipped catalog and its own model runtime (so session counts start at zero). */
