@@ -23,6 +23,7 @@ import train
 ATTRS = ["size", "color", "shape", "position", "background"]
 NOISE = 8.0
 CFG_SWEEP = [1.0, 2.0, 3.0, 5.0]
+MIN_RATIO_SWEEP = [0.01, 0.1, 0.3]  # at the default cfg: which tokens guidance may pick
 
 
 def attrs(scene):
@@ -191,6 +192,8 @@ def main():
     m["heldout"]["generateByCfg"] = {str(c): ev.generate_metrics("heldout", c, g["cfgMinRatio"], g["temperature"]) for c in CFG_SWEEP}
     m["heldout"]["generatePlainCfg3"] = ev.generate_metrics("heldout", 3.0, 1e-30, g["temperature"])
     m["heldout"]["editByCfg"] = {str(c): ev.edit_metrics("heldout", c, e["cfgMinRatio"], e["temperature"]) for c in CFG_SWEEP[:3]}
+    m["heldout"]["generateByMinRatio"] = {str(r): ev.generate_metrics("heldout", g["cfg"], r, g["temperature"]) for r in MIN_RATIO_SWEEP}
+    m["heldout"]["editByMinRatio"] = {str(r): ev.edit_metrics("heldout", e["cfg"], r, e["temperature"]) for r in MIN_RATIO_SWEEP}
     m["evalSeconds"] = round(time.time() - t0, 1)
     json.dump(m, open(args.out, "w"), indent=1)
     print_table(m)
@@ -210,6 +213,8 @@ def print_table(m):
         print(f"{label:<44}{v[0]:>10.4f}{v[1]:>10.4f}")
     print("held-out generate by cfg (restricted):", m["heldout"]["generateByCfg"], "plain cfg 3:", m["heldout"]["generatePlainCfg3"])
     print("held-out edit by cfg:", m["heldout"]["editByCfg"])
+    print("held-out generate by cfgMinRatio (default cfg):", m["heldout"]["generateByMinRatio"])
+    print("held-out edit by cfgMinRatio (default cfg):", m["heldout"]["editByMinRatio"])
 
 
 if __name__ == "__main__":
