@@ -101,6 +101,10 @@ export class Controller {
   async start(container: HTMLElement): Promise<void> {
     let catalog: CatalogEntry[];
     performance.mark('picflow:start');
+    // A workflow named in the URL is fetched while the catalog loads, not after it.
+    const id = new URLSearchParams(location.search).get('workflow');
+    const fetching = id ? api.getWorkflow(id) : null;
+    fetching?.catch(() => {}); // reported by open()
     try {
       catalog = await api.nodes();
     } catch (err) {
@@ -122,8 +126,7 @@ export class Controller {
     runFeed.onFeed((m) => this.onFeedMessage(m));
     void this.refreshQueue();
 
-    const id = new URLSearchParams(location.search).get('workflow');
-    if (id) await this.open(id, { force: true });
+    if (id) await this.open(id, { force: true, fetching: fetching! });
     this.ready.set(true);
   }
 
@@ -234,11 +237,12 @@ export class Controller {
     await this.show({ version: 1, nodes: {} }, { id: null, name: UNTITLED }, true);
   }
 
-  async open(id: string, options: { force?: boolean } = {}): Promise<void> {
+  /** Opens a saved workflow; `fetching` is its request when already under way. */
+  async open(id: string, options: { force?: boolean; fetching?: Promise<SavedWorkflow> } = {}): Promise<void> {
     if (!options.force && !(await this.confirmDiscard())) return;
     let saved: SavedWorkflow;
     try {
-      saved = await api.getWorkflow(id);
+      saved = await (options.fetching ?? api.getWorkflow(id));
       performance.mark('picflow:fetched');
     } catch (err) {
       this.toast('error', `Cannot open the workflow: ${(err as Error).message}`);
