@@ -10,7 +10,6 @@ import {
   currentWorkflow,
   detachInput,
   dropFromPalette,
-  hasChromium,
   inSocket,
   link,
   moveNode,
@@ -26,7 +25,7 @@ import {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROMPT = 'a large red circle in the center on a blue background';
 
-describe.skipIf(!hasChromium)('editor in a real browser', () => {
+describe('editor in a real browser', () => {
   let session: EditorSession;
 
   beforeAll(async () => {
