@@ -23,7 +23,7 @@ import {
 } from './e2e-harness';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PROMPT = 'a large red circle in the center on a blue background';
+const PROMPT = 'a large yellow circle in the center on a blue background';
 
 describe('editor in a real browser', () => {
   let session: EditorSession;
