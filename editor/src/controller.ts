@@ -53,6 +53,20 @@ export interface RunEntry extends RunSummary {
 
 const UNTITLED = 'untitled';
 
+/**
+ * The requests the editor needs before it can show anything: the node catalog, and the workflow the
+ * URL names. Sent when the controller is made, before React's first render, so the two overlap.
+ * Failures are reported where the results are awaited.
+ */
+function startupRequests(): { catalog: Promise<CatalogEntry[]>; workflowId: string | null; workflow: Promise<SavedWorkflow> | null } {
+  const catalog = api.nodes();
+  catalog.catch(() => {});
+  const workflowId = new URLSearchParams(location.search).get('workflow');
+  const workflow = workflowId ? api.getWorkflow(workflowId) : null;
+  workflow?.catch(() => {});
+  return { catalog, workflowId, workflow };
+}
+
 export class Controller {
   readonly ctx: ViewContext;
   canvas: Canvas | null = null;
@@ -86,6 +100,8 @@ export class Controller {
   /** Runs whose end was already announced (the end can be heard both live and in a late `run:state`). */
   private readonly finished = new Set<string>();
 
+  private readonly early = startupRequests();
+
   constructor() {
     this.ctx = createViewContext({
       setParam: (nodeId, name, value) => this.canvas?.setParam(nodeId, name, value),
@@ -101,12 +117,9 @@ export class Controller {
   async start(container: HTMLElement): Promise<void> {
     let catalog: CatalogEntry[];
     performance.mark('picflow:start');
-    // A workflow named in the URL is fetched while the catalog loads, not after it.
-    const id = new URLSearchParams(location.search).get('workflow');
-    const fetching = id ? api.getWorkflow(id) : null;
-    fetching?.catch(() => {}); // reported by open()
+    const early = this.early;
     try {
-      catalog = await api.nodes();
+      catalog = await early.catalog;
     } catch (err) {
       this.loadError.set(`Cannot load the node catalog: ${(err as Error).message}`);
       return;
@@ -126,7 +139,7 @@ export class Controller {
     runFeed.onFeed((m) => this.onFeedMessage(m));
     void this.refreshQueue();
 
-    if (id) await this.open(id, { force: true, fetching: fetching! });
+    if (early.workflowId) await this.open(early.workflowId, { force: true, fetching: early.workflow! });
     this.ready.set(true);
   }
 
