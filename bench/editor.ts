@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
       const page = await context.newPage();
 
-      // Open a saved workflow by URL: navigation → 300 nodes and their links on screen → a click selects.
+      // Open a saved workflow by URL in a new tab (page load included): navigation → 300 nodes and their links on screen → a click selects.
       await page.goto(`${server.url}/?workflow=${id}`);
       await waitGraph(page, count, links);
       const shown = await pageNow(page);
@@ -138,6 +138,18 @@ async function main(): Promise<void> {
       await page.keyboard.press('f');
       await page.waitForFunction(() => true, undefined, { polling: 'raf' });
       add('fit view (F)', (await pageNow(page)) - fit0);
+
+      // Open the saved workflow in a loaded editor (what the Open list does): asked → drawn → a click selects.
+      await page.goto(server.url);
+      await page.waitForSelector('[data-testid=app][data-ready=true]');
+      const asked = await pageNow(page);
+      await page.evaluate((workflowId) => {
+        void (window as unknown as { picflow: { open(id: string, o: { force: boolean }): Promise<void> } }).picflow.open(workflowId, { force: true });
+      }, id);
+      await waitGraph(page, count, links);
+      const drawn = (await pageNow(page)) - asked;
+      add('open saved in a loaded editor (asked → all drawn)', drawn);
+      add('open saved in a loaded editor → interactive (+ first click)', drawn + (await clickToSelect(page, 'p1')));
 
       // Import the same file into a fresh editor: file chosen → all nodes and links drawn.
       await page.goto(server.url);
