@@ -118,9 +118,14 @@ function mostCommon(values: string[]): string {
   return [...counts].sort((a, b) => b[1] - a[1])[0][0];
 }
 
+/** The most common colour among the border pixels of snapped `names`. */
+function borderOf(names: string[]): string {
+  return mostCommon(names.filter((_, i) => i % 32 === 0 || i % 32 === 31 || i < 32 || i >= 31 * 32));
+}
+
 /** The palette colour most of the image's border pixels are nearest to. */
 export function borderColor(image: ImageValue): string {
-  return mostCommon(snap(image).filter((_, i) => i % 32 === 0 || i % 32 === 31 || i < 32 || i >= 31 * 32));
+  return borderOf(snap(image));
 }
 
 /**
@@ -131,7 +136,7 @@ export function borderColor(image: ImageValue): string {
  */
 export function inspect(image: ImageValue): Partial<Scene> {
   const names = snap(image);
-  const background = borderColor(image);
+  const background = borderOf(names);
   const object: string[] = [];
   let [x0, x1, y0, y1] = [32, -1, 32, -1];
   names.forEach((c, i) => {

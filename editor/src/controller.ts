@@ -58,13 +58,14 @@ const UNTITLED = 'untitled';
  * URL names. Sent when the controller is made, before React's first render, so the two overlap.
  * Failures are reported where the results are awaited.
  */
-function startupRequests(): { catalog: Promise<CatalogEntry[]>; workflowId: string | null; workflow: Promise<SavedWorkflow> | null } {
+function startupRequests(): { catalog: Promise<CatalogEntry[]>; workflow: { id: string; request: Promise<SavedWorkflow> } | null } {
   const catalog = api.nodes();
   catalog.catch(() => {});
-  const workflowId = new URLSearchParams(location.search).get('workflow');
-  const workflow = workflowId ? api.getWorkflow(workflowId) : null;
-  workflow?.catch(() => {});
-  return { catalog, workflowId, workflow };
+  const id = new URLSearchParams(location.search).get('workflow');
+  if (!id) return { catalog, workflow: null };
+  const request = api.getWorkflow(id);
+  request.catch(() => {});
+  return { catalog, workflow: { id, request } };
 }
 
 export class Controller {
@@ -139,7 +140,7 @@ export class Controller {
     runFeed.onFeed((m) => this.onFeedMessage(m));
     void this.refreshQueue();
 
-    if (early.workflowId) await this.open(early.workflowId, { force: true, fetching: early.workflow! });
+    if (early.workflow) await this.open(early.workflow.id, { force: true, fetching: early.workflow.request });
     this.ready.set(true);
   }
 

@@ -57,7 +57,6 @@ export class BullmqRunQueue implements RunQueue {
   private readonly transit: ArtifactTransit;
   private readonly runs = new Map<string, Tracked>();
   private readonly times = new RunTimes();
-  private waiting = 0;
   private closed = false;
 
   constructor(
@@ -105,7 +104,6 @@ export class BullmqRunQueue implements RunQueue {
     let resolveEnded!: () => void;
     const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
     this.runs.set(runId, { started: false, startedAt: 0, chain: Promise.resolve(), ended, resolveEnded, shutdown: false });
-    this.waiting++;
     try {
       await this.transit.ship(runId, job.artifacts, this.options.artifacts);
       const data: RunJobData = { runId, workflow: job.workflow, inputs: job.inputs };
@@ -130,13 +128,22 @@ export class BullmqRunQueue implements RunQueue {
 
   assertRoom(): void {
     if (this.closed) throw new QueueClosedError();
+    const waiting = this.waitingCount();
     // When runs wait, every worker is busy: the runs running now are the workers' capacity.
-    if (this.waiting >= this.options.maxLength) throw new QueueFullError(this.times.retryAfter(this.waiting, this.runs.size - this.waiting));
+    if (waiting >= this.options.maxLength) throw new QueueFullError(this.times.retryAfter(waiting, this.runs.size - waiting));
   }
 
   async stats(): Promise<QueueStats> {
     const workers = await this.queue.getWorkersCount().catch(() => null);
-    return { mode: 'bullmq', waiting: this.waiting, running: this.runs.size - this.waiting, maxLength: this.options.maxLength, workers };
+    const waiting = this.waitingCount();
+    return { mode: 'bullmq', waiting, running: this.runs.size - waiting, maxLength: this.options.maxLength, workers };
+  }
+
+  /** Runs queued here that no worker has started yet. */
+  private waitingCount(): number {
+    let waiting = 0;
+    for (const tracked of this.runs.values()) if (!tracked.started) waiting++;
+    return waiting;
   }
 
   async close(timeoutMs: number): Promise<string[]> {
@@ -170,7 +177,6 @@ export class BullmqRunQueue implements RunQueue {
     if (event.type === 'run:started' && !tracked.started) {
       tracked.started = true;
       tracked.startedAt = performance.now();
-      this.waiting--;
     }
     this.enqueue(runId, tracked, async () => {
       if ('outputs' in event) await this.transit.receive(runId, imageRefsIn(Object.values(event.outputs)), this.options.artifacts);
@@ -214,7 +220,6 @@ export class BullmqRunQueue implements RunQueue {
     const tracked = this.runs.get(runId);
     if (!tracked) return;
     this.runs.delete(runId);
-    if (!tracked.started) this.waiting--;
     tracked.resolveEnded();
     this.transit.drop(runId).catch((err) => this.options.logger.warn({ runId, err: err.message }, 'could not drop the artifacts in transit'));
   }

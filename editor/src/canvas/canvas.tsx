@@ -22,6 +22,12 @@ type AreaExtra = RenderSignal<'socket', { nodeId: string; side: 'input' | 'outpu
 
 /** Below this zoom, nodes are drawn without their widgets (see ViewContext.lite). */
 const LITE_BELOW = 0.45;
+/** The zoom range, for the pointer (restrictor), the buttons and framing a loaded graph alike. */
+const ZOOM = { min: 0.08, max: 2.5 };
+/** Fitting leaves this share of the view to the graph. */
+const FIT_SCALE = 0.9;
+/** A node's height before it is drawn and measured, for framing a graph that is not on screen yet. */
+const UNMEASURED_NODE_HEIGHT = 200;
 
 export interface MinimapData {
   nodes: { id: string; x: number; y: number; w: number; h: number; selected: boolean }[];
@@ -141,7 +147,7 @@ export class Canvas {
     this.area.use(this.history);
 
     AreaExtensions.simpleNodesOrder(this.area);
-    AreaExtensions.restrictor(this.area, { scaling: { min: 0.08, max: 2.5 } });
+    AreaExtensions.restrictor(this.area, { scaling: ZOOM });
 
     this.editor.addPipe((context) => {
       switch (context.type) {
@@ -544,7 +550,7 @@ export class Canvas {
   async fit(ids?: string[]): Promise<void> {
     const nodes = ids ? ids.map((id) => this.editor.getNode(id)).filter((n): n is PicNode => Boolean(n)) : this.editor.getNodes();
     if (nodes.length === 0) return;
-    await AreaExtensions.zoomAt(this.area, nodes, { scale: 0.9 });
+    await AreaExtensions.zoomAt(this.area, nodes, { scale: FIT_SCALE });
   }
 
   /** Zooms and pans to a snapshot's extent, estimated from positions before the nodes exist. */
@@ -555,12 +561,12 @@ export class Canvas {
     const left = Math.min(...xs);
     const top = Math.min(...ys);
     const width = Math.max(...xs) + NODE_WIDTH - left;
-    const height = Math.max(...ys) + 200 - top;
-    const rect = this.container.getBoundingClientRect();
-    const k = Math.min(1, Math.max(0.08, 0.9 * Math.min(rect.width / width, rect.height / height)));
+    const height = Math.max(...ys) + UNMEASURED_NODE_HEIGHT - top;
+    const view = this.size;
+    const k = Math.min(1, Math.max(ZOOM.min, FIT_SCALE * Math.min(view.width / width, view.height / height)));
     const t = this.area.area.transform;
-    t.x = rect.width / 2 - (left + width / 2) * k;
-    t.y = rect.height / 2 - (top + height / 2) * k;
+    t.x = view.width / 2 - (left + width / 2) * k;
+    t.y = view.height / 2 - (top + height / 2) * k;
     await this.area.area.zoom(k, 0, 0);
   }
 
@@ -577,11 +583,10 @@ export class Canvas {
 
   async zoomBy(factor: number): Promise<void> {
     const { x, y, k } = this.area.area.transform;
-    const rect = this.container.getBoundingClientRect();
-    const next = Math.min(2.5, Math.max(0.08, k * factor));
+    const next = Math.min(ZOOM.max, Math.max(ZOOM.min, k * factor));
     // Keeps the middle of the view where it is (the area moves by the offset times the relative change).
     const delta = next / k - 1;
-    await this.area.area.zoom(next, (x - rect.width / 2) * delta, (y - rect.height / 2) * delta);
+    await this.area.area.zoom(next, (x - this.size.width / 2) * delta, (y - this.size.height / 2) * delta);
   }
 
   async pan(dx: number, dy: number): Promise<void> {

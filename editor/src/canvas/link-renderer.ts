@@ -65,31 +65,27 @@ class LinkView {
   }
 }
 
+type LinkSignal =
+  | { type: 'render'; data: { type: string; element: HTMLElement; payload: Payload; start?: Point; end?: Point } }
+  | { type: 'unmount'; data: { element: HTMLElement } };
+
 /**
- * Renders every link of the area. Must be piped in before the React plugin: the links it draws are
- * marked as filled, so React leaves them alone.
+ * Renders every link of the area as plain SVG, and marks each one filled so that no other renderer
+ * draws it again.
  */
 export function renderLinks(area: BaseAreaPlugin<Schemes, unknown>, editor: NodeEditor<Schemes>, sockets: FixedSocketPositions): void {
   const views = new Map<HTMLElement, LinkView>();
   area.addPipe((context) => {
-    const c = context as
-      | { type: 'render'; data: { type: string; element: HTMLElement; payload: Payload; start?: Point; end?: Point; filled?: boolean } }
-      | { type: 'unmount'; data: { element: HTMLElement } }
-      | { type: string; data?: unknown };
-    if (c.type === 'render' && (c as { data: { type: string } }).data.type === 'connection') {
-      const data = (c as { data: { element: HTMLElement; payload: Payload; start?: Point; end?: Point } }).data;
-      let view = views.get(data.element);
-      if (!view) views.set(data.element, (view = new LinkView(data.element)));
-      view.update(data.payload, editor, sockets, data.start, data.end);
-      return { ...c, data: { ...data, filled: true } } as typeof context;
+    const c = context as LinkSignal;
+    if (c.type === 'render' && c.data.type === 'connection') {
+      let view = views.get(c.data.element);
+      if (!view) views.set(c.data.element, (view = new LinkView(c.data.element)));
+      view.update(c.data.payload, editor, sockets, c.data.start, c.data.end);
+      return { ...c, data: { ...c.data, filled: true } } as typeof context;
     }
     if (c.type === 'unmount') {
-      const element = (c as { data: { element: HTMLElement } }).data.element;
-      const view = views.get(element);
-      if (view) {
-        view.destroy();
-        views.delete(element);
-      }
+      views.get(c.data.element)?.destroy();
+      views.delete(c.data.element);
     }
     return context;
   });
