@@ -9,9 +9,8 @@ import { fromWorkflow, freshId, remapFragment, toWorkflow, type GraphSnapshot } 
 import { Observable } from '../store';
 import type { CatalogEntry, Workflow } from '../types';
 import { linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
-import { NODE_WIDTH } from './layout';
 import { Link, PicNode, type Schemes } from './node';
-import { makeViews } from './node-view';
+import { makeBody } from './node-body';
 import { renderNodes } from './node-renderer';
 import { renderLinks } from './link-renderer';
 import { FixedSocketPositions } from './socket-positions';
@@ -26,8 +25,6 @@ const LITE_BELOW = 0.45;
 const ZOOM = { min: 0.08, max: 2.5 };
 /** Fitting leaves this share of the view to the graph. */
 const FIT_SCALE = 0.9;
-/** A node's height before it is drawn and measured, for framing a graph that is not on screen yet. */
-const UNMEASURED_NODE_HEIGHT = 200;
 
 export interface MinimapData {
   nodes: { id: string; x: number; y: number; w: number; h: number; selected: boolean }[];
@@ -116,7 +113,7 @@ export class Canvas {
     this.cleanups.push(() => window.removeEventListener('pointerdown', onPointer, true));
     this.selectable = AreaExtensions.selectableNodes(this.area, this.selector, { accumulating: { active: () => this.modifierHeld } });
 
-    const { NodeView } = makeViews(ctx);
+    const NodeBody = makeBody(ctx);
     const sockets = new FixedSocketPositions(this.editor, this.area as never);
 
     connection.addPreset(
@@ -141,7 +138,7 @@ export class Canvas {
     this.history.addPreset(HistoryPresets.classic.setup());
 
     this.editor.use(this.area);
-    renderNodes(this.area as never, (node, emit) => <NodeView data={node} emit={emit} />);
+    this.cleanups.push(renderNodes(this.area as never, ctx, (node) => <NodeBody node={node} />));
     renderLinks(this.area as never, this.editor, sockets);
     this.area.use(connection);
     this.area.use(this.history);
@@ -180,7 +177,7 @@ export class Canvas {
 
     this.area.addPipe((context) => {
       if (context.type === 'translated' || context.type === 'zoomed' || context.type === 'resized') this.viewChanged();
-      if (context.type === 'zoomed') this.ctx.lite.set(this.area.area.transform.k < LITE_BELOW);
+      if (context.type === 'zoomed') this.setLite(this.area.area.transform.k < LITE_BELOW);
       if (context.type === 'nodetranslated') {
         this.changed();
         this.viewChanged();
@@ -201,6 +198,12 @@ export class Canvas {
       }
       return context;
     });
+  }
+
+  /** Zoomed far out, nodes hide their widgets (styled by the container's `data-lite`). */
+  private setLite(lite: boolean): void {
+    this.container.dataset.lite = String(lite);
+    this.ctx.lite.set(lite);
   }
 
   setCatalog(entries: CatalogEntry[]): void {
@@ -303,13 +306,10 @@ export class Canvas {
     return new PicNode(entry.id, entry.type, spec, { ...entry.params }, entry.title, fallback, entry.uiExtra ?? {});
   }
 
-  private async addSnapshot(snapshot: GraphSnapshot): Promise<PicNode[]> {
-    const added: PicNode[] = [];
-    for (const entry of snapshot.nodes) {
-      const node = this.makeNode(entry, snapshot.links);
+  private async addSnapshot(snapshot: GraphSnapshot, nodes = snapshot.nodes.map((entry) => this.makeNode(entry, snapshot.links))): Promise<PicNode[]> {
+    for (const [i, node] of nodes.entries()) {
       await this.editor.addNode(node);
-      await this.area.translate(node.id, { x: entry.x, y: entry.y });
-      added.push(node);
+      await this.area.translate(node.id, { x: snapshot.nodes[i].x, y: snapshot.nodes[i].y });
     }
     for (const l of snapshot.links) {
       const source = this.editor.getNode(l.source);
@@ -318,7 +318,7 @@ export class Canvas {
       if (!source || !target || !source.outputs[l.sourceOutput] || !target.inputs[l.targetInput]) continue;
       await this.editor.addConnection(new Link(source, l.sourceOutput, target, l.targetInput));
     }
-    return added;
+    return nodes;
   }
 
   /** Replaces the graph with a workflow; undo history starts afresh. */
@@ -330,9 +330,14 @@ export class Canvas {
       this.ctx.runStates.clear();
       this.ctx.issues.clear();
       const snapshot = fromWorkflow(workflow);
-      // Frame the graph before its nodes mount, so a large one mounts at the zoom it is shown at.
-      await this.frame(snapshot);
-      await this.addSnapshot(snapshot);
+      const nodes = snapshot.nodes.map((entry) => this.makeNode(entry, snapshot.links));
+      // Frame the graph before its nodes mount, so a large one mounts at the zoom it is shown at
+      // (zoomed out, its nodes draw without widgets, and their heights are known without measuring).
+      await this.frame(
+        nodes.map((node, i) => ({ x: snapshot.nodes[i].x, y: snapshot.nodes[i].y, w: node.width, h: node.height })),
+        1,
+      );
+      await this.addSnapshot(snapshot, nodes);
     });
     this.history.clear();
     this.lastParamAction = null;
@@ -549,21 +554,21 @@ export class Canvas {
 
   async fit(ids?: string[]): Promise<void> {
     const nodes = ids ? ids.map((id) => this.editor.getNode(id)).filter((n): n is PicNode => Boolean(n)) : this.editor.getNodes();
-    if (nodes.length === 0) return;
-    await AreaExtensions.zoomAt(this.area, nodes, { scale: FIT_SCALE });
+    await this.frame(nodes.map((n) => ({ ...this.position(n.id), w: n.width, h: n.height })));
   }
 
-  /** Zooms and pans to a snapshot's extent, estimated from positions before the nodes exist. */
-  private async frame(snapshot: GraphSnapshot): Promise<void> {
-    if (snapshot.nodes.length === 0) return;
-    const xs = snapshot.nodes.map((n) => n.x);
-    const ys = snapshot.nodes.map((n) => n.y);
-    const left = Math.min(...xs);
-    const top = Math.min(...ys);
-    const width = Math.max(...xs) + NODE_WIDTH - left;
-    const height = Math.max(...ys) + UNMEASURED_NODE_HEIGHT - top;
+  /**
+   * Zooms and pans so that boxes (graph coordinates) fill the view. Computed from the nodes' kept
+   * sizes, never from the DOM: reading a box would force a layout of the whole graph.
+   */
+  private async frame(boxes: { x: number; y: number; w: number; h: number }[], maxZoom = ZOOM.max): Promise<void> {
+    if (boxes.length === 0) return;
+    const left = Math.min(...boxes.map((b) => b.x));
+    const top = Math.min(...boxes.map((b) => b.y));
+    const width = Math.max(...boxes.map((b) => b.x + b.w)) - left;
+    const height = Math.max(...boxes.map((b) => b.y + b.h)) - top;
     const view = this.size;
-    const k = Math.min(1, Math.max(ZOOM.min, FIT_SCALE * Math.min(view.width / width, view.height / height)));
+    const k = Math.min(maxZoom, Math.max(ZOOM.min, FIT_SCALE * Math.min(view.width / width, view.height / height)));
     const t = this.area.area.transform;
     t.x = view.width / 2 - (left + width / 2) * k;
     t.y = view.height / 2 - (top + height / 2) * k;

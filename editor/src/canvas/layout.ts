@@ -15,3 +15,8 @@ export function socketOffset(side: 'input' | 'output', index: number, width = NO
     y: BORDER + HEAD + HEAD_RULE + PORTS_PAD + index * ROW + ROW / 2,
   };
 }
+
+/** A node's height without its widgets: the header and the taller of its two port columns. */
+export function bareHeight(inputs: number, outputs: number): number {
+  return 2 * BORDER + HEAD + 2 * PORTS_PAD + Math.max(inputs, outputs) * ROW;
+}

@@ -1,49 +1,95 @@
-// Renders each node's view with React into the element Rete gives it. One root per node (Rete owns
-// the elements), but the roots render together: renders asked for while the graph is being built
-// wait for the end of the task and then run in one synchronous batch, so the browser lays the graph
-// out once. Links and sockets are not React roots (see link-renderer.ts and SocketRef).
+// Draws the area's nodes: each node's frame as plain DOM (node-shell.ts) and, while nodes are shown
+// in full, its widgets with React (node-body.tsx). A React root per node costs React's ~145
+// delegated listeners, so roots are made only for nodes shown in full, and all the roots asked for
+// in one task render together in one synchronous batch, so the browser lays the graph out once.
 
 import type { ReactNode } from 'react';
 import { flushSync } from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
 import type { BaseAreaPlugin } from 'rete-area-plugin';
 import type { PicNode, Schemes } from './node';
+import { NodeShell, type Emit } from './node-shell';
+import { hasBody } from './node-state';
+import type { ViewContext } from './view-context';
 
-export type Emit = (signal: unknown) => void;
+type NodeSignal =
+  | { type: 'render'; data: { type?: string; element: HTMLElement; payload: PicNode } }
+  | { type: 'unmount'; data: { element: HTMLElement } };
 
-export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, view: (node: PicNode, emit: Emit) => ReactNode): void {
-  const roots = new Map<HTMLElement, Root>();
-  const pending = new Map<Root, ReactNode>();
+export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, ctx: ViewContext, body: (node: PicNode) => ReactNode): () => void {
+  const shells = new Map<HTMLElement, NodeShell>();
+  const roots = new Map<NodeShell, Root>();
+  const waiting = new Set<NodeShell>();
   let scheduled = false;
   const emit: Emit = (signal) => void area.emit(signal as never);
 
-  const flush = () => {
+  // One observer for all nodes keeps their heights current for the minimap, fitting and arranging;
+  // it reports after layout, so mounting many nodes never forces a layout per node.
+  const byRoot = new Map<Element, NodeShell>();
+  const sizes = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const shell = byRoot.get(entry.target);
+      const height = entry.borderBoxSize?.[0]?.blockSize;
+      if (shell && height !== undefined && height !== shell.node.height) {
+        shell.node.height = height;
+        ctx.resized(shell.node.id);
+      }
+    }
+  });
+
+  const mountBodies = () => {
     scheduled = false;
-    const batch = [...pending];
-    pending.clear();
+    const batch = [...waiting];
+    waiting.clear();
     flushSync(() => {
-      for (const [root, element] of batch) root.render(element);
+      for (const shell of batch) {
+        const root = createRoot(shell.body!);
+        roots.set(shell, root);
+        root.render(body(shell.node));
+      }
     });
   };
+  const wantBody = (shell: NodeShell) => {
+    if (!shell.body || roots.has(shell) || ctx.lite.get()) return;
+    waiting.add(shell);
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(mountBodies, 0);
+    }
+  };
+  const stopLite = ctx.lite.subscribe(() => {
+    for (const shell of shells.values()) wantBody(shell);
+  });
 
   area.addPipe((context) => {
-    const c = context as { type: string; data: { type?: string; element: HTMLElement; payload?: PicNode } };
+    const c = context as NodeSignal;
     if (c.type === 'render' && c.data.type === 'node') {
-      let root = roots.get(c.data.element);
-      if (!root) roots.set(c.data.element, (root = createRoot(c.data.element)));
-      pending.set(root, view(c.data.payload!, emit));
-      if (!scheduled) {
-        scheduled = true;
-        setTimeout(flush, 0);
+      let shell = shells.get(c.data.element);
+      if (shell) shell.refresh();
+      else {
+        shell = new NodeShell(c.data.element, c.data.payload, ctx, emit, hasBody(c.data.payload));
+        shells.set(c.data.element, shell);
+        byRoot.set(shell.root, shell);
+        sizes.observe(shell.root);
+        wantBody(shell);
       }
     } else if (c.type === 'unmount') {
-      const root = roots.get(c.data.element);
-      if (root) {
-        pending.delete(root);
-        roots.delete(c.data.element);
-        root.unmount();
+      const shell = shells.get(c.data.element);
+      if (shell) {
+        shells.delete(c.data.element);
+        byRoot.delete(shell.root);
+        sizes.unobserve(shell.root);
+        waiting.delete(shell);
+        roots.get(shell)?.unmount();
+        roots.delete(shell);
+        shell.destroy();
       }
     }
     return context;
   });
+
+  return () => {
+    stopLite();
+    sizes.disconnect();
+  };
 }

@@ -1,6 +1,6 @@
 import { ClassicPreset, type GetSchemes } from 'rete';
 import type { CatalogEntry, PortEntry, SocketType } from '../types';
-import { NODE_WIDTH } from './layout';
+import { bareHeight, NODE_WIDTH } from './layout';
 
 /** A socket named by its type (`image`, `text[]`), so links can be checked and sockets coloured. */
 export class TypedSocket extends ClassicPreset.Socket {
@@ -15,7 +15,8 @@ export class TypedSocket extends ClassicPreset.Socket {
  */
 export class PicNode extends ClassicPreset.Node {
   width = NODE_WIDTH;
-  height = 120;
+  /** Measured once drawn; until then the height without widgets. */
+  height: number;
   ports: { inputs: PortEntry[]; outputs: PortEntry[] };
 
   constructor(
@@ -38,6 +39,7 @@ export class PicNode extends ClassicPreset.Node {
           inputs: fallbackPorts.inputs.map((name) => ({ name, type: 'any', optional: true })),
           outputs: fallbackPorts.outputs.map((name) => ({ name, type: 'any' })),
         };
+    this.height = bareHeight(this.ports.inputs.length, this.ports.outputs.length);
     for (const port of this.ports.inputs) {
       this.addInput(port.name, new ClassicPreset.Input(new TypedSocket(port.type), port.name, false));
     }
