@@ -161,6 +161,14 @@ describe('editor in a real browser', () => {
     expect(score).toBeGreaterThanOrEqual(0);
     expect(score).toBeLessThanOrEqual(1);
     expect((await page.textContent('[data-testid="output-caption-value-text"]'))!.length).toBeGreaterThan(0);
+
+    // Rename a node: double-click its title, type, Enter. The name is shown as text, never as HTML.
+    await page.dblclick('[data-testid="title-c"]');
+    await page.fill('[aria-label="node title"]', '<b>describe</b>');
+    await page.keyboard.press('Enter');
+    expect(await page.textContent('[data-testid="title-c"]')).toBe('<b>describe</b>');
+    expect(await page.locator(`${node('c')} b`).count()).toBe(0);
+    expect((await currentWorkflow(page)).nodes.c.title).toBe('<b>describe</b>');
     await screenshot(page, 'e2e-imported-run');
     expect(pageErrors(page)).toEqual([]);
   }, 180_000);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type DragEvent, type PointerEvent as ReactPointerEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type DragEvent, type PointerEvent as ReactPointerEvent } from 'react';
 import { Minimap } from './canvas/minimap';
 import { SOCKET_LEGEND, socketColour } from './canvas/socket-colors';
 import { ContextMenu } from './context-menu';
@@ -19,7 +19,8 @@ export function App({ controller }: { controller: Controller }) {
   const loadError = useValue(controller.loadError);
   const dirty = useValue(controller.dirty);
 
-  useEffect(() => {
+  // Started before the first paint, so that a workflow named in the URL can be in it.
+  useLayoutEffect(() => {
     if (started.current || !container.current) return;
     started.current = true;
     void controller.start(container.current);

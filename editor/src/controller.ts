@@ -134,14 +134,16 @@ export class Controller {
       onSelectionChange: () => this.selectionCount.set(this.canvas?.selected().length ?? 0),
     });
     this.savedSnapshot = this.snapshotKey();
+    if (early.workflow) await this.open(early.workflow.id, { force: true, fetching: early.workflow.request });
+    this.ready.set(true);
+
+    // What the first view does not need waits until it is on screen.
+    await this.canvas.settled();
     void this.loadModels();
     void loadTemplates().then((t) => this.templates.set(t));
     runFeed.onConnection((c) => this.connected.set(c));
     runFeed.onFeed((m) => this.onFeedMessage(m));
     void this.refreshQueue();
-
-    if (early.workflow) await this.open(early.workflow.id, { force: true, fetching: early.workflow.request });
-    this.ready.set(true);
   }
 
   private async loadModels(): Promise<void> {
@@ -228,13 +230,8 @@ export class Controller {
     this.shownRun.set(null);
     this.workflowIssues.set([]);
     this.doc.set(doc);
-    performance.mark('picflow:load-start');
     await this.canvas!.load(workflow);
     performance.mark('picflow:loaded');
-    // Nodes render in one batch after the load and are measured in the next frames; fit to their real sizes.
-    await this.canvas!.settled();
-    await this.canvas!.fit();
-    performance.mark('picflow:shown');
     if (clean) this.markClean();
     else {
       this.savedSnapshot = '';

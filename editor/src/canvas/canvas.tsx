@@ -9,6 +9,7 @@ import { fromWorkflow, freshId, remapFragment, toWorkflow, type GraphSnapshot } 
 import { Observable } from '../store';
 import type { CatalogEntry, Workflow } from '../types';
 import { linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
+import { applyGeometry } from './layout';
 import { Link, PicNode, type Schemes } from './node';
 import { makeBody } from './node-body';
 import { renderNodes } from './node-renderer';
@@ -16,11 +17,15 @@ import { renderLinks } from './link-renderer';
 import { FixedSocketPositions } from './socket-positions';
 import { bump, type ViewContext } from './view-context';
 
-/** Signals the canvas adds to the area's: sockets announced by node views. */
+/** Signals the canvas adds to the area's: sockets, announced by node frames to the connection plugin. */
 type AreaExtra = RenderSignal<'socket', { nodeId: string; side: 'input' | 'output'; key: string; payload: unknown }>;
 
-/** Below this zoom, nodes are drawn without their widgets (see ViewContext.lite). */
-const LITE_BELOW = 0.45;
+/**
+ * How much of a node is drawn, by zoom: in full; without widgets (ViewContext.lite); and far out,
+ * where text would be under 4 px, without its port labels and status line too (the browser then
+ * lays out a large graph in half the time).
+ */
+const DETAIL = { liteBelow: 0.45, farBelow: 0.3 };
 /** The zoom range, for the pointer (restrictor), the buttons and framing a loaded graph alike. */
 const ZOOM = { min: 0.08, max: 2.5 };
 /** Fitting leaves this share of the view to the graph. */
@@ -95,6 +100,7 @@ export class Canvas {
   ) {
     this.setCatalog(catalog);
     this.area = new AreaPlugin<Schemes, AreaExtra>(container);
+    applyGeometry(container);
     this.size = { width: container.clientWidth, height: container.clientHeight };
     const sizeObserver = new ResizeObserver(([entry]) => {
       this.size = { width: entry.contentRect.width, height: entry.contentRect.height };
@@ -138,12 +144,19 @@ export class Canvas {
     this.history.addPreset(HistoryPresets.classic.setup());
 
     this.editor.use(this.area);
-    this.cleanups.push(renderNodes(this.area as never, ctx, (node) => <NodeBody node={node} />));
+    this.cleanups.push(
+      renderNodes(this.area as never, {
+        container,
+        ctx,
+        body: (node) => <NodeBody node={node} />,
+        announce: (signal) => void connection.emit(signal as never),
+      }),
+    );
     renderLinks(this.area as never, this.editor, sockets);
     this.area.use(connection);
     this.area.use(this.history);
 
-    AreaExtensions.simpleNodesOrder(this.area);
+    this.keepOrder();
     AreaExtensions.restrictor(this.area, { scaling: ZOOM });
 
     this.editor.addPipe((context) => {
@@ -177,7 +190,7 @@ export class Canvas {
 
     this.area.addPipe((context) => {
       if (context.type === 'translated' || context.type === 'zoomed' || context.type === 'resized') this.viewChanged();
-      if (context.type === 'zoomed') this.setLite(this.area.area.transform.k < LITE_BELOW);
+      if (context.type === 'zoomed') this.setDetail(this.area.area.transform.k);
       if (context.type === 'nodetranslated') {
         this.changed();
         this.viewChanged();
@@ -200,10 +213,30 @@ export class Canvas {
     });
   }
 
-  /** Zoomed far out, nodes hide their widgets (styled by the container's `data-lite`). */
-  private setLite(lite: boolean): void {
-    this.container.dataset.lite = String(lite);
-    this.ctx.lite.set(lite);
+  /**
+   * Links stay under nodes, and a picked node comes to the front. Its element moves only when another
+   * is in front of it: moving it on every press (as Rete's simpleNodesOrder does) takes it out of the
+   * page between the two clicks of a double-click, and the browser then sees no double-click.
+   */
+  private keepOrder(): void {
+    const content = this.area.area.content;
+    this.area.addPipe((context) => {
+      if (context.type === 'nodepicked') {
+        const element = this.area.nodeViews.get(context.data.id)?.element;
+        if (element && content.holder.lastElementChild !== element) void content.reorder(element, null);
+      } else if (context.type === 'connectioncreated') {
+        const element = this.area.connectionViews.get(context.data.id)?.element;
+        if (element) void content.reorder(element, content.holder.firstChild);
+      }
+      return context;
+    });
+  }
+
+  /** Styled by the container's `data-detail` (full, lite or far). */
+  private setDetail(zoom: number): void {
+    const detail = zoom >= DETAIL.liteBelow ? 'full' : zoom >= DETAIL.farBelow ? 'lite' : 'far';
+    if (this.container.dataset.detail !== detail) this.container.dataset.detail = detail;
+    this.ctx.lite.set(detail !== 'full');
   }
 
   setCatalog(entries: CatalogEntry[]): void {
@@ -341,6 +374,11 @@ export class Canvas {
     });
     this.history.clear();
     this.lastParamAction = null;
+    // Nodes shown in full grow by their widgets: frame them again once they are drawn and measured.
+    if (!this.ctx.lite.get() && this.editor.getNodes().length > 0) {
+      await this.settled();
+      await this.fit();
+    }
   }
 
   newId(type: string): string {

@@ -16,12 +16,24 @@ type NodeSignal =
   | { type: 'render'; data: { type?: string; element: HTMLElement; payload: PicNode } }
   | { type: 'unmount'; data: { element: HTMLElement } };
 
-export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, ctx: ViewContext, body: (node: PicNode) => ReactNode): () => void {
+export interface NodeRendering {
+  /** The element the area is in: the nodes' double-click listener sits on it. */
+  container: HTMLElement;
+  ctx: ViewContext;
+  /** A node's React widgets. */
+  body: (node: PicNode) => ReactNode;
+  /**
+   * Takes the sockets' render and unmount signals: only the connection plugin uses them (it picks
+   * links from them), so they go to it straight rather than through every plugin of the area.
+   */
+  announce: Emit;
+}
+
+export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, { container, ctx, body, announce }: NodeRendering): () => void {
   const shells = new Map<HTMLElement, NodeShell>();
   const roots = new Map<NodeShell, Root>();
   const waiting = new Set<NodeShell>();
   let scheduled = false;
-  const emit: Emit = (signal) => void area.emit(signal as never);
 
   // One observer for all nodes keeps their heights current for the minimap, fitting and arranging;
   // it reports after layout, so mounting many nodes never forces a layout per node.
@@ -61,13 +73,27 @@ export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, ctx: ViewCon
     for (const shell of shells.values()) wantBody(shell);
   });
 
+  // One listener for all nodes' titles rather than one per node.
+  const shellAt = (target: EventTarget | null) => {
+    const root = target instanceof Element ? target.closest('.pf-node') : null;
+    return root ? byRoot.get(root) : undefined;
+  };
+  // Captured, so that the area's own double-click (zoom) does not see a rename.
+  const onDoubleClick = (e: MouseEvent) => {
+    const shell = e.target instanceof Element && e.target.closest('.pf-node-title') ? shellAt(e.target) : undefined;
+    if (!shell) return;
+    e.stopPropagation();
+    shell.editTitle();
+  };
+  container.addEventListener('dblclick', onDoubleClick, true);
+
   area.addPipe((context) => {
     const c = context as NodeSignal;
     if (c.type === 'render' && c.data.type === 'node') {
       let shell = shells.get(c.data.element);
       if (shell) shell.refresh();
       else {
-        shell = new NodeShell(c.data.element, c.data.payload, ctx, emit, hasBody(c.data.payload));
+        shell = new NodeShell(c.data.element, c.data.payload, ctx, announce, hasBody(c.data.payload));
         shells.set(c.data.element, shell);
         byRoot.set(shell.root, shell);
         sizes.observe(shell.root);
@@ -90,6 +116,7 @@ export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, ctx: ViewCon
 
   return () => {
     stopLite();
+    container.removeEventListener('dblclick', onDoubleClick, true);
     sizes.disconnect();
   };
 }

@@ -1,9 +1,9 @@
 // A node's frame as plain DOM: header (title, status, progress), typed ports with their sockets, and
 // the error box. It is what a zoomed-out graph shows, so opening a large workflow builds no React
 // tree at all; the widgets below the ports (node-body.tsx) mount only when the node is shown in full.
+// Nodes of one kind share their DOM but for a few names: it is built once per kind and cloned.
 
 import type { PicNode, TypedSocket } from './node';
-import { BORDER, HEAD, NODE_WIDTH, PORTS_PAD, ROW } from './layout';
 import { progressShare, splitIssues, statusText } from './node-state';
 import { socketClass, socketColour } from './socket-colors';
 import type { ViewContext } from './view-context';
@@ -27,17 +27,79 @@ function setAttr(element: HTMLElement, name: string, value: string): void {
 
 const stop = (e: Event) => e.stopPropagation();
 
+/** What makes two nodes' frames alike: their type, ports and whether they have widgets. */
+function kindOf(node: PicNode, withBody: boolean): string {
+  const ports = (list: { name: string; type: string }[]) => list.map((p) => `${p.name}:${p.type}`).join(',');
+  return `${node.nodeType}|${ports(node.ports.inputs)}|${ports(node.ports.outputs)}|${withBody}`;
+}
+
+/**
+ * The frame of one kind of node, without what names a single node (ids, title). Its shape is what
+ * NodeShell reads back: root > [header > [title > [text, type, id], status, progress > bar],
+ * ports > [inputs > rows, outputs > rows], body?]; an input row starts with its socket, an output row
+ * ends with it.
+ */
+function buildTemplate(node: PicNode, withBody: boolean): HTMLDivElement {
+  const root = el('div', 'pf-node');
+  root.dataset.nodeType = node.nodeType;
+  const header = el('header', `pf-node-head category-${(node.spec?.category ?? 'unknown').replace(/[^a-z0-9-]/gi, '')}`);
+  const title = el('span', 'pf-node-title');
+  title.title = `${node.spec?.description ?? 'unknown node type'}\n(double-click to rename)`;
+  title.append(el('span', 'pf-title-text'), el('span', 'pf-node-type', node.nodeType), el('span', 'pf-node-id'));
+  const progress = el('div', 'progress');
+  progress.append(el('div', 'progress-bar'));
+  const status = el('span', 'pf-node-status');
+  status.setAttribute('aria-live', 'polite');
+  header.append(title, status, progress);
+
+  const socket = (type: string) => {
+    const ref = el('span', 'socket-ref');
+    const dot = el('div', socketClass(type));
+    dot.style.setProperty('--socket', socketColour(type));
+    dot.title = type;
+    ref.append(dot);
+    return ref;
+  };
+  const inputs = el('div', 'pf-inputs');
+  for (const port of node.ports.inputs) {
+    const row = el('div', 'port-row input');
+    row.append(socket(port.type), el('span', 'port-name', port.name), el('span', 'port-type', port.type));
+    inputs.append(row);
+  }
+  const outputs = el('div', 'pf-outputs');
+  for (const port of node.ports.outputs) {
+    const row = el('div', 'port-row output');
+    row.title = port.description ?? `${port.name}: ${port.type}`;
+    row.append(el('span', 'port-type', port.type), el('span', 'port-name', port.name), socket(port.type));
+    outputs.append(row);
+  }
+  const ports = el('div', 'pf-ports');
+  ports.append(inputs, outputs);
+  root.append(header, ports);
+  if (withBody) root.append(el('div', 'pf-node-body'));
+  return root;
+}
+
+const templates = new Map<string, HTMLDivElement>();
+
+function cloneFrame(node: PicNode, withBody: boolean): HTMLDivElement {
+  const kind = kindOf(node, withBody);
+  let template = templates.get(kind);
+  if (!template) templates.set(kind, (template = buildTemplate(node, withBody)));
+  return template.cloneNode(true) as HTMLDivElement;
+}
+
 export class NodeShell {
-  readonly root = el('div');
+  readonly root: HTMLDivElement;
   /** Where the React widgets mount; null when the node has none. */
-  readonly body: HTMLDivElement | null;
-  private readonly title = el('span', 'pf-node-title');
-  private readonly titleText = el('span', 'pf-title-text');
-  private readonly typeLabel = el('span', 'pf-node-type');
-  private readonly status = el('span', 'pf-node-status');
-  private readonly progress = el('div', 'progress');
-  private readonly progressBar = el('div', 'progress-bar');
-  private readonly inputRows = new Map<string, HTMLDivElement>();
+  readonly body: HTMLElement | null;
+  private readonly title: HTMLElement;
+  private readonly titleText: HTMLElement;
+  private readonly typeLabel: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly progress: HTMLElement;
+  private readonly progressBar: HTMLElement;
+  private readonly inputRows: HTMLElement[];
   private readonly sockets: HTMLElement[] = [];
   private errors: HTMLDivElement | null = null;
   private readonly stops: (() => void)[];
@@ -46,84 +108,47 @@ export class NodeShell {
     host: HTMLElement,
     readonly node: PicNode,
     private readonly ctx: ViewContext,
-    private readonly emit: Emit,
+    /** Where sockets are announced, for the connection plugin. */
+    private readonly announce: Emit,
     withBody: boolean,
   ) {
-    const { root } = this;
-    root.style.width = `${NODE_WIDTH}px`;
-    root.style.borderWidth = `${BORDER}px`;
-    root.dataset.testid = `node-${node.id}`;
-    root.dataset.nodeId = node.id;
-    root.dataset.nodeType = node.nodeType;
+    const root = (this.root = cloneFrame(node, withBody));
+    const [header, ports, body] = root.children as unknown as HTMLElement[];
+    this.body = body ?? null;
+    [this.title, this.status, this.progress] = header.children as unknown as HTMLElement[];
+    [this.titleText, this.typeLabel] = this.title.children as unknown as HTMLElement[];
+    this.progressBar = this.progress.firstElementChild as HTMLElement;
+    const [inputs, outputs] = ports.children;
+    this.inputRows = [...inputs.children] as HTMLElement[];
+    const id = node.id;
+    root.dataset.testid = `node-${id}`;
+    root.dataset.nodeId = id;
     root.setAttribute('aria-label', `${node.label} (${node.nodeType})`);
-    root.append(this.header(), this.ports());
-    this.body = withBody ? root.appendChild(el('div', 'pf-node-body')) : null;
-    host.append(root);
-    this.refresh();
-    this.stops = [ctx.versions, ctx.runStates, ctx.issues].map((store) => store.subscribe(node.id, () => this.refresh()));
-  }
-
-  private header(): HTMLElement {
-    const { node } = this;
-    const header = el('header', `pf-node-head category-${(node.spec?.category ?? 'unknown').replace(/[^a-z0-9-]/gi, '')}`);
-    header.style.height = `${HEAD}px`;
-    this.title.title = `${node.spec?.description ?? 'unknown node type'}\n(double-click to rename)`;
-    this.title.addEventListener('dblclick', (e) => {
-      e.stopPropagation();
-      this.editTitle();
+    this.titleText.dataset.testid = `title-${id}`;
+    this.title.lastElementChild!.textContent = `#${id}`;
+    this.status.dataset.testid = `status-${id}`;
+    this.progress.dataset.testid = `progress-${id}`;
+    node.ports.inputs.forEach((port, i) => {
+      const row = this.inputRows[i];
+      row.dataset.testid = `input-${id}-${port.name}`;
+      this.addSocket(row.firstElementChild as HTMLElement, 'input', port.name);
     });
-    this.titleText.dataset.testid = `title-${node.id}`;
-    this.typeLabel.textContent = node.nodeType;
-    this.title.append(this.titleText, this.typeLabel, el('span', 'pf-node-id', `#${node.id}`));
-    this.status.dataset.testid = `status-${node.id}`;
-    this.status.setAttribute('aria-live', 'polite');
-    this.progress.dataset.testid = `progress-${node.id}`;
-    this.progress.append(this.progressBar);
-    header.append(this.title, this.status, this.progress);
-    return header;
+    node.ports.outputs.forEach((port, i) => {
+      const row = outputs.children[i] as HTMLElement;
+      row.dataset.testid = `output-port-${id}-${port.name}`;
+      this.addSocket(row.lastElementChild as HTMLElement, 'output', port.name);
+    });
+    this.refresh();
+    host.append(root);
+    this.stops = [ctx.versions, ctx.runStates, ctx.issues].map((store) => store.subscribe(id, () => this.refresh()));
   }
 
-  private ports(): HTMLElement {
-    const { node } = this;
-    const ports = el('div', 'pf-ports');
-    ports.style.padding = `${PORTS_PAD}px 0`;
-    const inputs = el('div', 'pf-inputs');
-    for (const port of node.ports.inputs) {
-      const row = el('div', 'port-row input');
-      row.style.height = `${ROW}px`;
-      row.dataset.testid = `input-${node.id}-${port.name}`;
-      const input = node.inputs[port.name];
-      if (input) row.append(this.socket('input', port.name, input.socket as TypedSocket));
-      row.append(el('span', 'port-name', port.name), el('span', 'port-type', port.type));
-      inputs.append(row);
-      this.inputRows.set(port.name, row);
-    }
-    const outputs = el('div', 'pf-outputs');
-    for (const port of node.ports.outputs) {
-      const row = el('div', 'port-row output');
-      row.style.height = `${ROW}px`;
-      row.dataset.testid = `output-port-${node.id}-${port.name}`;
-      row.title = port.description ?? `${port.name}: ${port.type}`;
-      row.append(el('span', 'port-type', port.type), el('span', 'port-name', port.name));
-      const output = node.outputs[port.name];
-      if (output) row.append(this.socket('output', port.name, output.socket as TypedSocket));
-      outputs.append(row);
-    }
-    ports.append(inputs, outputs);
-    return ports;
-  }
-
-  /** A socket, announced to Rete so that the connection plugin picks links from it. */
-  private socket(side: 'input' | 'output', key: string, socket: TypedSocket): HTMLElement {
-    const ref = el('span', 'socket-ref');
-    ref.dataset.testid = `socket-${this.node.id}-${side === 'input' ? 'in' : 'out'}-${key}`;
-    const dot = el('div', socketClass(socket.type));
-    dot.style.setProperty('--socket', socketColour(socket.type));
-    dot.title = socket.type;
-    ref.append(dot);
-    this.sockets.push(ref);
-    this.emit({ type: 'render', data: { type: 'socket', side, key, nodeId: this.node.id, element: ref, payload: socket } });
-    return ref;
+  /** Names a socket and announces it, so that the connection plugin picks links from it. */
+  private addSocket(element: HTMLElement, side: 'input' | 'output', key: string): void {
+    const port = side === 'input' ? this.node.inputs[key] : this.node.outputs[key];
+    element.dataset.testid = `socket-${this.node.id}-${side === 'input' ? 'in' : 'out'}-${key}`;
+    this.sockets.push(element);
+    this.announce({ type: 'render', data: { type: 'socket', side, key, nodeId: this.node.id, element, payload: port!.socket as TypedSocket } });
   }
 
   /** Brings the frame up to date with the node, its run state and its issues. */
@@ -148,13 +173,13 @@ export class NodeShell {
     this.progressBar.style.width = `${(share ?? 0) * 100}%`;
 
     const split = splitIssues(issues);
-    for (const port of node.ports.inputs) {
-      const row = this.inputRows.get(port.name)!;
+    node.ports.inputs.forEach((port, i) => {
+      const row = this.inputRows[i];
       const issue = split.inputs.get(port.name);
       const open = !port.optional && !ctx.connected(node.id, 'input', port.name);
       setAttr(row, 'class', `port-row input${issue ? ' has-issue' : ''}${open ? ' required-open' : ''}`);
       setAttr(row, 'title', issue ?? port.description ?? `${port.name}: ${port.type}${port.optional ? ' (optional)' : ''}`);
-    }
+    });
     this.showErrors([...(phase === 'error' && state?.message ? [state.message] : []), ...split.general.map((i) => [i.field, i.message] as const)]);
   }
 
@@ -181,7 +206,8 @@ export class NodeShell {
     this.errors.replaceChildren(...paragraphs);
   }
 
-  private editTitle(): void {
+  /** Swaps the title for a text field (the renderer calls this on a double-click on the title). */
+  editTitle(): void {
     const input = el('input', 'pf-title-input');
     input.setAttribute('aria-label', 'node title');
     input.value = this.node.label;
@@ -205,7 +231,7 @@ export class NodeShell {
 
   destroy(): void {
     for (const unsubscribe of this.stops) unsubscribe();
-    for (const element of this.sockets) this.emit({ type: 'unmount', data: { element } });
+    for (const element of this.sockets) this.announce({ type: 'unmount', data: { element } });
     this.root.remove();
   }
 }
