@@ -2,7 +2,7 @@
 // the global feed (the queue panel reads it); watching a run sends `subscribe { runId }`, which
 // answers with `run:state` (the run as it is now) before the run's next events.
 
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import type { RunDetail } from './api';
 
 export type RunMessage =
@@ -35,16 +35,24 @@ export const RUN_EVENTS = [
 
 type Listener = (message: RunMessage) => void;
 
-/** One socket for the page: per-run watchers and feed listeners, re-joined after a reconnect. */
+/**
+ * One socket for the page: per-run watchers and feed listeners, re-joined after a reconnect. The
+ * socket.io client is downloaded on first use, so it is not in the page's first script.
+ */
 export class RunFeed {
   private socket: Socket | null = null;
+  private connecting = false;
   private readonly watchers = new Map<string, Set<Listener>>();
   private readonly feed = new Set<Listener>();
   private readonly stateListeners = new Set<(connected: boolean) => void>();
 
-  private connect(): Socket {
-    if (this.socket) return this.socket;
-    const socket = io({ transports: ['websocket', 'polling'] });
+  private connect(): void {
+    if (this.connecting) return;
+    this.connecting = true;
+    void import('socket.io-client').then(({ io }) => this.open(io({ transports: ['websocket', 'polling'] })));
+  }
+
+  private open(socket: Socket): void {
     socket.on('connect', () => {
       for (const runId of this.watchers.keys()) this.join(runId);
       for (const l of this.stateListeners) l(true);
@@ -60,7 +68,6 @@ export class RunFeed {
       for (const l of this.watchers.get(run.id) ?? []) l(message);
     });
     this.socket = socket;
-    return socket;
   }
 
   private join(runId: string): void {
@@ -74,11 +81,11 @@ export class RunFeed {
 
   /** Watches one run: first its current state (`run:state`), then its events in order. */
   watch(runId: string, listener: Listener): () => void {
-    const socket = this.connect();
+    this.connect();
     let set = this.watchers.get(runId);
     if (!set) {
       this.watchers.set(runId, (set = new Set()));
-      if (socket.connected) this.join(runId);
+      if (this.socket?.connected) this.join(runId);
     }
     set.add(listener);
     return () => {

@@ -214,9 +214,10 @@ export class Canvas {
   }
 
   /**
-   * Links stay under nodes, and a picked node comes to the front. Its element moves only when another
-   * is in front of it: moving it on every press (as Rete's simpleNodesOrder does) takes it out of the
-   * page between the two clicks of a double-click, and the browser then sees no double-click.
+   * A picked node comes to the front (links stay under all nodes by their z-index). Its element moves
+   * only when another is in front of it: moving it on every press (as Rete's simpleNodesOrder does)
+   * takes it out of the page between the two clicks of a double-click, and the browser then sees no
+   * double-click.
    */
   private keepOrder(): void {
     const content = this.area.area.content;
@@ -224,9 +225,6 @@ export class Canvas {
       if (context.type === 'nodepicked') {
         const element = this.area.nodeViews.get(context.data.id)?.element;
         if (element && content.holder.lastElementChild !== element) void content.reorder(element, null);
-      } else if (context.type === 'connectioncreated') {
-        const element = this.area.connectionViews.get(context.data.id)?.element;
-        if (element) void content.reorder(element, content.holder.firstChild);
       }
       return context;
     });
