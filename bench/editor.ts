@@ -152,6 +152,14 @@ async function main(): Promise<void> {
       await page.keyboard.press('f');
       await page.waitForFunction(() => true, undefined, { polling: 'raf' });
       add('fit view (F)', (await pageNow(page)) - fit0);
+      // Zoomed out, nodes are drawn without widgets; zooming in to 100% mounts every node's widgets.
+      const zoom0 = await pageNow(page);
+      await page.evaluate(() => {
+        const { canvas } = (window as unknown as { picflow: { canvas: { zoomBy(f: number): Promise<void>; area: { area: { transform: { k: number } } } } } }).picflow;
+        void canvas.zoomBy(1 / canvas.area.area.transform.k);
+      });
+      await page.waitForFunction(() => document.querySelector('.pf-node-body') && !document.querySelector('.pf-node-body:empty'), undefined, { polling: 'raf' });
+      add('zoom in to 100% (every node mounts its widgets)', (await pageNow(page)) - zoom0);
 
       // Open the saved workflow in a loaded editor (what the Open list does): asked → drawn → a click selects.
       await page.goto(server.url);

@@ -170,6 +170,20 @@ describe('editor in a real browser', () => {
     expect(await page.locator(`${node('c')} b`).count()).toBe(0);
     expect((await currentWorkflow(page)).nodes.c.title).toBe('<b>describe</b>');
     await screenshot(page, 'e2e-imported-run');
+
+    // Zoomed out, nodes drop their widgets, and far out their port labels too; fitting brings them back.
+    const detail = () => page.getAttribute('[data-testid=canvas]', 'data-detail');
+    const zoomOut = page.locator('[aria-label="zoom out"]');
+    while ((await detail()) === 'full') await zoomOut.click();
+    expect(await detail()).toBe('lite');
+    expect(await page.isVisible('[data-testid="param-g-seed"]')).toBe(false);
+    expect(await page.isVisible(`${node('g')} .port-name`)).toBe(true);
+    while ((await detail()) === 'lite') await zoomOut.click();
+    expect(await page.isVisible(`${node('g')} .port-name`)).toBe(false);
+    expect(await page.isVisible(`${node('g')} header`)).toBe(true);
+    await page.click('[data-testid=fit-button]');
+    await expect.poll(detail).toBe('full');
+    expect(await page.isVisible('[data-testid="param-g-seed"]')).toBe(true);
     expect(pageErrors(page)).toEqual([]);
   }, 180_000);
 
