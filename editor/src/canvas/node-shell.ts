@@ -123,7 +123,6 @@ export class NodeShell {
     const id = node.id;
     root.dataset.testid = `node-${id}`;
     root.dataset.nodeId = id;
-    root.setAttribute('aria-label', `${node.label} (${node.nodeType})`);
     this.titleText.dataset.testid = `title-${id}`;
     this.title.lastElementChild!.textContent = `#${id}`;
     this.status.dataset.testid = `status-${id}`;
@@ -164,6 +163,7 @@ export class NodeShell {
     setAttr(root, 'class', classes.join(' '));
     setAttr(root, 'data-phase', phase);
     setAttr(root, 'data-selected', node.selected ? 'true' : 'false');
+    setAttr(root, 'aria-label', `${node.label} (${node.nodeType})`);
 
     setText(this.titleText, node.label);
     this.typeLabel.hidden = node.label === node.nodeType;
