@@ -169,6 +169,14 @@ describe('editor in a real browser', () => {
     expect(await page.textContent('[data-testid="title-c"]')).toBe('<b>describe</b>');
     expect(await page.locator(`${node('c')} b`).count()).toBe(0);
     expect((await currentWorkflow(page)).nodes.c.title).toBe('<b>describe</b>');
+    // Or without the pointer: select a node, F2.
+    await page.click(`${node('s')} header`);
+    await page.keyboard.press('F2');
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('judge');
+    await page.keyboard.press('Enter');
+    expect(await page.textContent('[data-testid="title-s"]')).toBe('judge');
+    expect((await currentWorkflow(page)).nodes.s.title).toBe('judge');
     await screenshot(page, 'e2e-imported-run');
 
     // Zoomed out, nodes drop their widgets, and far out their port labels too; fitting brings them back.

@@ -29,6 +29,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Ctrl+A', does: 'Select all nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'a', run: (c) => c.canvas?.selectAll() },
   { keys: 'Delete / Backspace', does: 'Delete the selected nodes', match: (e) => plain(e) && (e.key === 'Delete' || e.key === 'Backspace'), run: (c) => c.canvas?.deleteSelected() },
   { keys: 'A or /', does: 'Add a node (search the palette)', match: (e) => plain(e) && (e.key === 'a' || e.key === '/'), run: () => focusPalette() },
+  { keys: 'F2', does: 'Rename the selected node', match: (e) => plain(e) && e.key === 'F2', run: (c) => c.canvas?.renameSelected() },
   { keys: 'L', does: 'Connect the selected node’s inputs', match: (e) => plain(e) && e.key === 'l', run: (c) => openLinkDialog(c) },
   { keys: 'N / Shift+N', does: 'Select the next / previous node', match: (e) => plain(e) && e.key.toLowerCase() === 'n', run: (c, e) => c.canvas?.cycleSelection(e.shiftKey ? -1 : 1) },
   { keys: 'Arrow keys', does: 'Move the selected nodes (Shift: further); pan when none is selected', match: (e) => !mod(e) && e.key.startsWith('Arrow'), run: (c, e) => arrows(c, e) },

@@ -12,7 +12,7 @@ import { linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
 import { applyGeometry } from './layout';
 import { Link, PicNode, type Schemes } from './node';
 import { makeBody } from './node-body';
-import { renderNodes } from './node-renderer';
+import { renderNodes, type NodeRenderer } from './node-renderer';
 import { renderLinks } from './link-renderer';
 import { FixedSocketPositions } from './socket-positions';
 import { bump, type ViewContext } from './view-context';
@@ -84,6 +84,7 @@ export class Canvas {
   private lastParamAction: { action: ParamAction; time: number } | null = null;
   private modifierHeld = false;
   private readonly cleanups: (() => void)[] = [];
+  private readonly nodeRenderer: NodeRenderer;
   /** Bumped (at most once a frame) when what the minimap draws changes. */
   readonly view = new Observable(0);
   private viewFrame = 0;
@@ -144,14 +145,13 @@ export class Canvas {
     this.history.addPreset(HistoryPresets.classic.setup());
 
     this.editor.use(this.area);
-    this.cleanups.push(
-      renderNodes(this.area as never, {
-        container,
-        ctx,
-        body: (node) => <NodeBody node={node} />,
-        announce: (signal) => void connection.emit(signal as never),
-      }),
-    );
+    this.nodeRenderer = renderNodes(this.area as never, {
+      container,
+      ctx,
+      body: (node) => <NodeBody node={node} />,
+      announce: (signal) => void connection.emit(signal as never),
+    });
+    this.cleanups.push(() => this.nodeRenderer.dispose());
     renderLinks(this.area as never, this.editor, sockets);
     this.area.use(connection);
     this.area.use(this.history);
@@ -435,6 +435,12 @@ export class Canvas {
       this.ctx.issues.set(id, undefined);
     }
     this.hooks.onSelectionChange?.();
+  }
+
+  /** Starts renaming the selected node (one node selected); false when there is none to rename. */
+  renameSelected(): boolean {
+    const selected = this.selected();
+    return selected.length === 1 && this.nodeRenderer.editTitle(selected[0].id);
   }
 
   async deleteSelected(): Promise<void> {

@@ -29,7 +29,13 @@ export interface NodeRendering {
   announce: Emit;
 }
 
-export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, { container, ctx, body, announce }: NodeRendering): () => void {
+export interface NodeRenderer {
+  /** Swaps a node's title for a text field; false when the node is not drawn. */
+  editTitle(nodeId: string): boolean;
+  dispose(): void;
+}
+
+export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, { container, ctx, body, announce }: NodeRendering): NodeRenderer {
   const shells = new Map<HTMLElement, NodeShell>();
   const roots = new Map<NodeShell, Root>();
   const waiting = new Set<NodeShell>();
@@ -114,9 +120,16 @@ export function renderNodes(area: BaseAreaPlugin<Schemes, unknown>, { container,
     return context;
   });
 
-  return () => {
-    stopLite();
-    container.removeEventListener('dblclick', onDoubleClick, true);
-    sizes.disconnect();
+  return {
+    editTitle(nodeId) {
+      const shell = [...shells.values()].find((s) => s.node.id === nodeId);
+      shell?.editTitle();
+      return Boolean(shell);
+    },
+    dispose() {
+      stopLite();
+      container.removeEventListener('dblclick', onDoubleClick, true);
+      sizes.disconnect();
+    },
   };
 }
