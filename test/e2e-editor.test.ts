@@ -197,6 +197,14 @@ describe('editor in a real browser', () => {
 
   it('shows the server’s error on the node when a required input is disconnected', async () => {
     const page = await session.open();
+    // Two loads asked for at once (say, two templates clicked in a row) leave the second one's graph.
+    const loaded = await page.evaluate(async (files) => {
+      const { canvas } = (window as unknown as { picflow: { canvas: { load(w: unknown): Promise<void>; nodes(): { id: string }[] } } }).picflow;
+      await Promise.all(files.map((f) => canvas.load(JSON.parse(f))));
+      return canvas.nodes().map((n) => n.id).sort();
+    }, ['generate-caption-score', 'best-of-4'].map((f) => readFileSync(join(ROOT, 'workflows', `${f}.json`), 'utf8')));
+    expect(loaded).toEqual(Object.keys(JSON.parse(readFileSync(join(ROOT, 'workflows', 'best-of-4.json'), 'utf8')).nodes).sort());
+
     await page.setInputFiles('[data-testid=import-file]', join(ROOT, 'workflows', 'generate-caption-score.json'));
     await page.waitForSelector(link('g', 'image', 'c', 'image'));
 

@@ -90,6 +90,8 @@ export class Canvas {
   private viewFrame = 0;
   /** The container's size, kept by a ResizeObserver (reading it would force a layout mid-render). */
   private size = { width: 0, height: 0 };
+  /** The last load asked for, settled (see load). */
+  private loading: Promise<void> = Promise.resolve();
   /** Nodes whose links changed while quiet; they re-render once at the end. */
   private readonly pendingBumps = new Set<string>();
 
@@ -352,8 +354,17 @@ export class Canvas {
     return nodes;
   }
 
-  /** Replaces the graph with a workflow; undo history starts afresh. */
-  async load(workflow: Workflow): Promise<void> {
+  /**
+   * Replaces the graph with a workflow; undo history starts afresh. Loads run one after another: two
+   * interleaved would build one graph out of both (or fail on a node id they share).
+   */
+  load(workflow: Workflow): Promise<void> {
+    const loaded = this.loading.then(() => this.replaceGraph(workflow));
+    this.loading = loaded.catch(() => undefined);
+    return loaded;
+  }
+
+  private async replaceGraph(workflow: Workflow): Promise<void> {
     await this.silently(async () => {
       await this.selector.unselectAll();
       await this.editor.clear();
