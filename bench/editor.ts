@@ -158,8 +158,21 @@ async function main(): Promise<void> {
         const { canvas } = (window as unknown as { picflow: { canvas: { zoomBy(f: number): Promise<void>; area: { area: { transform: { k: number } } } } } }).picflow;
         void canvas.zoomBy(1 / canvas.area.area.transform.k);
       });
+      await page.waitForFunction(
+        () => {
+          const view = document.querySelector('[data-testid=canvas]')!.getBoundingClientRect();
+          const shown = [...document.querySelectorAll('.pf-node-body')].filter((b) => {
+            const r = b.parentElement!.getBoundingClientRect();
+            return r.right > view.left && r.left < view.right && r.bottom > view.top && r.top < view.bottom;
+          });
+          return shown.length > 0 && shown.every((b) => b.childElementCount > 0);
+        },
+        undefined,
+        { polling: 'raf' },
+      );
+      add('zoom in to 100%: the nodes in view show their widgets', (await pageNow(page)) - zoom0);
       await page.waitForFunction(() => document.querySelector('.pf-node-body') && !document.querySelector('.pf-node-body:empty'), undefined, { polling: 'raf' });
-      add('zoom in to 100% (every node mounts its widgets)', (await pageNow(page)) - zoom0);
+      add('zoom in to 100%: every node has mounted its widgets', (await pageNow(page)) - zoom0);
 
       // Open the saved workflow in a loaded editor (what the Open list does): asked → drawn → a click selects.
       await page.goto(server.url);

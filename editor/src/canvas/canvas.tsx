@@ -152,6 +152,7 @@ export class Canvas {
       ctx,
       body: (node) => <NodeBody node={node} />,
       announce: (signal) => void connection.emit(signal as never),
+      distanceFromView: (node) => this.distanceFromView(node),
     });
     this.cleanups.push(() => this.nodeRenderer.dispose());
     renderLinks(this.area as never, this.editor, sockets);
@@ -288,6 +289,17 @@ export class Canvas {
     });
     const { x, y, k } = this.area.area.transform;
     return { nodes, viewport: { x: -x / k, y: -y / k, w: this.size.width / k, h: this.size.height / k } };
+  }
+
+  /** How far a node's box is from the visible part of the canvas, in screen pixels (0 when any of it shows). */
+  private distanceFromView(node: PicNode): number {
+    const { x, y, k } = this.area.area.transform;
+    const p = this.position(node.id);
+    const left = p.x * k + x;
+    const top = p.y * k + y;
+    const dx = Math.max(0, -(left + node.width * k), left - this.size.width);
+    const dy = Math.max(0, -(top + node.height * k), top - this.size.height);
+    return Math.hypot(dx, dy);
   }
 
   /** Pans so that a graph point is in the middle of the view. */
