@@ -204,6 +204,30 @@ describe('editor in a real browser', () => {
       return canvas.nodes().map((n) => n.id).sort();
     }, ['generate-caption-score', 'best-of-4'].map((f) => readFileSync(join(ROOT, 'workflows', `${f}.json`), 'utf8')));
     expect(loaded).toEqual(Object.keys(JSON.parse(readFileSync(join(ROOT, 'workflows', 'best-of-4.json'), 'utf8')).nodes).sort());
+    // Two saved workflows opened in a row: the one asked for last is shown, even when the first answers later.
+    const ids: string[] = [];
+    for (const f of ['named-prompts', 'upscale-image']) {
+      const response = await fetch(`${session.server.url}/api/workflows`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: readFileSync(join(ROOT, 'workflows', `${f}.json`), 'utf8'),
+      });
+      ids.push(((await response.json()) as { id: string }).id);
+    }
+    const shown = await page.evaluate(async ([slow, fast]) => {
+      const app = (window as unknown as { picflow: { open(id: string, o: object): Promise<void>; doc: { get(): { id: string } } } }).picflow;
+      const late = fetch(`/api/workflows/${slow}`).then(async (r) => {
+        const body = await r.json();
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return body;
+      });
+      await Promise.all([app.open(slow, { force: true, fetching: late }), app.open(fast, { force: true })]);
+      return app.doc.get().id;
+    }, ids);
+    expect(shown).toBe(ids[1]);
+    expect(Object.keys((await currentWorkflow(page)).nodes).sort()).toEqual(
+      Object.keys(JSON.parse(readFileSync(join(ROOT, 'workflows', 'upscale-image.json'), 'utf8')).nodes).sort(),
+    );
 
     await page.setInputFiles('[data-testid=import-file]', join(ROOT, 'workflows', 'generate-caption-score.json'));
     await page.waitForSelector(link('g', 'image', 'c', 'image'));

@@ -102,6 +102,8 @@ export class Controller {
   private readonly finished = new Set<string>();
 
   private readonly early = startupRequests();
+  /** Bumped by every request to show another document: one asked for earlier but slower gives way. */
+  private showRequests = 0;
 
   constructor() {
     this.ctx = createViewContext({
@@ -245,21 +247,25 @@ export class Controller {
 
   async newWorkflow(): Promise<void> {
     if (!(await this.confirmDiscard())) return;
+    this.showRequests++;
     await this.show({ version: 1, nodes: {} }, { id: null, name: UNTITLED }, true);
   }
 
   /** Opens a saved workflow; `fetching` is its request when already under way. */
   async open(id: string, options: { force?: boolean; fetching?: Promise<SavedWorkflow> } = {}): Promise<void> {
     if (!options.force && !(await this.confirmDiscard())) return;
+    const request = ++this.showRequests;
     let saved: SavedWorkflow;
     try {
       saved = await (options.fetching ?? api.getWorkflow(id));
       performance.mark('picflow:fetched');
     } catch (err) {
+      if (request !== this.showRequests) return;
       this.toast('error', `Cannot open the workflow: ${(err as Error).message}`);
       if (options.force) this.setUrl(null);
       return;
     }
+    if (request !== this.showRequests) return;
     this.dialog.set(null);
     await this.show(saved.workflow, { id: saved.id, name: saved.name, description: saved.workflow.description, trigger: saved.trigger ?? null }, true);
     this.toast('info', `Opened "${saved.name}"`);
@@ -333,6 +339,7 @@ export class Controller {
       return false;
     }
     if (!(await this.confirmDiscard())) return false;
+    this.showRequests++;
     const name = workflow.name ?? fileName.replace(/\.json$/i, '');
     await this.show(workflow, { id: null, name, description: workflow.description }, false);
     this.toast('info', `Imported "${name}" (not saved yet)`);
@@ -358,7 +365,9 @@ export class Controller {
   async useTemplate(template: TemplateEntry): Promise<void> {
     if (!(await this.confirmDiscard())) return;
     this.dialog.set(null);
+    const request = ++this.showRequests;
     const workflow = await template.load();
+    if (request !== this.showRequests) return;
     await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, false);
     if ((await this.canvas!.spreadOverlaps()) > 0) await this.canvas!.fit();
     this.toast('info', `Template "${template.name}" loaded (not saved yet)`);
