@@ -1,7 +1,7 @@
 // Draws the area's nodes: each node's frame as plain DOM (node-shell.ts) and, while nodes are shown
 // in full, its widgets with React (node-body.tsx). A React root per node costs React's ~145
-// delegated listeners, so roots are made only for nodes shown in full, and all the roots asked for
-// in one task render together in one synchronous batch, so the browser lays the graph out once.
+// delegated listeners, so roots are made only for nodes shown in full, a batch at a time: each batch
+// renders synchronously, so the browser lays it out once.
 
 import type { ReactNode } from 'react';
 import { flushSync } from 'react-dom';
