@@ -2,8 +2,8 @@ import { KeyedStore, Observable } from '../store';
 import type { NodeRunState, WorkflowIssue } from '../types';
 
 /**
- * What node views read and call. Rete renders each node in its own React root, outside the app's
- * tree, so views get this object by closure instead of through React context.
+ * What nodes read and call: their plain-DOM frames (node-shell.ts) and their widgets, each in a React
+ * root of its own outside the app's tree, get this object by closure instead of through React context.
  */
 export interface ViewContext {
   runStates: KeyedStore<NodeRunState>;
@@ -11,7 +11,7 @@ export interface ViewContext {
   /** Bumped when a node's params or title change, so only that node re-renders. */
   versions: KeyedStore<number>;
   models: Observable<string[]>;
-  /** Zoomed far out: nodes draw only their header and sockets (a large graph mounts and pans faster). */
+  /** Zoomed out: nodes show no widgets, and their widgets' React roots are not mounted yet. */
   lite: Observable<boolean>;
   setParam(nodeId: string, name: string, value: unknown): void;
   rename(nodeId: string, title: string): void;
