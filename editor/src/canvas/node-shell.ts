@@ -27,10 +27,10 @@ function setAttr(element: HTMLElement, name: string, value: string): void {
 
 const stop = (e: Event) => e.stopPropagation();
 
-/** What makes two nodes' frames alike: their type, ports and whether they have widgets. */
+/** What makes two nodes' frames alike: their type (known to the catalog or not), ports and whether they have widgets. */
 function kindOf(node: PicNode, withBody: boolean): string {
   const ports = (list: { name: string; type: string }[]) => list.map((p) => `${p.name}:${p.type}`).join(',');
-  return `${node.nodeType}|${ports(node.ports.inputs)}|${ports(node.ports.outputs)}|${withBody}`;
+  return `${node.nodeType}|${Boolean(node.spec)}|${ports(node.ports.inputs)}|${ports(node.ports.outputs)}|${withBody}`;
 }
 
 /**
