@@ -189,9 +189,12 @@ describe('editor in a real browser', () => {
     while ((await detail()) === 'lite') await zoomOut.click();
     expect(await page.isVisible(`${node('g')} .port-name`)).toBe(false);
     expect(await page.isVisible(`${node('g')} header`)).toBe(true);
-    await page.click('[data-testid=fit-button]');
+    expect(await page.isVisible('[data-testid=zoom-hint]')).toBe(true);
+    await page.click('[data-testid=zoom-100]');
     await expect.poll(detail).toBe('full');
-    expect(await page.isVisible('[data-testid="param-g-seed"]')).toBe(true);
+    await expect.poll(() => page.isVisible('[data-testid="param-g-seed"]')).toBe(true);
+    expect(await page.isVisible('[data-testid=zoom-hint]')).toBe(false);
+    await page.click('[data-testid=fit-button]');
     expect(pageErrors(page)).toEqual([]);
   }, 180_000);
 

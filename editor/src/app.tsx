@@ -81,6 +81,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
   const [dropping, setDropping] = useState(false);
   const selected = useValue(controller.selectionCount);
   const ready = useValue(controller.ready);
+  const zoomedOut = useValue(controller.ctx.lite);
 
   // Shift-drag on the background draws a selection box instead of panning.
   const onPointerDownCapture = (e: ReactPointerEvent<HTMLDivElement>) => {
@@ -144,6 +145,9 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
         <button type="button" onClick={() => void controller.canvas?.fit()} data-testid="fit-button" title="F">
           Fit
         </button>
+        <button type="button" onClick={() => void controller.canvas?.zoomTo(1)} data-testid="zoom-100" title="0">
+          100%
+        </button>
         <button type="button" onClick={() => void controller.canvas?.arrange()} data-testid="arrange-button" title="Shift+L">
           Arrange
         </button>
@@ -153,6 +157,11 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
         <button type="button" onClick={() => void controller.canvas?.redo()} aria-label="redo" title="Ctrl+Shift+Z">
           ↷
         </button>
+        {zoomedOut && (
+          <span className="zoom-hint" data-testid="zoom-hint">
+            zoomed out: widgets hidden
+          </span>
+        )}
         {selected > 0 && (
           <button type="button" className="danger" onClick={() => void controller.canvas?.deleteSelected()} data-testid="delete-selected">
             Delete {selected}

@@ -34,6 +34,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'N / Shift+N', does: 'Select the next / previous node', match: (e) => plain(e) && e.key.toLowerCase() === 'n', run: (c, e) => c.canvas?.cycleSelection(e.shiftKey ? -1 : 1) },
   { keys: 'Arrow keys', does: 'Move the selected nodes (Shift: further); pan when none is selected', match: (e) => !mod(e) && e.key.startsWith('Arrow'), run: (c, e) => arrows(c, e) },
   { keys: 'F', does: 'Fit the graph to the view', match: (e) => plain(e) && e.key.toLowerCase() === 'f', run: (c) => c.canvas?.fit() },
+  { keys: '0', does: 'Zoom to 100%', match: (e) => plain(e) && e.key === '0', run: (c) => c.canvas?.zoomTo(1) },
   { keys: '+ / −', does: 'Zoom in / out', match: (e) => plain(e) && (e.key === '+' || e.key === '=' || e.key === '-'), run: (c, e) => c.canvas?.zoomBy(e.key === '-' ? 1 / 1.2 : 1.2) },
   { keys: 'Shift+L', does: 'Auto-arrange the graph', match: (e) => !mod(e) && e.shiftKey && e.key === 'L', run: (c) => c.canvas?.arrange() },
   { keys: '?', does: 'Show this help', match: (e) => e.key === '?', run: (c) => c.dialog.set({ kind: 'help' }) },

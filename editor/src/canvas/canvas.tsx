@@ -651,6 +651,11 @@ export class Canvas {
     await this.area.area.translate(x + (view.left + view.width / 2 - (box.left + box.width / 2)), y + (view.top + view.height / 2 - (box.top + box.height / 2)));
   }
 
+  /** Zooms to a scale, keeping the middle of the view where it is. */
+  async zoomTo(scale: number): Promise<void> {
+    await this.zoomBy(scale / this.area.area.transform.k);
+  }
+
   async zoomBy(factor: number): Promise<void> {
     const { x, y, k } = this.area.area.transform;
     const next = Math.min(ZOOM.max, Math.max(ZOOM.min, k * factor));
