@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bigWorkflow } from './big-workflow';
 import {
   connect,
   currentWorkflow,
@@ -197,6 +198,35 @@ describe('editor in a real browser', () => {
     await page.click('[data-testid=fit-button]');
     expect(pageErrors(page)).toEqual([]);
   }, 180_000);
+
+  it('opens a 300-node workflow by URL: all of it drawn zoomed out, answering the pointer, read back unchanged', async () => {
+    const { workflow, links } = bigWorkflow();
+    const response = await fetch(`${session.server.url}/api/workflows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(workflow),
+    });
+    const { id } = (await response.json()) as { id: string };
+    const page = await session.open(`/?workflow=${id}`);
+    expect(await page.locator('[data-node-id]').count()).toBe(300);
+    expect(await page.locator('svg.pf-link path').count()).toBe(links);
+    // Framed whole, it is too small to read: no widgets and no port labels, until zoomed in.
+    expect(await page.getAttribute('[data-testid=canvas]', 'data-detail')).toBe('far');
+    expect(await page.locator('.pf-node-body > *').count()).toBe(0);
+
+    await page.click(`${node('p7')} header`);
+    await page.waitForSelector(`${node('p7')}[data-selected=true]`);
+    const back = await currentWorkflow(page);
+    for (const [nodeId, n] of Object.entries<any>(workflow.nodes)) {
+      expect(back.nodes[nodeId]).toMatchObject({ type: n.type, ui: n.ui });
+      expect(back.nodes[nodeId].inputs ?? {}).toEqual(n.inputs ?? {});
+    }
+
+    await page.click('[data-testid=zoom-100]');
+    await expect.poll(() => page.locator('.pf-node-body:empty').count(), { timeout: 20_000 }).toBe(0);
+    expect(await page.locator('.pf-node-body').count()).toBe(300);
+    expect(pageErrors(page)).toEqual([]);
+  }, 120_000);
 
   it('shows the server’s error on the node when a required input is disconnected', async () => {
     const page = await session.open();
