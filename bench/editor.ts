@@ -5,18 +5,15 @@
 //
 //   npm run bench:editor            (builds the editor first when dist/editor is missing)
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createLogger } from '../server/logger';
 import { startServer } from '../server/start';
 import { bigWorkflow } from '../test/big-workflow';
+import { ensureEditorBuilt, launchBrowser } from '../test/e2e-harness';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = process.env.PICFLOW_CHROMIUM ?? '/usr/bin/chromium';
 const REPS = Number(process.env.REPS ?? 3);
 /**
  * Chromium builds each new window's own UI (a WebUI renderer, about 1 s of CPU) in the seconds after
@@ -78,20 +75,10 @@ async function dragNode(page: Page, id: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CHROMIUM)) {
-    console.error(`bench:editor needs Chromium at ${CHROMIUM} (set PICFLOW_CHROMIUM, or run scripts/setup.sh)`);
-    process.exitCode = 1;
-    return;
-  }
-  if (!existsSync(join(ROOT, 'dist', 'editor', 'index.html'))) {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'editor/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
-  }
+  ensureEditorBuilt();
+  const browser = await launchBrowser();
   const dataDir = mkdtempSync(join(tmpdir(), 'picflow-bench-editor-'));
   const server = await startServer({ dataDir, port: 0, logger: createLogger('silent') });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
   try {
     const { workflow, links } = bigWorkflow();
     const count = Object.keys(workflow.nodes).length;

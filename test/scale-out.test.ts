@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startRedis, type RedisServer } from './redis-server';
-import { png, startTestServer, upload, workflows, type Client, type TestServer } from './server-harness';
+import { countedTrace, png, startTestServer, upload, workflows, type Client, type TestServer } from './server-harness';
 
 /** A `picflow worker` child process with the tests' catalog; `took` fills from its log as it takes runs. */
 interface WorkerProcess {
@@ -73,30 +73,11 @@ const finished = (runId: string) => events.next('run:finished', (d) => d.runId =
 
 describe('scale-out: runs execute on workers', () => {
   test('a run submitted over HTTP runs on a worker; its events arrive over socket.io in order', async () => {
-    const workflow = {
-      version: 1,
-      nodes: {
-        count: { type: 'steps', params: { total: 3 } },
-        out: { type: 'output', params: { name: 'count' }, inputs: { value: ['count', 'value'] } },
-      },
-    };
-    const { runId } = (await t.api('POST', '/api/runs', { workflow })).body;
+    const { runId } = (await t.api('POST', '/api/runs', { workflow: workflows.counted(3) })).body;
     expect((await finished(runId)).data).toMatchObject({ status: 'succeeded', outputs: { count: { value: 3 } } });
     await holder(runId);
 
-    const names = events.of(runId).map((e) => (e.data.nodeId ? `${e.name} ${e.data.nodeId}` : e.name));
-    expect(names).toEqual([
-      'run:queued',
-      'run:started',
-      'node:started count',
-      'node:progress count',
-      'node:progress count',
-      'node:progress count',
-      'node:finished count',
-      'node:started out',
-      'node:finished out',
-      'run:finished',
-    ]);
+    expect(events.trace(runId)).toEqual(countedTrace(3));
     const progress = events.of(runId).filter((e) => e.name === 'node:progress');
     expect(progress.map((e) => e.data.step)).toEqual([1, 2, 3]);
     expect((await t.api('GET', `/api/runs/${runId}`)).body).toMatchObject({ status: 'succeeded', nodes: { count: { status: 'succeeded', outputs: { value: 3 } } } });
@@ -122,14 +103,7 @@ describe('scale-out: runs execute on workers', () => {
   });
 
   test('a model node runs on a worker with the shared model runtime, reporting its sampling steps', async () => {
-    const workflow = {
-      version: 1,
-      nodes: {
-        p: { type: 'prompt', params: { text: 'a small green triangle at the top on a black background' } },
-        g: { type: 'generate', params: { seed: 5 }, inputs: { prompt: ['p', 'text'] } },
-        out: { type: 'save-image', inputs: { image: ['g', 'image'] } },
-      },
-    };
+    const workflow = workflows.generated(5);
     const run = (await t.api('POST', '/api/runs', { workflow, wait: true })).body;
     expect(run).toMatchObject({ status: 'succeeded', outputs: { out: { type: 'image', value: { width: expect.any(Number) } } } });
     expect((await fetch(t.url + run.outputs.out.value.url)).status).toBe(200);

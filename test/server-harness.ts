@@ -130,6 +130,8 @@ export interface Client {
   next(name: string, where?: (data: any) => boolean): Promise<Event>;
   /** The events of one run. */
   of(runId: string): Event[];
+  /** The events of one run as `name` or `name nodeId`, in order. */
+  trace(runId: string): string[];
 }
 
 /** A socket.io client that records events from before it connects, so that none can slip past. */
@@ -152,6 +154,7 @@ export function connect(url: string, query?: Record<string, string>): Client {
     socket.once('connect_error', reject);
   });
   socket.connect();
+  const of = (runId: string) => events.filter((e) => e.data?.runId === runId || e.data?.id === runId);
   return {
     socket,
     connected,
@@ -161,7 +164,8 @@ export function connect(url: string, query?: Record<string, string>): Client {
       const seen = events.find(match);
       return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ match, resolve }));
     },
-    of: (runId) => events.filter((e) => e.data?.runId === runId || e.data?.id === runId),
+    of,
+    trace: (runId) => of(runId).map((e) => (e.data.nodeId ? `${e.name} ${e.data.nodeId}` : e.name)),
   };
 }
 
@@ -175,6 +179,20 @@ export async function upload(base: string, bytes: Uint8Array, filename = 'image.
   form.append(field, new Blob([Uint8Array.from(bytes)]), filename);
   const response = await fetch(`${base}/api/uploads`, { method: 'POST', body: form });
   return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** The trace (Client.trace) of a `workflows.counted(total)` run that succeeds. */
+export function countedTrace(total: number): string[] {
+  return [
+    'run:queued',
+    'run:started',
+    'node:started count',
+    ...Array<string>(total).fill('node:progress count'),
+    'node:finished count',
+    'node:started out',
+    'node:finished out',
+    'run:finished',
+  ];
 }
 
 /** Workflows the suites share: smallest ones that show a behaviour. */
@@ -197,6 +215,23 @@ export const workflows = {
     nodes: {
       wait: { type: 'hold', params: { gate: gateName } },
       out: { type: 'output', params: { name: 'value' }, inputs: { value: ['wait', 'value'] } },
+    },
+  }),
+  /** Counts to `total` in `total` progress steps (node `count`); output `count` is `total`. */
+  counted: (total: number) => ({
+    version: 1,
+    nodes: {
+      count: { type: 'steps', params: { total } },
+      out: { type: 'output', params: { name: 'count' }, inputs: { value: ['count', 'value'] } },
+    },
+  }),
+  /** The tiny model draws a prompt (node `g`, with its sampling steps as progress) and saves it as `out`. */
+  generated: (seed: number) => ({
+    version: 1,
+    nodes: {
+      p: { type: 'prompt', params: { text: 'a small green triangle at the top on a black background' } },
+      g: { type: 'generate', params: { seed }, inputs: { prompt: ['p', 'text'] } },
+      out: { type: 'save-image', inputs: { image: ['g', 'image'] } },
     },
   }),
   /** Loads an uploaded image and saves it resized. */

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openGate, png, startTestServer, upload, workflows, type TestServer } from './server-harness';
+import { countedTrace, openGate, png, startTestServer, upload, workflows, type TestServer } from './server-harness';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -85,31 +85,11 @@ describe('runs', () => {
 describe('events over socket.io', () => {
   test('an async run is followed in order: queued, started, node events with progress, finished', async () => {
     const events = await t.client();
-    const workflow = {
-      version: 1,
-      nodes: {
-        count: { type: 'steps', params: { total: 4 } },
-        out: { type: 'output', params: { name: 'count' }, inputs: { value: ['count', 'value'] } },
-      },
-    };
-    const { runId } = (await t.api('POST', '/api/runs', { workflow })).body;
+    const { runId } = (await t.api('POST', '/api/runs', { workflow: workflows.counted(4) })).body;
     const finished = await events.next('run:finished', (d) => d.runId === runId);
     expect(finished.data).toMatchObject({ status: 'succeeded', outputs: { count: { value: 4 } } });
 
-    const names = events.of(runId).map((e) => (e.data.nodeId ? `${e.name} ${e.data.nodeId}` : e.name));
-    expect(names).toEqual([
-      'run:queued',
-      'run:started',
-      'node:started count',
-      'node:progress count',
-      'node:progress count',
-      'node:progress count',
-      'node:progress count',
-      'node:finished count',
-      'node:started out',
-      'node:finished out',
-      'run:finished',
-    ]);
+    expect(events.trace(runId)).toEqual(countedTrace(4));
     const progress = events.of(runId).filter((e) => e.name === 'node:progress');
     expect(progress.map((e) => [e.data.step, e.data.total])).toEqual([
       [1, 4],
@@ -122,14 +102,7 @@ describe('events over socket.io', () => {
 
   test('progress events arrive for a model node, between its start and its finish', async () => {
     const events = await t.client();
-    const workflow = {
-      version: 1,
-      nodes: {
-        p: { type: 'prompt', params: { text: 'a small green triangle at the top on a black background' } },
-        g: { type: 'generate', params: { seed: 3 }, inputs: { prompt: ['p', 'text'] } },
-        out: { type: 'save-image', inputs: { image: ['g', 'image'] } },
-      },
-    };
+    const workflow = workflows.generated(3);
     const { runId } = (await t.api('POST', '/api/runs', { workflow })).body;
     const finished = await events.next('run:finished', (d) => d.runId === runId);
     expect(finished.data).toMatchObject({ status: 'succeeded', outputs: { out: { type: 'image', value: { url: expect.any(String) } } } });

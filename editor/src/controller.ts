@@ -102,7 +102,7 @@ export class Controller {
   private readonly finished = new Set<string>();
 
   private readonly early = startupRequests();
-  /** Bumped by every request to show another document: one asked for earlier but slower gives way. */
+  /** Counts requests to show another document (see claimShow). */
   private showRequests = 0;
 
   constructor() {
@@ -119,10 +119,8 @@ export class Controller {
 
   async start(container: HTMLElement): Promise<void> {
     let catalog: CatalogEntry[];
-    performance.mark('picflow:start');
-    const early = this.early;
     try {
-      catalog = await early.catalog;
+      catalog = await this.early.catalog;
     } catch (err) {
       this.loadError.set(`Cannot load the node catalog: ${(err as Error).message}`);
       return;
@@ -136,7 +134,8 @@ export class Controller {
       onSelectionChange: () => this.selectionCount.set(this.canvas?.selected().length ?? 0),
     });
     this.savedSnapshot = this.snapshotKey();
-    if (early.workflow) await this.open(early.workflow.id, { force: true, fetching: early.workflow.request });
+    const named = this.early.workflow;
+    if (named) await this.open(named.id, { force: true, fetching: named.request });
     this.ready.set(true);
 
     // What the first view does not need waits until it is on screen.
@@ -245,27 +244,36 @@ export class Controller {
     void this.refreshHistory();
   }
 
+  /**
+   * A request to show another document claims the canvas; the check it returns says whether it still
+   * holds it, so that one asked for earlier but answered later gives way.
+   */
+  private claimShow(): () => boolean {
+    const request = ++this.showRequests;
+    return () => request === this.showRequests;
+  }
+
   async newWorkflow(): Promise<void> {
     if (!(await this.confirmDiscard())) return;
-    this.showRequests++;
+    this.claimShow();
     await this.show({ version: 1, nodes: {} }, { id: null, name: UNTITLED }, true);
   }
 
   /** Opens a saved workflow; `fetching` is its request when already under way. */
   async open(id: string, options: { force?: boolean; fetching?: Promise<SavedWorkflow> } = {}): Promise<void> {
     if (!options.force && !(await this.confirmDiscard())) return;
-    const request = ++this.showRequests;
+    const current = this.claimShow();
     let saved: SavedWorkflow;
     try {
       saved = await (options.fetching ?? api.getWorkflow(id));
       performance.mark('picflow:fetched');
     } catch (err) {
-      if (request !== this.showRequests) return;
+      if (!current()) return;
       this.toast('error', `Cannot open the workflow: ${(err as Error).message}`);
       if (options.force) this.setUrl(null);
       return;
     }
-    if (request !== this.showRequests) return;
+    if (!current()) return;
     this.dialog.set(null);
     await this.show(saved.workflow, { id: saved.id, name: saved.name, description: saved.workflow.description, trigger: saved.trigger ?? null }, true);
     this.toast('info', `Opened "${saved.name}"`);
@@ -339,7 +347,7 @@ export class Controller {
       return false;
     }
     if (!(await this.confirmDiscard())) return false;
-    this.showRequests++;
+    this.claimShow();
     const name = workflow.name ?? fileName.replace(/\.json$/i, '');
     await this.show(workflow, { id: null, name, description: workflow.description }, false);
     this.toast('info', `Imported "${name}" (not saved yet)`);
@@ -365,9 +373,9 @@ export class Controller {
   async useTemplate(template: TemplateEntry): Promise<void> {
     if (!(await this.confirmDiscard())) return;
     this.dialog.set(null);
-    const request = ++this.showRequests;
+    const current = this.claimShow();
     const workflow = await template.load();
-    if (request !== this.showRequests) return;
+    if (!current()) return;
     await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, false);
     if ((await this.canvas!.spreadOverlaps()) > 0) await this.canvas!.fit();
     this.toast('info', `Template "${template.name}" loaded (not saved yet)`);

@@ -351,7 +351,12 @@ export class Canvas {
     return new PicNode(entry.id, entry.type, spec, { ...entry.params }, entry.title, fallback, entry.uiExtra ?? {});
   }
 
-  private async addSnapshot(snapshot: GraphSnapshot, nodes = snapshot.nodes.map((entry) => this.makeNode(entry, snapshot.links))): Promise<PicNode[]> {
+  private makeNodes(snapshot: GraphSnapshot): PicNode[] {
+    return snapshot.nodes.map((entry) => this.makeNode(entry, snapshot.links));
+  }
+
+  /** Adds a snapshot's nodes (made already, or made here) at their places, then its links. */
+  private async addSnapshot(snapshot: GraphSnapshot, nodes = this.makeNodes(snapshot)): Promise<PicNode[]> {
     for (const [i, node] of nodes.entries()) {
       await this.editor.addNode(node);
       await this.area.translate(node.id, { x: snapshot.nodes[i].x, y: snapshot.nodes[i].y });
@@ -384,7 +389,7 @@ export class Canvas {
       this.ctx.runStates.clear();
       this.ctx.issues.clear();
       const snapshot = fromWorkflow(workflow);
-      const nodes = snapshot.nodes.map((entry) => this.makeNode(entry, snapshot.links));
+      const nodes = this.makeNodes(snapshot);
       // Frame the graph before its nodes mount, so a large one mounts at the zoom it is shown at
       // (zoomed out, its nodes draw without widgets, and their heights are known without measuring).
       await this.frame(

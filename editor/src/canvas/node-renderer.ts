@@ -47,17 +47,17 @@ export function renderNodes(
   area: BaseAreaPlugin<Schemes, unknown>,
   { container, ctx, body, announce, distanceFromView }: NodeRendering,
 ): NodeRenderer {
-  const shells = new Map<HTMLElement, NodeShell>();
+  /** By the element Rete gives each node (the frame's parent). */
+  const shells = new Map<Element, NodeShell>();
   const roots = new Map<NodeShell, Root>();
   const waiting = new Set<NodeShell>();
   let scheduled = false;
 
   // One observer for all nodes keeps their heights current for the minimap, fitting and arranging;
   // it reports after layout, so mounting many nodes never forces a layout per node.
-  const byRoot = new Map<Element, NodeShell>();
   const sizes = new ResizeObserver((entries) => {
     for (const entry of entries) {
-      const shell = byRoot.get(entry.target);
+      const shell = shells.get(entry.target);
       const height = entry.borderBoxSize?.[0]?.blockSize;
       if (shell && height !== undefined && height !== shell.node.height) {
         shell.node.height = height;
@@ -99,8 +99,8 @@ export function renderNodes(
 
   // One listener for all nodes' titles rather than one per node.
   const shellAt = (target: EventTarget | null) => {
-    const root = target instanceof Element ? target.closest('.pf-node') : null;
-    return root ? byRoot.get(root) : undefined;
+    const host = target instanceof Element ? target.closest('.pf-node')?.parentElement : null;
+    return host ? shells.get(host) : undefined;
   };
   // Captured, so that the area's own double-click (zoom) does not see a rename.
   const onDoubleClick = (e: MouseEvent) => {
@@ -119,16 +119,14 @@ export function renderNodes(
       else {
         shell = new NodeShell(c.data.element, c.data.payload, ctx, announce, hasBody(c.data.payload));
         shells.set(c.data.element, shell);
-        byRoot.set(shell.root, shell);
-        sizes.observe(shell.root);
+        sizes.observe(c.data.element);
         wantBody(shell);
       }
     } else if (c.type === 'unmount') {
       const shell = shells.get(c.data.element);
       if (shell) {
         shells.delete(c.data.element);
-        byRoot.delete(shell.root);
-        sizes.unobserve(shell.root);
+        sizes.unobserve(c.data.element);
         waiting.delete(shell);
         roots.get(shell)?.unmount();
         roots.delete(shell);

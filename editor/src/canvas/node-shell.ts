@@ -90,7 +90,7 @@ function cloneFrame(node: PicNode, withBody: boolean): HTMLDivElement {
 }
 
 export class NodeShell {
-  readonly root: HTMLDivElement;
+  private readonly root: HTMLDivElement;
   /** Where the React widgets mount; null when the node has none. */
   readonly body: HTMLElement | null;
   private readonly title: HTMLElement;
