@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { Access, Principal } from './auth/access';
 import { HttpError } from './http-error';
 import type { RunManager } from './run-manager';
-import { sameOrigin } from './same-origin';
 
 /** The room of all runs' events. */
 const FEED = 'feed';
@@ -35,9 +34,12 @@ export function attachSocket(http: HttpServer, manager: RunManager, access: Acce
     serveClient: false,
     // A refused handshake gets 403 with the reason (upgrades are refused before this, by access.guardUpgrades).
     allowRequest: (req, callback) => {
-      if (!access.allowsHost(req)) callback(`host '${req.headers.host}' is not allowed`, false);
-      else if (!sameOrigin(req.headers)) callback(`cross-origin request refused: ${req.headers.origin} is not this server`, false);
-      else callback(null, true);
+      try {
+        access.assertConnection(req);
+        callback(null, true);
+      } catch (err) {
+        callback((err as Error).message, false);
+      }
     },
   });
   manager.onMessage((message) => {

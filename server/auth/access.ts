@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { HttpError } from '../http-error';
 import { assertSameOrigin, isSafeMethod } from '../same-origin';
 import { bearerToken } from './bearer';
@@ -14,14 +14,18 @@ export type Principal = { token: ApiToken; scope: Scope } | { token: null; scope
 const ANYONE: Principal = { token: null, scope: 'admin' };
 
 /** What a request needs when its route asks for nothing more: reading for safe methods, running otherwise. */
-export const scopeForMethod = (method: string): Scope => (isSafeMethod(method) ? 'read' : 'run');
+const scopeForMethod = (method: string): Scope => (isSafeMethod(method) ? 'read' : 'run');
 
 const unauthorized = (message: string) => new HttpError(401, message, undefined, { 'WWW-Authenticate': 'Bearer realm="picflow"' });
 
 /**
  * The one place that decides who may talk to this server: the Host allow-list on every request and
- * upgrade, and (when auth is on) API tokens with scopes. Routes mount `access.require(scope?)`;
- * upgrades (socket.io, plain WebSocket) call `access.authorize(req)`.
+ * upgrade, and (when auth is on) API tokens with scopes. Every `/api` route is already behind
+ * `access.require()`; routes elsewhere (ComfyUI's `/prompt`, …) mount it themselves, with a scope when
+ * the method's default (read for GET/HEAD/OPTIONS, run otherwise) is not enough. A plain WebSocket
+ * endpoint calls `await access.authorize(req)` in its upgrade handler and hands a throw to
+ * `Access.refuseUpgrade(socket, err)`; Host and Origin of every upgrade are checked before it by
+ * `guardUpgrades`.
  */
 export class Access {
   constructor(
@@ -43,9 +47,10 @@ export class Access {
     next();
   };
 
-  /** Whether this server answers to the request's Host. */
-  allowsHost(req: IncomingMessage): boolean {
-    return this.options.hosts.allows(req.headers.host);
+  /** For connections that bypass express (upgrades, socket.io's handshake): throws the 403 of a foreign Host or page. */
+  assertConnection(req: IncomingMessage): void {
+    this.assertHost(req);
+    assertSameOrigin(req.headers);
   }
 
   /**
@@ -55,8 +60,7 @@ export class Access {
   guardUpgrades(http: HttpServer): void {
     http.prependListener('upgrade', (req: IncomingMessage, socket: Duplex) => {
       try {
-        this.assertHost(req);
-        assertSameOrigin(req.headers);
+        this.assertConnection(req);
       } catch (err) {
         Access.refuseUpgrade(socket, err);
       }
@@ -65,8 +69,8 @@ export class Access {
 
   /**
    * Express: the request's token must grant `scope` (by default read for GET/HEAD/OPTIONS, run for
-   * the rest); 401 without a valid token, 403 for one whose scope is too low. Records the principal
-   * for `Access.principal(res)`.
+   * the rest); 401 without a valid token, 403 for one whose scope is too low. The token found is kept
+   * in `res.locals.principal`, so a route's stricter guard after the /api one does not look it up again.
    */
   // Generic in the route's params only so that mounting it keeps express's typing of the handlers after it.
   require<P = Record<string, string>>(scope?: Scope): RequestHandler<P> {
@@ -74,11 +78,6 @@ export class Access {
       res.locals.principal = await this.check(req.headers.authorization, scope ?? scopeForMethod(req.method), res.locals.principal);
       next();
     };
-  }
-
-  /** Who the request is, once `require` has let it through. */
-  static principal(res: Response): Principal {
-    return (res.locals.principal as Principal | undefined) ?? ANYONE;
   }
 
   /**
@@ -103,17 +102,20 @@ export class Access {
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
     const body = JSON.stringify({ error: message });
-    if (socket.writable) {
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\n` +
-          `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
-      );
+    socket.on('error', () => undefined); // the client may be gone already: nothing to tell it
+    if (!socket.writable) {
+      socket.destroy();
+      return;
     }
-    socket.destroy();
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\n` +
+        `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+      () => socket.destroy(),
+    );
   }
 
-  private assertHost(req: IncomingMessage | Request): void {
-    if (!this.allowsHost(req)) throw new HttpError(403, this.options.hosts.describe(req.headers.host));
+  private assertHost(req: IncomingMessage): void {
+    if (!this.options.hosts.allows(req.headers.host)) throw new HttpError(403, this.options.hosts.describe(req.headers.host));
   }
 
   private async check(authorization: string | undefined, needed: Scope, known?: Principal): Promise<Principal> {
