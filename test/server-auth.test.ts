@@ -92,7 +92,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 describe('Host allow-list (DNS rebinding), on loopback without --auth', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ allowedHosts: ['picflow.lan'] });
+    t = await startTestServer({ allowedHosts: ['picflow.lan', 'Studio.Example.com:8188'] });
   });
   afterAll(() => t.close());
 
@@ -110,7 +110,7 @@ describe('Host allow-list (DNS rebinding), on loopback without --auth', () => {
   });
 
   test('loopback names with any port, IP addresses and configured names are served; the Origin check stays', async () => {
-    for (const host of ['localhost:8188', '127.0.0.1:1', '[::1]:8188', 'LOCALHOST', 'picflow.lan:8188', 'picflow.lan', '192.168.1.20:8188']) {
+    for (const host of ['localhost:8188', '127.0.0.1:1', '[::1]:8188', 'LOCALHOST', 'picflow.lan:8188', 'picflow.lan', 'studio.example.com:80', '192.168.1.20:8188']) {
       expect({ host, status: (await raw(t.url, '/api/health', { headers: { host } })).status }).toEqual({ host, status: 200 });
     }
     for (const host of ['picflow.lan.evil:8188', 'evil-picflow.lan', 'localhost.evil', 'x.evil', 'x.evil:']) {

@@ -20,7 +20,8 @@ export class HostAllowList {
   private readonly names: ReadonlySet<string>;
 
   constructor(configured: readonly string[] = []) {
-    this.names = new Set([...LOOPBACK_NAMES, ...configured.map((name) => name.trim().toLowerCase().replace(/\.$/, ''))]);
+    // Given as a Host header would be (a port, a trailing dot, capitals), each is kept as its bare name.
+    this.names = new Set([...LOOPBACK_NAMES, ...configured.map((name) => hostName(name) ?? name.trim().toLowerCase())]);
   }
 
   allows(header: string | undefined): boolean {
