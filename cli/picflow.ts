@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerNodes } from './nodes';
 import { registerRun } from './run';
 import { registerServe } from './serve';
+import { registerToken } from './token';
 import { registerValidate } from './validate';
 import { registerWorker } from './worker';
 
@@ -15,6 +16,7 @@ registerValidate(program);
 registerNodes(program);
 registerServe(program);
 registerWorker(program);
+registerToken(program);
 
 try {
   await program.parseAsync();

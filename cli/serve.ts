@@ -3,20 +3,37 @@ import { closeOnSignals } from '../server/signals';
 import { startServer } from '../server/start';
 import { integer, redisOption } from './options';
 
+interface ServeOptions {
+  port: number;
+  host: string;
+  auth: boolean;
+  allowedHost: string[];
+  data: string;
+  concurrency: number;
+  maxQueue: number;
+  redis?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the REST API, HTTP triggers, socket.io events and the editor')
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer(0, 65535), 8188)
-    .option('--host <host>', 'interface to bind (keep 127.0.0.1 unless a proxy fronts it)', '127.0.0.1')
+    .option('--host <host>', 'interface to bind (anything but loopback requires API tokens: `picflow token create`)', '127.0.0.1')
+    .option('--auth', 'require API tokens on loopback too (always on for other addresses)', false)
+    .option('--allowed-host <name>', 'a host name the server answers to besides localhost and IP addresses (repeatable)', collect, [])
     .option('--data <dir>', 'data folder: the sqlite database and the artifacts', './data')
     .option('--concurrency <n>', 'runs executed at once (in-process; with --redis the workers decide)', integer(1, 256), 4)
     .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
     .addOption(redisOption('scale out: queue runs in BullMQ on this Redis for `picflow worker` processes to execute'))
-    .action(async (options: { port: number; host: string; data: string; concurrency: number; maxQueue: number; redis?: string }) => {
+    .action(async (options: ServeOptions) => {
       const server = await startServer({
         port: options.port,
         host: options.host,
+        auth: options.auth,
+        allowedHosts: options.allowedHost,
         dataDir: options.data,
         concurrency: options.concurrency,
         maxQueue: options.maxQueue,

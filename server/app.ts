@@ -6,7 +6,7 @@ import { pinoHttp } from 'pino-http';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
 import { HttpError } from './http-error';
-import { sameOrigin } from './same-origin';
+import { assertSameOrigin, isSafeMethod } from './same-origin';
 import { artifactRoutes } from './routes/artifacts';
 import { runRoutes } from './routes/runs';
 import { systemRoutes } from './routes/system';
@@ -14,7 +14,6 @@ import { triggerRoutes } from './routes/triggers';
 import { workflowRoutes } from './routes/workflows';
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The express app: security headers, request logs, JSON bodies, the API, hooks, then the editor. */
 export function createApp(ctx: AppContext): express.Express {
@@ -53,6 +52,9 @@ export function createApp(ctx: AppContext): express.Express {
       },
     }),
   );
+  // Who may ask comes before what is asked: the Host on everything, a token on the API.
+  app.use(ctx.access.checkHost);
+  app.use('/api', ctx.access.require());
   app.use(guardRequest);
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
 
@@ -74,9 +76,7 @@ export function createApp(ctx: AppContext): express.Express {
  * body that is not JSON (uploads: multipart), which would otherwise be silently ignored.
  */
 const guardRequest: RequestHandler = (req, _res, next) => {
-  if (!SAFE_METHODS.has(req.method) && !sameOrigin(req.headers)) {
-    throw new HttpError(403, `cross-origin request refused: ${req.headers.origin} is not this server`);
-  }
+  if (!isSafeMethod(req.method)) assertSameOrigin(req.headers);
   const type = req.path === '/api/uploads' ? 'multipart/form-data' : 'application/json';
   if (req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
   next();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine';
 import type { ArtifactStore } from './artifacts';
+import type { Access } from './auth/access';
 import type { RunManager } from './run-manager';
 import type { RunStore } from './store/runs';
 import type { TriggerStore } from './store/triggers';
@@ -24,6 +25,8 @@ export interface AppContext {
   runs: RunStore;
   artifacts: ArtifactStore;
   logger: Logger;
+  /** Host allow-list and API tokens: mount `access.require(scope?)` on routes outside `/api`. */
+  access: Access;
   limits: Limits;
   /** The built editor (index.html and assets); served at `/` when present. */
   editorDir: string;

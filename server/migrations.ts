@@ -57,6 +57,17 @@ const migrations: string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // API tokens (issue 12): the sha256 of each token, never the token; scope read ⊂ run ⊂ admin.
+  `
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'run', 'admin')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+  `,
 ];
 
 /** Brings the database up to the newest schema; each step commits together with its version number. */

@@ -1,29 +1,67 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
+import type { Access, Principal } from './auth/access';
+import { HttpError } from './http-error';
 import type { RunManager } from './run-manager';
-import { sameOrigin } from './same-origin';
 
 /** The room of all runs' events. */
 const FEED = 'feed';
 const runRoom = (runId: string) => `run:${runId}`;
+/** How often connected sockets' tokens are checked for revocation (`picflow token revoke` runs in another process). */
+const REVOCATION_SWEEP_MS = 15_000;
 
 const subscription = z.union([z.object({ runId: z.string().min(1) }), z.object({ all: z.literal(true) })]);
 type Subscription = z.infer<typeof subscription>;
 type Ack = (answer: { ok: boolean; error?: string; run?: unknown }) => void;
 
+const principalOf = (socket: Socket) => socket.data.principal as Principal;
+
 /**
  * socket.io on the HTTP server's port. A client joins the global feed, or one run's room with
  * `?runId=` at connect time or a `subscribe` message; joining a run's room first sends `run:state`
  * (the run as it is now), then that run's events follow in order.
+ *
+ * Who sees what: the handshake passes the Host allow-list and the Origin check, and, when auth is on,
+ * carries a token (`auth: { token }`, or `Authorization: Bearer`) with at least the read scope, or
+ * the connection is refused (`connect_error` with `data.status` 401/403). Tokens are server-wide and
+ * runs have no owner, so a read token sees every run's events, as it can read every run over HTTP;
+ * without auth (loopback, no `--auth`) every local client does, as before. A token revoked while
+ * connected is disconnected at the next sweep or subscribe.
  */
-export function attachSocket(http: HttpServer, manager: RunManager): Server {
-  const io = new Server(http, { serveClient: false, allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)) });
+export function attachSocket(http: HttpServer, manager: RunManager, access: Access): Server {
+  const io = new Server(http, {
+    serveClient: false,
+    // A refused handshake gets 403 with the reason (upgrades are refused before this, by access.guardUpgrades).
+    allowRequest: (req, callback) => {
+      try {
+        access.assertConnection(req);
+        callback(null, true);
+      } catch (err) {
+        callback((err as Error).message, false);
+      }
+    },
+  });
   manager.onMessage((message) => {
     io.to(FEED).to(runRoom(message.runId)).emit(message.type, message);
   });
 
+  io.use((socket, next) => {
+    access.authorize(socket.request, { presented: (socket.handshake.auth as { token?: unknown } | undefined)?.token }).then(
+      (principal) => {
+        socket.data.principal = principal;
+        next();
+      },
+      (err: Error) => next(Object.assign(new Error(err.message), { data: { status: err instanceof HttpError ? err.status : 500 } })),
+    );
+  });
+
   async function subscribe(socket: Socket, request: Subscription, ack?: Ack): Promise<void> {
+    if (!(await access.stillValid(principalOf(socket)))) {
+      ack?.({ ok: false, error: 'the API token was revoked' });
+      socket.disconnect(true);
+      return;
+    }
     if ('all' in request) {
       await socket.join(FEED);
       ack?.({ ok: true });
@@ -62,5 +100,18 @@ export function attachSocket(http: HttpServer, manager: RunManager): Server {
       if (typeof ack === 'function') (ack as Ack)({ ok: parsed.success });
     });
   });
+
+  if (access.enabled) {
+    const sweep = setInterval(() => {
+      for (const socket of io.of('/').sockets.values()) {
+        access.stillValid(principalOf(socket)).then(
+          (valid) => valid || socket.disconnect(true),
+          () => undefined, // the database is closing: the server is going away with its sockets
+        );
+      }
+    }, REVOCATION_SWEEP_MS);
+    sweep.unref();
+    http.once('close', () => clearInterval(sweep));
+  }
   return io;
 }

@@ -11,6 +11,9 @@ import { createServices } from '../engine/services';
 import { catalog as shippedCatalog } from '../nodes';
 import { createApp } from './app';
 import { ArtifactStore } from './artifacts';
+import { Access } from './auth/access';
+import { HostAllowList, isLoopbackBind } from './auth/hosts';
+import { TokenStore } from './auth/token-store';
 import type { Limits } from './context';
 import { Database } from './db';
 import { createLogger } from './logger';
@@ -30,7 +33,12 @@ export interface ServerOptions {
   dataDir: string;
   /** 0 picks a free port. */
   port?: number;
+  /** The interface to bind; anything but loopback requires API tokens (and refuses to start without one). */
   host?: string;
+  /** Require API tokens on loopback too (`--auth`). */
+  auth?: boolean;
+  /** Host names the server answers to besides loopback names and IP addresses (`--allowed-host`). */
+  allowedHosts?: string[];
   /** Runs executed at once (in-process). */
   concurrency?: number;
   /** Scale-out: runs wait in a BullMQ queue on this Redis and execute on `picflow worker` processes. */
@@ -55,12 +63,23 @@ export interface PicflowServer {
   close(): Promise<void>;
 }
 
+/** The sqlite database of a data dir (the CLI's token commands open it too). */
+export const databasePath = (dataDir: string): string => join(resolve(dataDir), 'picflow.db');
+
 export async function startServer(options: ServerOptions): Promise<PicflowServer> {
   const logger = options.logger ?? createLogger();
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const db = await Database.open(join(dataDir, 'picflow.db'));
+  const db = await Database.open(databasePath(dataDir));
   const schema = await migrate(db);
+  const host = options.host ?? '127.0.0.1';
+  let access: Access;
+  try {
+    access = await openAccess(db, host, options);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const runs = new RunStore(db);
   const interrupted = await runs.interruptUnfinished();
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left unfinished by the previous process are marked interrupted');
@@ -92,6 +111,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     workflows: new WorkflowStore(db),
     triggers: new TriggerStore(db),
     logger,
+    access,
     limits: { jsonBytes: 2 * 1024 * 1024, uploadBytes: 20 * 1024 * 1024, uploadPixels: 4096 * 4096, ...options.limits },
     editorDir: options.editorDir ?? join(ROOT, 'dist', 'editor'),
     templatesDir: options.templatesDir ?? join(ROOT, 'workflows'),
@@ -100,11 +120,12 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   });
 
   const http = createServer(app);
-  const io = attachSocket(http, manager);
+  access.guardUpgrades(http);
+  const io = attachSocket(http, manager, access);
   try {
     await new Promise<void>((resolveListen, reject) => {
       http.once('error', reject);
-      http.listen(options.port ?? 8188, options.host ?? '127.0.0.1', () => {
+      http.listen(options.port ?? 8188, host, () => {
         http.off('error', reject);
         resolveListen();
       });
@@ -115,9 +136,12 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     throw err;
   }
   const address = http.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  logger.info({ url, dataDir, schema: schema.to, queue: options.redisUrl ? 'bullmq' : 'in-process' }, 'picflow listening');
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}`;
+  logger.info(
+    { url, dataDir, schema: schema.to, queue: options.redisUrl ? 'bullmq' : 'in-process', auth: access.enabled ? 'tokens' : 'off' },
+    'picflow listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -133,4 +157,22 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       logger.info('stopped');
     })());
   return { url, port: address.port, logger, close };
+}
+
+/**
+ * Who may talk to the server. Off the loopback anyone who can reach the port could read and run
+ * everything, so tokens are required there, and a server with none refuses to start.
+ */
+async function openAccess(db: Database, host: string, options: ServerOptions): Promise<Access> {
+  const tokens = new TokenStore(db);
+  const enabled = options.auth === true || !isLoopbackBind(host);
+  if (enabled && (await tokens.count()) === 0) {
+    const create = `create one with \`picflow token create --data ${options.dataDir}\``;
+    throw new Error(
+      isLoopbackBind(host)
+        ? `--auth is on but there is no API token yet: ${create}`
+        : `refusing to serve on ${host} without an API token (anyone who can reach it could read and run everything): ${create}, or bind 127.0.0.1`,
+    );
+  }
+  return new Access({ hosts: new HostAllowList(options.allowedHosts), tokens, enabled });
 }

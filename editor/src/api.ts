@@ -1,5 +1,6 @@
 // The REST client: every call the editor makes to the server goes through here (DESIGN "Public HTTP API").
 
+import { authorizedFetch } from './auth';
 import type { CatalogEntry, RunStatus, Workflow, WorkflowIssue } from './types';
 
 export class ApiError extends Error {
@@ -82,7 +83,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   let response: Response;
   try {
-    response = await fetch(path, init);
+    response = await authorizedFetch(path, init);
   } catch (err) {
     throw new ApiError(`cannot reach the server (${(err as Error).message})`, 0);
   }
@@ -187,7 +188,7 @@ export const api = {
     form.append('file', file);
     let response: Response;
     try {
-      response = await fetch('/api/uploads', { method: 'POST', body: form });
+      response = await authorizedFetch('/api/uploads', { method: 'POST', body: form });
     } catch (err) {
       throw new ApiError(`cannot reach the server (${(err as Error).message})`, 0);
     }

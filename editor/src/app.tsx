@@ -9,6 +9,7 @@ import { installShortcuts } from './shortcuts';
 import { SidePanel } from './side-panel';
 import { useValue } from './store';
 import { Toasts } from './toasts';
+import { TokenDialog } from './token-dialog';
 import { TopBar } from './top-bar';
 
 export function App({ controller }: { controller: Controller }) {
@@ -64,6 +65,7 @@ export function App({ controller }: { controller: Controller }) {
       <ContextMenu controller={controller} />
       <Dialogs controller={controller} />
       <Toasts controller={controller} />
+      <TokenDialog />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // Renders run results: images upscaled without blurring, texts and numbers as text (React escapes
 // them; nothing here ever sets HTML), lists as grids.
 
+import { useAuthorizedUrl } from './authorized-image';
 import { isImageRef } from './types';
 
 export function formatNumber(n: number): string {
@@ -8,13 +9,7 @@ export function formatNumber(n: number): string {
 }
 
 export function ValueView({ value, label, testId }: { value: unknown; label: string; testId?: string }) {
-  if (isImageRef(value)) {
-    return (
-      <a href={value.url} target="_blank" rel="noreferrer" className="image-link" title="open full size">
-        <img className="pixelated result-image" src={value.url} alt={label} data-testid={testId && `${testId}-image`} draggable={false} />
-      </a>
-    );
-  }
+  if (isImageRef(value)) return <ImageValue url={value.url} label={label} testId={testId} />;
   if (Array.isArray(value)) {
     return (
       <div className={`value-list${value.some(isImageRef) ? ' image-grid' : ''}`} data-testid={testId && `${testId}-list`}>
@@ -42,6 +37,15 @@ export function ValueView({ value, label, testId }: { value: unknown; label: str
     return <p className="number-result">{String(value)}</p>;
   }
   return <pre className="json-result">{JSON.stringify(value, null, 1)}</pre>;
+}
+
+function ImageValue({ url, label, testId }: { url: string; label: string; testId?: string }) {
+  const shown = useAuthorizedUrl(url);
+  return (
+    <a href={shown} target="_blank" rel="noreferrer" className="image-link" title="open full size">
+      <img className="pixelated result-image" src={shown} alt={label} data-testid={testId && `${testId}-image`} draggable={false} />
+    </a>
+  );
 }
 
 /** All outputs of one node, each under its name when there are several. */

@@ -2,6 +2,7 @@
 // no node type by name; a new node's params get widgets from their schema alone.
 
 import { useId, useState, type ChangeEvent } from 'react';
+import { AuthorizedImage } from './authorized-image';
 import type { JsonSchema } from './types';
 
 export type WidgetKind = 'enum' | 'boolean' | 'integer' | 'number' | 'seed' | 'text' | 'multiline' | 'artifact' | 'json';
@@ -277,7 +278,7 @@ function ArtifactWidget(props: WidgetProps & { common: Common }) {
         </label>
       )}
       {state && <div className="field-issue">{state}</div>}
-      {artifact && <img className="pixelated thumb" alt={`uploaded image ${artifact}`} src={`/api/artifacts/${encodeURIComponent(artifact)}`} />}
+      {artifact && <AuthorizedImage className="pixelated thumb" alt={`uploaded image ${artifact}`} src={`/api/artifacts/${encodeURIComponent(artifact)}`} />}
     </div>
   );
 }

@@ -4,6 +4,7 @@
 
 import type { Socket } from 'socket.io-client';
 import type { RunDetail } from './api';
+import { apiToken, needToken } from './auth';
 
 export type RunMessage =
   | { type: 'run:queued'; runId: string; workflowId?: string | null; at?: number }
@@ -49,7 +50,17 @@ export class RunFeed {
   private connect(): void {
     if (this.connecting) return;
     this.connecting = true;
-    void import('socket.io-client').then(({ io }) => this.open(io({ transports: ['websocket', 'polling'] })));
+    // The token goes in the handshake (a browser WebSocket cannot send headers); read at each (re)connect.
+    let sentWith: string | null = null;
+    const auth = (send: (data: object) => void) => send({ token: (sentWith = apiToken.get()) ?? undefined });
+    void import('socket.io-client').then(({ io }) => {
+      const socket = io({ transports: ['websocket', 'polling'], auth });
+      // Refused for want of a token: socket.io does not retry that by itself; it does once there is one.
+      socket.on('connect_error', (err: Error & { data?: { status?: number } }) => {
+        if (err.data?.status === 401) void needToken(sentWith, sentWith ? err.message : '').then((retry) => retry && socket.connect());
+      });
+      this.open(socket);
+    });
   }
 
   private open(socket: Socket): void {

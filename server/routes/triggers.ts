@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { bearerToken } from '../auth/bearer';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
 import { inlineImages } from '../json-values';
@@ -13,11 +14,6 @@ const triggerBody = z.strictObject({
   mode: z.enum(['sync', 'async']),
   token: z.string().min(8, 'a token needs at least 8 characters').max(256).nullish(),
 });
-
-function bearerToken(header: string | undefined): string | undefined {
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  return match?.[1];
-}
 
 /** HTTP triggers: a saved workflow exposed at `/hooks/:slug`, and the API that sets them. */
 export function triggerRoutes(ctx: AppContext): Router {
@@ -35,7 +31,8 @@ export function triggerRoutes(ctx: AppContext): Router {
     res.json(trigger);
   });
 
-  router.put('/api/workflows/:id/trigger', async (req, res) => {
+  // Trigger settings decide who can run a workflow from outside (and with which token): admin only.
+  router.put('/api/workflows/:id/trigger', ctx.access.require('admin'), async (req, res) => {
     const body = parseRequest(triggerBody, req.body ?? {}, 'trigger');
     await workflowOr404(req.params.id);
     try {
@@ -47,7 +44,7 @@ export function triggerRoutes(ctx: AppContext): Router {
     res.json((await workflowOr404(req.params.id)).trigger);
   });
 
-  router.delete('/api/workflows/:id/trigger', async (req, res) => {
+  router.delete('/api/workflows/:id/trigger', ctx.access.require('admin'), async (req, res) => {
     if (!(await ctx.triggers.delete(req.params.id))) throw new HttpError(404, `workflow '${req.params.id}' has no trigger`);
     res.status(204).end();
   });
