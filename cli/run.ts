@@ -1,9 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createServices, Engine, WorkflowError } from '../engine';
-import { catalog } from '../nodes';
-import { progressReporter } from './progress';
-import { writeOutputs } from './write-outputs';
+import { loadCatalog } from './lazy';
 import { parseSetting, readWorkflowFile } from './workflow-file';
 
 export function registerRun(program: Command): void {
@@ -13,7 +10,13 @@ export function registerRun(program: Command): void {
     .option('--set <key=value>', 'run input: a named prompt (subject=…) or a node param (g.seed=3); repeatable', parseSetting, {})
     .option('--out <dir>', 'folder for outputs.json and the images', 'out')
     .action(async (file: string, options: { set: Record<string, unknown>; out: string }) => {
-      const workflow = await readWorkflowFile(file);
+      const [workflow, { createServices, Engine, WorkflowError }, catalog, { progressReporter }, { writeOutputs }] = await Promise.all([
+        readWorkflowFile(file),
+        import('../engine'),
+        loadCatalog(),
+        import('./progress'),
+        import('./write-outputs'),
+      ]);
       const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)) }) });
       const cancel = new AbortController();
       process.once('SIGINT', () => cancel.abort());

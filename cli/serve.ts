@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { closeOnSignals } from '../server/signals';
-import { startServer } from '../server/start';
 import { integer, redisOption } from './options';
 
 interface ServeOptions {
@@ -29,6 +27,7 @@ export function registerServe(program: Command): void {
     .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
     .addOption(redisOption('scale out: queue runs in BullMQ on this Redis for `picflow worker` processes to execute'))
     .action(async (options: ServeOptions) => {
+      const [{ startServer }, { closeOnSignals }] = await Promise.all([import('../server/start'), import('../server/signals')]);
       const server = await startServer({
         port: options.port,
         host: options.host,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { buildGraph, formatIssue } from '../engine';
-import { catalog } from '../nodes';
+import { loadCatalog } from './lazy';
 import { parseSetting, readWorkflowFile } from './workflow-file';
 
 export function registerValidate(program: Command): void {
@@ -9,7 +8,8 @@ export function registerValidate(program: Command): void {
     .description('check a workflow file and print every problem (exit 1 when there is one)')
     .option('--set <key=value>', 'run input to apply before checking (repeatable)', parseSetting, {})
     .action(async (file: string, options: { set: Record<string, unknown> }) => {
-      const result = buildGraph(await readWorkflowFile(file), catalog, options.set);
+      const [workflow, { buildGraph, formatIssue }, catalog] = await Promise.all([readWorkflowFile(file), import('../engine'), loadCatalog()]);
+      const result = buildGraph(workflow, catalog, options.set);
       if (result.ok) {
         console.log(`${file}: ok (${result.graph.nodes.size} nodes)`);
         return;

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { redisLabel } from '../server/scale-out/protocol';
-import { startWorker } from '../server/scale-out/worker';
-import { closeOnSignals } from '../server/signals';
 import { integer, redisOption } from './options';
 
 export function registerWorker(program: Command): void {
@@ -13,6 +10,11 @@ export function registerWorker(program: Command): void {
     .option('--stall-ms <ms>', 'a worker silent this long is taken for dead; its runs end interrupted', integer(1_000, 3_600_000), 30_000)
     .option('--shutdown-timeout <ms>', 'on SIGTERM, how long running runs may finish before they are stopped', integer(0, 3_600_000), 10_000)
     .action(async (options: { redis: string; concurrency: number; stallMs: number; shutdownTimeout: number }) => {
+      const [{ redisLabel }, { startWorker }, { closeOnSignals }] = await Promise.all([
+        import('../server/scale-out/protocol'),
+        import('../server/scale-out/worker'),
+        import('../server/signals'),
+      ]);
       const worker = await startWorker({
         redisUrl: options.redis,
         concurrency: options.concurrency,

@@ -1,4 +1,9 @@
-import sharp from 'sharp';
+import type { default as Sharp } from 'sharp';
+
+// sharp (a native module) loads on first use, so hosts that never touch pixels (`picflow validate`, a text-only
+// run) do not pay for it at start-up.
+let sharpModule: Promise<typeof Sharp> | undefined;
+const loadSharp = () => (sharpModule ??= import('sharp').then((m) => m.default));
 
 /** An image in memory: raw interleaved 8-bit pixels. PNG exists only at the edges (files, HTTP). */
 export interface ImageValue {
@@ -22,6 +27,7 @@ export function makeImage(width: number, height: number, channels: 3 | 4, data: 
 
 /** Decodes any format sharp reads (PNG, JPEG, WebP, …); throws a plain message for non-images. */
 export async function decodeImage(bytes: Uint8Array): Promise<ImageValue> {
+  const sharp = await loadSharp();
   let result;
   try {
     result = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
@@ -38,6 +44,7 @@ export async function decodeImage(bytes: Uint8Array): Promise<ImageValue> {
 }
 
 export async function encodePng(image: ImageValue): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
     .png()
     .toBuffer();
@@ -53,6 +60,7 @@ export async function resizeImage(
   options: { kernel?: ResizeKernel; fit?: ResizeFit } = {},
 ): Promise<ImageValue> {
   if (image.width === width && image.height === height) return image;
+  const sharp = await loadSharp();
   const { data, info } = await sharp(image.data, {
     raw: { width: image.width, height: image.height, channels: image.channels },
   })

@@ -4,7 +4,7 @@ import { chooseProvider, type DeviceRequest, type ProviderChoice } from './provi
 import { DeviceQueue } from './queue';
 import { modelDirs, ModelRegistry } from './registry';
 import { SessionManager } from './sessions';
-import { UnifiedArModel, type ImageModel } from './unified-ar';
+import type { ImageModel } from './unified-ar';
 
 export interface ModelRuntimeOptions {
   /** `auto` (default): CUDA when available, else CPU. */
@@ -60,7 +60,9 @@ export class ModelRuntime {
     let model = this.models.get(name);
     if (!model) {
       const bundle = (await this.scan()).get(name);
-      model = new UnifiedArModel(bundle, this.sessions, this.queue);
+      // The adapter (and onnxruntime with it) loads with the first model, not with every host.
+      const { UnifiedArModel } = await import('./unified-ar');
+      model = this.models.get(name) ?? new UnifiedArModel(bundle, this.sessions, this.queue);
       this.models.set(name, model);
     }
     return model;

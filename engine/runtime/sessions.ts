@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { BundleError, type GraphSpec, type UnifiedArManifest } from './manifest';
 import type { ProviderChoice } from './provider';
 
@@ -119,7 +119,9 @@ export class SessionManager {
     const { provider, intraOpThreads, interOpThreads } = this.options;
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(file, {
+      // onnxruntime loads with the first session: hosts that never run a model never pay for it.
+      const { InferenceSession } = await import('onnxruntime-node');
+      session = await InferenceSession.create(file, {
         executionProviders: [provider.provider],
         intraOpNumThreads: intraOpThreads,
         interOpNumThreads: interOpThreads,
