@@ -65,6 +65,8 @@ export class RunManager {
   readonly queue: RunQueue;
   private readonly live = new Map<string, LiveRun>();
   private readonly listeners = new Set<(message: RunMessage) => void>();
+  /** Ends of executed runs still being recorded: close() waits for them. */
+  private readonly recording = new Set<Promise<void>>();
 
   constructor(private readonly options: RunManagerOptions) {
     this.queue = options.queue({
@@ -170,23 +172,31 @@ export class RunManager {
     await Promise.all(
       neverStarted.map((id) => this.complete(this.live.get(id)!, { status: 'interrupted', error: { node: null, message: new ShutdownAbort().message } })),
     );
+    await Promise.all(this.recording);
   }
 
   private async process(runId: string, signal: AbortSignal): Promise<void> {
     const live = this.live.get(runId)!;
     let result: RunResult | undefined;
     let error: RunError | null = null;
+    // Not awaited: the run need not wait for a commit to start, and when it ends first, its end record replaces
+    // this write (see RunStore.markStarted). A failure only loses the 'running' mark; the end is recorded apart.
+    this.options.runs.markStarted(runId, Date.now()).catch((err) => this.options.logger.warn({ runId, err }, 'could not record the start of a run'));
     try {
-      await this.options.runs.markStarted(runId, Date.now());
       result = await this.options.engine.runGraph(live.graph, { runId, signal, onEvent: (event) => this.relay(live, event) });
     } catch (err) {
       error = { node: null, message: (err as Error).message };
     }
-    if (signal.reason instanceof ShutdownAbort) {
-      await this.end(runId, { status: 'interrupted', error: { node: null, message: signal.reason.message }, result });
-    } else {
-      await this.end(runId, { status: result?.status ?? 'failed', error: result?.error ?? error, result });
-    }
+    const end: RunEnd =
+      signal.reason instanceof ShutdownAbort
+        ? { status: 'interrupted', error: { node: null, message: signal.reason.message }, result }
+        : { status: result?.status ?? 'failed', error: result?.error ?? error, result };
+    // The queue's slot bounds execution; recording the end (outputs to JSON, a commit) goes on outside it so the
+    // next run starts meanwhile. Waiters still hear of the run only once its end is committed.
+    const recorded: Promise<void> = this.end(runId, end)
+      .catch((err) => this.options.logger.error({ runId, err }, 'could not record the end of a run'))
+      .finally(() => this.recording.delete(recorded));
+    this.recording.add(recorded);
   }
 
   private job(runId: string): RunJob | undefined {

@@ -99,6 +99,9 @@ function summary(row: Row): RunSummary {
   };
 }
 
+/** The write key of a run's state updates: a later one replaces an earlier one still waiting to be committed. */
+const runKey = (id: string) => `run:${id}`;
+
 /** Run history: one row per run, its node states and outputs as JSON. */
 export class RunStore {
   constructor(private readonly db: Database) {}
@@ -116,8 +119,9 @@ export class RunStore {
     await this.db.run('DELETE FROM runs WHERE id = ?', [id]);
   }
 
+  /** Keyed by the run: when the run ends before this is committed, `finish` (which sets the start too) replaces it. */
   async markStarted(id: string, startedAt: number): Promise<void> {
-    await this.db.run("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id]);
+    await this.db.run("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id], runKey(id));
   }
 
   async finish(
@@ -136,6 +140,7 @@ export class RunStore {
         JSON.stringify(result.outputs),
         id,
       ],
+      runKey(id),
     );
   }
 
