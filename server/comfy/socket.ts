@@ -1,0 +1,101 @@
+// ComfyUI's `/ws`: a plain WebSocket beside socket.io. Clients are known by the `clientId` they connect
+// with (a new connection with the same id takes its place, as in ComfyUI); what they send is ignored
+// except for feature flags.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { sameOrigin } from '../same-origin';
+
+export const WS_PATHS = new Set(['/ws', '/api/ws']);
+
+/** Binary frame kinds (the first 4 bytes, big-endian). */
+export const PREVIEW_IMAGE = 1;
+/** Image kinds inside a preview frame (the next 4 bytes). */
+export const PNG_IMAGE = 2;
+
+/** A client this far behind is sent no more previews until it catches up (JSON messages always go). */
+const PREVIEW_BACKLOG_BYTES = 8 * 1024 * 1024;
+const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
+
+const CLIENT_ID = /^[\w-]{1,128}$/;
+
+export class ComfySockets {
+  private readonly clients = new Map<string, WebSocket>();
+  private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+
+  /**
+   * @param greet what a client is sent when it connects (ComfyUI sends the queue's status)
+   * @param features the server's answer to a client's feature flags
+   */
+  constructor(
+    private readonly greet: (clientId: string) => void,
+    private readonly features: Record<string, unknown>,
+  ) {}
+
+  /** Takes the upgrades of `/ws` and `/api/ws` on this HTTP server; others are left to socket.io. */
+  attach(http: HttpServer): void {
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!WS_PATHS.has(url.pathname)) return;
+      // A page of another origin must not listen to this server's runs (browsers let any page open a WebSocket).
+      if (!sameOrigin(req.headers)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ncross-origin WebSocket refused\n');
+        return;
+      }
+      const given = url.searchParams.get('clientId') ?? '';
+      const clientId = CLIENT_ID.test(given) ? given : randomUUID().replaceAll('-', '');
+      this.server.handleUpgrade(req, socket, head, (ws) => this.connected(ws, clientId));
+    });
+  }
+
+  private connected(ws: WebSocket, clientId: string): void {
+    this.clients.set(clientId, ws);
+    ws.on('close', () => {
+      if (this.clients.get(clientId) === ws) this.clients.delete(clientId);
+    });
+    ws.on('error', () => ws.terminate());
+    let first = true;
+    ws.on('message', (data, isBinary) => {
+      if (first && !isBinary) {
+        try {
+          const message = JSON.parse(data.toString());
+          if (message?.type === 'feature_flags') this.send(clientId, 'feature_flags', this.features);
+        } catch {
+          // Not JSON: nothing to answer.
+        }
+      }
+      first = false;
+    });
+    this.greet(clientId);
+  }
+
+  /** A JSON message `{ type, data }` to one client, or to all when `clientId` is null. */
+  send(clientId: string | null, type: string, data: unknown): void {
+    const text = JSON.stringify({ type, data });
+    for (const ws of this.targets(clientId)) ws.send(text);
+  }
+
+  /** A binary preview: 4-byte frame kind, 4-byte image kind, then the PNG. */
+  sendPreview(clientId: string, png: Uint8Array): void {
+    const ws = this.clients.get(clientId);
+    if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > PREVIEW_BACKLOG_BYTES) return;
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(PREVIEW_IMAGE, 0);
+    header.writeUInt32BE(PNG_IMAGE, 4);
+    ws.send(Buffer.concat([header, png]));
+  }
+
+  /** Closes every client (server shutdown): open WebSockets would keep the HTTP server from closing. */
+  close(): void {
+    // Every socket, replaced ones included (the server tracks them all).
+    for (const ws of this.server.clients) ws.terminate();
+    this.clients.clear();
+    this.server.close();
+  }
+
+  private targets(clientId: string | null): WebSocket[] {
+    const all = clientId === null ? [...this.clients.values()] : [this.clients.get(clientId)].filter((ws) => ws !== undefined);
+    return all.filter((ws) => ws.readyState === WebSocket.OPEN);
+  }
+}
