@@ -26,7 +26,7 @@ export type PromptAnswer =
   | { ok: false; body: { error: ComfyError; node_errors: Record<string, NodeError> } };
 
 const promptBody = z.looseObject({
-  prompt: z.unknown(),
+  prompt: z.unknown().optional(),
   client_id: z.string().max(128).optional(),
   prompt_id: z.string().regex(/^[\w.-]{1,128}$/, 'use 1 to 128 letters, digits, _, . and -').optional(),
   number: z.number().optional(),
