@@ -85,7 +85,7 @@ describe('API format ⇄ workflow JSON v1', () => {
     const { workflow, issues } = fromApiFormat(prompt, ports);
     expect(issues).toEqual([]);
     expect(Object.keys(workflow.nodes)).toEqual(['__proto__', 'constructor', 'toString']);
-    expect(workflow.nodes.constructor.inputs).toEqual({ value: ['__proto__', 'text'] });
+    expect(workflow.nodes['constructor' as string].inputs).toEqual({ value: ['__proto__', 'text'] });
     expect(JSON.stringify(toApiFormat(workflow, ports).prompt)).toBe(JSON.stringify(prompt));
   });
 
@@ -118,7 +118,7 @@ describe('API format ⇄ workflow JSON v1', () => {
             if (sources.length === 0 || d.picks[k] % 3 === 0) return [];
             const source = sources[d.picks[k] % sources.length];
             const outputs = Object.keys(catalog.get(source.type)!.outputs);
-            return [[input, [source.id, outputs[d.picks[k] % outputs.length]]] as const];
+            return [[input, [source.id, outputs[d.picks[k] % outputs.length]] as [string, string]] as const];
           });
           if (links.length > 0) node.inputs = Object.fromEntries(links);
           nodes[d.id] = node;
