@@ -1,8 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
+import { catalogPorts, fromApiFormat } from '../engine/api-format';
 import { decodeImage } from '../engine/image';
+import { screenshot, startEditorSession } from './e2e-harness';
 import { caption, heldoutSample, inspect } from './model-fixtures';
 import { openGate, png, startTestServer, testCatalog, type TestServer } from './server-harness';
 
@@ -347,5 +350,30 @@ describe('a ComfyUI client drives picflow', () => {
     expect((await get('/prompt')).body).toEqual({ exec_info: { queue_remaining: 0 } });
     expect(await get('/models/checkpoints')).toEqual({ status: 404, body: { error: 'no such endpoint: GET /models/checkpoints' } });
     expect((await get('/ws')).status).toBe(404);
+  });
+});
+
+describe("the editor's Export (API)", () => {
+  test('downloads the open workflow in API format, which /prompt accepts and which converts back to the same nodes', async () => {
+    const session = await startEditorSession();
+    try {
+      const workflow = JSON.parse(await readFile(new URL('../workflows/generate-caption-score.json', import.meta.url), 'utf8'));
+      const saved = await session.server.api('POST', '/api/workflows', workflow);
+      const page = await session.open(`/?workflow=${saved.body.id}`);
+      await page.waitForSelector('[data-testid="node-g"]');
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-api-button]')]);
+      expect(file.suggestedFilename()).toBe('generate-caption-score.api.json');
+      const prompt = JSON.parse(await readFile(await file.path(), 'utf8'));
+      await screenshot(page, 'export-api');
+
+      expect(prompt.g).toEqual({ class_type: 'generate', inputs: { seed: 7, count: 1, prompt: ['p', 0] } });
+      const back = fromApiFormat(prompt, catalogPorts(testCatalog));
+      const withoutUi = Object.fromEntries(Object.entries(workflow.nodes as Record<string, object>).map(([id, { ui: _ui, ...node }]: [string, any]) => [id, node]));
+      expect(JSON.parse(JSON.stringify(back.workflow.nodes))).toEqual(withoutUi);
+      const queued = await fetch(`${session.server.url}/prompt`, { method: 'POST', body: JSON.stringify({ prompt }) });
+      expect([queued.status, (await queued.json()).node_errors]).toEqual([200, {}]);
+    } finally {
+      await session.close();
+    }
   });
 });
