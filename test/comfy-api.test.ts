@@ -286,6 +286,17 @@ describe('a ComfyUI client drives picflow', () => {
     const history = await eventually(async () => (await get(`/history/${b}`)).body[b]);
     expect(history).toMatchObject({ status: { status_str: 'success' }, outputs: { o: { number: [1] } } });
 
+    // A client that comes back under its id hears the rest of its prompts.
+    const again = await comfySocket(clientId);
+    const e = await queue(held('E'));
+    await again.until((m) => m.type === 'executing' && m.data.prompt_id === e && m.data.node === 'h');
+    again.ws.terminate();
+    const back = await comfySocket(clientId);
+    openGate('E');
+    await back.done(e);
+    expect(back.trace(e)).toEqual(['executing o', 'executed o', 'execution_success', 'executing null']);
+    back.ws.close();
+
     // With no prompt id (and no body at all), whatever runs now is interrupted.
     const d = await post('/prompt', { prompt: held('D') }).then((r) => r.body.prompt_id);
     await eventually(async () => ((await ids()).running.includes(d) ? true : undefined));

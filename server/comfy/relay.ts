@@ -70,9 +70,14 @@ export class ComfyRelay {
   }
 
   private async relay(message: RunMessage): Promise<void> {
-    const prompt = await this.promptOf(message.runId);
-    if (prompt?.clientId) await this.toClient(message, prompt, prompt.clientId);
-    if (message.type === 'run:queued' || message.type === 'run:started' || message.type === 'run:finished') await this.sendStatus(null);
+    try {
+      const prompt = await this.promptOf(message.runId);
+      if (prompt?.clientId) await this.toClient(message, prompt, prompt.clientId);
+      const queueChanged = message.type === 'run:queued' || message.type === 'run:started' || message.type === 'run:finished';
+      if (queueChanged && !this.options.sockets.empty) await this.sendStatus(null);
+    } finally {
+      if (message.type === 'run:finished') this.progress.delete(message.runId);
+    }
   }
 
   private async toClient(message: RunMessage, prompt: ComfyPrompt, clientId: string): Promise<void> {
@@ -107,7 +112,6 @@ export class ComfyRelay {
         // The run's end carries the error (execution_error), as ComfyUI reports it once.
         break;
       case 'run:finished':
-        this.progress.delete(message.runId);
         // A prompt taken off the queue before it started ends without execution messages, as in ComfyUI.
         if (!progress.started) break;
         if (message.status === 'succeeded') send('execution_success', { timestamp: Date.now() });
@@ -129,6 +133,7 @@ export class ComfyRelay {
 
   /** Intermediate images (those of nodes that are not outputs) as binary preview frames. */
   private async sendPreviews(clientId: string, values: JsonValue[]): Promise<void> {
+    if (!this.options.sockets.has(clientId)) return;
     for (const item of flatten(values)) {
       if (isImageRef(item)) this.options.sockets.sendPreview(clientId, await this.options.artifacts.read(item.artifact));
     }

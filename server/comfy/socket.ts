@@ -70,6 +70,15 @@ export class ComfySockets {
     this.greet(clientId);
   }
 
+  /** Whether no client is connected (then nothing need be worked out for them). */
+  get empty(): boolean {
+    return this.clients.size === 0;
+  }
+
+  has(clientId: string): boolean {
+    return this.clients.has(clientId);
+  }
+
   /** A JSON message `{ type, data }` to one client, or to all when `clientId` is null. */
   send(clientId: string | null, type: string, data: unknown): void {
     const text = JSON.stringify({ type, data });
