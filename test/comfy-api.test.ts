@@ -147,9 +147,18 @@ describe('a ComfyUI client drives picflow', () => {
     // The rule-based reader finds what the prompt asked for in at least one of the four.
     expect(seen).toContainEqual(expect.objectContaining({ shape: scene.shape, color: scene.color, background: scene.background }));
 
+    // The same prompt again comes from the cache, told as ComfyUI tells it: one execution_cached, then the outputs.
+    const again = (await post('/prompt', { prompt, client_id: clientId })).body.prompt_id;
+    await socket.done(again);
+    expect(socket.trace(again)).toEqual(['execution_start', 'execution_cached', 'executed 9', 'execution_success', 'executing null']);
+    expect(socket.messages.find((m) => m.type === 'execution_cached' && m.data.prompt_id === again)!.data.nodes.sort()).toEqual(['3', '6', '9']);
+    expect((await get(`/history/${again}`)).body[again].outputs).toEqual(history.outputs);
+    expect(socket.frames).toHaveLength(4);
+
     // An ordinary picflow run: its id is the prompt id, its source `comfy-api`.
     expect((await t.api('GET', `/api/runs/${promptId}`)).body).toMatchObject({ source: 'comfy-api', status: 'succeeded' });
-    expect((await get('/history?max_items=1')).body).toHaveProperty(promptId);
+    expect(Object.keys((await get('/history?max_items=2')).body)).toEqual([promptId, again]);
+    expect(Object.keys((await get('/history?offset=0&max_items=1')).body)).toEqual([promptId]);
     socket.ws.close();
   });
 

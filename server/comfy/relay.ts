@@ -17,10 +17,13 @@ export interface RelayOptions {
   onError(err: unknown): void;
 }
 
-/** What a running prompt's messages need to remember: whether it started, and which nodes are done. */
+/** What a running prompt's messages need to remember (kept whether or not its client is connected now). */
 interface Progress {
   started: boolean;
   executed: string[];
+  /** Cache hits not yet told, and the `executed` messages of the output nodes among them. */
+  cached: string[];
+  cachedOutputs: Record<string, unknown>[];
 }
 
 export class ComfyRelay {
@@ -84,8 +87,14 @@ export class ComfyRelay {
     const { sockets } = this.options;
     const prompt_id = prompt.promptId;
     const send = (type: string, data: Record<string, unknown>) => sockets.send(clientId, type, { ...data, prompt_id });
-    const progress = this.progress.get(message.runId) ?? { started: false, executed: [] };
+    const progress = this.progress.get(message.runId) ?? { started: false, executed: [], cached: [], cachedOutputs: [] };
     this.progress.set(message.runId, progress);
+    // The engine reports cache hits one by one as it meets them; ComfyUI tells them in one
+    // `execution_cached`, then the cached outputs. They go out before anything else does.
+    if (message.type !== 'node:cached' && progress.cached.length > 0) {
+      send('execution_cached', { nodes: progress.cached.splice(0), timestamp: Date.now() });
+      for (const output of progress.cachedOutputs.splice(0)) send('executed', output);
+    }
     switch (message.type) {
       case 'run:queued':
         break;
@@ -102,10 +111,13 @@ export class ComfyRelay {
       case 'node:cached':
       case 'node:finished': {
         progress.executed.push(message.nodeId);
-        if (message.type === 'node:cached') send('execution_cached', { nodes: [message.nodeId], timestamp: Date.now() });
         const kind = this.kindOf(prompt, message.nodeId);
-        if (kind) send('executed', { node: message.nodeId, display_node: message.nodeId, output: nodeOutput(kind, message.outputs.value ?? null) });
-        else if (message.type === 'node:finished') await this.sendPreviews(clientId, Object.values(message.outputs));
+        const executed = kind && { node: message.nodeId, display_node: message.nodeId, output: nodeOutput(kind, message.outputs.value ?? null) };
+        if (message.type === 'node:cached') {
+          progress.cached.push(message.nodeId);
+          if (executed) progress.cachedOutputs.push(executed);
+        } else if (executed) send('executed', executed);
+        else await this.sendPreviews(clientId, Object.values(message.outputs));
         break;
       }
       case 'node:error':
