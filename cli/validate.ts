@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildGraph, formatIssue } from '../engine';
+import { buildGraph, formatIssue, WorkflowError } from '../engine';
 import { catalog } from '../nodes';
 import { parseSetting, readWorkflowFile } from './workflow-file';
 
@@ -9,7 +9,13 @@ export function registerValidate(program: Command): void {
     .description('check a workflow file and print every problem (exit 1 when there is one)')
     .option('--set <key=value>', 'run input to apply before checking (repeatable)', parseSetting, {})
     .action(async (file: string, options: { set: Record<string, unknown> }) => {
-      const result = buildGraph(await readWorkflowFile(file), catalog, options.set);
+      let result: ReturnType<typeof buildGraph>;
+      try {
+        result = buildGraph(await readWorkflowFile(file, catalog), catalog, options.set);
+      } catch (err) {
+        if (!(err instanceof WorkflowError)) throw err;
+        result = { ok: false, issues: err.issues };
+      }
       if (result.ok) {
         console.log(`${file}: ok (${result.graph.nodes.size} nodes)`);
         return;

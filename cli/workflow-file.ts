@@ -1,7 +1,20 @@
 import { readFile } from 'node:fs/promises';
+import { asWorkflowV1, catalogPorts } from '../engine/api-format';
+import type { Catalog } from '../engine/node';
+import { WorkflowError } from '../engine/workflow';
 
-/** Reads and parses a workflow file, with errors that name the file. */
-export async function readWorkflowFile(path: string): Promise<unknown> {
+/**
+ * Reads a workflow file: workflow JSON v1, or ComfyUI's API format (detected and converted to v1;
+ * a problem of the conversion is a WorkflowError, like any other problem of the workflow).
+ */
+export async function readWorkflowFile(path: string, catalog: Catalog): Promise<unknown> {
+  const { workflow, issues } = asWorkflowV1(await readJsonFile(path), catalogPorts(catalog));
+  if (issues.length > 0) throw new WorkflowError(issues);
+  return workflow;
+}
+
+/** Reads and parses a JSON file, with errors that name the file. */
+async function readJsonFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
