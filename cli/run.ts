@@ -10,8 +10,7 @@ export function registerRun(program: Command): void {
     .option('--set <key=value>', 'run input: a named prompt (subject=…) or a node param (g.seed=3); repeatable', parseSetting, {})
     .option('--out <dir>', 'folder for outputs.json and the images', 'out')
     .action(async (file: string, options: { set: Record<string, unknown>; out: string }) => {
-      const [workflow, { createServices, Engine, WorkflowError }, catalog, { progressReporter }, { writeOutputs }] = await Promise.all([
-        readWorkflowFile(file),
+      const [{ createServices, Engine, WorkflowError }, catalog, { progressReporter }, { writeOutputs }] = await Promise.all([
         import('../engine'),
         loadCatalog(),
         import('./progress'),
@@ -22,6 +21,7 @@ export function registerRun(program: Command): void {
       process.once('SIGINT', () => cancel.abort());
       const progress = progressReporter();
       try {
+        const workflow = await readWorkflowFile(file, catalog);
         const result = await engine.run(workflow, { inputs: options.set, signal: cancel.signal, onEvent: progress.listener });
         progress.stop();
         if (result.status !== 'succeeded') {

@@ -8,8 +8,14 @@ export function registerValidate(program: Command): void {
     .description('check a workflow file and print every problem (exit 1 when there is one)')
     .option('--set <key=value>', 'run input to apply before checking (repeatable)', parseSetting, {})
     .action(async (file: string, options: { set: Record<string, unknown> }) => {
-      const [workflow, { buildGraph, formatIssue }, catalog] = await Promise.all([readWorkflowFile(file), import('../engine'), loadCatalog()]);
-      const result = buildGraph(workflow, catalog, options.set);
+      const [{ buildGraph, formatIssue, WorkflowError }, catalog] = await Promise.all([import('../engine'), loadCatalog()]);
+      let result: ReturnType<typeof buildGraph>;
+      try {
+        result = buildGraph(await readWorkflowFile(file, catalog), catalog, options.set);
+      } catch (err) {
+        if (!(err instanceof WorkflowError)) throw err;
+        result = { ok: false, issues: err.issues };
+      }
       if (result.ok) {
         console.log(`${file}: ok (${result.graph.nodes.size} nodes)`);
         return;

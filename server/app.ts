@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import helmet from 'helmet';
 import multer from 'multer';
 import { pinoHttp } from 'pino-http';
+import { comfyBodyType, type ComfyApi } from './comfy';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
 import { HttpError } from './http-error';
@@ -15,8 +16,8 @@ import { workflowRoutes } from './routes/workflows';
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
 
-/** The express app: security headers, request logs, JSON bodies, the API, hooks, then the editor. */
-export function createApp(ctx: AppContext): express.Express {
+/** The express app: security headers, request logs, JSON bodies, the API, hooks, ComfyUI's API, then the editor. */
+export function createApp(ctx: AppContext, comfy: ComfyApi): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(
@@ -63,6 +64,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(triggerRoutes(ctx));
   app.use(runRoutes(ctx));
   app.use(artifactRoutes(ctx));
+  // Behind the same request guard as picflow's own API (cross-origin refusal; its body types come from comfyBodyType).
+  app.use(comfy.routes);
   app.use(editorRoutes(ctx.editorDir));
   app.use((req) => {
     throw new HttpError(404, `no such endpoint: ${req.method} ${req.path}`);
@@ -73,12 +76,13 @@ export function createApp(ctx: AppContext): express.Express {
 
 /**
  * Refuses what no handler should see: a browser page of another origin acting on the server, and a
- * body that is not JSON (uploads: multipart), which would otherwise be silently ignored.
+ * body that is not JSON (uploads: multipart), which would otherwise be silently ignored. ComfyUI's
+ * routes read JSON whatever the content type says, as ComfyUI does (its clients send none).
  */
 const guardRequest: RequestHandler = (req, _res, next) => {
   if (!isSafeMethod(req.method)) assertSameOrigin(req.headers);
-  const type = req.path === '/api/uploads' ? 'multipart/form-data' : 'application/json';
-  if (req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
+  const type = req.path === '/api/uploads' ? 'multipart/form-data' : (comfyBodyType(req.path) ?? 'application/json');
+  if (type !== 'any' && req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
   next();
 };
 

@@ -7,8 +7,9 @@ const NOT_BUILT =
   'The API is served meanwhile: try /api/health and /api/nodes.\n';
 
 /**
- * The editor's static files, with single-page-app fallback to index.html. Whether it is built is
- * checked per request, so building it while the server runs needs no restart.
+ * The editor's static files, its page at `/` (it keeps its state in the query string, so no other path
+ * is the editor's: those get the app's JSON 404). Whether it is built is checked per request, so
+ * building it while the server runs needs no restart.
  */
 export function editorRoutes(dir: string): Router {
   const router = Router();
@@ -21,8 +22,7 @@ export function editorRoutes(dir: string): Router {
       },
     }),
   );
-  router.get('/{*path}', (req, res, next) => {
-    if (/^\/(api|hooks)(\/|$)/.test(req.path)) return next();
+  router.get('/', (_req, res) => {
     const index = join(dir, 'index.html');
     if (existsSync(index)) res.sendFile(index);
     else res.status(404).type('text/plain').send(NOT_BUILT);

@@ -14,7 +14,8 @@ import { ArtifactStore } from './artifacts';
 import { Access } from './auth/access';
 import { HostAllowList, isLoopbackBind } from './auth/hosts';
 import { TokenStore } from './auth/token-store';
-import type { Limits } from './context';
+import { ComfyApi } from './comfy';
+import type { AppContext, Limits } from './context';
 import { Database } from './db';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
@@ -103,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     await db.close();
     throw err;
   }
-  const app = createApp({
+  const ctx: AppContext = {
     engine,
     manager,
     runs,
@@ -117,11 +118,14 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     templatesDir: options.templatesDir ?? join(ROOT, 'workflows'),
     version: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
     startedAt: Date.now(),
-  });
+  };
+  const comfy = new ComfyApi(ctx);
+  const app = createApp(ctx, comfy);
 
   const http = createServer(app);
   access.guardUpgrades(http);
   const io = attachSocket(http, manager, access);
+  comfy.attach(http);
   try {
     await new Promise<void>((resolveListen, reject) => {
       http.once('error', reject);
@@ -149,6 +153,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       logger.info('shutting down');
       await manager.close(options.shutdownTimeoutMs ?? 10_000);
       const closed = new Promise<void>((done) => http.once('close', done));
+      comfy.close();
       // io.close() disconnects the sockets and closes the HTTP server; idle keep-alive connections go with it.
       void io.close();
       http.closeAllConnections();

@@ -230,6 +230,22 @@ describe('API tokens (serve --auth)', () => {
     expect((await t.api('GET', '/api/runs', undefined, bearer(tokens.read))).body.runs).toEqual([]);
   });
 
+  test("ComfyUI's routes and /ws need the token too, bare and under /api", async () => {
+    for (const path of ['/prompt', '/api/prompt']) {
+      const reply = await t.api('POST', path, { prompt: {} });
+      expect({ path, status: reply.status }).toEqual({ path, status: 401 });
+    }
+    for (const path of ['/history', '/object_info', '/queue', '/api/queue']) {
+      expect({ path, status: (await t.api('GET', path)).status }).toEqual({ path, status: 401 });
+      expect({ path, status: (await t.api('GET', path, undefined, bearer(tokens.read))).status }).toEqual({ path, status: 200 });
+    }
+    expect((await t.api('POST', '/prompt', { prompt: {} }, bearer(tokens.read))).status).toBe(403);
+    expect(await upgrade(t.url, '/ws?clientId=a')).toBe(401);
+    expect(await upgrade(t.url, `/ws?clientId=a&token=${tokens.read}x`)).toBe(401);
+    expect(await upgrade(t.url, '/ws?clientId=a', { authorization: `Bearer ${tokens.read}` })).toBe(101);
+    expect(await upgrade(t.url, `/api/ws?clientId=a&token=${tokens.read}`)).toBe(101);
+  });
+
   test('a token whose scope is too low gets 403 naming the scope needed; nothing happens', async () => {
     const run = await t.api('POST', '/api/runs', { workflowId }, bearer(tokens.read));
     expect(run.status).toBe(403);

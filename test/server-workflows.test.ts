@@ -186,7 +186,7 @@ describe('catalog and editor', () => {
     expect(reply.body.templates[0]).toMatchObject({ id: expect.any(String), workflow: { version: 1 } });
   });
 
-  test('the editor is served with SPA fallback, or a clear message when it is not built', async () => {
+  test('the editor is served at /, or a clear message when it is not built; other paths get a JSON 404', async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -198,12 +198,12 @@ describe('catalog and editor', () => {
       expect(missing.body).toMatch(/has not been built/);
 
       await writeFile(join(editorDir, 'index.html'), '<!doctype html><title>picflow</title>');
-      for (const path of ['/', '/workflows/some-id']) {
-        const page = await withEditor.api('GET', path);
-        expect(page.status).toBe(200);
-        expect(page.body).toContain('<title>picflow</title>');
+      const page = await withEditor.api('GET', '/');
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('<title>picflow</title>');
+      for (const path of ['/workflows/some-id', '/api/unknown', '/favicon.ico']) {
+        expect(await withEditor.api('GET', path)).toMatchObject({ status: 404, body: { error: `no such endpoint: GET ${path}` } });
       }
-      expect((await withEditor.api('GET', '/api/unknown')).status).toBe(404);
     } finally {
       await withEditor.close();
       await rm(editorDir, { recursive: true, force: true });

@@ -1,6 +1,8 @@
 // The editor's state and actions outside React: the open workflow, dirty tracking, runs, dialogs and
 // messages. Components read its observables and call its methods; the canvas does the graph work.
 
+// The one converter to ComfyUI's API format: pure, with no runtime imports (the editor otherwise knows the engine only over HTTP).
+import { toApiFormat } from '../../engine/api-format';
 import { api, ApiError, type RunDetail, type RunSummary, type SavedWorkflow } from './api';
 import { Canvas, type ContextMenuRequest } from './canvas/canvas';
 import { createViewContext, type ViewContext } from './canvas/view-context';
@@ -52,6 +54,23 @@ export interface RunEntry extends RunSummary {
 }
 
 const UNTITLED = 'untitled';
+
+/** A file name from the workflow's name. */
+function fileStem(workflow: Workflow): string {
+  return (workflow.name ?? 'workflow').replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'workflow';
+}
+
+/** Saves JSON as a file through the browser's download. */
+function download(fileName: string, value: unknown): void {
+  const blob = new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
 
 /**
  * The requests the editor needs before it can show anything: the node catalog, and the workflow the
@@ -360,14 +379,22 @@ export class Controller {
 
   exportFile(): void {
     const workflow = this.workflow();
-    const blob = new Blob([`${JSON.stringify(workflow, null, 2)}\n`], { type: 'application/json' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `${(workflow.name ?? 'workflow').replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'workflow'}.json`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    download(`${fileStem(workflow)}.json`, workflow);
+  }
+
+  /** Downloads the workflow in ComfyUI's API format (what ComfyUI clients POST to `/prompt`). */
+  exportApiFile(): void {
+    const workflow = this.workflow();
+    const entries = new Map(this.catalog.get().map((entry) => [entry.type, entry]));
+    const { prompt, issues } = toApiFormat(workflow, (type) => {
+      const entry = entries.get(type);
+      return entry && { inputs: entry.inputs.map((p) => p.name), outputs: entry.outputs.map((p) => p.name) };
+    });
+    if (issues.length > 0) {
+      this.toast('error', `Cannot export in API format: ${issues.length === 1 ? describeIssue(issues[0]) : `${issues.length} problems`}`);
+      return;
+    }
+    download(`${fileStem(workflow)}.api.json`, prompt);
   }
 
   async useTemplate(template: TemplateEntry): Promise<void> {

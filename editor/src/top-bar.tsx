@@ -67,6 +67,9 @@ export function TopBar({ controller }: { controller: Controller }) {
         <button type="button" onClick={() => controller.exportFile()} data-testid="export-button">
           Export
         </button>
+        <button type="button" onClick={() => controller.exportApiFile()} data-testid="export-api-button" title="the workflow in ComfyUI's API format, for ComfyUI clients">
+          Export (API)
+        </button>
         <button type="button" onClick={() => controller.dialog.set({ kind: 'trigger' })} data-testid="trigger-button">
           Trigger
         </button>

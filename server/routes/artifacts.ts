@@ -1,8 +1,8 @@
 import { pipeline } from 'node:stream/promises';
-import { Router } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import sharp, { type Metadata } from 'sharp';
-import { ARTIFACT_ID, artifactUrl } from '../artifacts';
+import { ARTIFACT_ID, artifactUrl, type ArtifactInfo } from '../artifacts';
 import type { AppContext } from '../context';
 import { HttpError } from '../http-error';
 
@@ -29,34 +29,48 @@ async function inspectImage(bytes: Buffer, maxPixels: number): Promise<{ content
   return { contentType, width, height };
 }
 
+/** Parses a multipart upload of one image (any field name) into memory, within the server's limits. */
+export function imageUpload(ctx: AppContext): RequestHandler {
+  return multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.limits.uploadBytes, files: 1, fields: 8, fieldSize: 1024 } }).any();
+}
+
+/** Checks the one uploaded image (`field` names it in the error) and stores it as an artifact. */
+export async function storeUploadedImage(ctx: AppContext, req: Request, field: string): Promise<ArtifactInfo> {
+  const files = (req.files ?? []) as Express.Multer.File[];
+  if (files.length !== 1) throw new HttpError(400, `send one image as multipart/form-data (field \`${field}\`)`);
+  const { contentType, width, height } = await inspectImage(files[0].buffer, ctx.limits.uploadPixels);
+  return ctx.artifacts.put(files[0].buffer, { contentType, width, height, source: 'upload' });
+}
+
+/** Sends an artifact's bytes with its content type; the content of an id never changes, so it is cached for good. */
+export async function sendArtifact(ctx: AppContext, id: string, req: Request, res: Response): Promise<void> {
+  const info = await ctx.artifacts.info(id);
+  if (!info) throw new HttpError(404, `no artifact '${id}'`);
+  const etag = `"${info.id}"`;
+  res.set({ ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' });
+  if (req.headers['if-none-match'] === etag) {
+    res.status(304).end();
+    return;
+  }
+  res.set({ 'Content-Type': info.contentType, 'Content-Length': String(info.bytes) });
+  await pipeline(ctx.artifacts.stream(info), res);
+}
+
 /** Images in (`POST /api/uploads`) and out (`GET /api/artifacts/:id`). */
 export function artifactRoutes(ctx: AppContext): Router {
   const router = Router();
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.limits.uploadBytes, files: 1, fields: 8, fieldSize: 1024 } });
 
   // Any field name: one file per request (the editor sends `file`).
-  router.post('/api/uploads', upload.any(), async (req, res) => {
-    const files = (req.files ?? []) as Express.Multer.File[];
-    if (files.length !== 1) throw new HttpError(400, 'send one image as multipart/form-data (field `file`)');
-    const { contentType, width, height } = await inspectImage(files[0].buffer, ctx.limits.uploadPixels);
-    const info = await ctx.artifacts.put(files[0].buffer, { contentType, width, height, source: 'upload' });
+  router.post('/api/uploads', imageUpload(ctx), async (req, res) => {
+    const info = await storeUploadedImage(ctx, req, 'file');
+    const { width, height, contentType } = info;
     res.status(201).json({ artifact: info.id, url: artifactUrl(info.id), width, height, contentType, bytes: info.bytes });
   });
 
   router.get('/api/artifacts/:id', async (req, res) => {
     const { id } = req.params;
     if (!ARTIFACT_ID.test(id)) throw new HttpError(400, 'an artifact id is 64 lowercase hex digits (its sha256)');
-    const info = await ctx.artifacts.info(id);
-    if (!info) throw new HttpError(404, `no artifact '${id}'`);
-    const etag = `"${info.id}"`;
-    // The content of an id never changes: cache for good, revalidate for free.
-    res.set({ ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' });
-    if (req.headers['if-none-match'] === etag) {
-      res.status(304).end();
-      return;
-    }
-    res.set({ 'Content-Type': info.contentType, 'Content-Length': String(info.bytes) });
-    await pipeline(ctx.artifacts.stream(info), res);
+    await sendArtifact(ctx, id, req, res);
   });
 
   return router;

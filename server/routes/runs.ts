@@ -1,5 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { asWorkflowV1, catalogPorts } from '../../engine/api-format';
+import { formatIssue } from '../../engine/workflow';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
 
@@ -31,7 +33,10 @@ export function runRoutes(ctx: AppContext): Router {
 
   router.post('/api/runs', async (req, res) => {
     const body = parseRequest(runBody, req.body ?? {}, 'run request');
-    let workflow = body.workflow;
+    // Workflow JSON v1, or ComfyUI's API format (detected, and converted to v1 before it is validated).
+    const converted = asWorkflowV1(body.workflow, catalogPorts(ctx.engine.catalog));
+    if (converted.issues.length > 0) throw new HttpError(400, `invalid workflow (API format): ${converted.issues.map(formatIssue).join('; ')}`, converted.issues);
+    let workflow = converted.workflow;
     let version: number | null = null;
     if (body.workflowId !== undefined) {
       const saved = await ctx.workflows.get(body.workflowId);
