@@ -20,21 +20,27 @@ export function applyRunInputs(
   catalog: Catalog,
 ): { workflow: Workflow; issues: WorkflowIssue[] } {
   const issues: WorkflowIssue[] = [];
-  const nodes: Workflow['nodes'] = {};
-  for (const [id, node] of Object.entries(workflow.nodes)) nodes[id] = { ...node, params: { ...node.params } };
+  // Copy on write: only the nodes whose params change are copied (a 10,000-node workflow has a handful).
+  const nodes: Workflow['nodes'] = { ...workflow.nodes };
+  const writable = (id: string) => {
+    const node = nodes[id];
+    if (node === workflow.nodes[id]) nodes[id] = { ...node, params: { ...node.params } };
+    return nodes[id].params!;
+  };
 
   const used = new Set<string>();
-  for (const [id, node] of Object.entries(nodes)) {
+  for (const id in nodes) {
+    const node = nodes[id];
     const named = catalog.get(node.type)?.namedInput;
     if (!named) continue;
-    const name = node.params![named.nameParam];
+    const name = node.params?.[named.nameParam];
     if (typeof name === 'string' && name !== '' && name in inputs) {
-      node.params![named.valueParam] = inputs[name];
+      writable(id)[named.valueParam] = inputs[name];
       used.add(name);
     }
-    const text = node.params![named.valueParam];
-    if (named.template && typeof text === 'string') {
-      node.params![named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
+    const text = nodes[id].params?.[named.valueParam];
+    if (named.template && typeof text === 'string' && text.includes('{')) {
+      writable(id)[named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
         if (variable in inputs) {
           used.add(variable);
           return String(inputs[variable]);
@@ -54,7 +60,7 @@ export function applyRunInputs(
     const dot = key.lastIndexOf('.');
     const nodeId = dot > 0 ? key.slice(0, dot) : '';
     const param = key.slice(dot + 1);
-    const node = nodes[nodeId];
+    const node = Object.hasOwn(nodes, nodeId) ? nodes[nodeId] : undefined;
     if (!node) {
       issues.push({
         node: null,
@@ -72,7 +78,7 @@ export function applyRunInputs(
       issues.push({ node: nodeId, field: `params.${param}`, message: `run input '${key}' names no param of ${node.type} (params: ${known})` });
       continue;
     }
-    node.params![param] = value;
+    writable(nodeId)[param] = value;
   }
   return { workflow: { ...workflow, nodes }, issues };
 }
