@@ -3,9 +3,12 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import helmet from 'helmet';
 import multer from 'multer';
 import { pinoHttp } from 'pino-http';
+import { appRoutes } from './apps/routes';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
+import { hookRoutes } from './hooks/routes';
 import { HttpError } from './http-error';
+import { openapiRoutes } from './openapi/routes';
 import { sameOrigin } from './same-origin';
 import { artifactRoutes } from './routes/artifacts';
 import { runRoutes } from './routes/runs';
@@ -54,7 +57,11 @@ export function createApp(ctx: AppContext): express.Express {
     }),
   );
   app.use(guardRequest);
+  // Hooks parse their own bodies (kept raw for signatures) and answer CORS per trigger.
+  app.use(hookRoutes(ctx));
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
+  app.use(openapiRoutes(ctx));
+  app.use(appRoutes(ctx));
 
   app.use(systemRoutes(ctx));
   app.use(workflowRoutes(ctx));
@@ -74,7 +81,8 @@ export function createApp(ctx: AppContext): express.Express {
  * body that is not JSON (uploads: multipart), which would otherwise be silently ignored.
  */
 const guardRequest: RequestHandler = (req, _res, next) => {
-  if (!SAFE_METHODS.has(req.method) && !sameOrigin(req.headers)) {
+  // A hook decides by its trigger's allowed origins (server/hooks/access.ts).
+  if (!SAFE_METHODS.has(req.method) && !req.path.startsWith('/hooks/') && !sameOrigin(req.headers)) {
     throw new HttpError(403, `cross-origin request refused: ${req.headers.origin} is not this server`);
   }
   const type = req.path === '/api/uploads' ? 'multipart/form-data' : 'application/json';

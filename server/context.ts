@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine';
 import type { ArtifactStore } from './artifacts';
+import type { CallbackDispatcher } from './hooks/callbacks';
 import type { RunManager } from './run-manager';
 import type { RunStore } from './store/runs';
 import type { TriggerStore } from './store/triggers';
@@ -23,6 +24,8 @@ export interface AppContext {
   triggers: TriggerStore;
   runs: RunStore;
   artifacts: ArtifactStore;
+  /** Posts finished hook runs to their callback URLs. */
+  callbacks: CallbackDispatcher;
   logger: Logger;
   limits: Limits;
   /** The built editor (index.html and assets); served at `/` when present. */

@@ -13,6 +13,7 @@ import { createApp } from './app';
 import { ArtifactStore } from './artifacts';
 import type { Limits } from './context';
 import { Database } from './db';
+import { CallbackDispatcher, DEFAULT_CALLBACK_OPTIONS, type CallbackOptions } from './hooks/callbacks';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
 import { RunManager } from './run-manager';
@@ -45,6 +46,8 @@ export interface ServerOptions {
   limits?: Partial<Limits>;
   editorDir?: string;
   templatesDir?: string;
+  /** Retries of hook callbacks (attempts, backoff). */
+  callbacks?: Partial<CallbackOptions>;
 }
 
 export interface PicflowServer {
@@ -84,7 +87,9 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     await db.close();
     throw err;
   }
+  const callbacks = new CallbackDispatcher(db, logger, { ...DEFAULT_CALLBACK_OPTIONS, ...options.callbacks });
   const app = createApp({
+    callbacks,
     engine,
     manager,
     runs,
@@ -129,6 +134,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       void io.close();
       http.closeAllConnections();
       await closed;
+      await callbacks.close();
       await db.close();
       logger.info('stopped');
     })());
