@@ -31,7 +31,7 @@ afterAll(() => t.close());
 
 async function validate(document: unknown) {
   const validator = new Validator();
-  const result = await validator.validate(document as object);
+  const result = await validator.validate(document as Parameters<Validator["validate"]>[0]);
   expect(result.errors ?? [], JSON.stringify(result.errors, null, 1)).toEqual([]);
   expect(result.valid).toBe(true);
   expect(validator.version).toBe('3.1');

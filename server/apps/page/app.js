@@ -149,9 +149,9 @@ async function start() {
   const doc = await response.json();
   const operation = doc.paths[hookPath].post;
   const schema = operation.requestBody.content['application/json'].schema;
-  document.title = doc.info.title;
-  $('title').textContent = doc.info.title;
-  $('description').textContent = operation.summary ?? '';
+  document.title = doc.info.summary ?? doc.info.title;
+  $('title').textContent = doc.info.summary ?? doc.info.title;
+  $('description').textContent = 'Fill in the form and press Run.';
   $('api-link').href = `/api/docs?url=${encodeURIComponent(`${hookPath}/openapi.json`)}`;
   const protectedApp = (doc.security ?? []).length > 0;
   $('auth').hidden = !protectedApp;
