@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, launchBrowser, screenshot } from './e2e-harness';
+import { ARTIFACTS, ensureEditorBuilt, launchBrowser, ready, screenshot } from './e2e-harness';
 import { openGate, startTestServer, type TestServer } from './server-harness';
 
 /** Draws a prompt; a held branch keeps the run going until the test opens gate `app`. */
@@ -23,6 +23,7 @@ let t: TestServer;
 let browser: Browser;
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
+  ensureEditorBuilt();
   t = await startTestServer();
   browser = await launchBrowser();
   for (const [slug, gate, token] of [['draw', 'app', undefined], ['locked', 'locked', 'app-token-123']] as const) {
@@ -104,5 +105,26 @@ describe('the app page', () => {
 
   test('an unknown app is a 404', async () => {
     expect((await fetch(`${t.url}/apps/nobody`)).status).toBe(404);
+  });
+
+  test("the editor's trigger dialog exposes a param under a name of its own and links to the app page", async () => {
+    const { id } = (await t.api('POST', '/api/workflows', drawing('editor'))).body;
+    const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    await page.goto(`${t.url}/?workflow=${id}`);
+    await ready(page);
+    await page.click('[data-testid=trigger-button]');
+    await page.fill('[data-testid=trigger-slug]', 'from-editor');
+    expect(await page.textContent('[data-testid=trigger-inputs]')).toMatch(/Named prompts: prompt/);
+    await page.check('[data-testid="trigger-expose-g.seed"]');
+    await page.fill('[data-testid="trigger-name-g.seed"]', 'variation');
+    expect(await page.textContent('[data-testid=trigger-curl]')).toContain('"variation":1');
+    await page.click('[data-testid=trigger-save]');
+    const link = page.locator('[data-testid=trigger-app-link]');
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toBe('/apps/from-editor');
+    await screenshot(page, 'app-trigger-dialog');
+    expect((await t.api('GET', `/api/workflows/${id}/trigger`)).body.inputs).toEqual([{ param: 'g.seed', name: 'variation' }]);
+    const document = (await t.api('GET', '/hooks/from-editor/openapi.json')).body;
+    expect(Object.keys(document.paths['/hooks/from-editor'].post.requestBody.content['application/json'].schema.properties)).toEqual(['prompt', 'variation']);
   });
 });

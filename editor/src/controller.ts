@@ -1,7 +1,7 @@
 // The editor's state and actions outside React: the open workflow, dirty tracking, runs, dialogs and
 // messages. Components read its observables and call its methods; the canvas does the graph work.
 
-import { api, ApiError, type RunDetail, type RunSummary, type SavedWorkflow } from './api';
+import { api, ApiError, type RunDetail, type RunSummary, type SavedWorkflow, type TriggerSettings } from './api';
 import { Canvas, type ContextMenuRequest } from './canvas/canvas';
 import { createViewContext, type ViewContext } from './canvas/view-context';
 import { applyRunMessage, applyRunRecord } from './run-state';
@@ -381,7 +381,7 @@ export class Controller {
     this.toast('info', `Template "${template.name}" loaded (not saved yet)`);
   }
 
-  async setTrigger(trigger: { slug: string; mode: 'sync' | 'async'; token?: string }): Promise<boolean> {
+  async setTrigger(trigger: TriggerSettings): Promise<boolean> {
     const id = this.doc.get().id;
     if (!id) return false;
     try {
