@@ -26,15 +26,6 @@ export interface CallbackOptions {
 
 export const DEFAULT_CALLBACK_OPTIONS: CallbackOptions = { attempts: 5, backoffMs: 1000, timeoutMs: 10_000 };
 
-interface Row {
-  attempt: number;
-  url: string;
-  status: number | null;
-  error: string | null;
-  at: number;
-  ms: number;
-}
-
 /**
  * Delivers finished runs to callback URLs: a signed POST of the run document, retried with
  * exponential backoff until the receiver answers 2xx or the attempts run out. Every attempt is
@@ -60,7 +51,7 @@ export class CallbackDispatcher {
   }
 
   async attempts(runId: string): Promise<CallbackAttempt[]> {
-    return this.db.all<Row>('SELECT attempt, url, status, error, at, ms FROM callback_deliveries WHERE run_id = ? ORDER BY attempt', [runId]);
+    return this.db.all<CallbackAttempt>('SELECT attempt, url, status, error, at, ms FROM callback_deliveries WHERE run_id = ? ORDER BY attempt', [runId]);
   }
 
   /** Stops retrying (waits are cut short) and waits for attempts under way; before the database closes. */
