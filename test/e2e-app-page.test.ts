@@ -2,9 +2,10 @@
 // inputs, a run with progress and the image, and a protected trigger asking for its token.
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ARTIFACTS, ensureEditorBuilt, launchBrowser, ready, screenshot } from './e2e-harness';
-import { openGate, startTestServer, type TestServer } from './server-harness';
+import { openGate, png, startTestServer, upload, workflows, type TestServer } from './server-harness';
 
 /** Draws a prompt; a held branch keeps the run going until the test opens gate `app`. */
 const drawing = (gate: string) => ({
@@ -100,6 +101,23 @@ describe('the app page', () => {
     await page.click('#run');
     await page.locator('[data-output="picture"] img').waitFor();
     expect(await page.isVisible('#message')).toBe(false);
+    expect(page.errors).toEqual([]);
+  });
+
+  test('an image input is an upload field; the uploaded picture is what the run reads', async () => {
+    const placeholder = (await upload(t.url, await png(4, 4))).body.artifact;
+    const { id } = (await t.api('POST', '/api/workflows', workflows.resized(placeholder, 6, 6))).body;
+    await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'shrink', mode: 'sync', inputs: [{ param: 'load.artifact', name: 'photo' }] });
+    const page = await openApp('/apps/shrink');
+    await page.setInputFiles('input[data-input="photo"]', { name: 'blue.png', mimeType: 'image/png', buffer: await png(12, 12, { r: 20, g: 40, b: 220 }) });
+    await page.click('#run');
+    const image = page.locator('[data-output="small"] img');
+    await image.waitFor();
+    const run = (await t.api('GET', `/api/runs/${(await t.api('GET', '/api/runs?limit=1')).body.runs[0].id}`)).body;
+    expect(run.inputs['load.artifact']).not.toBe(placeholder);
+    const shown = await fetch(t.url + (await image.getAttribute('src'))!);
+    const { data } = await sharp(Buffer.from(await shown.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    expect([...data.subarray(0, 3)]).toEqual([20, 40, 220]);
     expect(page.errors).toEqual([]);
   });
 
