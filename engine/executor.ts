@@ -26,7 +26,8 @@ export interface RunResult {
   runId: string;
   status: RunStatus;
   ms: number;
-  error?: { node: string | null; message: string };
+  /** `crashed`: the node broke (a programming error) rather than refusing its inputs. */
+  error?: { node: string | null; message: string; crashed?: boolean };
   nodes: Record<string, NodeRecord>;
   /** Output nodes' values by their name (the `name` param, else the node id). */
   outputs: Record<string, RunOutput>;
@@ -63,7 +64,7 @@ class RunExecution {
   private unfinished = 0;
   private running = 0;
   private demandDepth = 0;
-  private stopped: { status: 'failed' | 'cancelled'; error?: { node: string | null; message: string } } | undefined;
+  private stopped: { status: 'failed' | 'cancelled'; error?: RunResult['error'] } | undefined;
   private settle!: (result: RunResult) => void;
   private settled = false;
 
@@ -192,7 +193,8 @@ class RunExecution {
       record.status = 'failed';
       record.error = message;
       emit({ type: 'node:error', runId, nodeId: node.id, message });
-      this.stop({ status: 'failed', error: { node: node.id, message: `node '${node.id}' (${node.definition.type}) failed: ${message}` } });
+      const error = { node: node.id, message: `node '${node.id}' (${node.definition.type}) failed: ${message}` };
+      this.stop({ status: 'failed', error: crashed(err) ? { ...error, crashed: true } : error });
     }
   }
 
@@ -315,4 +317,13 @@ class RunExecution {
   private node(id: string): GraphNode {
     return this.graph.nodes.get(id)!;
   }
+}
+
+/**
+ * A node crashed when it threw something other than a deliberate error: JavaScript's own errors for
+ * broken code (a TypeError reading undefined, say) or a non-Error value. Nodes refuse bad inputs with
+ * plain Errors.
+ */
+function crashed(err: unknown): boolean {
+  return !(err instanceof Error) || err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError || err instanceof EvalError;
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine';
 import type { ArtifactStore } from './artifacts';
 import type { Access } from './auth/access';
+import type { CallbackDispatcher } from './hooks/callbacks';
 import type { RunManager } from './run-manager';
 import type { RunStore } from './store/runs';
 import type { TriggerStore } from './store/triggers';
@@ -24,6 +25,8 @@ export interface AppContext {
   triggers: TriggerStore;
   runs: RunStore;
   artifacts: ArtifactStore;
+  /** Posts finished hook runs to their callback URLs. */
+  callbacks: CallbackDispatcher;
   logger: Logger;
   /** Host allow-list and API tokens: mount `access.require(scope?)` on routes outside `/api`. */
   access: Access;

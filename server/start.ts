@@ -17,6 +17,7 @@ import { TokenStore } from './auth/token-store';
 import { ComfyApi } from './comfy';
 import type { AppContext, Limits } from './context';
 import { Database } from './db';
+import { CallbackDispatcher, DEFAULT_CALLBACK_OPTIONS, type CallbackOptions } from './hooks/callbacks';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
 import { RunManager } from './run-manager';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   limits?: Partial<Limits>;
   editorDir?: string;
   templatesDir?: string;
+  /** Retries of hook callbacks (attempts, backoff). */
+  callbacks?: Partial<CallbackOptions>;
 }
 
 export interface PicflowServer {
@@ -104,7 +107,9 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     await db.close();
     throw err;
   }
+  const callbacks = new CallbackDispatcher(db, logger, { ...DEFAULT_CALLBACK_OPTIONS, ...options.callbacks });
   const ctx: AppContext = {
+    callbacks,
     engine,
     manager,
     runs,
@@ -158,6 +163,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       void io.close();
       http.closeAllConnections();
       await closed;
+      await callbacks.close();
       await db.close();
       logger.info('stopped');
     })());

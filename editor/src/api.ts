@@ -35,12 +35,28 @@ export interface SavedWorkflow {
   trigger?: TriggerInfo | null;
 }
 
+/** A node param a trigger lets callers set, under a name of its own. */
+export interface ExposedParam {
+  /** `<node id>.<param>` */
+  param: string;
+  name: string;
+}
+
 export interface Trigger {
   slug: string;
   mode: 'sync' | 'async';
   token?: string | null;
   /** True when a token is set but the server does not reveal it. */
   hasToken?: boolean;
+  inputs?: ExposedParam[];
+}
+
+/** What `PUT /api/workflows/:id/trigger` takes from the editor. */
+export interface TriggerSettings {
+  slug: string;
+  mode: 'sync' | 'async';
+  token?: string;
+  inputs?: ExposedParam[];
 }
 
 export interface RunSummary {
@@ -210,14 +226,20 @@ export const api = {
       if (!data || typeof data !== 'object') return null;
       const t = (data.trigger ?? data) as Record<string, unknown>;
       if (typeof t.slug !== 'string') return null;
-      return { slug: t.slug, mode: t.mode === 'async' ? 'async' : 'sync', token: (t.token as string | null) ?? null, hasToken: Boolean(t.hasToken ?? t.token) };
+      return {
+        slug: t.slug,
+        mode: t.mode === 'async' ? 'async' : 'sync',
+        token: (t.token as string | null) ?? null,
+        hasToken: Boolean(t.hasToken ?? t.token),
+        inputs: Array.isArray(t.inputs) ? (t.inputs as ExposedParam[]) : [],
+      };
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
       throw err;
     }
   },
 
-  setTrigger: (workflowId: string, trigger: { slug: string; mode: 'sync' | 'async'; token?: string }) =>
+  setTrigger: (workflowId: string, trigger: TriggerSettings) =>
     request<TriggerInfo>('PUT', `/api/workflows/${encodeURIComponent(workflowId)}/trigger`, trigger),
 
   templates: async (): Promise<Template[]> =>

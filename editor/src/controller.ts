@@ -3,7 +3,7 @@
 
 // The one converter to ComfyUI's API format: pure, with no runtime imports (the editor otherwise knows the engine only over HTTP).
 import { toApiFormat } from '../../engine/api-format';
-import { api, ApiError, type RunDetail, type RunSummary, type SavedWorkflow } from './api';
+import { api, ApiError, type RunDetail, type RunSummary, type SavedWorkflow, type TriggerSettings } from './api';
 import { Canvas, type ContextMenuRequest } from './canvas/canvas';
 import { createViewContext, type ViewContext } from './canvas/view-context';
 import { applyRunMessage, applyRunRecord } from './run-state';
@@ -408,7 +408,7 @@ export class Controller {
     this.toast('info', `Template "${template.name}" loaded (not saved yet)`);
   }
 
-  async setTrigger(trigger: { slug: string; mode: 'sync' | 'async'; token?: string }): Promise<boolean> {
+  async setTrigger(trigger: TriggerSettings): Promise<boolean> {
     const id = this.doc.get().id;
     if (!id) return false;
     try {

@@ -4,8 +4,9 @@ import { asWorkflowV1, catalogPorts } from '../../engine/api-format';
 import { formatIssue } from '../../engine/workflow';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
+import { toRunRecordDocument } from '../run-document';
 
-const runBody = z
+export const runBody = z
   .strictObject({
     workflow: z.unknown().optional(),
     workflowId: z.string().min(1).optional(),
@@ -16,7 +17,7 @@ const runBody = z
     message: 'give exactly one of `workflow` (the JSON) and `workflowId` (a saved workflow)',
   });
 
-const listQuery = z.object({
+export const listQuery = z.object({
   workflowId: z.string().min(1).optional(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -51,7 +52,7 @@ export function runRoutes(ctx: AppContext): Router {
       workflowVersion: version,
       source: 'api',
     });
-    if (body.wait) res.json(await ctx.manager.result(runId));
+    if (body.wait) res.json(toRunRecordDocument((await ctx.manager.result(runId))!, []));
     else res.status(202).json({ runId, statusUrl: statusUrl(runId) });
   });
 
@@ -62,7 +63,7 @@ export function runRoutes(ctx: AppContext): Router {
   router.get('/api/runs/:id', async (req, res) => {
     const run = await ctx.manager.get(req.params.id);
     if (!run) throw new HttpError(404, `no run '${req.params.id}'`);
-    res.json(run);
+    res.json(toRunRecordDocument(run, await ctx.callbacks.attempts(run.id)));
   });
 
   router.post('/api/runs/:id/cancel', async (req, res) => {

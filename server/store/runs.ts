@@ -31,6 +31,8 @@ export interface RunOutputJson {
 export interface RunError {
   node: string | null;
   message: string;
+  /** The node broke (a programming error) rather than refusing its inputs: hooks answer 500, not 422. */
+  crashed?: boolean;
 }
 
 export interface RunSummary {
