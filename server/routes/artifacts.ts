@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import multer from 'multer';
 import sharp, { type Metadata } from 'sharp';
+import { withWorkflow } from '../../engine/png-metadata';
 import { ARTIFACT_ID, artifactUrl } from '../artifacts';
 import type { AppContext } from '../context';
 import { HttpError } from '../http-error';
@@ -29,7 +30,11 @@ async function inspectImage(bytes: Buffer, maxPixels: number): Promise<{ content
   return { contentType, width, height };
 }
 
-/** Images in (`POST /api/uploads`) and out (`GET /api/artifacts/:id`). */
+/**
+ * Images in (`POST /api/uploads`) and out (`GET /api/artifacts/:id`). Stored artifacts stay
+ * content-addressed (the same pixels from two runs are one file); `?run=<id>` serves a PNG with that
+ * run's workflow and inputs in its iTXt chunks, which is what the editor links and downloads.
+ */
 export function artifactRoutes(ctx: AppContext): Router {
   const router = Router();
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.limits.uploadBytes, files: 1, fields: 8, fieldSize: 1024 } });
@@ -48,11 +53,18 @@ export function artifactRoutes(ctx: AppContext): Router {
     if (!ARTIFACT_ID.test(id)) throw new HttpError(400, 'an artifact id is 64 lowercase hex digits (its sha256)');
     const info = await ctx.artifacts.info(id);
     if (!info) throw new HttpError(404, `no artifact '${id}'`);
-    const etag = `"${info.id}"`;
+    const runId = typeof req.query.run === 'string' ? req.query.run : undefined;
+    const run = runId === undefined ? undefined : await ctx.runs.get(runId);
+    if (runId !== undefined && !run) throw new HttpError(404, `no run '${runId}' (query parameter \`run\`)`);
+    const etag = run ? `"${info.id}.${run.id}"` : `"${info.id}"`;
     // The content of an id never changes: cache for good, revalidate for free.
     res.set({ ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' });
     if (req.headers['if-none-match'] === etag) {
       res.status(304).end();
+      return;
+    }
+    if (run && info.contentType === 'image/png') {
+      res.type('image/png').send(Buffer.from(await withWorkflow(await ctx.artifacts.read(info.id), { workflow: run.workflow, inputs: run.inputs })));
       return;
     }
     res.set({ 'Content-Type': info.contentType, 'Content-Length': String(info.bytes) });
