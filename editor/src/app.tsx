@@ -103,7 +103,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
       const b = boxRef.current!;
       boxRef.current = null;
       setBox(null);
-      void controller.canvas?.selectInRect(
+      void controller.canvas?.selection.selectInRect(
         { left: Math.min(b.x0, b.x1), right: Math.max(b.x0, b.x1), top: Math.min(b.y0, b.y1), bottom: Math.max(b.y0, b.y1) },
         true,
       );
@@ -117,7 +117,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
     const type = e.dataTransfer.getData(NODE_DRAG_TYPE);
     if (!type || !controller.canvas) return;
     e.preventDefault();
-    void controller.addNode(type, controller.canvas.clientToGraph(e.clientX, e.clientY));
+    void controller.addNode(type, controller.canvas.camera.clientToGraph(e.clientX, e.clientY));
   };
 
   return (
@@ -136,16 +136,16 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
     >
       <div className="canvas" ref={containerRef} data-testid="canvas" tabIndex={-1} aria-label="workflow canvas" />
       <div className="zoom-controls" role="toolbar" aria-label="view">
-        <button type="button" aria-label="zoom in" onClick={() => void controller.canvas?.zoomBy(1.2)}>
+        <button type="button" aria-label="zoom in" onClick={() => void controller.canvas?.camera.zoomBy(1.2)}>
           +
         </button>
-        <button type="button" aria-label="zoom out" onClick={() => void controller.canvas?.zoomBy(1 / 1.2)}>
+        <button type="button" aria-label="zoom out" onClick={() => void controller.canvas?.camera.zoomBy(1 / 1.2)}>
           −
         </button>
         <button type="button" onClick={() => void controller.canvas?.fit()} data-testid="fit-button" title="F">
           Fit
         </button>
-        <button type="button" onClick={() => void controller.canvas?.zoomTo(1)} data-testid="zoom-100" title="0">
+        <button type="button" onClick={() => void controller.canvas?.camera.zoomTo(1)} data-testid="zoom-100" title="0">
           100%
         </button>
         <button type="button" onClick={() => void controller.canvas?.arrange()} data-testid="arrange-button" title="Shift+L">

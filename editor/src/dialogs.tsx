@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, type SavedWorkflowSummary } from './api';
-import type { Controller, Dialog } from './controller';
+import type { Controller } from './controller';
+import type { Dialog } from './notices';
 import { LinkDialog } from './link-dialog';
 import { Modal } from './modal';
 import { SHORTCUTS } from './shortcuts';
@@ -8,9 +9,9 @@ import { useValue } from './store';
 import { TriggerDialog } from './trigger-dialog';
 
 export function Dialogs({ controller }: { controller: Controller }) {
-  const dialog = useValue(controller.dialog);
+  const dialog = useValue(controller.notices.dialog);
   if (!dialog) return null;
-  const close = () => controller.dialog.set(null);
+  const close = () => controller.notices.dialog.set(null);
   switch (dialog.kind) {
     case 'open':
       return <OpenDialog controller={controller} onClose={close} />;
@@ -102,8 +103,8 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
                   className="small danger"
                   data-testid="delete-workflow"
                   onClick={async () => {
-                    if (await controller.deleteWorkflow(w.id, w.name)) controller.dialog.set({ kind: 'open' });
-                    else controller.dialog.set({ kind: 'open' });
+                    if (await controller.deleteWorkflow(w.id, w.name)) controller.notices.dialog.set({ kind: 'open' });
+                    else controller.notices.dialog.set({ kind: 'open' });
                   }}
                 >
                   Delete

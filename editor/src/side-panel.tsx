@@ -1,7 +1,9 @@
 // The side panel: the server's run queue, this workflow's run history, and the outputs of the run
 // picked there.
 
-import { describeIssue, formatDuration, type Controller, type RunEntry } from './controller';
+import type { Controller } from './controller';
+import { describeIssue } from './problems';
+import { formatDuration, type RunEntry } from './runs';
 import { ValueView } from './outputs-view';
 import { useValue } from './store';
 
@@ -15,13 +17,13 @@ function RunRow({ run, controller, shown }: { run: RunEntry; controller: Control
   const active = run.status === 'queued' || run.status === 'running';
   return (
     <li className={`run-row status-${run.status}${shown ? ' shown' : ''}`} data-testid={`run-${run.id}`} data-status={run.status}>
-      <button type="button" className="link-button run-open" onClick={() => void controller.showRun(run.id)} title="show this run's outputs">
+      <button type="button" className="link-button run-open" onClick={() => void controller.runs.showRun(run.id)} title="show this run's outputs">
         <span className={`badge status-${run.status}`}>{run.status}</span>
         <span className="run-when">{when(run.createdAt)}</span>
         <span className="run-ms">{run.ms !== undefined && run.ms !== null ? formatDuration(run.ms) : ''}</span>
       </button>
       {active && (
-        <button type="button" className="small" onClick={() => void controller.cancelRun(run.id)} aria-label="cancel this run">
+        <button type="button" className="small" onClick={() => void controller.runs.cancelRun(run.id)} aria-label="cancel this run">
           cancel
         </button>
       )}
@@ -30,10 +32,10 @@ function RunRow({ run, controller, shown }: { run: RunEntry; controller: Control
 }
 
 export function SidePanel({ controller }: { controller: Controller }) {
-  const queue = useValue(controller.queue);
-  const history = useValue(controller.history);
-  const shown = useValue(controller.shownRun);
-  const issues = useValue(controller.workflowIssues);
+  const queue = useValue(controller.runs.queue);
+  const history = useValue(controller.runs.history);
+  const shown = useValue(controller.runs.shown);
+  const issues = useValue(controller.problems.general);
   const doc = useValue(controller.doc);
 
   const outputs = shown ? Object.entries((shown.outputs ?? {}) as Record<string, { value?: unknown; node?: string } | unknown>) : [];
