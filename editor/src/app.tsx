@@ -4,6 +4,7 @@ import { SOCKET_LEGEND, socketColour } from './canvas/socket-colors';
 import { ContextMenu } from './context-menu';
 import type { Controller } from './controller';
 import { Dialogs } from './dialogs';
+import { ImageViewer } from './image-viewer';
 import { NODE_DRAG_TYPE, Palette } from './palette';
 import { installShortcuts } from './shortcuts';
 import { SidePanel } from './side-panel';
@@ -64,6 +65,7 @@ export function App({ controller }: { controller: Controller }) {
       <ContextMenu controller={controller} />
       <Dialogs controller={controller} />
       <Toasts controller={controller} />
+      <ImageViewer />
     </div>
   );
 }
@@ -82,6 +84,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
   const selected = useValue(controller.selectionCount);
   const ready = useValue(controller.ready);
   const zoomedOut = useValue(controller.ctx.lite);
+  const viewing = useValue(controller.runView.viewing);
 
   // Shift-drag on the background draws a selection box instead of panning.
   const onPointerDownCapture = (e: ReactPointerEvent<HTMLDivElement>) => {
@@ -112,8 +115,16 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
     window.addEventListener('pointerup', up);
   };
 
+  // A node from the palette lands centred where it is let go; a workflow JSON or a PNG that carries
+  // its workflow opens.
   const onDrop = (e: DragEvent<HTMLDivElement>) => {
     setDropping(false);
+    const file = e.dataTransfer.files[0];
+    if (file) {
+      e.preventDefault();
+      void controller.importFile(file);
+      return;
+    }
     const type = e.dataTransfer.getData(NODE_DRAG_TYPE);
     if (!type || !controller.canvas) return;
     e.preventDefault();
@@ -122,10 +133,10 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
 
   return (
     <main
-      className={`canvas-wrap${dropping ? ' dropping' : ''}`}
+      className={`canvas-wrap${dropping ? ' dropping' : ''}${viewing ? ' viewing' : ''}`}
       onPointerDownCapture={onPointerDownCapture}
       onDragOver={(e) => {
-        if (e.dataTransfer.types.includes(NODE_DRAG_TYPE)) {
+        if (e.dataTransfer.types.includes(NODE_DRAG_TYPE) || e.dataTransfer.types.includes('Files')) {
           e.preventDefault();
           e.dataTransfer.dropEffect = 'copy';
           setDropping(true);
@@ -168,6 +179,20 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
           </button>
         )}
       </div>
+      {viewing && (
+        <div className="viewing-banner" role="status" data-testid="viewing-banner">
+          <span>
+            Run <code>{viewing.id.slice(0, 8)}</code>
+            {viewing.createdAt ? ` of ${new Date(viewing.createdAt).toLocaleString()}` : ''}: its own graph, read-only
+          </span>
+          <button type="button" className="primary small" onClick={() => void controller.runView.restore()} data-testid="restore-version">
+            Restore this version
+          </button>
+          <button type="button" className="small" onClick={() => void controller.runView.leave()} data-testid="leave-view">
+            Back to current
+          </button>
+        </div>
+      )}
       {ready && controller.canvas && <Minimap canvas={controller.canvas} />}
       {box && (
         <div

@@ -2,17 +2,19 @@
 // history, clipboard) and owns the document's lifecycle (new, open, save, import, templates, dirty
 // tracking). Components read its observables and call its methods; the canvas does the graph work.
 
+import { readWorkflow } from '../../engine/png-metadata';
 import { api, type SavedWorkflow } from './api';
 import { Canvas, type ContextMenuRequest } from './canvas/canvas';
 import { createViewContext, type ViewContext } from './canvas/view-context';
 import { Clipboard } from './clipboard';
 import { Notices } from './notices';
 import { Problems } from './problems';
+import { RunView } from './run-view';
 import { Runs } from './runs';
 import { parseWorkflow, stableStringify, WorkflowFileError } from './serialize';
 import { runFeed } from './socket';
 import { Observable } from './store';
-import { loadTemplates, type TemplateEntry } from './templates';
+import { attachTemplateImages, loadTemplates, type TemplateEntry } from './templates';
 import type { CatalogEntry, Workflow } from './types';
 
 export interface DocState {
@@ -72,6 +74,7 @@ export class Controller {
   readonly problems: Problems;
   readonly runs: Runs;
   readonly clipboard: Clipboard;
+  readonly runView: RunView;
 
   constructor() {
     const canvas = () => this.canvas;
@@ -94,10 +97,12 @@ export class Controller {
           return id && !this.dirty.get() && !this.dirtyTimer ? id : null;
         },
         workflow: () => this.workflow(),
+        viewingRun: () => this.runView.viewing.get() !== null,
       },
       this.notices,
       this.problems,
     );
+    this.runView = new RunView({ canvas, workflow: () => this.workflow(), changed: () => this.scheduleDirtyCheck() }, this.runs, this.notices);
   }
 
   // ---- start-up ----
@@ -116,6 +121,7 @@ export class Controller {
       onChange: () => this.scheduleDirtyCheck(),
       onRefused: (reason) => this.notices.toast('refused', `Link refused: ${reason}`),
       onContextMenu: (request) => this.contextMenu.set(request),
+      onLinkReleased: (r) => this.notices.dialog.set({ kind: 'node-search', from: r.from, at: r.at, clientX: r.clientX, clientY: r.clientY }),
       onSelectionChange: () => this.selectionCount.set(this.canvas?.selection.selected().length ?? 0),
     });
     this.savedSnapshot = this.snapshotKey();
@@ -160,7 +166,8 @@ export class Controller {
   }
 
   scheduleDirtyCheck(): void {
-    if (this.dirtyTimer) return;
+    // A viewed run's graph is not the document's: the document stays as it was.
+    if (this.dirtyTimer || this.runView.viewing.get()) return;
     this.dirtyTimer = setTimeout(() => {
       this.dirtyTimer = null;
       this.dirty.set(this.snapshotKey() !== this.savedSnapshot);
@@ -185,6 +192,7 @@ export class Controller {
 
   private async show(workflow: Workflow, doc: DocState, clean: boolean): Promise<void> {
     this.doc.set(doc);
+    this.runView.reset();
     this.runs.reset();
     this.problems.general.set([]);
     await this.canvas!.load(workflow);
@@ -247,6 +255,11 @@ export class Controller {
   }
 
   private async persist(id: string | null, name: string): Promise<boolean> {
+    if (this.runView.viewing.get()) {
+      this.notices.toast('info', 'This is an older run’s graph: restore this version (or go back) before saving.');
+      this.notices.dialog.set(null);
+      return false;
+    }
     this.doc.update((d) => ({ ...d, name }));
     const workflow = this.workflow();
     try {
@@ -292,24 +305,44 @@ export class Controller {
   }
 
   async importText(text: string, fileName = 'file'): Promise<boolean> {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      this.notices.toast('error', `Cannot import ${fileName}: not JSON (${(err as Error).message})`);
+      return false;
+    }
+    return this.importData(data, fileName);
+  }
+
+  /** Opens a workflow read from a file (JSON, or the chunks of a PNG picflow wrote) as a new, unsaved one. */
+  private async importData(data: unknown, fileName: string, note = ''): Promise<boolean> {
     let workflow: Workflow;
     try {
-      workflow = parseWorkflow(JSON.parse(text));
+      workflow = parseWorkflow(data);
     } catch (err) {
-      const reason = err instanceof WorkflowFileError ? err.message : `not JSON (${(err as Error).message})`;
+      const reason = err instanceof WorkflowFileError ? err.message : (err as Error).message;
       this.notices.toast('error', `Cannot import ${fileName}: ${reason}`);
       return false;
     }
     if (!(await this.confirmDiscard())) return false;
     this.claimShow();
-    const name = workflow.name ?? fileName.replace(/\.json$/i, '');
+    const name = workflow.name ?? fileName.replace(/\.(json|png)$/i, '');
     await this.show(workflow, { id: null, name, description: workflow.description }, false);
-    this.notices.toast('info', `Imported "${name}" (not saved yet)`);
+    this.notices.toast('info', `Imported "${name}" (not saved yet)${note}`);
     return true;
   }
 
+  /** A dropped or picked file: a workflow JSON, or a PNG that carries its workflow. */
   async importFile(file: File): Promise<boolean> {
-    return this.importText(await file.text(), file.name);
+    if (file.type !== 'image/png' && !/\.png$/i.test(file.name)) return this.importText(await file.text(), file.name);
+    const carried = await readWorkflow(new Uint8Array(await file.arrayBuffer()));
+    if (!carried) {
+      this.notices.toast('error', `Cannot import ${file.name}: it carries no picflow workflow (only PNGs picflow wrote do)`);
+      return false;
+    }
+    const inputs = Object.entries(carried.inputs).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return this.importData(carried.workflow, file.name, inputs.length ? `; it ran with ${inputs.join(', ')}` : '');
   }
 
   exportFile(): void {
@@ -324,15 +357,21 @@ export class Controller {
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   }
 
+  /** Opens a template as a new, unsaved workflow that is not yet changed (switching away asks nothing). */
   async useTemplate(template: TemplateEntry): Promise<void> {
     if (!(await this.confirmDiscard())) return;
     this.notices.dialog.set(null);
     const current = this.claimShow();
     const workflow = await template.load();
+    const missing = await attachTemplateImages(workflow, (file) => api.upload(file));
     if (!current()) return;
-    await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, false);
-    if ((await this.canvas!.spreadOverlaps()) > 0) await this.canvas!.fit();
-    this.notices.toast('info', `Template "${template.name}" loaded (not saved yet)`);
+    await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, true);
+    // Templates laid out for smaller nodes are spread out, then shown readable.
+    await this.canvas!.spreadOverlaps();
+    await this.canvas!.fit();
+    this.markClean();
+    if (missing.length > 0) this.notices.toast('error', `Template "${template.name}": cannot upload ${missing.join(', ')}; set the image on its node`);
+    else this.notices.toast('info', `Template "${template.name}" loaded`);
   }
 
   async setTrigger(trigger: { slug: string; mode: 'sync' | 'async'; token?: string }): Promise<boolean> {
@@ -351,6 +390,7 @@ export class Controller {
 
   // ---- editing ----
 
+  /** Adds a node: centred on `at` (a drop from the palette), or cascading from the middle of the view. */
   async addNode(type: string, at?: { x: number; y: number }): Promise<void> {
     if (!this.canvas) return;
     let position = at;
@@ -360,7 +400,13 @@ export class Controller {
       position = { x: c.x + (this.addOffset % 8) * 28, y: c.y + (this.addOffset % 8) * 28 };
       this.addOffset++;
     }
-    const id = await this.canvas.addNode(type, position);
+    const id = await this.canvas.addNode(type, position, { centred: Boolean(at) });
+    if (!id) this.notices.toast('error', `Unknown node type '${type}'`);
+  }
+
+  /** Adds a node where a link was let go and links it to that link's socket. */
+  async addLinkedNode(type: string, at: { x: number; y: number }, from: { nodeId: string; side: 'input' | 'output'; key: string }): Promise<void> {
+    const id = await this.canvas?.addLinkedNode(type, at, from);
     if (!id) this.notices.toast('error', `Unknown node type '${type}'`);
   }
 }

@@ -2,7 +2,9 @@ import { useEffect, useState } from 'react';
 import { api, type SavedWorkflowSummary } from './api';
 import type { Controller } from './controller';
 import type { Dialog } from './notices';
+import { GalleryDialog } from './gallery-dialog';
 import { LinkDialog } from './link-dialog';
+import { NodeSearch } from './node-search';
 import { Modal } from './modal';
 import { SHORTCUTS } from './shortcuts';
 import { useValue } from './store';
@@ -23,6 +25,10 @@ export function Dialogs({ controller }: { controller: Controller }) {
       return <TriggerDialog controller={controller} onClose={close} />;
     case 'help':
       return <HelpOverlay onClose={close} />;
+    case 'gallery':
+      return <GalleryDialog controller={controller} onClose={close} />;
+    case 'node-search':
+      return <NodeSearch controller={controller} request={dialog} onClose={close} />;
     case 'link':
       return <LinkDialog controller={controller} nodeId={dialog.nodeId} onClose={close} />;
     case 'confirm':

@@ -14,6 +14,8 @@ export type Dialog =
   | { kind: 'templates' }
   | { kind: 'trigger' }
   | { kind: 'help' }
+  | { kind: 'gallery' }
+  | { kind: 'node-search'; from: { nodeId: string; side: 'input' | 'output'; key: string }; at: { x: number; y: number }; clientX: number; clientY: number }
   | { kind: 'link'; nodeId: string }
   | { kind: 'confirm'; message: string; confirmLabel: string; resolve(ok: boolean): void };
 

@@ -19,6 +19,22 @@ export interface CurrentRun {
 export interface RunEntry extends RunSummary {
   /** Started from this page (kept in the history even when the workflow is not saved). */
   local?: boolean;
+  /** The prompt texts the run used (its snapshot's source texts, and text run inputs). */
+  prompts?: string[];
+}
+
+/**
+ * The texts a run started from: string run inputs, and the `text` params of nodes with no links in
+ * (prompts). Read from the run's own snapshot, never from the canvas.
+ */
+export function runPrompts(run: RunDetail): string[] {
+  const texts = new Set<string>();
+  for (const value of Object.values(run.inputs ?? {})) if (typeof value === 'string' && value.trim()) texts.add(value.trim());
+  for (const node of Object.values(run.workflow?.nodes ?? {})) {
+    const text = node.params?.text;
+    if (typeof text === 'string' && text.trim() && Object.keys(node.inputs ?? {}).length === 0) texts.add(text.trim());
+  }
+  return [...texts];
 }
 
 /** What runs need to know of the open document. */
@@ -29,6 +45,8 @@ export interface RunsHost {
   /** The saved workflow's id when the canvas is that workflow unchanged; else null. */
   savedUnchanged(): string | null;
   workflow(): Workflow;
+  /** True while the canvas shows an older run's graph instead of the document's. */
+  viewingRun(): boolean;
 }
 
 export class Runs {
@@ -41,6 +59,8 @@ export class Runs {
   readonly shown = new Observable<RunDetail | null>(null);
 
   private stopWatching: (() => void) | null = null;
+  /** Finished runs' records (they never change), for the history's prompts. */
+  private readonly details = new Map<string, RunDetail>();
   private localRuns: string[] = [];
   /** Runs whose end was already announced (the end can be heard both live and in a late `run:state`). */
   private readonly finished = new Set<string>();
@@ -73,6 +93,10 @@ export class Runs {
 
   async run(): Promise<void> {
     if (!this.host.canvas()) return;
+    if (this.host.viewingRun()) {
+      this.notices.toast('info', 'This is an older run’s graph: restore this version or go back first.');
+      return;
+    }
     const current = this.current.get();
     if (current && (current.status === 'queued' || current.status === 'running')) {
       this.notices.toast('info', 'A run is already in progress; cancel it first or wait.');
@@ -81,8 +105,11 @@ export class Runs {
     this.problems.set([]);
     // A saved, unchanged workflow runs by id, so the run is recorded in that workflow's history;
     // otherwise the canvas runs as it is (and the run is listed here for this page).
+    // An edited saved workflow runs as it is on the canvas and is still recorded in that workflow's
+    // history (with the graph it ran as its snapshot); a new one is listed here for this page.
     const id = this.host.savedUnchanged();
-    const body = id ? { workflowId: id } : { workflow: this.host.workflow() };
+    const docId = this.host.docId();
+    const body = id ? { workflowId: id } : docId ? { workflow: this.host.workflow(), editedFrom: docId } : { workflow: this.host.workflow() };
     let runId: string;
     try {
       runId = await api.startRun(body);
@@ -195,34 +222,55 @@ export class Runs {
     try {
       const saved = id ? await api.listRuns({ workflowId: id, limit: 30 }) : [];
       const known = new Set(saved.map((r) => r.id));
-      const local = await Promise.all(
-        this.localRuns
-          .filter((r) => !known.has(r))
-          .slice(0, 20)
-          .map((r) => api.getRun(r).then((d): RunEntry => ({ ...d, local: true }), () => null)),
-      );
-      const merged = [...saved, ...local.filter((r): r is RunEntry => r !== null)].sort((a, b) => -byCreated(a, b));
+      const local = this.localRuns.filter((r) => !known.has(r)).slice(0, 20);
+      const rows = [...saved, ...local.map((r): RunSummary => ({ id: r, status: 'queued' }))];
+      const details = await Promise.all(rows.map((r) => this.detail(r.id)));
+      const merged = rows
+        .map((r, i): RunEntry | null => {
+          const detail = details[i];
+          if (!detail) return known.has(r.id) ? r : null;
+          return { ...r, ...detail, local: !known.has(r.id) || undefined, prompts: runPrompts(detail) };
+        })
+        .filter((r): r is RunEntry => r !== null)
+        .sort((a, b) => -byCreated(a, b));
       this.history.set(merged);
     } catch {
       /* keep what is shown */
     }
   }
 
-  /** Shows a run's outputs in the side panel (and, when asked, its node states on the canvas). */
-  async showRun(id: string, options: { applyToCanvas: boolean } = { applyToCanvas: true }): Promise<void> {
+  /** A run's record; finished ones are kept, as they never change. */
+  private async detail(id: string): Promise<RunDetail | null> {
+    const kept = this.details.get(id);
+    if (kept) return kept;
+    try {
+      const run = await api.getRun(id);
+      if (run.status !== 'queued' && run.status !== 'running') this.details.set(id, run);
+      return run;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Shows a run's outputs in the side panel; returns its record (null when it cannot be read). */
+  async show(id: string): Promise<RunDetail | null> {
     let run: RunDetail;
     try {
       run = await api.getRun(id);
     } catch (err) {
       this.problems.report('Cannot load the run', err);
-      return;
+      return null;
     }
     this.shown.set(run);
-    if (options.applyToCanvas && this.host.canvas() && this.current.get()?.id !== id) {
-      this.stopRunWatch();
-      this.current.set({ id, status: run.status });
-      applyRunRecord(this.ctx.runStates, run, this.nodeIds());
-    }
+    return run;
+  }
+
+  /** Shows a run's node states and outputs on the canvas (whose graph is the run's). */
+  applyToCanvas(run: RunDetail): void {
+    if (!this.host.canvas() || this.current.get()?.id === run.id) return;
+    this.stopRunWatch();
+    this.current.set({ id: run.id, status: run.status });
+    applyRunRecord(this.ctx.runStates, run, this.nodeIds());
   }
 }
 

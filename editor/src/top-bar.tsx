@@ -55,7 +55,7 @@ export function TopBar({ controller }: { controller: Controller }) {
         <input
           ref={fileInput}
           type="file"
-          accept="application/json,.json"
+          accept="application/json,.json,image/png,.png"
           hidden
           data-testid="import-file"
           onChange={(e) => {

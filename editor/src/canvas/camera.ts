@@ -15,6 +15,10 @@ const DETAIL = { liteBelow: 0.45, farBelow: 0.3 };
 export const ZOOM = { min: 0.08, max: 2.5 };
 /** Fitting leaves this share of the view to the graph. */
 const FIT_SCALE = 0.9;
+/** Fit (the button, F) never zooms out past where widgets and text stay readable; it pans instead. */
+export const READABLE_ZOOM = 0.5;
+/** Where a graph too big to fit readably starts, from the view's top-left corner (screen px). */
+const MARGIN = 40;
 
 export interface Box {
   x: number;
@@ -80,18 +84,24 @@ export class Camera {
     await this.area.area.translate(this.size.width / 2 - point.x * k, this.size.height / 2 - point.y * k);
   }
 
-  /** Zooms and pans so that boxes (graph coordinates) fill the view. */
-  async frame(boxes: Box[], maxZoom = ZOOM.max): Promise<void> {
+  /**
+   * Zooms and pans so that boxes (graph coordinates) fill the view. When that would take a zoom under
+   * `minZoom`, it zooms to `minZoom` and shows the boxes' top-left part (where a graph starts).
+   */
+  async frame(boxes: Box[], maxZoom = ZOOM.max, minZoom = ZOOM.min): Promise<void> {
     if (boxes.length === 0) return;
     const left = Math.min(...boxes.map((b) => b.x));
     const top = Math.min(...boxes.map((b) => b.y));
     const width = Math.max(...boxes.map((b) => b.x + b.w)) - left;
     const height = Math.max(...boxes.map((b) => b.y + b.h)) - top;
     const view = this.size;
-    const k = Math.min(maxZoom, Math.max(ZOOM.min, FIT_SCALE * Math.min(view.width / width, view.height / height)));
+    const fitting = FIT_SCALE * Math.min(view.width / width, view.height / height);
+    const k = Math.min(maxZoom, Math.max(minZoom, ZOOM.min, fitting));
     const t = this.transform;
-    t.x = view.width / 2 - (left + width / 2) * k;
-    t.y = view.height / 2 - (top + height / 2) * k;
+    const wide = width * k > view.width - 2 * MARGIN;
+    const tall = height * k > view.height - 2 * MARGIN;
+    t.x = wide ? MARGIN - left * k : view.width / 2 - (left + width / 2) * k;
+    t.y = tall ? MARGIN - top * k : view.height / 2 - (top + height / 2) * k;
     await this.area.area.zoom(k, 0, 0);
   }
 

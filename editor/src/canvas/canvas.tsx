@@ -9,14 +9,15 @@ import { HistoryPlugin, Presets as HistoryPresets } from 'rete-history-plugin';
 import { fromWorkflow, freshId, remapFragment, toWorkflow, type GraphSnapshot } from '../serialize';
 import { Observable } from '../store';
 import type { CatalogEntry, Workflow } from '../types';
-import { Camera, ZOOM } from './camera';
-import { linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
+import { Camera, READABLE_ZOOM, ZOOM } from './camera';
+import { compatiblePort, linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
 import { FieldEdits } from './field-edits';
-import { applyGeometry } from './layout';
+import { applyGeometry, bareHeight, NODE_WIDTH } from './layout';
 import { Link, PicNode, type Schemes } from './node';
 import { makeBody } from './node-body';
 import { renderNodes, type NodeRenderer } from './node-renderer';
 import { renderLinks } from './link-renderer';
+import { watchLinkRelease, type LinkRelease } from './link-release';
 import { Selection } from './selection';
 import { FixedSocketPositions } from './socket-positions';
 import { bump, type ViewContext } from './view-context';
@@ -45,6 +46,8 @@ export interface CanvasHooks {
   onRefused(reason: string): void;
   onContextMenu(request: ContextMenuRequest): void;
   onSelectionChange?(): void;
+  /** A new link was let go on empty canvas (`at`: the drop point in graph coordinates). */
+  onLinkReleased?(release: LinkRelease & { at: { x: number; y: number } }): void;
 }
 
 export class Canvas {
@@ -91,6 +94,11 @@ export class Canvas {
     const NodeBody = makeBody(ctx);
     const sockets = new FixedSocketPositions(this.editor, this.area as never);
 
+    const release = watchLinkRelease(connection, this.editor, container, (r) =>
+      this.hooks.onLinkReleased?.({ ...r, at: this.camera.clientToGraph(r.clientX, r.clientY) }),
+    );
+    this.cleanups.push(() => release.dispose());
+
     connection.addPreset(
       () =>
         new ClassicFlow<Schemes, never[]>({
@@ -100,6 +108,7 @@ export class Canvas {
             const [output, input] = ends as unknown as [LinkEnd, LinkEnd];
             const reason = linkRefusal(this.editor, output, input);
             if (reason) {
+              release.refused();
               this.hooks.onRefused(reason);
               // Let go of the picked socket: a refused drop ends the drag instead of leaving a link in hand.
               setTimeout(() => connection.drop(), 0);
@@ -348,13 +357,49 @@ export class Canvas {
     return freshId(type, (id) => Boolean(this.editor.getNode(id)));
   }
 
-  async addNode(type: string, at?: { x: number; y: number }): Promise<string | null> {
-    if (!this.catalog.has(type)) return null;
+  /**
+   * Adds a node of a type. `at` is where its top-left corner goes; with `centred`, the point its
+   * middle goes to. Either way it moves down past any node it would cover.
+   */
+  async addNode(type: string, at?: { x: number; y: number }, options: { centred?: boolean } = {}): Promise<string | null> {
+    const spec = this.catalog.get(type);
+    if (!spec) return null;
     const id = this.newId(type);
-    const position = at ?? this.camera.viewportCenter();
+    const size = { w: NODE_WIDTH, h: bareHeight(spec.inputs.length, spec.outputs.length) };
+    let position = at ?? this.camera.viewportCenter();
+    if (at && options.centred) position = { x: at.x - size.w / 2, y: at.y - size.h / 2 };
+    position = this.freeSpot({ ...position, ...size });
     this.history.separate();
     await this.addSnapshot({ nodes: [{ id, type, params: {}, x: position.x, y: position.y }], links: [] });
     await this.selection.select(id, false);
+    return id;
+  }
+
+  /** The nearest place at or below a box where it covers no node (with a gap). */
+  private freeSpot(box: { x: number; y: number; w: number; h: number }, gap = 24): { x: number; y: number } {
+    const others = this.editor.getNodes().map((n) => ({ ...this.position(n.id), w: n.width, h: n.height }));
+    let { y } = box;
+    for (let tries = 0; tries < others.length + 1; tries++) {
+      const hit = others.find((o) => o.x < box.x + box.w + gap && box.x < o.x + o.w + gap && o.y < y + box.h + gap && y < o.y + o.h + gap);
+      if (!hit) break;
+      y = hit.y + hit.h + gap;
+    }
+    return { x: box.x, y };
+  }
+
+  /**
+   * Adds a node of a type at a point and links it to a socket that a link was dragged from: its first
+   * port that can take (or feed) that socket. Returns the node's id, or null for an unknown type.
+   */
+  async addLinkedNode(type: string, at: { x: number; y: number }, from: LinkEnd): Promise<string | null> {
+    const source = this.editor.getNode(from.nodeId);
+    const fromType = from.side === 'output' ? source?.outputType(from.key) : source?.inputType(from.key);
+    const port = fromType && compatiblePort(this.catalog.get(type), from.side, fromType);
+    // Dropped to the right of an output the new node starts at the point; left of an input it ends there.
+    const place = from.side === 'output' ? { x: at.x, y: at.y - 40 } : { x: at.x - NODE_WIDTH, y: at.y - 40 };
+    const id = await this.addNode(type, place);
+    if (!id || !port) return id;
+    await this.connect(from, { nodeId: id, side: from.side === 'output' ? 'input' : 'output', key: port });
     return id;
   }
 
@@ -447,9 +492,14 @@ export class Canvas {
 
   // ---- view ----
 
+  /** Frames the nodes (all, or some), at a zoom where their text stays readable. */
   async fit(ids?: string[]): Promise<void> {
     const nodes = ids ? ids.map((id) => this.editor.getNode(id)).filter((n): n is PicNode => Boolean(n)) : this.editor.getNodes();
-    await this.camera.frame(nodes.map((n) => ({ ...this.position(n.id), w: n.width, h: n.height })));
+    await this.camera.frame(
+      nodes.map((n) => ({ ...this.position(n.id), w: n.width, h: n.height })),
+      undefined,
+      READABLE_ZOOM,
+    );
   }
 
   /** Pans so a node is in view, keeping the zoom. */

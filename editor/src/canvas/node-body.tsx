@@ -3,7 +3,7 @@
 
 import { useState, type SyntheticEvent } from 'react';
 import { OutputsView } from '../outputs-view';
-import { ParamField, resolveSchema } from '../schema-widgets';
+import { ParamField, resolveSchema, widgetKind } from '../schema-widgets';
 import { useKeyed, useValue } from '../store';
 import type { JsonSchema } from '../types';
 import type { PicNode } from './node';
@@ -14,8 +14,14 @@ const stop = (e: SyntheticEvent) => e.stopPropagation();
 /** Lets widgets take the pointer, wheel and double-click without dragging, selecting or zooming. */
 const interactive = { onPointerDown: stop, onDoubleClick: stop, onWheel: stop, onContextMenu: stop };
 
-function isFoldable(schema: JsonSchema): boolean {
-  return resolveSchema(schema).default === undefined && schema.default === undefined;
+/** An image to upload is what a node like `load-image` needs first: its drop zone never folds. */
+function isFoldable(name: string, schema: JsonSchema): boolean {
+  return widgetKind(name, schema) !== 'artifact' && resolveSchema(schema).default === undefined && schema.default === undefined;
+}
+
+/** Upload zones first, then the params in the catalog's order. */
+function byWidget([a, sa]: [string, JsonSchema], [b, sb]: [string, JsonSchema]): number {
+  return Number(widgetKind(b, sb) === 'artifact') - Number(widgetKind(a, sa) === 'artifact');
 }
 
 export function makeBody(ctx: ViewContext) {
@@ -35,7 +41,8 @@ export function makeBody(ctx: ViewContext) {
 
   /**
    * The node's param widgets. Params that are unset and have no default of their own (the model's
-   * sampling settings, say) fold under "more" until opened, to keep nodes short.
+   * sampling settings, say) fold under "more" until opened, to keep nodes short; image uploads
+   * come first and never fold.
    */
   function Params({
     node,
@@ -49,8 +56,8 @@ export function makeBody(ctx: ViewContext) {
     models: string[];
   }) {
     const [open, setOpen] = useState(false);
-    const entries = Object.entries(properties);
-    const folded = entries.filter(([name, schema]) => isFoldable(schema) && node.params[name] === undefined && !issues.has(name));
+    const entries = Object.entries(properties).sort(byWidget);
+    const folded = entries.filter(([name, schema]) => isFoldable(name, schema) && node.params[name] === undefined && !issues.has(name));
     const shown = open ? entries : entries.filter((e) => !folded.includes(e));
     return (
       <div className="pf-params">
