@@ -16,7 +16,7 @@ export interface TemplateEntry {
 const bundled = import.meta.glob<Workflow>('../../workflows/*.json', { import: 'default' });
 /** Shipped images by their path relative to the templates folder (`assets/red-circle.png`). */
 const assets = new Map(
-  Object.entries(import.meta.glob<string>('../../workflows/assets/*.png', { query: '?url', import: 'default', eager: true })).map(([path, url]) => [
+  Object.entries(import.meta.glob<string>('../../workflows/assets/*.png', { query: '?no-inline', import: 'default', eager: true })).map(([path, url]) => [
     path.replace('../../workflows/', ''),
     url,
   ]),
@@ -49,7 +49,7 @@ export async function loadTemplates(): Promise<TemplateEntry[]> {
 /**
  * Replaces each `path` param that names an image shipped with the templates by an `artifact` param
  * (the image uploaded). Paths that name no shipped image are left for the server to report.
- * Returns the paths that could not be uploaded.
+ * Returns the paths that could not be uploaded, each with the reason.
  */
 export async function attachTemplateImages(workflow: Workflow, upload: (file: File) => Promise<{ artifact: string }>): Promise<string[]> {
   const failed: string[] = [];
@@ -72,8 +72,8 @@ export async function attachTemplateImages(workflow: Workflow, upload: (file: Fi
       const params: Record<string, unknown> = { ...node.params, artifact: await artifact };
       delete params.path;
       node.params = params;
-    } catch {
-      failed.push(path);
+    } catch (err) {
+      failed.push(`${path} (${(err as Error).message})`);
     }
   }
   return failed;

@@ -398,8 +398,10 @@ export class Canvas {
     // Dropped to the right of an output the new node starts at the point; left of an input it ends there.
     const place = from.side === 'output' ? { x: at.x, y: at.y - 40 } : { x: at.x - NODE_WIDTH, y: at.y - 40 };
     const id = await this.addNode(type, place);
-    if (!id || !port) return id;
-    await this.connect(from, { nodeId: id, side: from.side === 'output' ? 'input' : 'output', key: port });
+    if (!id) return id;
+    if (port) await this.connect(from, { nodeId: id, side: from.side === 'output' ? 'input' : 'output', key: port });
+    await this.settled();
+    await this.reveal(id);
     return id;
   }
 
