@@ -3,7 +3,7 @@
 // tracking). Components read its observables and call its methods; the canvas does the graph work.
 
 import { readWorkflow } from '../../engine/png-metadata';
-import { api, type SavedWorkflow } from './api';
+import { api, type SavedWorkflow, type TriggerInfo } from './api';
 import { Canvas, type ContextMenuRequest } from './canvas/canvas';
 import { createViewContext, type ViewContext } from './canvas/view-context';
 import { Clipboard } from './clipboard';
@@ -16,20 +16,14 @@ import { runFeed } from './socket';
 import { Observable } from './store';
 import { attachTemplateImages, loadTemplates, type TemplateEntry } from './templates';
 import type { CatalogEntry, Workflow } from './types';
+import { vocabulariesOf } from './vocabulary';
 
 export interface DocState {
   /** The saved workflow's id; null for a workflow never saved. */
   id: string | null;
   name: string;
   description?: string;
-  trigger?: SavedTriggerInfo | null;
-}
-
-export interface SavedTriggerInfo {
-  slug: string;
-  mode: 'sync' | 'async';
-  hasToken: boolean;
-  url?: string;
+  trigger?: TriggerInfo | null;
 }
 
 const UNTITLED = 'untitled';
@@ -139,15 +133,16 @@ export class Controller {
 
   private async loadModels(): Promise<void> {
     try {
-      const data = (await api.models()) as { models?: { name?: string; id?: string }[] } | { name?: string; id?: string }[];
-      const list = Array.isArray(data) ? data : (data.models ?? []);
-      this.ctx.models.set(list.map((m) => String(m.name ?? m.id)).filter(Boolean));
+      const report = await api.models();
+      const vocabularies = vocabulariesOf(report);
+      this.ctx.models.set([...vocabularies.keys()]);
+      this.ctx.vocabularies.set(vocabularies);
     } catch {
       /* models are optional for the editor */
     }
   }
 
-    private async confirmDiscard(): Promise<boolean> {
+  private async confirmDiscard(): Promise<boolean> {
     if (!this.dirty.get()) return true;
     return this.notices.confirm(`"${this.doc.get().name}" has unsaved changes. Discard them?`);
   }

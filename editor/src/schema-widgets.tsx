@@ -2,12 +2,16 @@
 // no node type by name; a new node's params get widgets from their schema alone.
 
 import { useId, useState, type ChangeEvent } from 'react';
+import { PromptWidget } from './prompt-widget';
 import type { JsonSchema } from './types';
+import type { Vocabulary } from './vocabulary';
 
 export type WidgetKind = 'enum' | 'boolean' | 'integer' | 'number' | 'seed' | 'text' | 'multiline' | 'artifact' | 'json';
 
 const MULTILINE_NAMES = new Set(['text', 'prompt', 'negative', 'instruction', 'template', 'caption', 'description']);
 const MAX_SEED = 2 ** 31 - 1;
+/** Multiline params that are text for a model, checked against its words when it publishes them. */
+const PROMPT_NAMES = new Set(['text', 'prompt', 'negative', 'instruction']);
 
 /** Collapses `anyOf`/`oneOf` (nullable or optional params) to the branch a widget can edit. */
 export function resolveSchema(schema: JsonSchema): JsonSchema {
@@ -83,6 +87,8 @@ export interface FieldProps {
   issue?: string;
   upload?(file: File): Promise<{ artifact: string; url: string }>;
   models?: string[];
+  /** The words the model takes (null: any text); given for nodes whose text goes to a model. */
+  vocabulary?: Vocabulary;
 }
 
 export function ParamField(props: FieldProps) {
@@ -138,6 +144,18 @@ function Widget(props: WidgetProps) {
     case 'seed':
       return <NumberWidget {...props} common={common} />;
     case 'multiline':
+      if (props.vocabulary && PROMPT_NAMES.has(props.name)) {
+        return (
+          <PromptWidget
+            common={common}
+            value={typeof shown === 'string' ? shown : ''}
+            maxLength={schema.maxLength}
+            vocabulary={props.vocabulary}
+            testId={testId}
+            onChange={(text) => onChange(textValue(schema, text))}
+          />
+        );
+      }
       return (
         <textarea
           {...common}

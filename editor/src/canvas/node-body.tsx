@@ -9,6 +9,7 @@ import type { JsonSchema } from '../types';
 import type { PicNode } from './node';
 import { showsOutputs, splitIssues } from './node-state';
 import type { ViewContext } from './view-context';
+import { vocabularyFor, type Vocabulary } from '../vocabulary';
 
 const stop = (e: SyntheticEvent) => e.stopPropagation();
 /** Lets widgets take the pointer, wheel and double-click without dragging, selecting or zooming. */
@@ -24,16 +25,23 @@ function byWidget([a, sa]: [string, JsonSchema], [b, sb]: [string, JsonSchema]):
   return Number(widgetKind(b, sb) === 'artifact') - Number(widgetKind(a, sa) === 'artifact');
 }
 
+/** The words a node's text params may use: its own model's, or those every model knows. */
+function vocabularyOfNode(node: PicNode, all: Map<string, Vocabulary>): Vocabulary {
+  const model = node.params.model ?? node.spec?.params.properties?.model?.default;
+  return vocabularyFor(all, typeof model === 'string' ? model : undefined);
+}
+
 export function makeBody(ctx: ViewContext) {
   function NodeBody({ node }: { node: PicNode }) {
     useKeyed(ctx.versions, node.id);
     const state = useKeyed(ctx.runStates, node.id);
     const issues = useKeyed(ctx.issues, node.id);
     const models = useValue(ctx.models);
+    const vocabularies = useValue(ctx.vocabularies);
     const properties = node.spec?.params.properties ?? {};
     return (
       <div {...interactive}>
-        {Object.keys(properties).length > 0 && <Params node={node} properties={properties} issues={splitIssues(issues).params} models={models} />}
+        {Object.keys(properties).length > 0 && <Params node={node} properties={properties} issues={splitIssues(issues).params} models={models} vocabulary={vocabularyOfNode(node, vocabularies)} />}
         {state?.outputs && showsOutputs(node) && <OutputsView outputs={state.outputs} nodeId={node.id} />}
       </div>
     );
@@ -49,11 +57,13 @@ export function makeBody(ctx: ViewContext) {
     properties,
     issues,
     models,
+    vocabulary,
   }: {
     node: PicNode;
     properties: Record<string, JsonSchema>;
     issues: Map<string, string>;
     models: string[];
+    vocabulary: Vocabulary;
   }) {
     const [open, setOpen] = useState(false);
     const entries = Object.entries(properties).sort(byWidget);
@@ -70,6 +80,7 @@ export function makeBody(ctx: ViewContext) {
             value={node.params[name]}
             issue={issues.get(name)}
             models={models}
+            vocabulary={vocabulary}
             upload={ctx.upload}
             onChange={(value) => ctx.setParam(node.id, name, value)}
           />
