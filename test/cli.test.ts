@@ -3,10 +3,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import extractChunks from 'png-chunks-extract';
 import sharp from 'sharp';
-import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { textChunks } from './png-text-chunks';
 
 const exec = promisify(execFile);
 
@@ -55,15 +54,7 @@ describe('picflow CLI', () => {
 
     // Read back with a plain chunk reader and zlib, not picflow's own code.
     const bytes = await readFile(png);
-    const itxt = extractChunks(bytes).filter((c) => c.name === 'iTXt').map((c) => {
-      const data = Buffer.from(c.data);
-      const keyEnd = data.indexOf(0);
-      const compressed = data[keyEnd + 1] === 1;
-      const langEnd = data.indexOf(0, keyEnd + 3);
-      const body = data.subarray(data.indexOf(0, langEnd + 1) + 1);
-      return [data.subarray(0, keyEnd).toString('latin1'), (compressed ? inflateSync(body) : body).toString('utf8')];
-    });
-    const chunks = Object.fromEntries(itxt);
+    const chunks = textChunks(bytes);
     const workflow = JSON.parse(chunks['picflow-workflow']);
     expect(workflow).toEqual(JSON.parse(await readFile('workflows/generate-caption-score.json', 'utf8')));
     expect(JSON.parse(chunks['picflow-inputs'])).toEqual({ 'g.seed': 5 });

@@ -2,9 +2,8 @@
 // with their own snapshot, list filters by date, the gallery of outputs, and downloads that carry the
 // run's workflow in their PNG chunks.
 
-import { inflateSync } from 'node:zlib';
-import extractChunks from 'png-chunks-extract';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { textChunks } from './png-text-chunks';
 import { png, startTestServer, upload, workflows, type TestServer } from './server-harness';
 
 let t: TestServer;
@@ -12,20 +11,6 @@ beforeAll(async () => {
   t = await startTestServer();
 });
 afterAll(() => t.close());
-
-/** The iTXt chunks of a PNG by keyword, read with a plain chunk reader and zlib. */
-function textChunks(bytes: Uint8Array): Record<string, string> {
-  const entries = extractChunks(bytes)
-    .filter((c) => c.name === 'iTXt')
-    .map((c) => {
-      const data = Buffer.from(c.data);
-      const keyEnd = data.indexOf(0);
-      const langEnd = data.indexOf(0, keyEnd + 3);
-      const body = data.subarray(data.indexOf(0, langEnd + 1) + 1);
-      return [data.subarray(0, keyEnd).toString('latin1'), (data[keyEnd + 1] === 1 ? inflateSync(body) : body).toString('utf8')];
-    });
-  return Object.fromEntries(entries);
-}
 
 describe('history of a saved workflow', () => {
   test('a run of an edited workflow is recorded under it, with the graph it ran as its snapshot', async () => {
