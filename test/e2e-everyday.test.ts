@@ -163,6 +163,16 @@ describe('the editor in everyday use', () => {
     await page.waitForSelector('[data-testid=dirty-indicator][data-dirty=true]');
     expect(await page.inputValue('[data-testid="param-p-text"]')).toBe(edited);
 
+    // The gallery lists the run's image, this workflow's only by default.
+    await page.click('[data-testid=gallery-button]');
+    await page.waitForSelector('[data-testid=gallery-grid] img');
+    expect(await page.isChecked('[data-testid=gallery-this-workflow]')).toBe(true);
+    expect(await page.locator('[data-testid=gallery-grid] img').count()).toBe(1);
+    await page.selectOption('[data-testid=gallery-status]', 'failed');
+    await expect.poll(() => page.locator('[data-testid=gallery-grid] img').count()).toBe(0);
+    await screenshot(page, 'everyday-gallery');
+    await page.keyboard.press('Escape');
+
     // The run's image, downloaded, carries its workflow: dropped on the canvas of a fresh page, it opens it.
     const image = Object.values<any>(record.outputs)[0].value;
     const fresh = await session.open();

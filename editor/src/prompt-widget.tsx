@@ -26,7 +26,9 @@ export function PromptWidget({ common, value, maxLength, vocabulary, testId, onC
   const [caret, setCaret] = useState<number | null>(null);
   const at = caret === null ? null : wordAtCaret(value, caret);
   const offered = at ? completions(at.word, vocabulary) : [];
-  const unknown = unknownWords(value, vocabulary);
+  // The word being typed is not marked while it can still become a known one.
+  const typing = at && caret !== null && offered.length > 0 ? { from: at.start, to: caret } : null;
+  const unknown = unknownWords(typing ? value.slice(0, typing.from) + value.slice(typing.to) : value, vocabulary);
 
   const take = (word: string) => {
     if (!at || caret === null) return;
