@@ -1,6 +1,10 @@
 import { pino, type Logger } from 'pino';
 
-/** The server's logger; its level comes from PICFLOW_LOG_LEVEL (tests use `silent`). */
-export function createLogger(level = process.env.PICFLOW_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name: 'picflow', level });
+/**
+ * The server's logger; its level comes from PICFLOW_LOG_LEVEL (tests use `silent`). On a terminal the
+ * lines are human-readable (pino-pretty); piped or redirected they stay JSON, one object a line.
+ */
+export function createLogger(level = process.env.PICFLOW_LOG_LEVEL ?? 'info', tty = Boolean(process.stdout.isTTY)): Logger {
+  if (!tty) return pino({ name: 'picflow', level });
+  return pino({ name: 'picflow', level, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } });
 }

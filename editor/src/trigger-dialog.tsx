@@ -92,7 +92,7 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
       <Modal title="HTTP trigger" onClose={onClose} testId="trigger-dialog">
         <p>Save the workflow first: a trigger runs the saved version.</p>
         <div className="dialog-actions">
-          <button type="button" className="primary" onClick={() => controller.dialog.set({ kind: 'save-as' })}>
+          <button type="button" className="primary" onClick={() => controller.notices.dialog.set({ kind: 'save-as' })}>
             Save as…
           </button>
         </div>

@@ -63,6 +63,9 @@ export interface RunFilter {
   limit: number;
   /** Paging cursor: the `next` of the previous page. */
   before?: number;
+  /** Created at or after `since`, before `until` (ms since the epoch). */
+  since?: number;
+  until?: number;
 }
 
 interface Row {
@@ -168,6 +171,14 @@ export class RunStore {
     if (filter.before !== undefined) {
       where.push('seq < ?');
       params.push(filter.before);
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= ?');
+      params.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      where.push('created_at < ?');
+      params.push(filter.until);
     }
     const rows = await this.db.all<Row>(
       `SELECT ${SUMMARY_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`,
