@@ -11,7 +11,7 @@ export interface PixelLimits {
 
 export const DEFAULT_PIXEL_LIMITS: PixelLimits = {
   maxImagePixels: 4096 * 4096,
-  runPixelBudget: 16 * 4096 * 4096,
+  runPixelBudget: 4 * 4096 * 4096,
 };
 
 /** What a node sees of the budget: it reserves an image's pixels before making it, so memory is refused before it is taken. */

@@ -31,16 +31,46 @@ export const DEFAULT_WORKFLOW_LIMITS: WorkflowLimits = {
  */
 const UNUSABLE_NAME = '__proto__';
 
-/** How deep `value` nests (a scalar is 0); iterative, so any depth costs no call stack. Stops past `limit`. */
-export function jsonDepthPast(value: unknown, limit: number): { depth: number; path: string[] } | null {
-  const stack: { value: unknown; path: string[] }[] = [{ value, path: [] }];
+/** A place in a JSON value; paths are rebuilt from parents only when reported, so a walk allocates none. */
+interface Place {
+  value: unknown;
+  key: string;
+  parent: Place | null;
+  depth: number;
+}
+
+function pathOf(place: Place): string[] {
+  const path: string[] = [];
+  for (let at: Place | null = place; at?.parent; at = at.parent) path.push(at.key);
+  return path.reverse();
+}
+
+/**
+ * Visits every place in `value`, parents before children, until `visit` returns true; iterative, so
+ * any depth costs no call stack.
+ */
+function walk(value: unknown, visit: (place: Place) => boolean): void {
+  const stack: Place[] = [{ value, key: '', parent: null, depth: 0 }];
   while (stack.length > 0) {
-    const { value: current, path } = stack.pop()!;
+    const place = stack.pop()!;
+    if (visit(place)) return;
+    const current = place.value;
     if (typeof current !== 'object' || current === null) continue;
-    if (path.length + 1 > limit) return { depth: path.length + 1, path };
-    for (const [key, child] of Object.entries(current)) stack.push({ value: child, path: [...path, key] });
+    for (const key of Object.keys(current)) {
+      stack.push({ value: (current as Record<string, unknown>)[key], key, parent: place, depth: place.depth + 1 });
+    }
   }
-  return null;
+}
+
+/** The first object or array found nested deeper than `limit` (the top level being 1), or null. */
+export function jsonDepthPast(value: unknown, limit: number): { depth: number; path: string[] } | null {
+  let found: { depth: number; path: string[] } | null = null;
+  walk(value, (place) => {
+    if (typeof place.value !== 'object' || place.value === null || place.depth < limit) return false;
+    found = { depth: place.depth + 1, path: pathOf(place) };
+    return true;
+  });
+  return found;
 }
 
 /**
@@ -48,32 +78,33 @@ export function jsonDepthPast(value: unknown, limit: number): { depth: number; p
  * or deeply nested document is refused cheaply and never overflows a recursive parser.
  */
 export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): WorkflowIssue[] {
-  const issues: WorkflowIssue[] = [];
-  const deep = jsonDepthPast(raw, limits.maxDepth);
-  if (deep) {
-    issues.push(workflowIssue(deep.path, `nested deeper than the limit of ${limits.maxDepth} levels`));
-    return issues;
-  }
-  const inputsDeep = jsonDepthPast(runInputs, limits.maxDepth);
-  if (inputsDeep) issues.push({ node: null, field: ['inputs', ...inputsDeep.path].join('.'), message: `nested deeper than the limit of ${limits.maxDepth} levels` });
+  const issues = countIssues(raw, runInputs, limits);
+  if (issues.length > 0) return issues; // counted before anything is walked: a huge document is refused cheaply
 
-  issues.push(...longStrings(raw, [], limits), ...longStrings(runInputs, ['inputs'], limits));
+  const deep = jsonDepthPast(raw, limits.maxDepth);
+  if (deep) return [workflowIssue(deep.path, `nested deeper than the limit of ${limits.maxDepth} levels`)];
+  const inputsDeep = jsonDepthPast(runInputs, limits.maxDepth);
+  if (inputsDeep) {
+    return [{ node: null, field: ['inputs', ...inputsDeep.path].map(clip).join('.'), message: `nested deeper than the limit of ${limits.maxDepth} levels` }];
+  }
+  return [...longStrings(raw, [], limits), ...longStrings(runInputs, ['inputs'], limits)];
+}
+
+/** Counts and names: nodes, params and links per node, run inputs, and every name's length. */
+function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): WorkflowIssue[] {
+  const issues: WorkflowIssue[] = [];
   if (isObject(runInputs)) {
     const keys = Object.keys(runInputs);
-    if (keys.length > limits.maxRunInputs) issues.push({ node: null, field: 'inputs', message: `${keys.length} run inputs; the limit is ${limits.maxRunInputs}` });
+    if (keys.length > limits.maxRunInputs) return [{ node: null, field: 'inputs', message: `${keys.length} run inputs; the limit is ${limits.maxRunInputs}` }];
     for (const key of keys) checkName(issues, key, { node: null, field: `inputs.${clip(key)}` }, limits, 'run input');
   }
 
   const nodes = isObject(raw) ? raw.nodes : undefined;
   if (!isObject(nodes)) return issues; // the schema says what is wrong
   const ids = Object.keys(nodes);
-  if (ids.length > limits.maxNodes) {
-    issues.push({ node: null, field: 'nodes', message: `${ids.length} nodes; the limit is ${limits.maxNodes} nodes per workflow` });
-    return issues;
-  }
-  for (const id of ids) {
+  if (ids.length > limits.maxNodes) return [{ node: null, field: 'nodes', message: `${ids.length} nodes; the limit is ${limits.maxNodes} nodes per workflow` }];
+  for (const [id, node] of Object.entries(nodes)) {
     checkName(issues, id, { node: null, field: `nodes.${clip(id)}` }, limits, 'node id');
-    const node = nodes[id];
     if (!isObject(node)) continue;
     const at = clip(id);
     for (const part of ['params', 'inputs'] as const) {
@@ -84,13 +115,11 @@ export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLi
         issues.push({ node: at, field: part, message: `${names.length} ${part}; the limit is ${limits.maxParamsPerNode} per node` });
         continue;
       }
-      for (const name of names) {
-        checkName(issues, name, { node: at, field: `${part}.${clip(name)}` }, limits, part === 'params' ? 'param name' : 'input name');
-        const link = entries[name];
-        if (part === 'inputs' && Array.isArray(link)) {
-          for (const end of link) {
-            if (typeof end === 'string') checkName(issues, end, { node: at, field: `inputs.${clip(name)}` }, limits, 'linked name');
-          }
+      for (const [name, value] of Object.entries(entries)) {
+        const where = { node: at, field: `${part}.${clip(name)}` };
+        checkName(issues, name, where, limits, part === 'params' ? 'param name' : 'input name');
+        if (part === 'inputs' && Array.isArray(value)) {
+          for (const end of value) if (typeof end === 'string') checkName(issues, end, where, limits, 'linked name');
         }
       }
     }
@@ -106,18 +135,15 @@ function checkName(issues: WorkflowIssue[], name: string, where: Omit<WorkflowIs
   }
 }
 
-/** Every string longer than the limit, named by its path; iterative like jsonDepthPast (depth is checked first). */
+/** Every string longer than the limit (the first 20), named by its path. */
 function longStrings(value: unknown, base: string[], limits: WorkflowLimits): WorkflowIssue[] {
   const issues: WorkflowIssue[] = [];
-  const stack: { value: unknown; path: string[] }[] = [{ value, path: base }];
-  while (stack.length > 0 && issues.length < 20) {
-    const { value: current, path } = stack.pop()!;
-    if (typeof current === 'string' && current.length > limits.maxStringLength) {
-      issues.push(workflowIssue(path, `a string of ${current.length} characters; the limit is ${limits.maxStringLength}`));
-    } else if (typeof current === 'object' && current !== null) {
-      for (const [key, child] of Object.entries(current)) stack.push({ value: child, path: [...path, key] });
+  walk(value, (place) => {
+    if (typeof place.value === 'string' && place.value.length > limits.maxStringLength) {
+      issues.push(workflowIssue([...base, ...pathOf(place)], `a string of ${place.value.length} characters; the limit is ${limits.maxStringLength}`));
     }
-  }
+    return issues.length === 20;
+  });
   return issues;
 }
 

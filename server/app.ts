@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import helmet from 'helmet';
 import multer from 'multer';
 import { pinoHttp } from 'pino-http';
+import { jsonDepthPast } from '../engine/limits';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
 import { HttpError } from './http-error';
@@ -55,6 +56,7 @@ export function createApp(ctx: AppContext): express.Express {
   );
   app.use(guardRequest);
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
+  app.use(shallowJson(ctx.limits.jsonDepth));
 
   app.use(systemRoutes(ctx));
   app.use(workflowRoutes(ctx));
@@ -81,6 +83,18 @@ const guardRequest: RequestHandler = (req, _res, next) => {
   if (req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
   next();
 };
+
+/** Refuses a JSON body nested deeper than `maxDepth`, before any handler (or recursive serializer) walks it. */
+function shallowJson(maxDepth: number): RequestHandler {
+  return (req, _res, next) => {
+    const deep = jsonDepthPast(req.body, maxDepth);
+    if (deep) {
+      const at = ['body', ...deep.path.slice(0, 8)].join('.');
+      throw new HttpError(400, `the JSON body is nested deeper than the limit of ${maxDepth} levels (at ${at}${deep.path.length > 8 ? '…' : ''})`);
+    }
+    next();
+  };
+}
 
 /** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, or a logged 500. */
 function errorHandler(ctx: AppContext): ErrorRequestHandler {
