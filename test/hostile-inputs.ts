@@ -26,11 +26,16 @@ export function pngHeaderClaiming(width: number, height: number): Buffer {
   return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', rows), chunk('IEND', Buffer.alloc(0))]);
 }
 
-/** `{ p0: 0, p1: 1, … }` with `count` keys. */
+/** `{ p0: 0, p1: 0, … }` with `count` keys. */
 export function manyParams(count: number): Record<string, number> {
   const params: Record<string, number> = {};
-  for (let i = 0; i < count; i++) params[`p${i}`] = i;
+  for (let i = 0; i < count; i++) params[`p${i}`] = 0;
   return params;
+}
+
+/** An array nested `depth` levels deep, as JSON text (JSON.stringify itself would overflow the stack). */
+export function nestedJson(depth: number): string {
+  return `${'['.repeat(depth)}0${']'.repeat(depth)}`;
 }
 
 /** An array nested `depth` levels deep. */
