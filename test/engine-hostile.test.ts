@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineNode, Engine, makeCatalog, type AnyNodeDefinition, type OverdueRun, type RunEvent } from '../engine';
 import { nodeDefinitions } from '../nodes';
-import { BUILT_IN_NAMES, manyParams, nested, pngHeaderClaiming } from './hostile-inputs';
+import { BUILT_IN_NAMES, endsWithin, manyParams, nested, pngHeaderClaiming } from './hostile-inputs';
 
 /** Nodes that misbehave in the ways a node can: ignore cancellation, answer lazy() badly, return nothing. */
 const released: (() => void)[] = [];
@@ -44,10 +44,7 @@ const catalog = makeCatalog([...nodeDefinitions, stubborn, badLazy, nothing] as 
 const engine = (options: Partial<ConstructorParameters<typeof Engine>[0]> = {}) =>
   new Engine({ catalog, services: { allowFilePaths: true }, ...options });
 
-/** A run that has not ended within `ms` is a hang; the bound only turns a hang into a failure. */
-function ends<T>(promise: Promise<T>, ms = 15_000): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no end within ${ms} ms: a hang`)), ms).unref())]);
-}
+const ends = <T>(promise: Promise<T>, ms = 15_000) => endsWithin(promise, ms, 'the run');
 
 const out = (from: string, output: string, name?: string) => ({ type: 'output', ...(name && { params: { name } }), inputs: { value: [from, output] } });
 

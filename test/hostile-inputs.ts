@@ -44,3 +44,11 @@ export function nested(depth: number): unknown {
   for (let i = 0; i < depth; i++) value = [value];
   return value;
 }
+
+/** Rejects when `promise` has not settled within `ms`: the bound only turns a hang into a failure, it times nothing. */
+export function endsWithin<T>(promise: Promise<T>, ms: number, what = 'it'): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`hang: ${what} did not end within ${ms} ms`)), ms).unref()),
+  ]);
+}
