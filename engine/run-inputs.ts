@@ -20,22 +20,23 @@ export function applyRunInputs(
   catalog: Catalog,
 ): { workflow: Workflow; issues: WorkflowIssue[] } {
   const issues: WorkflowIssue[] = [];
-  const nodes: Workflow['nodes'] = {};
-  for (const [id, node] of Object.entries(workflow.nodes)) nodes[id] = { ...node, params: { ...node.params } };
+  // Node ids, param names and run-input keys all come from outside: Maps and own-property checks only.
+  const nodes = new Map(Object.entries(workflow.nodes).map(([id, node]) => [id, { ...node, params: { ...node.params } }]));
+  const given = (key: string) => Object.hasOwn(inputs, key);
 
   const used = new Set<string>();
-  for (const [id, node] of Object.entries(nodes)) {
+  for (const [id, node] of nodes) {
     const named = catalog.get(node.type)?.namedInput;
     if (!named) continue;
-    const name = node.params![named.nameParam];
-    if (typeof name === 'string' && name !== '' && name in inputs) {
-      node.params![named.valueParam] = inputs[name];
+    const name = node.params[named.nameParam];
+    if (typeof name === 'string' && name !== '' && given(name)) {
+      node.params[named.valueParam] = inputs[name];
       used.add(name);
     }
-    const text = node.params![named.valueParam];
+    const text = node.params[named.valueParam];
     if (named.template && typeof text === 'string') {
-      node.params![named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
-        if (variable in inputs) {
+      node.params[named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
+        if (given(variable)) {
           used.add(variable);
           return String(inputs[variable]);
         }
@@ -54,7 +55,7 @@ export function applyRunInputs(
     const dot = key.lastIndexOf('.');
     const nodeId = dot > 0 ? key.slice(0, dot) : '';
     const param = key.slice(dot + 1);
-    const node = nodes[nodeId];
+    const node = nodes.get(nodeId);
     if (!node) {
       issues.push({
         node: null,
@@ -67,12 +68,13 @@ export function applyRunInputs(
       continue;
     }
     const definition = catalog.get(node.type);
-    if (definition && !(param in definition.params.shape)) {
+    if (!definition) continue; // the node's unknown type is reported by validation
+    if (!Object.hasOwn(definition.params.shape, param)) {
       const known = Object.keys(definition.params.shape).join(', ') || 'none';
       issues.push({ node: nodeId, field: `params.${param}`, message: `run input '${key}' names no param of ${node.type} (params: ${known})` });
       continue;
     }
-    node.params![param] = value;
+    node.params[param] = value;
   }
-  return { workflow: { ...workflow, nodes }, issues };
+  return { workflow: { ...workflow, nodes: Object.fromEntries(nodes) }, issues };
 }

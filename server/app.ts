@@ -9,6 +9,7 @@ import type { AppContext } from './context';
 import { editorRoutes } from './editor';
 import { hookRoutes } from './hooks/routes';
 import { HttpError } from './http-error';
+import { shallowJson } from './json-depth';
 import { assertSameOrigin, isSafeMethod } from './same-origin';
 import { openapiRoutes } from './openapi/routes';
 import { artifactRoutes } from './routes/artifacts';
@@ -63,6 +64,7 @@ export function createApp(ctx: AppContext, comfy: ComfyApi): express.Express {
   // Hooks parse their own bodies (kept raw for signatures) and answer CORS per trigger.
   app.use(hookRoutes(ctx));
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
+  app.use(shallowJson(ctx.limits.jsonDepth));
   app.use(openapiRoutes(ctx));
   app.use(appRoutes(ctx));
 
@@ -93,6 +95,7 @@ const guardRequest: RequestHandler = (req, _res, next) => {
   if (type !== 'any' && req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
   next();
 };
+
 
 /** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, or a logged 500. */
 function errorHandler(ctx: AppContext): ErrorRequestHandler {

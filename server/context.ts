@@ -15,6 +15,8 @@ export interface Limits {
   uploadBytes: number;
   /** Largest upload, in pixels (width × height). */
   uploadPixels: number;
+  /** Deepest nesting of objects and arrays in a JSON body. */
+  jsonDepth: number;
 }
 
 /** What the routes share: the stores, the run manager and the settings of this server. */

@@ -15,7 +15,8 @@ const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpeg: 'image/j
 async function inspectImage(bytes: Buffer, maxPixels: number): Promise<{ contentType: string; width: number; height: number }> {
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // The header alone: sharp's own pixel limit would make a huge image look like no image (415, not 413).
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     throw new HttpError(415, 'the upload is not an image (png, jpeg or webp)');
   }
