@@ -115,8 +115,8 @@ async function main(): Promise<void> {
       // Zoomed out, nodes are drawn without widgets; zooming in to 100% mounts every node's widgets.
       const zoom0 = await pageNow(page);
       await page.evaluate(() => {
-        const { canvas } = (window as unknown as { picflow: { canvas: { zoomBy(f: number): Promise<void>; area: { area: { transform: { k: number } } } } } }).picflow;
-        void canvas.zoomBy(1 / canvas.area.area.transform.k);
+        const { canvas } = (window as unknown as { picflow: { canvas: { camera: { zoomBy(f: number): Promise<void> }; area: { area: { transform: { k: number } } } } } }).picflow;
+        void canvas.camera.zoomBy(1 / canvas.area.area.transform.k);
       });
       await page.waitForFunction(
         () => {

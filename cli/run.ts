@@ -1,12 +1,41 @@
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Catalog, RunOutput } from '../engine';
 import { loadCatalog } from './lazy';
 import { parseSetting, readWorkflowFile } from './workflow-file';
+
+/** A workflow file, or a PNG picflow wrote (its workflow and the inputs it ran with; `--set` goes on top). */
+async function readRunSource(file: string, catalog: Catalog): Promise<{ workflow: unknown; inputs: Record<string, unknown> }> {
+  if (!/\.png$/i.test(file)) return { workflow: await readWorkflowFile(file, catalog), inputs: {} };
+  const { isPng, readWorkflow } = await import('../engine/png-metadata');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (!isPng(bytes)) throw new Error(`${file} is not a PNG`);
+  const stored = await readWorkflow(bytes);
+  if (!stored) throw new Error(`${file} carries no picflow workflow (only PNGs picflow wrote do)`);
+  return stored;
+}
+
+/** Text, number and boolean outputs, one `name: value` line each (images are listed by path). */
+function plainOutputLines(outputs: Record<string, RunOutput>): string[] {
+  const lines: string[] = [];
+  for (const [name, output] of Object.entries(outputs)) {
+    if (output.kind === 'preview') continue;
+    const { value } = output;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') lines.push(`${name}: ${value}`);
+  }
+  return lines;
+}
 
 export function registerRun(program: Command): void {
   program
     .command('run <workflow>')
-    .description('run a workflow file and write its results')
+    .description('run a workflow file (or a PNG picflow wrote, which carries its workflow) and write its results')
     .option('--set <key=value>', 'run input: a named prompt (subject=…) or a node param (g.seed=3); repeatable', parseSetting, {})
     .option('--out <dir>', 'folder for outputs.json and the images', 'out')
     .action(async (file: string, options: { set: Record<string, unknown>; out: string }) => {
@@ -16,20 +45,22 @@ export function registerRun(program: Command): void {
         import('./progress'),
         import('./write-outputs'),
       ]);
+      const source = await readRunSource(file, catalog);
+      const inputs = { ...source.inputs, ...options.set };
       const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)) }) });
       const cancel = new AbortController();
       process.once('SIGINT', () => cancel.abort());
       const progress = progressReporter();
       try {
-        const workflow = await readWorkflowFile(file, catalog);
-        const result = await engine.run(workflow, { inputs: options.set, signal: cancel.signal, onEvent: progress.listener });
+        const result = await engine.run(source.workflow, { inputs, signal: cancel.signal, onEvent: progress.listener });
         progress.stop();
         if (result.status !== 'succeeded') {
           console.error(result.error ? result.error.message : `run ${result.status}`);
           process.exitCode = result.status === 'cancelled' ? 130 : 1;
           return;
         }
-        for (const path of await writeOutputs(options.out, result.outputs)) console.log(path);
+        for (const line of plainOutputLines(result.outputs)) console.log(line);
+        for (const path of await writeOutputs(options.out, result.outputs, { workflow: source.workflow, inputs })) console.log(path);
       } catch (err) {
         progress.stop();
         if (!(err instanceof WorkflowError)) throw err;

@@ -1,17 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_PIXEL_LIMITS, type PixelLimits } from './budget';
 import { OutputCache } from './cache';
 import { RunEventBus, type RunEvent } from './events';
 import { execute, type RunResult } from './executor';
 import { buildGraph, type Graph } from './graph';
+import { DEFAULT_WORKFLOW_LIMITS, type WorkflowLimits } from './limits';
 import type { Catalog } from './node';
 import { planRun } from './plan';
 import type { Services } from './services';
+import { DEFAULT_WATCHDOG, watchRun, type WatchdogOptions } from './watchdog';
 import { WorkflowError, type RunInputs, type WorkflowIssue } from './workflow';
 
 export interface EngineOptions {
   catalog: Catalog;
   services: Services;
   cache?: OutputCache;
+  /** Sizes a workflow may have (nodes, params, names, strings, nesting); each default applies unless given. */
+  limits?: Partial<WorkflowLimits>;
+  /** Image memory per image and per run, in pixels. */
+  pixels?: Partial<PixelLimits>;
+  /** After a cancel or failure, how long running nodes get to stop before the run ends without them. */
+  stopGraceMs?: number;
+  /** Reports runs over their time budget. */
+  watchdog?: Partial<WatchdogOptions>;
 }
 
 export interface RunOptions {
@@ -28,21 +39,29 @@ export class Engine {
   readonly services: Services;
   readonly cache: OutputCache;
   readonly events = new RunEventBus();
+  readonly limits: WorkflowLimits;
+  readonly pixels: PixelLimits;
+  private readonly stopGraceMs?: number;
+  private readonly watchdog: WatchdogOptions;
 
   constructor(options: EngineOptions) {
     this.catalog = options.catalog;
     this.services = options.services;
     this.cache = options.cache ?? new OutputCache();
+    this.limits = { ...DEFAULT_WORKFLOW_LIMITS, ...options.limits };
+    this.pixels = { ...DEFAULT_PIXEL_LIMITS, ...options.pixels };
+    this.stopGraceMs = options.stopGraceMs;
+    this.watchdog = { ...DEFAULT_WATCHDOG, ...options.watchdog };
   }
 
   validate(workflow: unknown, inputs: RunInputs = {}): { ok: boolean; errors: WorkflowIssue[] } {
-    const result = buildGraph(workflow, this.catalog, inputs);
+    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
     return result.ok ? { ok: true, errors: [] } : { ok: false, errors: result.issues };
   }
 
   /** The validated graph, or a WorkflowError listing every problem. */
   prepare(workflow: unknown, inputs: RunInputs = {}): Graph {
-    const result = buildGraph(workflow, this.catalog, inputs);
+    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
     if (!result.ok) throw new WorkflowError(result.issues);
     return result.graph;
   }
@@ -55,10 +74,13 @@ export class Engine {
   async runGraph(graph: Graph, options: Omit<RunOptions, 'inputs'> = {}): Promise<RunResult> {
     const plan = await planRun(graph, this.services);
     const runId = options.runId ?? randomUUID();
+    const watch = watchRun(runId, this.watchdog);
     const emit = (event: RunEvent) => {
+      watch.observe(event);
       options.onEvent?.(event);
       this.events.emit(event);
     };
-    return execute(graph, plan, { runId, services: this.services, emit, signal: options.signal, cache: this.cache });
+    const { services, cache, pixels, stopGraceMs } = this;
+    return execute(graph, plan, { runId, services, emit, signal: options.signal, cache, pixels, stopGraceMs });
   }
 }

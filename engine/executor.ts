@@ -1,3 +1,4 @@
+import { DEFAULT_PIXEL_LIMITS, PixelBudget, type PixelLimits } from './budget';
 import type { OutputCache } from './cache';
 import type { RunEvent, RunStatus } from './events';
 import { outputName, type Graph, type GraphNode } from './graph';
@@ -26,7 +27,8 @@ export interface RunResult {
   runId: string;
   status: RunStatus;
   ms: number;
-  error?: { node: string | null; message: string };
+  /** `crashed`: the node broke (a programming error) rather than refusing its inputs. */
+  error?: { node: string | null; message: string; crashed?: boolean };
   nodes: Record<string, NodeRecord>;
   /** Output nodes' values by their name (the `name` param, else the node id). */
   outputs: Record<string, RunOutput>;
@@ -38,7 +40,12 @@ export interface ExecuteOptions {
   emit: (event: RunEvent) => void;
   signal?: AbortSignal;
   cache?: OutputCache;
+  pixels?: PixelLimits;
+  /** After a cancel or a failure, how long nodes still running get to stop before the run ends without them. */
+  stopGraceMs?: number;
 }
+
+export const DEFAULT_STOP_GRACE_MS = 5_000;
 
 /** Runs a planned graph: each node as soon as the inputs it waits for are ready; see RunExecution. */
 export function execute(graph: Graph, plan: Plan, options: ExecuteOptions): Promise<RunResult> {
@@ -50,6 +57,11 @@ export function execute(graph: Graph, plan: Plan, options: ExecuteOptions): Prom
  * demands the sources of its eager inputs and waits until that set is empty, then (for a lazy node
  * such as `switch`) asks which lazy inputs it needs and waits for those alone. A node that is never
  * demanded never runs. All walks use explicit stacks: depth costs no call stack.
+ *
+ * A run always ends: a throw anywhere in the bookkeeping fails the node being handled; a node that
+ * ignores cancellation is left behind after `stopGraceMs`; a run that can make no more progress
+ * (nothing running, nodes still waiting) fails naming a waiting node; and the result is built in
+ * a way that cannot throw past `settle`.
  */
 class RunExecution {
   private readonly records = new Map<string, NodeRecord>();
@@ -63,9 +75,11 @@ class RunExecution {
   private unfinished = 0;
   private running = 0;
   private demandDepth = 0;
-  private stopped: { status: 'failed' | 'cancelled'; error?: { node: string | null; message: string } } | undefined;
+  private stopped: { status: 'failed' | 'cancelled'; error?: RunResult['error'] } | undefined;
   private settle!: (result: RunResult) => void;
   private settled = false;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly budget: PixelBudget;
 
   constructor(
     private readonly graph: Graph,
@@ -73,12 +87,13 @@ class RunExecution {
     private readonly options: ExecuteOptions,
   ) {
     for (const id of plan.order) this.records.set(id, { status: 'pending' });
+    this.budget = new PixelBudget(options.pixels ?? DEFAULT_PIXEL_LIMITS);
   }
 
   start(): Promise<RunResult> {
     const done = new Promise<RunResult>((resolve) => (this.settle = resolve));
     const { signal, runId } = this.options;
-    this.options.emit({ type: 'run:started', runId, nodes: this.plan.order, at: Date.now() });
+    this.emit({ type: 'run:started', runId, nodes: this.plan.order, at: Date.now() });
     if (signal?.aborted) {
       this.stop({ status: 'cancelled' });
     } else {
@@ -90,24 +105,53 @@ class RunExecution {
 
   private demand(ids: string[]): void {
     this.demandDepth++;
-    const stack = [...ids];
-    while (stack.length > 0 && !this.stopped) {
-      const id = stack.pop()!;
-      if (this.demanded.has(id)) continue;
-      this.demanded.add(id);
-      this.unfinished++;
-      const cached = this.options.cache?.get(this.plan.keys.get(id)!);
-      if (cached) {
-        this.finish(id, cached, 'cached');
-        this.reportCachedSources(id);
-        continue;
+    try {
+      const stack = [...ids];
+      while (stack.length > 0 && !this.stopped) {
+        const id = stack.pop()!;
+        if (this.demanded.has(id)) continue;
+        this.demanded.add(id);
+        this.unfinished++;
+        this.guard(id, () => {
+          const cached = this.options.cache?.get(this.key(id));
+          if (cached) {
+            this.budget.hold(id, cached);
+            this.finish(id, cached, 'cached');
+            this.reportCachedSources(id);
+            return;
+          }
+          const node = this.node(id);
+          const eager = Object.entries(node.links).filter(([input]) => !node.definition.inputs[input].lazy);
+          this.waitFor(id, eager.map(([, link]) => link.from), stack);
+        });
       }
-      const node = this.node(id);
-      const eager = Object.entries(node.links).filter(([input]) => !node.definition.inputs[input].lazy);
-      this.waitFor(id, eager.map(([, link]) => link.from), stack);
+    } finally {
+      this.demandDepth--;
     }
-    this.demandDepth--;
     this.settleIfDone();
+  }
+
+  /** Runs engine bookkeeping for one node; whatever it throws fails that node (and so the run) instead of stalling it. */
+  private guard(id: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.failNode(id, err);
+    }
+  }
+
+  private failNode(id: string, err: unknown): void {
+    if (this.settled) return;
+    const message = err instanceof Error ? err.message : String(err);
+    const record = this.records.get(id);
+    if (record) {
+      record.status = 'failed';
+      record.error = message;
+    }
+    this.emit({ type: 'node:error', runId: this.options.runId, nodeId: id, message });
+    const type = this.graph.nodes.get(id)?.definition.type ?? 'unknown type';
+    const error = { node: id, message: `node '${id}' (${type}) failed: ${message}` };
+    this.stop({ status: 'failed', error: crashed(err) ? { ...error, crashed: true } : error });
   }
 
   /**
@@ -121,10 +165,10 @@ class RunExecution {
       const node = this.node(stack.pop()!);
       for (const [input, { from }] of Object.entries(node.links)) {
         if (node.definition.inputs[input].lazy || this.demanded.has(from) || this.records.get(from)!.status !== 'pending') continue;
-        const outputs = this.options.cache?.get(this.plan.keys.get(from)!);
+        const outputs = this.options.cache?.get(this.key(from));
         if (!outputs) continue;
         this.records.get(from)!.status = 'cached';
-        this.options.emit({ type: 'node:cached', runId: this.options.runId, nodeId: from, outputs });
+        this.emit({ type: 'node:cached', runId: this.options.runId, nodeId: from, outputs });
         stack.push(from);
       }
     }
@@ -147,53 +191,62 @@ class RunExecution {
 
   private ready(id: string): void {
     if (this.stopped) return;
-    const node = this.node(id);
-    if (node.definition.lazy && !this.lazyWanted.has(id)) {
-      const wanted = new Set(
-        node.definition.lazy(this.collectInputs(node), node.params).filter((input) => input in node.links),
-      );
-      this.lazyWanted.set(id, wanted);
-      const stack: string[] = [];
-      this.waitFor(id, [...wanted].map((input) => node.links[input].from), stack);
-      if (stack.length > 0) this.demand(stack);
-      return;
-    }
-    void this.launch(node);
+    this.guard(id, () => {
+      const node = this.node(id);
+      if (node.definition.lazy && !this.lazyWanted.has(id)) {
+        const asked: unknown = node.definition.lazy(this.collectInputs(node), node.params);
+        if (!Array.isArray(asked)) throw new Error('its lazy() did not return a list of input names');
+        const wanted = new Set(asked.filter((input): input is string => typeof input === 'string' && Object.hasOwn(node.links, input)));
+        this.lazyWanted.set(id, wanted);
+        const stack: string[] = [];
+        this.waitFor(id, [...wanted].map((input) => node.links[input].from), stack);
+        if (stack.length > 0) this.demand(stack);
+        return;
+      }
+      void this.launch(node);
+    });
   }
 
   private async launch(node: GraphNode): Promise<void> {
-    const { runId, emit } = this.options;
+    const { runId } = this.options;
     const record = this.records.get(node.id)!;
     record.status = 'running';
     record.startedAt = Date.now();
     const started = performance.now();
     this.running++;
-    emit({ type: 'node:started', runId, nodeId: node.id, at: record.startedAt });
+    this.emit({ type: 'node:started', runId, nodeId: node.id, at: record.startedAt });
+    let outputs: PortValues;
     try {
-      const outputs = await this.runNode(node, this.collectInputs(node));
-      record.ms = performance.now() - started;
-      this.running--;
-      if (this.stopped) {
-        record.status = 'cancelled';
-        this.settleIfDone();
-        return;
-      }
-      this.options.cache?.set(this.plan.keys.get(node.id)!, outputs);
-      this.finish(node.id, outputs, 'succeeded');
+      outputs = await this.runNode(node, this.collectInputs(node));
+      if (typeof outputs !== 'object' || outputs === null) throw new Error(`run() returned ${outputs === null ? 'null' : typeof outputs}, not an object of outputs`);
     } catch (err) {
+      if (this.settled) return; // left behind after a stop: the run has ended without it
       record.ms = performance.now() - started;
       this.running--;
+      this.budget.release(node.id);
       if (this.controller.signal.aborted) {
         record.status = 'cancelled';
         this.settleIfDone();
-        return;
+      } else {
+        this.failNode(node.id, err);
       }
-      const message = err instanceof Error ? err.message : String(err);
-      record.status = 'failed';
-      record.error = message;
-      emit({ type: 'node:error', runId, nodeId: node.id, message });
-      this.stop({ status: 'failed', error: { node: node.id, message: `node '${node.id}' (${node.definition.type}) failed: ${message}` } });
+      return;
     }
+    if (this.settled) return;
+    record.ms = performance.now() - started;
+    this.running--;
+    if (this.stopped) {
+      record.status = 'cancelled';
+      this.budget.release(node.id);
+      this.settleIfDone();
+      return;
+    }
+    this.guard(node.id, () => {
+      this.budget.hold(node.id, outputs);
+      this.options.cache?.set(this.key(node.id), outputs);
+      this.finish(node.id, outputs, 'succeeded');
+    });
+    this.settleIfDone();
   }
 
   /** Calls `run`, once per element when scalar inputs are fed lists (list outputs of each call are concatenated). */
@@ -226,13 +279,16 @@ class RunExecution {
   }
 
   private context(nodeId: string, part: number, parts: number): NodeContext {
-    const { runId, emit, services } = this.options;
+    const { runId, services } = this.options;
     return {
       runId,
       nodeId,
       services,
       signal: this.controller.signal,
-      progress: (step, total) => emit({ type: 'node:progress', runId, nodeId, step: part * total + step, total: parts * total }),
+      images: this.budget.forNode(nodeId),
+      progress: (step, total) => {
+        if (!this.settled) this.emit({ type: 'node:progress', runId, nodeId, step: part * total + step, total: parts * total });
+      },
     };
   }
 
@@ -251,7 +307,8 @@ class RunExecution {
   }
 
   private finish(id: string, outputs: PortValues, status: 'succeeded' | 'cached'): void {
-    const { runId, emit } = this.options;
+    const { runId } = this.options;
+    const emit = (event: RunEvent) => this.emit(event);
     this.values.set(id, outputs);
     const record = this.records.get(id)!;
     const reported = record.status === 'cached'; // already reported by reportCachedSources
@@ -272,47 +329,99 @@ class RunExecution {
     if (this.stopped) return;
     this.stopped = reason;
     this.controller.abort(new Error(reason.status === 'cancelled' ? 'run cancelled' : 'run failed'));
+    if (this.running > 0) this.graceTimer = setTimeout(() => this.abandonRunning(), this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    this.settleIfDone();
+  }
+
+  /** Nodes that did not stop when asked: the run ends without them, and whatever they return later is dropped. */
+  private abandonRunning(): void {
+    const grace = this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    for (const record of this.records.values()) {
+      if (record.status !== 'running') continue;
+      record.status = 'cancelled';
+      record.error = `did not stop within ${grace} ms of the run stopping; its result is dropped`;
+    }
+    this.running = 0;
     this.settleIfDone();
   }
 
   private settleIfDone(): void {
     if (this.settled || this.running > 0 || this.demandDepth > 0) return;
-    if (!this.stopped && this.unfinished > 0) return;
+    if (!this.stopped && this.unfinished > 0) {
+      // Nothing runs and nothing is being demanded, yet nodes wait: nothing can wake them.
+      const waiting = [...this.demanded].find((id) => this.records.get(id)?.status === 'pending');
+      this.failNode(waiting ?? this.plan.outputs[0], new Error('waits for inputs that can never arrive (engine fault)'));
+      return;
+    }
     this.settled = true;
-    const status: RunStatus = this.stopped?.status ?? 'succeeded';
+    clearTimeout(this.graceTimer);
+    let status: RunStatus = this.stopped?.status ?? 'succeeded';
+    let error = this.stopped?.error;
+    let outputs: Record<string, RunOutput> = {};
+    if (status === 'succeeded') {
+      const collected = this.collectOutputs();
+      if ('error' in collected) {
+        status = 'failed';
+        error = collected.error;
+      } else {
+        outputs = collected.outputs;
+      }
+    }
     for (const record of this.records.values()) {
       if (record.status === 'pending') record.status = status === 'cancelled' ? 'cancelled' : 'skipped';
     }
     const ms = performance.now() - this.startedAt;
-    const error = this.stopped?.error;
-    this.options.emit({ type: 'run:finished', runId: this.options.runId, status, ms, ...(error && { error }) });
-    this.settle({
-      runId: this.options.runId,
-      status,
-      ms,
-      ...(error && { error }),
-      nodes: Object.fromEntries(this.records),
-      outputs: status === 'succeeded' ? this.collectOutputs() : {},
-    });
+    this.emit({ type: 'run:finished', runId: this.options.runId, status, ms, ...(error && { error }) });
+    this.settle({ runId: this.options.runId, status, ms, ...(error && { error }), nodes: Object.fromEntries(this.records), outputs });
   }
 
-  private collectOutputs(): Record<string, RunOutput> {
-    const outputs: Record<string, RunOutput> = {};
+  /** Output values by output name, or the output node whose value cannot be reported. */
+  private collectOutputs(): { outputs: Record<string, RunOutput> } | { error: { node: string; message: string } } {
+    const entries: [string, RunOutput][] = [];
     for (const id of this.plan.outputs) {
-      const node = this.node(id);
-      const first = Object.keys(node.definition.inputs)[0];
-      const link = node.links[first];
-      outputs[outputName(node)] = {
-        node: id,
-        kind: node.definition.output!,
-        type: this.node(link.from).outputTypes[link.output],
-        value: this.values.get(id)!.value,
-      };
+      try {
+        const node = this.node(id);
+        const first = Object.keys(node.definition.inputs)[0];
+        const link = node.links[first];
+        const values = this.values.get(id);
+        if (!values) throw new Error('it never received its value');
+        const type = this.node(link.from).outputTypes[link.output];
+        entries.push([outputName(node), { node: id, kind: node.definition.output!, type, value: values.value }]);
+      } catch (err) {
+        return { error: { node: id, message: `node '${id}' failed: its output cannot be reported (${(err as Error).message})` } };
+      }
     }
-    return outputs;
+    // fromEntries defines own properties: an output named `__proto__` or `constructor` is just a name.
+    return { outputs: Object.fromEntries(entries) };
+  }
+
+  private key(id: string): string {
+    const key = this.plan.keys.get(id);
+    if (key === undefined) throw new Error(`the plan has no node '${id}'`);
+    return key;
   }
 
   private node(id: string): GraphNode {
-    return this.graph.nodes.get(id)!;
+    const node = this.graph.nodes.get(id);
+    if (!node) throw new Error(`the graph has no node '${id}'`);
+    return node;
   }
+
+  /** Events go out through the host's listener; a listener that throws must not keep the run from ending. */
+  private emit(event: RunEvent): void {
+    try {
+      this.options.emit(event);
+    } catch (err) {
+      process.emitWarning(`run event listener failed on ${event.type}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * A node crashed when it threw something other than a deliberate error: JavaScript's own errors for
+ * broken code (a TypeError reading undefined, say) or a non-Error value. Nodes refuse bad inputs with
+ * plain Errors.
+ */
+function crashed(err: unknown): boolean {
+  return !(err instanceof Error) || err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError || err instanceof EvalError;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AnyNodeDefinition, Catalog } from './node';
+import { DEFAULT_WORKFLOW_LIMITS, limitIssues, type WorkflowLimits } from './limits';
 import { applyRunInputs } from './run-inputs';
 import { baseOf, isList, linkProblem, listOf, type SocketType } from './types';
 import { WorkflowSchema, type RunInputs, type Workflow, type WorkflowIssue } from './workflow';
@@ -31,9 +32,17 @@ export type ValidationResult = { ok: true; graph: Graph } | { ok: false; issues:
 
 /**
  * Checks a workflow against the catalog and returns every problem at once, or the typed graph.
- * Iterative throughout, so a chain 10,000 nodes deep validates like a short one.
+ * Iterative throughout, so a chain 10,000 nodes deep validates like a short one. Every name comes
+ * from outside: lookups go through Maps and own-property checks, never `in` or a bare `obj[name]`.
  */
-export function buildGraph(raw: unknown, catalog: Catalog, runInputs: RunInputs = {}): ValidationResult {
+export function buildGraph(
+  raw: unknown,
+  catalog: Catalog,
+  runInputs: RunInputs = {},
+  limits: WorkflowLimits = DEFAULT_WORKFLOW_LIMITS,
+): ValidationResult {
+  const tooBig = limitIssues(raw, runInputs, limits);
+  if (tooBig.length > 0) return { ok: false, issues: tooBig };
   const parsed = WorkflowSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(schemaIssue) };
 
@@ -41,18 +50,16 @@ export function buildGraph(raw: unknown, catalog: Catalog, runInputs: RunInputs 
   const workflow = applied.workflow;
   const issues = applied.issues;
   const nodes = new Map<string, GraphNode>();
-  // Each node's links, read once: lookups by id in a 10,000-key object cost more than the checks themselves.
-  const linksOf = new Map<string, Record<string, [string, string]>>();
+  const declared = new Map(Object.entries(workflow.nodes));
 
-  for (const [id, node] of Object.entries(workflow.nodes)) {
-    linksOf.set(id, node.inputs ?? {});
+  for (const [id, node] of declared) {
     const definition = catalog.get(node.type);
     if (!definition) {
       issues.push({ node: id, field: 'type', message: `unknown node type '${node.type}'` });
       continue;
     }
     const params = strictParams(definition).safeParse(node.params ?? {});
-    if (!params.success) issues.push(...params.error.issues.flatMap((issue) => paramIssues(id, definition, issue)));
+    if (!params.success) for (const issue of params.error.issues) issues.push(...paramIssues(id, definition, issue));
     nodes.set(id, {
       id,
       definition,
@@ -65,17 +72,17 @@ export function buildGraph(raw: unknown, catalog: Catalog, runInputs: RunInputs 
 
   for (const [id, graphNode] of nodes) {
     const { definition } = graphNode;
-    const links = linksOf.get(id)!;
+    const links = declared.get(id)!.inputs ?? {};
     for (const [input, [from, output]] of Object.entries(links)) {
       const field = `inputs.${input}`;
-      if (!(input in definition.inputs)) {
+      if (!Object.hasOwn(definition.inputs, input)) {
         issues.push({ node: id, field, message: `unknown input (inputs: ${listNames(definition.inputs)})` });
-      } else if (!linksOf.has(from)) {
+      } else if (!declared.has(from)) {
         issues.push({ node: id, field, message: `links to missing node '${from}'` });
       } else {
         const source = nodes.get(from);
         if (!source) continue; // its unknown type is already reported
-        if (!(output in source.definition.outputs)) {
+        if (!Object.hasOwn(source.definition.outputs, output)) {
           issues.push({
             node: id,
             field,
@@ -87,7 +94,7 @@ export function buildGraph(raw: unknown, catalog: Catalog, runInputs: RunInputs 
       }
     }
     for (const [input, port] of Object.entries(definition.inputs)) {
-      if (!port.optional && !(input in links)) {
+      if (!port.optional && !Object.hasOwn(links, input)) {
         issues.push({ node: id, field: `inputs.${input}`, message: `required input (${port.type}) is not connected` });
       }
     }
@@ -109,7 +116,7 @@ export function buildGraph(raw: unknown, catalog: Catalog, runInputs: RunInputs 
     outputNames.set(name, node.id);
   }
   // Skipped when a node's type is unknown: that node may well be the output.
-  if (outputNames.size === 0 && nodes.size === linksOf.size) {
+  if (outputNames.size === 0 && nodes.size === declared.size) {
     issues.push({ node: null, field: 'nodes', message: 'the workflow has no output node (output, save-image or preview)' });
   }
 
@@ -205,7 +212,9 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
     let generic: { port: SocketType; source: SocketType } | undefined;
     for (const [input, link] of Object.entries(node.links)) {
       const port = definition.inputs[input].type;
-      const source = nodes.get(link.from)!.outputTypes[link.output];
+      const sourceTypes = nodes.get(link.from)!.outputTypes;
+      if (!Object.hasOwn(sourceTypes, link.output)) continue; // links are checked against the outputs above
+      const source = sourceTypes[link.output];
       const problem = linkProblem(source, port);
       if (problem) {
         issues.push({ node: id, field: `inputs.${input}`, message: `${problem} (from '${link.from}.${link.output}')` });

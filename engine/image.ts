@@ -1,4 +1,5 @@
 import type { default as Sharp } from 'sharp';
+import type { ImageBudget } from './budget';
 
 // sharp (a native module) loads on first use, so hosts that never touch pixels (`picflow validate`, a text-only
 // run) do not pay for it at start-up.
@@ -25,12 +26,24 @@ export function makeImage(width: number, height: number, channels: 3 | 4, data: 
   return { kind: 'image', width, height, channels, data };
 }
 
-/** Decodes any format sharp reads (PNG, JPEG, WebP, …); throws a plain message for non-images. */
-export async function decodeImage(bytes: Uint8Array): Promise<ImageValue> {
+/**
+ * Decodes any format sharp reads (PNG, JPEG, WebP, …); throws a plain message for non-images. With a
+ * budget, the size in the header is reserved before any pixel is decoded, so a huge image costs nothing.
+ */
+export async function decodeImage(bytes: Uint8Array, budget?: ImageBudget): Promise<ImageValue> {
   const sharp = await loadSharp();
   let result;
+  if (budget) {
+    // Only the header is read: no pixel limit is needed here, the budget is the limit.
+    const { width, height } = await sharp(bytes, { limitInputPixels: false })
+      .metadata()
+      .catch((err: Error) => {
+        throw new Error(`not a readable image (${err.message})`);
+      });
+    budget.reserve(width ?? 0, height ?? 0);
+  }
   try {
-    result = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    result = await sharp(bytes, { limitInputPixels: budget?.maxPixels ?? true }).raw().toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new Error(`not a readable image (${(err as Error).message})`);
   }

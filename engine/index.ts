@@ -9,3 +9,6 @@ export * from './events';
 export * from './executor';
 export * from './engine';
 export { templateVariables } from './run-inputs';
+export * from './limits';
+export * from './budget';
+export * from './watchdog';

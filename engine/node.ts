@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ImageBudget } from './budget';
 import type { Services } from './services';
 import type { SocketType } from './types';
 
@@ -18,6 +19,8 @@ export interface NodeContext {
   readonly signal: AbortSignal;
   /** Reports progress inside the node, e.g. one call per sampling step. */
   progress(step: number, total: number): void;
+  /** The run's image budget: nodes that make images reserve their size first (the engine checks every output anyway). */
+  readonly images: ImageBudget;
   readonly services: Services;
 }
 

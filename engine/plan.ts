@@ -18,7 +18,8 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   const needed = new Set<string>(outputs);
   const stack = [...outputs];
   while (stack.length > 0) {
-    for (const { from } of Object.values(graph.nodes.get(stack.pop()!)!.links)) {
+    // A source the graph lacks is left to the executor, which fails the run naming it.
+    for (const { from } of Object.values(graph.nodes.get(stack.pop()!)?.links ?? {})) {
       if (!needed.has(from)) {
         needed.add(from);
         stack.push(from);

@@ -20,28 +20,34 @@ export function applyRunInputs(
   catalog: Catalog,
 ): { workflow: Workflow; issues: WorkflowIssue[] } {
   const issues: WorkflowIssue[] = [];
-  // Copy on write: only the nodes whose params change are copied (a 10,000-node workflow has a handful).
-  const nodes: Workflow['nodes'] = { ...workflow.nodes };
-  const writable = (id: string) => {
-    const node = nodes[id];
-    if (node === workflow.nodes[id]) nodes[id] = { ...node, params: { ...node.params } };
-    return nodes[id].params!;
+  // Node ids, param names and run-input keys all come from outside: Maps and own-property checks only.
+  const nodes = new Map(Object.entries(workflow.nodes));
+  const given = (key: string) => Object.hasOwn(inputs, key);
+  // Copy on write: only the nodes whose params change are copied (a 10,000-node workflow has a handful);
+  // copying every node and its params was the hottest line of validating a large workflow.
+  const copied = new Set<string>();
+  const writable = (id: string): Record<string, unknown> => {
+    if (!copied.has(id)) {
+      const node = nodes.get(id)!;
+      nodes.set(id, { ...node, params: { ...node.params } });
+      copied.add(id);
+    }
+    return nodes.get(id)!.params!;
   };
 
   const used = new Set<string>();
-  for (const id in nodes) {
-    const node = nodes[id];
+  for (const [id, node] of nodes) {
     const named = catalog.get(node.type)?.namedInput;
     if (!named) continue;
     const name = node.params?.[named.nameParam];
-    if (typeof name === 'string' && name !== '' && name in inputs) {
+    if (typeof name === 'string' && name !== '' && given(name)) {
       writable(id)[named.valueParam] = inputs[name];
       used.add(name);
     }
-    const text = nodes[id].params?.[named.valueParam];
+    const text = nodes.get(id)!.params?.[named.valueParam];
     if (named.template && typeof text === 'string' && text.includes('{')) {
       writable(id)[named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
-        if (variable in inputs) {
+        if (given(variable)) {
           used.add(variable);
           return String(inputs[variable]);
         }
@@ -60,7 +66,7 @@ export function applyRunInputs(
     const dot = key.lastIndexOf('.');
     const nodeId = dot > 0 ? key.slice(0, dot) : '';
     const param = key.slice(dot + 1);
-    const node = Object.hasOwn(nodes, nodeId) ? nodes[nodeId] : undefined;
+    const node = nodes.get(nodeId);
     if (!node) {
       issues.push({
         node: null,
@@ -73,12 +79,13 @@ export function applyRunInputs(
       continue;
     }
     const definition = catalog.get(node.type);
-    if (definition && !(param in definition.params.shape)) {
+    if (!definition) continue; // the node's unknown type is reported by validation
+    if (!Object.hasOwn(definition.params.shape, param)) {
       const known = Object.keys(definition.params.shape).join(', ') || 'none';
       issues.push({ node: nodeId, field: `params.${param}`, message: `run input '${key}' names no param of ${node.type} (params: ${known})` });
       continue;
     }
     writable(nodeId)[param] = value;
   }
-  return { workflow: { ...workflow, nodes }, issues };
+  return { workflow: { ...workflow, nodes: Object.fromEntries(nodes) }, issues };
 }

@@ -47,7 +47,7 @@ export default defineNode({
       });
     }
     try {
-      return { image: await decodeImage(bytes) };
+      return { image: await decodeImage(bytes, ctx.images) };
     } catch (err) {
       throw new Error(`${artifact ?? path}: ${(err as Error).message}`);
     }

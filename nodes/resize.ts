@@ -14,7 +14,9 @@ export default defineNode({
     fit: z.enum(['fill', 'contain', 'cover']).default('fill'),
     kernel: z.enum(['nearest', 'lanczos3']).default('nearest'),
   }),
-  run: async (inputs, params) => ({
-    image: await resizeImage(inputs.image as ImageValue, params.width, params.height, params),
-  }),
+  run: async (inputs, params, ctx) => {
+    // The new image's memory is claimed before sharp allocates it.
+    ctx.images.reserve(params.width, params.height);
+    return { image: await resizeImage(inputs.image as ImageValue, params.width, params.height, params) };
+  },
 });

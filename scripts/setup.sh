@@ -16,8 +16,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm ci rebuilds sqlite3 from source (a minute or two); skip it when the installed tree matches the lock.
+# onnxruntime-node's install script would download CUDA libraries picflow never uses: its own env
+# var skips that (a project .npmrc key would make every npm call warn about an unknown config).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
 
 # The compiled CLI that `npx picflow` runs (npm ci builds it too; this covers an up-to-date tree).

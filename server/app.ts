@@ -4,10 +4,14 @@ import helmet from 'helmet';
 import multer from 'multer';
 import { pinoHttp } from 'pino-http';
 import { comfyBodyType, type ComfyApi } from './comfy';
+import { appRoutes } from './apps/routes';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
+import { hookRoutes } from './hooks/routes';
 import { HttpError } from './http-error';
+import { shallowJson } from './json-depth';
 import { assertSameOrigin, isSafeMethod } from './same-origin';
+import { openapiRoutes } from './openapi/routes';
 import { artifactRoutes } from './routes/artifacts';
 import { runRoutes } from './routes/runs';
 import { systemRoutes } from './routes/system';
@@ -57,7 +61,12 @@ export function createApp(ctx: AppContext, comfy: ComfyApi): express.Express {
   app.use(ctx.access.checkHost);
   app.use('/api', ctx.access.require());
   app.use(guardRequest);
+  // Hooks parse their own bodies (kept raw for signatures) and answer CORS per trigger.
+  app.use(hookRoutes(ctx));
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
+  app.use(shallowJson(ctx.limits.jsonDepth));
+  app.use(openapiRoutes(ctx));
+  app.use(appRoutes(ctx));
 
   app.use(systemRoutes(ctx));
   app.use(workflowRoutes(ctx));
@@ -80,11 +89,13 @@ export function createApp(ctx: AppContext, comfy: ComfyApi): express.Express {
  * routes read JSON whatever the content type says, as ComfyUI does (its clients send none).
  */
 const guardRequest: RequestHandler = (req, _res, next) => {
-  if (!isSafeMethod(req.method)) assertSameOrigin(req.headers);
+  // A hook decides by its trigger's allowed origins (server/hooks/access.ts).
+  if (!isSafeMethod(req.method) && !req.path.startsWith('/hooks/')) assertSameOrigin(req.headers);
   const type = req.path === '/api/uploads' ? 'multipart/form-data' : (comfyBodyType(req.path) ?? 'application/json');
   if (type !== 'any' && req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
   next();
 };
+
 
 /** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, or a logged 500. */
 function errorHandler(ctx: AppContext): ErrorRequestHandler {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine';
 import type { ArtifactStore } from './artifacts';
 import type { Access } from './auth/access';
+import type { CallbackDispatcher } from './hooks/callbacks';
 import type { RunManager } from './run-manager';
 import type { RunStore } from './store/runs';
 import type { TriggerStore } from './store/triggers';
@@ -14,6 +15,8 @@ export interface Limits {
   uploadBytes: number;
   /** Largest upload, in pixels (width × height). */
   uploadPixels: number;
+  /** Deepest nesting of objects and arrays in a JSON body. */
+  jsonDepth: number;
 }
 
 /** What the routes share: the stores, the run manager and the settings of this server. */
@@ -24,6 +27,8 @@ export interface AppContext {
   triggers: TriggerStore;
   runs: RunStore;
   artifacts: ArtifactStore;
+  /** Posts finished hook runs to their callback URLs. */
+  callbacks: CallbackDispatcher;
   logger: Logger;
   /** Host allow-list and API tokens: mount `access.require(scope?)` on routes outside `/api`. */
   access: Access;

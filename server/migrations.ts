@@ -68,6 +68,23 @@ const migrations: string[] = [
     last_used_at INTEGER
   );
   `,
+  // Triggers that apps build on (issue 14): each trigger's settings (exposed inputs, allowed origins,
+  // rate limit, sync timeout, signed requests) as JSON, its signing secret, and every callback attempt.
+  `
+  ALTER TABLE triggers ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE triggers ADD COLUMN secret TEXT;
+  UPDATE triggers SET secret = lower(hex(randomblob(32)));
+  CREATE TABLE callback_deliveries (
+    run_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    status INTEGER,
+    error TEXT,
+    at INTEGER NOT NULL,
+    ms REAL,
+    PRIMARY KEY (run_id, attempt)
+  );
+  `,
 ];
 
 /** Brings the database up to the newest schema; each step commits together with its version number. */

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { Engine } from '../engine/engine';
+import { Engine, type EngineOptions } from '../engine/engine';
 import type { Catalog } from '../engine/node';
 import { createServices } from '../engine/services';
 import { catalog as shippedCatalog } from '../nodes';
@@ -17,6 +17,7 @@ import { TokenStore } from './auth/token-store';
 import { ComfyApi } from './comfy';
 import type { AppContext, Limits } from './context';
 import { Database } from './db';
+import { CallbackDispatcher, DEFAULT_CALLBACK_OPTIONS, type CallbackOptions } from './hooks/callbacks';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
 import { RunManager } from './run-manager';
@@ -52,8 +53,12 @@ export interface ServerOptions {
   catalog?: Catalog;
   logger?: Logger;
   limits?: Partial<Limits>;
+  /** Workflow limits, image budgets, stop grace and the run time budget the engine enforces (its defaults otherwise). */
+  engine?: Pick<EngineOptions, 'limits' | 'pixels' | 'stopGraceMs'> & { runBudgetMs?: number };
   editorDir?: string;
   templatesDir?: string;
+  /** Retries of hook callbacks (attempts, backoff). */
+  callbacks?: Partial<CallbackOptions>;
 }
 
 export interface PicflowServer {
@@ -86,7 +91,14 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left unfinished by the previous process are marked interrupted');
   const artifacts = await ArtifactStore.open(db, join(dataDir, 'artifacts'));
 
-  const engine = new Engine({ catalog: options.catalog ?? shippedCatalog, services: createServices({ allowFilePaths: false, artifacts }) });
+  const { runBudgetMs, ...engineLimits } = options.engine ?? {};
+  const engine = new Engine({
+    catalog: options.catalog ?? shippedCatalog,
+    services: createServices({ allowFilePaths: false, artifacts }),
+    ...engineLimits,
+    // Runs over their time budget show up in the server log, with the nodes still running.
+    watchdog: { ...(runBudgetMs !== undefined && { runBudgetMs }), onOverdue: (run) => logger.warn(run, 'run over its time budget') },
+  });
   const manager = new RunManager({
     engine,
     runs,
@@ -104,7 +116,9 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     await db.close();
     throw err;
   }
+  const callbacks = new CallbackDispatcher(db, logger, { ...DEFAULT_CALLBACK_OPTIONS, ...options.callbacks });
   const ctx: AppContext = {
+    callbacks,
     engine,
     manager,
     runs,
@@ -113,7 +127,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     triggers: new TriggerStore(db),
     logger,
     access,
-    limits: { jsonBytes: 2 * 1024 * 1024, uploadBytes: 20 * 1024 * 1024, uploadPixels: 4096 * 4096, ...options.limits },
+    limits: { jsonBytes: 2 * 1024 * 1024, uploadBytes: 20 * 1024 * 1024, uploadPixels: 4096 * 4096, jsonDepth: 64, ...options.limits },
     editorDir: options.editorDir ?? join(ROOT, 'dist', 'editor'),
     templatesDir: options.templatesDir ?? join(ROOT, 'workflows'),
     version: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
@@ -158,6 +172,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       void io.close();
       http.closeAllConnections();
       await closed;
+      await callbacks.close();
       await db.close();
       logger.info('stopped');
     })());

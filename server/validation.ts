@@ -7,7 +7,8 @@ import type { RunInputs, WorkflowIssue } from '../engine/workflow';
  * `{subject}` in a prompt is such a value (triggers and runs fill it), so it counts as given here.
  */
 export function validateForSave(engine: Engine, workflow: unknown): WorkflowIssue[] {
-  const later: RunInputs = {};
+  // Null-prototype: a variable named like a built-in member (`{constructor}`) is an ordinary key here.
+  const later: RunInputs = Object.create(null);
   const nodes = (workflow as { nodes?: unknown } | null)?.nodes;
   if (typeof nodes === 'object' && nodes !== null) {
     for (const node of Object.values(nodes) as { type?: unknown; params?: Record<string, unknown> }[]) {

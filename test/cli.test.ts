@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { textChunks } from './png-text-chunks';
 
 const exec = promisify(execFile);
 
@@ -38,6 +39,37 @@ describe('picflow CLI', () => {
     const outputs = JSON.parse(await readFile(join(out, 'outputs.json'), 'utf8'));
     expect(outputs.caption.value).toBe('a small red circle in the center');
     expect(outputs.ok.value).toBe(false);
+  });
+
+  it('run prints text and number outputs, and its PNGs carry the workflow that reproduces them', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'picflow-cli-'));
+    const first = await picflow('run', 'workflows/generate-caption-score.json', '--set', 'g.seed=5', '--out', out);
+    expect(first.code, first.stderr).toBe(0);
+    const outputs = JSON.parse(await readFile(join(out, 'outputs.json'), 'utf8'));
+    const texts = Object.entries(outputs).filter(([, o]) => ['string', 'number'].includes(typeof (o as { value: unknown }).value));
+    expect(texts.length).toBeGreaterThan(0);
+    for (const [name, o] of texts) expect(first.stdout).toContain(`${name}: ${(o as { value: unknown }).value}`);
+    const png = first.stdout.split('\n').find((l) => l.endsWith('.png'))!;
+    expect(png).toBeTruthy();
+
+    // Read back with a plain chunk reader and zlib, not picflow's own code.
+    const bytes = await readFile(png);
+    const chunks = textChunks(bytes);
+    const workflow = JSON.parse(chunks['picflow-workflow']);
+    expect(workflow).toEqual(JSON.parse(await readFile('workflows/generate-caption-score.json', 'utf8')));
+    expect(JSON.parse(chunks['picflow-inputs'])).toEqual({ 'g.seed': 5 });
+
+    const again = await mkdtemp(join(tmpdir(), 'picflow-cli-'));
+    const second = await picflow('run', png, '--out', again);
+    expect(second.code, second.stderr).toBe(0);
+    const repeat = second.stdout.split('\n').find((l) => l.endsWith(png.slice(out.length)))!;
+    expect(Buffer.compare(await readFile(repeat), bytes)).toBe(0);
+  });
+
+  it('run refuses a PNG that carries no workflow, naming the file', async () => {
+    const { code, stderr } = await picflow('run', 'workflows/assets/red-circle.png');
+    expect(code).toBe(1);
+    expect(stderr).toContain('workflows/assets/red-circle.png carries no picflow workflow');
   });
 
   it('validate exits 1 and prints each problem with node and field', async () => {

@@ -19,26 +19,27 @@ async function saveWithTrigger(workflow: unknown, trigger: { slug: string; mode:
 describe('HTTP triggers', () => {
   test('a sync trigger runs the workflow with the body as run inputs and answers its outputs', async () => {
     const reply = await t.api('PUT', `/api/workflows/${captionId}/trigger`, { slug: 'caption', mode: 'sync' });
-    expect(reply.body).toEqual({ slug: 'caption', mode: 'sync', hasToken: false, url: '/hooks/caption' });
+    expect(reply.body).toMatchObject({ slug: 'caption', mode: 'sync', hasToken: false, url: '/hooks/caption', appUrl: '/apps/caption' });
     expect((await t.api('GET', `/api/workflows/${captionId}/trigger`)).body.slug).toBe('caption');
 
     const hook = await t.api('POST', '/hooks/caption', { subject: 'a green star' });
     expect(hook.status).toBe(200);
-    expect(hook.body).toEqual({ runId: expect.any(String), status: 'succeeded', outputs: { caption: 'a green star in the center' } });
-    const run = (await t.api('GET', `/api/runs/${hook.body.runId}`)).body;
+    expect(hook.body).toMatchObject({ apiVersion: 2, id: expect.any(String), status: 'succeeded', error: null });
+    expect(hook.body.outputs).toEqual({ caption: { node: 'caption', kind: 'value', type: 'text', value: 'a green star in the center' } });
+    const run = (await t.api('GET', `/api/runs/${hook.body.id}`)).body;
     expect(run).toMatchObject({ source: 'hook:caption', workflowId: captionId, inputs: { subject: 'a green star' } });
   });
 
   test('an empty body runs with the saved values', async () => {
     const hook = await t.api('POST', '/hooks/caption');
-    expect(hook.body.outputs).toEqual({ caption: 'a red circle in the center' });
+    expect(hook.body.outputs.caption.value).toBe('a red circle in the center');
   });
 
   test('an async trigger answers 202 with a status url at once', async () => {
     await saveWithTrigger(workflows.caption(), { slug: 'caption-later', mode: 'async' });
     const hook = await t.api('POST', '/hooks/caption-later', { subject: 'later' });
     expect(hook.status).toBe(202);
-    expect(hook.body).toEqual({ runId: expect.any(String), statusUrl: `/api/runs/${hook.body.runId}` });
+    expect(hook.body).toEqual({ runId: expect.any(String), statusUrl: `/hooks/caption-later/runs/${hook.body.runId}`, status: 'queued' });
     // Wait for the run over its own socket room rather than polling.
     const client = await t.client({ runId: hook.body.runId });
     const state = await client.next('run:state');
@@ -53,7 +54,7 @@ describe('HTTP triggers', () => {
     expect(hook.body.errors).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ node: null, field: 'inputs.subjekt' }),
-        expect.objectContaining({ node: 'joined', field: 'params.separator' }),
+        expect.objectContaining({ node: null, field: 'inputs.joined.separator' }),
         expect.objectContaining({ node: null, field: 'inputs.ghost.seed' }),
       ]),
     );
@@ -71,10 +72,11 @@ describe('HTTP triggers', () => {
     expect((await t.api('POST', '/hooks/secret', {}, { authorization: 's3cret-token' })).status).toBe(401);
     const ok = await t.api('POST', '/hooks/secret', { subject: 'me' }, { authorization: 'Bearer s3cret-token' });
     expect(ok.status).toBe(200);
-    expect(ok.body.outputs.caption).toBe('me in the center');
+    expect(ok.body.outputs.caption.value).toBe('me in the center');
     // The token is never shown back.
     const saved = (await t.api('GET', '/api/workflows')).body.workflows.find((w: { trigger: { slug: string } | null }) => w.trigger?.slug === 'secret');
     expect(saved.trigger).toEqual({ slug: 'secret', mode: 'sync', hasToken: true, url: '/hooks/secret' });
+    expect(JSON.stringify((await t.api('GET', `/api/workflows/${saved.id}/trigger`)).body)).not.toContain('s3cret-token');
   });
 
   test('an unknown slug is 404; a slug held by another workflow is 409; a bad trigger is 400', async () => {
@@ -99,11 +101,11 @@ describe('HTTP triggers', () => {
     const uploaded = await upload(t.url, await png(5, 5));
     await saveWithTrigger(workflows.resized(uploaded.body.artifact, 3, 3), { slug: 'thumb', mode: 'sync' });
     const plain = await t.api('POST', '/hooks/thumb', {});
-    expect(plain.body.outputs.small).toEqual({ artifact: expect.any(String), url: expect.any(String), width: 3, height: 3 });
+    expect(plain.body.outputs.small.value).toEqual({ artifact: expect.any(String), url: expect.any(String), width: 3, height: 3 });
     const inline = await t.api('POST', '/hooks/thumb?inline=1', {});
-    const bytes = Buffer.from(inline.body.outputs.small.base64, 'base64');
+    const bytes = Buffer.from(inline.body.outputs.small.value.base64, 'base64');
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
-    const served = Buffer.from(await (await fetch(t.url + plain.body.outputs.small.url)).arrayBuffer());
+    const served = Buffer.from(await (await fetch(t.url + plain.body.outputs.small.value.url)).arrayBuffer());
     expect(bytes.equals(served)).toBe(true);
   });
 });

@@ -35,18 +35,42 @@ export interface SavedWorkflow {
   trigger?: TriggerInfo | null;
 }
 
+/** A node param a trigger lets callers set, under a name of its own. */
+export interface ExposedParam {
+  /** `<node id>.<param>` */
+  param: string;
+  name: string;
+}
+
 export interface Trigger {
   slug: string;
   mode: 'sync' | 'async';
   token?: string | null;
   /** True when a token is set but the server does not reveal it. */
   hasToken?: boolean;
+  inputs?: ExposedParam[];
+}
+
+/** What `PUT /api/workflows/:id/trigger` takes from the editor. */
+export interface TriggerSettings {
+  slug: string;
+  mode: 'sync' | 'async';
+  token?: string;
+  inputs?: ExposedParam[];
+}
+
+export interface RunOutputRecord {
+  node?: string;
+  value?: unknown;
 }
 
 export interface RunSummary {
   id: string;
   status: RunStatus;
   workflowId?: string | null;
+  /** `editor`, `api`, `cli` or `hook:<slug>`. */
+  source?: string;
+  outputs?: Record<string, RunOutputRecord | unknown>;
   createdAt?: string | number;
   startedAt?: string | number | null;
   finishedAt?: string | number | null;
@@ -63,9 +87,43 @@ export interface RunNodeRecord {
 }
 
 export interface RunDetail extends RunSummary {
+  /** The exact graph the run ran (its snapshot). */
   workflow?: Workflow;
+  inputs?: Record<string, unknown>;
   nodes?: Record<string, RunNodeRecord>;
-  outputs?: Record<string, unknown>;
+}
+
+export interface RunFilter {
+  workflowId?: string;
+  status?: RunStatus;
+  limit?: number;
+  /** Paging cursor (`next` of the previous page). */
+  before?: number;
+  /** Created at or after / before (ms since the epoch). */
+  since?: number;
+  until?: number;
+}
+
+/** One image of a run, as the gallery lists it. */
+export interface GalleryItem {
+  runId: string;
+  workflowId: string | null;
+  source: string;
+  status: RunStatus;
+  createdAt: number;
+  output: string;
+  node: string;
+  artifact: string;
+  url: string;
+  width: number;
+  height: number;
+}
+
+function runQuery(filter: RunFilter): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(filter)) if (value !== undefined && value !== '') query.set(key, String(value));
+  const q = query.toString();
+  return q ? `?${q}` : '';
 }
 
 export interface Template {
@@ -163,20 +221,20 @@ export const api = {
 
   validate: (workflow: Workflow) => request<{ ok: boolean; errors: WorkflowIssue[] }>('POST', '/api/workflows/validate', workflow),
 
-  /** Runs a workflow given as JSON, or a saved one by id (exactly one of the two). */
-  startRun: async (body: { workflow: Workflow } | { workflowId: string }): Promise<string> => {
-    const data = await request<Record<string, unknown>>('POST', '/api/runs', body);
+  /**
+   * Runs a workflow given as JSON (with `editedFrom`: an edited state of that saved workflow, recorded
+   * in its history), or a saved one by id. The editor's runs say so in their `source`.
+   */
+  startRun: async (body: { workflow: Workflow; editedFrom?: string } | { workflowId: string }): Promise<string> => {
+    const data = await request<Record<string, unknown>>('POST', '/api/runs', { ...body, source: 'editor' });
     return String(data.runId ?? data.id);
   },
 
-  listRuns: async (filter: { workflowId?: string; status?: RunStatus; limit?: number } = {}): Promise<RunSummary[]> => {
-    const query = new URLSearchParams();
-    if (filter.workflowId) query.set('workflowId', filter.workflowId);
-    if (filter.status) query.set('status', filter.status);
-    if (filter.limit) query.set('limit', String(filter.limit));
-    const q = query.toString();
-    return listOf<Record<string, unknown>>(await request('GET', `/api/runs${q ? `?${q}` : ''}`), 'runs').map(normaliseRun);
-  },
+  listRuns: async (filter: RunFilter = {}): Promise<RunSummary[]> =>
+    listOf<Record<string, unknown>>(await request('GET', `/api/runs${runQuery(filter)}`), 'runs').map(normaliseRun),
+
+  /** Images of runs across workflows, newest first, a page at a time. */
+  gallery: (filter: RunFilter = {}) => request<{ items: GalleryItem[]; next: number | null }>('GET', `/api/gallery${runQuery(filter)}`),
 
   getRun: async (id: string): Promise<RunDetail> =>
     normaliseRun(await request<Record<string, unknown>>('GET', `/api/runs/${encodeURIComponent(id)}`)) as RunDetail,
@@ -210,14 +268,20 @@ export const api = {
       if (!data || typeof data !== 'object') return null;
       const t = (data.trigger ?? data) as Record<string, unknown>;
       if (typeof t.slug !== 'string') return null;
-      return { slug: t.slug, mode: t.mode === 'async' ? 'async' : 'sync', token: (t.token as string | null) ?? null, hasToken: Boolean(t.hasToken ?? t.token) };
+      return {
+        slug: t.slug,
+        mode: t.mode === 'async' ? 'async' : 'sync',
+        token: (t.token as string | null) ?? null,
+        hasToken: Boolean(t.hasToken ?? t.token),
+        inputs: Array.isArray(t.inputs) ? (t.inputs as ExposedParam[]) : [],
+      };
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
       throw err;
     }
   },
 
-  setTrigger: (workflowId: string, trigger: { slug: string; mode: 'sync' | 'async'; token?: string }) =>
+  setTrigger: (workflowId: string, trigger: TriggerSettings) =>
     request<TriggerInfo>('PUT', `/api/workflows/${encodeURIComponent(workflowId)}/trigger`, trigger),
 
   templates: async (): Promise<Template[]> =>

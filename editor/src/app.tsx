@@ -4,6 +4,7 @@ import { SOCKET_LEGEND, socketColour } from './canvas/socket-colors';
 import { ContextMenu } from './context-menu';
 import type { Controller } from './controller';
 import { Dialogs } from './dialogs';
+import { ImageViewer } from './image-viewer';
 import { NODE_DRAG_TYPE, Palette } from './palette';
 import { installShortcuts } from './shortcuts';
 import { SidePanel } from './side-panel';
@@ -66,6 +67,7 @@ export function App({ controller }: { controller: Controller }) {
       <Dialogs controller={controller} />
       <Toasts controller={controller} />
       <TokenDialog />
+      <ImageViewer />
     </div>
   );
 }
@@ -84,6 +86,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
   const selected = useValue(controller.selectionCount);
   const ready = useValue(controller.ready);
   const zoomedOut = useValue(controller.ctx.lite);
+  const viewing = useValue(controller.runView.viewing);
 
   // Shift-drag on the background draws a selection box instead of panning.
   const onPointerDownCapture = (e: ReactPointerEvent<HTMLDivElement>) => {
@@ -105,7 +108,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
       const b = boxRef.current!;
       boxRef.current = null;
       setBox(null);
-      void controller.canvas?.selectInRect(
+      void controller.canvas?.selection.selectInRect(
         { left: Math.min(b.x0, b.x1), right: Math.max(b.x0, b.x1), top: Math.min(b.y0, b.y1), bottom: Math.max(b.y0, b.y1) },
         true,
       );
@@ -114,20 +117,28 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
     window.addEventListener('pointerup', up);
   };
 
+  // A node from the palette lands centred where it is let go; a workflow JSON or a PNG that carries
+  // its workflow opens.
   const onDrop = (e: DragEvent<HTMLDivElement>) => {
     setDropping(false);
+    const file = e.dataTransfer.files[0];
+    if (file) {
+      e.preventDefault();
+      void controller.importFile(file);
+      return;
+    }
     const type = e.dataTransfer.getData(NODE_DRAG_TYPE);
     if (!type || !controller.canvas) return;
     e.preventDefault();
-    void controller.addNode(type, controller.canvas.clientToGraph(e.clientX, e.clientY));
+    void controller.addNode(type, controller.canvas.camera.clientToGraph(e.clientX, e.clientY));
   };
 
   return (
     <main
-      className={`canvas-wrap${dropping ? ' dropping' : ''}`}
+      className={`canvas-wrap${dropping ? ' dropping' : ''}${viewing ? ' viewing' : ''}`}
       onPointerDownCapture={onPointerDownCapture}
       onDragOver={(e) => {
-        if (e.dataTransfer.types.includes(NODE_DRAG_TYPE)) {
+        if (e.dataTransfer.types.includes(NODE_DRAG_TYPE) || e.dataTransfer.types.includes('Files')) {
           e.preventDefault();
           e.dataTransfer.dropEffect = 'copy';
           setDropping(true);
@@ -138,16 +149,16 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
     >
       <div className="canvas" ref={containerRef} data-testid="canvas" tabIndex={-1} aria-label="workflow canvas" />
       <div className="zoom-controls" role="toolbar" aria-label="view">
-        <button type="button" aria-label="zoom in" onClick={() => void controller.canvas?.zoomBy(1.2)}>
+        <button type="button" aria-label="zoom in" onClick={() => void controller.canvas?.camera.zoomBy(1.2)}>
           +
         </button>
-        <button type="button" aria-label="zoom out" onClick={() => void controller.canvas?.zoomBy(1 / 1.2)}>
+        <button type="button" aria-label="zoom out" onClick={() => void controller.canvas?.camera.zoomBy(1 / 1.2)}>
           −
         </button>
         <button type="button" onClick={() => void controller.canvas?.fit()} data-testid="fit-button" title="F">
           Fit
         </button>
-        <button type="button" onClick={() => void controller.canvas?.zoomTo(1)} data-testid="zoom-100" title="0">
+        <button type="button" onClick={() => void controller.canvas?.camera.zoomTo(1)} data-testid="zoom-100" title="0">
           100%
         </button>
         <button type="button" onClick={() => void controller.canvas?.arrange()} data-testid="arrange-button" title="Shift+L">
@@ -170,6 +181,20 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
           </button>
         )}
       </div>
+      {viewing && (
+        <div className="viewing-banner" role="status" data-testid="viewing-banner">
+          <span>
+            Run <code>{viewing.id.slice(0, 8)}</code>
+            {viewing.createdAt ? ` of ${new Date(viewing.createdAt).toLocaleString()}` : ''}: its own graph, read-only
+          </span>
+          <button type="button" className="primary small" onClick={() => void controller.runView.restore()} data-testid="restore-version">
+            Restore this version
+          </button>
+          <button type="button" className="small" onClick={() => void controller.runView.leave()} data-testid="leave-view">
+            Back to current
+          </button>
+        </div>
+      )}
       {ready && controller.canvas && <Minimap canvas={controller.canvas} />}
       {box && (
         <div

@@ -48,10 +48,10 @@ export function ContextMenu({ controller }: { controller: Controller }) {
           <div className="menu-title">Add node here</div>
           <Palette catalog={catalog} testId="menu-palette" autoFocus onEscape={close} onAdd={(type) => act(() => controller.addNode(type, request.at))()} />
           <div className="menu-row">
-            <button type="button" role="menuitem" onClick={act(() => controller.paste(request.at))}>
+            <button type="button" role="menuitem" onClick={act(() => controller.clipboard.paste(request.at))}>
               Paste
             </button>
-            <button type="button" role="menuitem" onClick={act(() => canvas?.selectAll())}>
+            <button type="button" role="menuitem" onClick={act(() => canvas?.selection.selectAll())}>
               Select all
             </button>
             <button type="button" role="menuitem" onClick={act(() => canvas?.fit())}>
@@ -63,13 +63,13 @@ export function ContextMenu({ controller }: { controller: Controller }) {
       {request.kind === 'node' && request.id && (
         <>
           <div className="menu-title">{request.id}</div>
-          <button type="button" role="menuitem" data-testid="menu-link" onClick={act(() => controller.dialog.set({ kind: 'link', nodeId: request.id! }))}>
+          <button type="button" role="menuitem" data-testid="menu-link" onClick={act(() => controller.notices.dialog.set({ kind: 'link', nodeId: request.id! }))}>
             Connect inputs…
           </button>
-          <button type="button" role="menuitem" data-testid="menu-duplicate" onClick={act(() => controller.duplicate())}>
+          <button type="button" role="menuitem" data-testid="menu-duplicate" onClick={act(() => controller.clipboard.duplicate())}>
             Duplicate
           </button>
-          <button type="button" role="menuitem" data-testid="menu-copy" onClick={act(() => controller.copy())}>
+          <button type="button" role="menuitem" data-testid="menu-copy" onClick={act(() => controller.clipboard.copy())}>
             Copy
           </button>
           <button type="button" role="menuitem" data-testid="menu-delete" className="danger" onClick={act(() => canvas?.deleteSelected())}>

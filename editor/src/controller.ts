@@ -1,56 +1,31 @@
-// The editor's state and actions outside React: the open workflow, dirty tracking, runs, dialogs and
-// messages. Components read its observables and call its methods; the canvas does the graph work.
+// The composition root and the open document: it makes the parts (notices, problems, runs and
+// history, clipboard) and owns the document's lifecycle (new, open, save, import, templates, dirty
+// tracking). Components read its observables and call its methods; the canvas does the graph work.
 
 // The one converter to ComfyUI's API format: pure, with no runtime imports (the editor otherwise knows the engine only over HTTP).
 import { toApiFormat } from '../../engine/api-format';
-import { api, ApiError, type RunDetail, type RunSummary, type SavedWorkflow } from './api';
+import { readWorkflow } from '../../engine/png-metadata';
+import { api, type SavedWorkflow, type TriggerInfo, type TriggerSettings } from './api';
 import { Canvas, type ContextMenuRequest } from './canvas/canvas';
 import { createViewContext, type ViewContext } from './canvas/view-context';
-import { applyRunMessage, applyRunRecord } from './run-state';
+import { Clipboard } from './clipboard';
+import { Notices } from './notices';
+import { describeIssue, Problems } from './problems';
+import { RunView } from './run-view';
+import { Runs } from './runs';
 import { parseWorkflow, stableStringify, WorkflowFileError } from './serialize';
-import { runFeed, type RunMessage } from './socket';
+import { runFeed } from './socket';
 import { Observable } from './store';
-import { loadTemplates, type TemplateEntry } from './templates';
-import type { CatalogEntry, RunStatus, Workflow, WorkflowIssue } from './types';
-
-export interface Toast {
-  id: number;
-  kind: 'info' | 'error' | 'refused' | 'success';
-  text: string;
-}
+import { attachTemplateImages, loadTemplates, type TemplateEntry } from './templates';
+import type { CatalogEntry, Workflow } from './types';
+import { vocabulariesOf } from './vocabulary';
 
 export interface DocState {
   /** The saved workflow's id; null for a workflow never saved. */
   id: string | null;
   name: string;
   description?: string;
-  trigger?: SavedTriggerInfo | null;
-}
-
-export interface SavedTriggerInfo {
-  slug: string;
-  mode: 'sync' | 'async';
-  hasToken: boolean;
-  url?: string;
-}
-
-export type Dialog =
-  | { kind: 'open' }
-  | { kind: 'save-as' }
-  | { kind: 'templates' }
-  | { kind: 'trigger' }
-  | { kind: 'help' }
-  | { kind: 'link'; nodeId: string }
-  | { kind: 'confirm'; message: string; confirmLabel: string; resolve(ok: boolean): void };
-
-export interface CurrentRun {
-  id: string;
-  status: RunStatus;
-}
-
-export interface RunEntry extends RunSummary {
-  /** Started from this page (kept in the history even when the workflow is not saved). */
-  local?: boolean;
+  trigger?: TriggerInfo | null;
 }
 
 const UNTITLED = 'untitled';
@@ -95,43 +70,52 @@ export class Controller {
   readonly dirty = new Observable(false);
   readonly ready = new Observable(false);
   readonly loadError = new Observable<string | null>(null);
-  readonly toasts = new Observable<Toast[]>([]);
-  readonly dialog = new Observable<Dialog | null>(null);
   readonly contextMenu = new Observable<ContextMenuRequest | null>(null);
-  readonly currentRun = new Observable<CurrentRun | null>(null);
-  /** Runs of this workflow, newest first. */
-  readonly history = new Observable<RunEntry[]>([]);
-  /** Runs queued or running on the server (any workflow). */
-  readonly queue = new Observable<RunEntry[]>([]);
-  /** The run whose outputs the side panel shows. */
-  readonly shownRun = new Observable<RunDetail | null>(null);
-  readonly workflowIssues = new Observable<WorkflowIssue[]>([]);
   readonly selectionCount = new Observable(0);
   readonly connected = new Observable(false);
   readonly templates = new Observable<TemplateEntry[]>([]);
 
   private savedSnapshot = '';
   private dirtyTimer: ReturnType<typeof setTimeout> | null = null;
-  private stopWatching: (() => void) | null = null;
-  private toastId = 0;
-  private clipboard: Workflow | null = null;
-  private localRuns: string[] = [];
   private addOffset = 0;
-  /** Runs whose end was already announced (the end can be heard both live and in a late `run:state`). */
-  private readonly finished = new Set<string>();
 
   private readonly early = startupRequests();
   /** Counts requests to show another document (see claimShow). */
   private showRequests = 0;
 
+  readonly notices = new Notices();
+  readonly problems: Problems;
+  readonly runs: Runs;
+  readonly clipboard: Clipboard;
+  readonly runView: RunView;
+
   constructor() {
+    const canvas = () => this.canvas;
     this.ctx = createViewContext({
-      setParam: (nodeId, name, value) => this.canvas?.setParam(nodeId, name, value),
-      rename: (nodeId, title) => this.canvas?.rename(nodeId, title),
+      setParam: (nodeId, name, value) => this.canvas?.fields.setParam(nodeId, name, value),
+      rename: (nodeId, title) => this.canvas?.fields.rename(nodeId, title),
       upload: (file) => api.upload(file),
       connected: (nodeId, side, key) => this.canvas?.connected(nodeId, side, key) ?? false,
       resized: () => this.canvas?.viewChanged(),
     });
+    this.problems = new Problems(this.ctx, canvas, this.notices);
+    this.clipboard = new Clipboard(canvas, this.notices);
+    this.runs = new Runs(
+      this.ctx,
+      {
+        canvas,
+        docId: () => this.doc.get().id,
+        savedUnchanged: () => {
+          const { id } = this.doc.get();
+          return id && !this.dirty.get() && !this.dirtyTimer ? id : null;
+        },
+        workflow: () => this.workflow(),
+        viewingRun: () => this.runView.viewing.get() !== null,
+      },
+      this.notices,
+      this.problems,
+    );
+    this.runView = new RunView({ canvas, workflow: () => this.workflow(), changed: () => this.scheduleDirtyCheck() }, this.runs, this.notices);
   }
 
   // ---- start-up ----
@@ -148,9 +132,10 @@ export class Controller {
     performance.mark('picflow:catalog');
     this.canvas = new Canvas(container, catalog, this.ctx, {
       onChange: () => this.scheduleDirtyCheck(),
-      onRefused: (reason) => this.toast('refused', `Link refused: ${reason}`),
+      onRefused: (reason) => this.notices.toast('refused', `Link refused: ${reason}`),
       onContextMenu: (request) => this.contextMenu.set(request),
-      onSelectionChange: () => this.selectionCount.set(this.canvas?.selected().length ?? 0),
+      onLinkReleased: (r) => this.notices.dialog.set({ kind: 'node-search', from: r.from, at: r.at, clientX: r.clientX, clientY: r.clientY }),
+      onSelectionChange: () => this.selectionCount.set(this.canvas?.selection.selected().length ?? 0),
     });
     this.savedSnapshot = this.snapshotKey();
     const named = this.early.workflow;
@@ -162,49 +147,23 @@ export class Controller {
     void this.loadModels();
     void loadTemplates().then((t) => this.templates.set(t));
     runFeed.onConnection((c) => this.connected.set(c));
-    runFeed.onFeed((m) => this.onFeedMessage(m));
-    void this.refreshQueue();
+    this.runs.follow();
   }
 
   private async loadModels(): Promise<void> {
     try {
-      const data = (await api.models()) as { models?: { name?: string; id?: string }[] } | { name?: string; id?: string }[];
-      const list = Array.isArray(data) ? data : (data.models ?? []);
-      this.ctx.models.set(list.map((m) => String(m.name ?? m.id)).filter(Boolean));
+      const report = await api.models();
+      const vocabularies = vocabulariesOf(report);
+      this.ctx.models.set([...vocabularies.keys()]);
+      this.ctx.vocabularies.set(vocabularies);
     } catch {
       /* models are optional for the editor */
     }
   }
 
-  // ---- messages and dialogs ----
-
-  toast(kind: Toast['kind'], text: string, ms = kind === 'error' || kind === 'refused' ? 6000 : 3000): void {
-    const id = ++this.toastId;
-    this.toasts.update((list) => [...list.slice(-4), { id, kind, text }]);
-    setTimeout(() => this.dismissToast(id), ms);
-  }
-
-  dismissToast(id: number): void {
-    this.toasts.update((list) => list.filter((t) => t.id !== id));
-  }
-
-  confirm(message: string, confirmLabel = 'Discard changes'): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.dialog.set({
-        kind: 'confirm',
-        message,
-        confirmLabel,
-        resolve: (ok) => {
-          this.dialog.set(null);
-          resolve(ok);
-        },
-      });
-    });
-  }
-
   private async confirmDiscard(): Promise<boolean> {
     if (!this.dirty.get()) return true;
-    return this.confirm(`"${this.doc.get().name}" has unsaved changes. Discard them?`);
+    return this.notices.confirm(`"${this.doc.get().name}" has unsaved changes. Discard them?`);
   }
 
   // ---- dirty tracking ----
@@ -221,7 +180,8 @@ export class Controller {
   }
 
   scheduleDirtyCheck(): void {
-    if (this.dirtyTimer) return;
+    // A viewed run's graph is not the document's: the document stays as it was.
+    if (this.dirtyTimer || this.runView.viewing.get()) return;
     this.dirtyTimer = setTimeout(() => {
       this.dirtyTimer = null;
       this.dirty.set(this.snapshotKey() !== this.savedSnapshot);
@@ -245,11 +205,10 @@ export class Controller {
   // ---- workflows ----
 
   private async show(workflow: Workflow, doc: DocState, clean: boolean): Promise<void> {
-    this.stopRunWatch();
-    this.currentRun.set(null);
-    this.shownRun.set(null);
-    this.workflowIssues.set([]);
     this.doc.set(doc);
+    this.runView.reset();
+    this.runs.reset();
+    this.problems.general.set([]);
     await this.canvas!.load(workflow);
     performance.mark('picflow:loaded');
     if (clean) this.markClean();
@@ -258,9 +217,7 @@ export class Controller {
       this.dirty.set(true);
     }
     this.addOffset = 0;
-    this.localRuns = [];
     this.setUrl(doc.id);
-    void this.refreshHistory();
   }
 
   /**
@@ -288,20 +245,20 @@ export class Controller {
       performance.mark('picflow:fetched');
     } catch (err) {
       if (!current()) return;
-      this.toast('error', `Cannot open the workflow: ${(err as Error).message}`);
+      this.notices.toast('error', `Cannot open the workflow: ${(err as Error).message}`);
       if (options.force) this.setUrl(null);
       return;
     }
     if (!current()) return;
-    this.dialog.set(null);
+    this.notices.dialog.set(null);
     await this.show(saved.workflow, { id: saved.id, name: saved.name, description: saved.workflow.description, trigger: saved.trigger ?? null }, true);
-    this.toast('info', `Opened "${saved.name}"`);
+    this.notices.toast('info', `Opened "${saved.name}"`);
   }
 
   async save(): Promise<boolean> {
     const doc = this.doc.get();
     if (!doc.id) {
-      this.dialog.set({ kind: 'save-as' });
+      this.notices.dialog.set({ kind: 'save-as' });
       return false;
     }
     return this.persist(doc.id, doc.name);
@@ -312,20 +269,25 @@ export class Controller {
   }
 
   private async persist(id: string | null, name: string): Promise<boolean> {
+    if (this.runView.viewing.get()) {
+      this.notices.toast('info', 'This is an older run’s graph: restore this version (or go back) before saving.');
+      this.notices.dialog.set(null);
+      return false;
+    }
     this.doc.update((d) => ({ ...d, name }));
     const workflow = this.workflow();
     try {
       const saved = id ? await api.updateWorkflow(id, workflow) : await api.createWorkflow(workflow);
       this.doc.set({ ...this.doc.get(), id: saved.id, name: saved.name, trigger: saved.trigger ?? this.doc.get().trigger ?? null });
-      this.setIssues([]);
+      this.problems.set([]);
       this.markClean();
       this.setUrl(saved.id);
-      this.dialog.set(null);
-      this.toast('success', `Saved "${saved.name}"`);
-      if (!id) void this.refreshHistory();
+      this.notices.dialog.set(null);
+      this.notices.toast('success', `Saved "${saved.name}"`);
+      if (!id) void this.runs.refreshHistory();
       return true;
     } catch (err) {
-      this.reportError('Cannot save', err);
+      this.problems.report('Cannot save', err);
       return false;
     }
   }
@@ -338,11 +300,11 @@ export class Controller {
   }
 
   async deleteWorkflow(id: string, name: string): Promise<boolean> {
-    if (!(await this.confirm(`Delete "${name}" from the server? Its runs stay in the history.`, 'Delete'))) return false;
+    if (!(await this.notices.confirm(`Delete "${name}" from the server? Its runs stay in the history.`, 'Delete'))) return false;
     try {
       await api.deleteWorkflow(id);
     } catch (err) {
-      this.reportError('Cannot delete', err);
+      this.problems.report('Cannot delete', err);
       return false;
     }
     if (this.doc.get().id === id) {
@@ -352,29 +314,49 @@ export class Controller {
       this.dirty.set(true);
       this.setUrl(null);
     }
-    this.toast('info', `Deleted "${name}"`);
+    this.notices.toast('info', `Deleted "${name}"`);
     return true;
   }
 
   async importText(text: string, fileName = 'file'): Promise<boolean> {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      this.notices.toast('error', `Cannot import ${fileName}: not JSON (${(err as Error).message})`);
+      return false;
+    }
+    return this.importData(data, fileName);
+  }
+
+  /** Opens a workflow read from a file (JSON, or the chunks of a PNG picflow wrote) as a new, unsaved one. */
+  private async importData(data: unknown, fileName: string, note = ''): Promise<boolean> {
     let workflow: Workflow;
     try {
-      workflow = parseWorkflow(JSON.parse(text));
+      workflow = parseWorkflow(data);
     } catch (err) {
-      const reason = err instanceof WorkflowFileError ? err.message : `not JSON (${(err as Error).message})`;
-      this.toast('error', `Cannot import ${fileName}: ${reason}`);
+      const reason = err instanceof WorkflowFileError ? err.message : (err as Error).message;
+      this.notices.toast('error', `Cannot import ${fileName}: ${reason}`);
       return false;
     }
     if (!(await this.confirmDiscard())) return false;
     this.claimShow();
-    const name = workflow.name ?? fileName.replace(/\.json$/i, '');
+    const name = workflow.name ?? fileName.replace(/\.(json|png)$/i, '');
     await this.show(workflow, { id: null, name, description: workflow.description }, false);
-    this.toast('info', `Imported "${name}" (not saved yet)`);
+    this.notices.toast('info', `Imported "${name}" (not saved yet)${note}`);
     return true;
   }
 
+  /** A dropped or picked file: a workflow JSON, or a PNG that carries its workflow. */
   async importFile(file: File): Promise<boolean> {
-    return this.importText(await file.text(), file.name);
+    if (file.type !== 'image/png' && !/\.png$/i.test(file.name)) return this.importText(await file.text(), file.name);
+    const carried = await readWorkflow(new Uint8Array(await file.arrayBuffer()));
+    if (!carried) {
+      this.notices.toast('error', `Cannot import ${file.name}: it carries no picflow workflow (only PNGs picflow wrote do)`);
+      return false;
+    }
+    const inputs = Object.entries(carried.inputs).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return this.importData(carried.workflow, file.name, inputs.length ? `; it ran with ${inputs.join(', ')}` : '');
   }
 
   exportFile(): void {
@@ -391,287 +373,62 @@ export class Controller {
       return entry && { inputs: entry.inputs.map((p) => p.name), outputs: entry.outputs.map((p) => p.name) };
     });
     if (issues.length > 0) {
-      this.toast('error', `Cannot export in API format: ${issues.length === 1 ? describeIssue(issues[0]) : `${issues.length} problems`}`);
+      this.notices.toast('error', `Cannot export in API format: ${issues.length === 1 ? describeIssue(issues[0]) : `${issues.length} problems`}`);
       return;
     }
     download(`${fileStem(workflow)}.api.json`, prompt);
   }
 
+  /** Opens a template as a new, unsaved workflow that is not yet changed (switching away asks nothing). */
   async useTemplate(template: TemplateEntry): Promise<void> {
     if (!(await this.confirmDiscard())) return;
-    this.dialog.set(null);
+    this.notices.dialog.set(null);
     const current = this.claimShow();
     const workflow = await template.load();
+    const missing = await attachTemplateImages(workflow, (file) => api.upload(file));
     if (!current()) return;
-    await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, false);
-    if ((await this.canvas!.spreadOverlaps()) > 0) await this.canvas!.fit();
-    this.toast('info', `Template "${template.name}" loaded (not saved yet)`);
+    await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, true);
+    // Templates laid out for smaller nodes are spread out, then shown readable.
+    await this.canvas!.spreadOverlaps();
+    await this.canvas!.fit();
+    this.markClean();
+    if (missing.length > 0) this.notices.toast('error', `Template "${template.name}": cannot upload ${missing.join(', ')}; set the image on its node`);
+    else this.notices.toast('info', `Template "${template.name}" loaded`);
   }
 
-  async setTrigger(trigger: { slug: string; mode: 'sync' | 'async'; token?: string }): Promise<boolean> {
+  async setTrigger(trigger: TriggerSettings): Promise<boolean> {
     const id = this.doc.get().id;
     if (!id) return false;
     try {
       await api.setTrigger(id, trigger);
     } catch (err) {
-      this.reportError('Cannot set the trigger', err);
+      this.problems.report('Cannot set the trigger', err);
       return false;
     }
     this.doc.update((d) => ({ ...d, trigger: { slug: trigger.slug, mode: trigger.mode, hasToken: Boolean(trigger.token), url: `/hooks/${trigger.slug}` } }));
-    this.toast('success', `Trigger /hooks/${trigger.slug} saved`);
+    this.notices.toast('success', `Trigger /hooks/${trigger.slug} saved`);
     return true;
-  }
-
-  // ---- errors ----
-
-  private reportError(what: string, err: unknown): void {
-    if (err instanceof ApiError && err.issues.length > 0) {
-      this.setIssues(err.issues);
-      this.toast('error', `${what}: ${err.issues.length === 1 ? describeIssue(err.issues[0]) : `${err.issues.length} problems, shown on the nodes`}`);
-    } else this.toast('error', `${what}: ${(err as Error).message}`);
-  }
-
-  /** Shows the server's validation problems on the nodes (and the workflow-wide ones in the panel). */
-  setIssues(issues: WorkflowIssue[]): void {
-    this.ctx.issues.clear();
-    const byNode = new Map<string, WorkflowIssue[]>();
-    const general: WorkflowIssue[] = [];
-    for (const issue of issues) {
-      if (issue.node && this.canvas?.editor.getNode(issue.node)) byNode.set(issue.node, [...(byNode.get(issue.node) ?? []), issue]);
-      else general.push(issue);
-    }
-    for (const [node, list] of byNode) this.ctx.issues.set(node, list);
-    this.workflowIssues.set(general);
-    const first = [...byNode.keys()][0];
-    if (first) void this.canvas?.reveal(first);
-  }
-
-  // ---- runs ----
-
-  async run(): Promise<void> {
-    if (!this.canvas) return;
-    const current = this.currentRun.get();
-    if (current && (current.status === 'queued' || current.status === 'running')) {
-      this.toast('info', 'A run is already in progress; cancel it first or wait.');
-      return;
-    }
-    this.setIssues([]);
-    // A saved, unchanged workflow runs by id, so the run is recorded in that workflow's history;
-    // otherwise the canvas runs as it is (and the run is listed here for this page).
-    const { id } = this.doc.get();
-    const body = id && !this.dirty.get() && !this.dirtyTimer ? { workflowId: id } : { workflow: this.workflow() };
-    let runId: string;
-    try {
-      runId = await api.startRun(body);
-    } catch (err) {
-      this.reportError('Cannot run', err);
-      return;
-    }
-    this.localRuns.unshift(runId);
-    this.currentRun.set({ id: runId, status: 'queued' });
-    this.history.update((list) => [{ id: runId, status: 'queued', createdAt: Date.now(), local: true, workflowId: this.doc.get().id }, ...list.filter((r) => r.id !== runId)]);
-    this.watchRun(runId);
-  }
-
-  private watchRun(runId: string): void {
-    this.stopRunWatch();
-    const nodeIds = () => this.canvas?.nodes().map((n) => n.id) ?? [];
-    this.stopWatching = runFeed.watch(runId, (message) => {
-      if (this.currentRun.get()?.id !== runId) return;
-      applyRunMessage(this.ctx.runStates, message, nodeIds);
-      if (message.type === 'run:state') {
-        // Watching began after the run moved on (or even finished): its state so far stands in for the missed events.
-        const { run } = message;
-        this.currentRun.update((r) => (r ? { ...r, status: run.status } : r));
-        if (run.status !== 'queued' && run.status !== 'running') {
-          this.onOwnRunMessage({ type: 'run:finished', runId: run.id, status: run.status, ms: run.ms, error: typeof run.error === 'string' ? { node: null, message: run.error } : run.error });
-        }
-        return;
-      }
-      this.onOwnRunMessage(message);
-    });
-  }
-
-  private stopRunWatch(): void {
-    this.stopWatching?.();
-    this.stopWatching = null;
-  }
-
-  private onOwnRunMessage(message: RunMessage): void {
-    const status: RunStatus | null =
-      message.type === 'run:started' ? 'running' : message.type === 'run:finished' ? message.status : null;
-    if (status) this.currentRun.update((r) => (r ? { ...r, status } : r));
-    if (message.type === 'run:finished') {
-      if (this.finished.has(message.runId)) return;
-      this.finished.add(message.runId);
-      this.stopRunWatch();
-      if (message.status === 'succeeded') this.toast('success', `Run finished in ${formatDuration(message.ms)}`);
-      else if (message.status === 'cancelled') this.toast('info', 'Run cancelled');
-      else this.toast('error', `Run ${message.status}${message.error ? `: ${message.error.message}` : ''}`);
-      void this.refreshHistory();
-      void this.settleRun(message.runId);
-    }
-  }
-
-  /**
-   * After a run ends: its record shows in the side panel and, once more, on the nodes. Events sent
-   * before the editor began watching (a quick run can end before `POST /api/runs` answers) are
-   * covered by the record.
-   */
-  private async settleRun(id: string): Promise<void> {
-    let run: RunDetail;
-    try {
-      run = await api.getRun(id);
-    } catch {
-      return;
-    }
-    this.shownRun.set(run);
-    if (this.canvas && this.currentRun.get()?.id === id) {
-      applyRunRecord(this.ctx.runStates, run, this.canvas.nodes().map((n) => n.id), true);
-    }
-  }
-
-  async cancel(): Promise<void> {
-    const run = this.currentRun.get();
-    if (!run || (run.status !== 'queued' && run.status !== 'running')) return;
-    try {
-      await api.cancelRun(run.id);
-      this.toast('info', 'Cancelling…');
-    } catch (err) {
-      this.reportError('Cannot cancel', err);
-    }
-  }
-
-  async cancelRun(id: string): Promise<void> {
-    try {
-      await api.cancelRun(id);
-    } catch (err) {
-      this.reportError('Cannot cancel', err);
-    }
-  }
-
-  private onFeedMessage(message: RunMessage): void {
-    const status: RunStatus | null =
-      message.type === 'run:queued' ? 'queued' : message.type === 'run:started' ? 'running' : message.type === 'run:finished' ? message.status : null;
-    if (!status) return;
-    this.queue.update((list) => {
-      const rest = list.filter((r) => r.id !== message.runId);
-      if (status !== 'queued' && status !== 'running') return rest;
-      const existing = list.find((r) => r.id === message.runId);
-      return [...rest, { ...(existing ?? { createdAt: Date.now() }), id: message.runId, status }].sort(byCreated);
-    });
-    this.history.update((list) => list.map((r) => (r.id === message.runId ? { ...r, status } : r)));
-  }
-
-  async refreshQueue(): Promise<void> {
-    try {
-      const [running, queued] = await Promise.all([api.listRuns({ status: 'running', limit: 50 }), api.listRuns({ status: 'queued', limit: 100 })]);
-      this.queue.set([...running, ...queued].sort(byCreated));
-    } catch {
-      /* the panel shows what the feed brings */
-    }
-  }
-
-  async refreshHistory(): Promise<void> {
-    const id = this.doc.get().id;
-    try {
-      const saved = id ? await api.listRuns({ workflowId: id, limit: 30 }) : [];
-      const known = new Set(saved.map((r) => r.id));
-      const local = await Promise.all(
-        this.localRuns
-          .filter((r) => !known.has(r))
-          .slice(0, 20)
-          .map((r) => api.getRun(r).then((d): RunEntry => ({ ...d, local: true }), () => null)),
-      );
-      const merged = [...saved, ...local.filter((r): r is RunEntry => r !== null)].sort((a, b) => -byCreated(a, b));
-      this.history.set(merged);
-    } catch {
-      /* keep what is shown */
-    }
-  }
-
-  /** Shows a run's outputs in the side panel (and, when asked, its node states on the canvas). */
-  async showRun(id: string, options: { applyToCanvas: boolean } = { applyToCanvas: true }): Promise<void> {
-    let run: RunDetail;
-    try {
-      run = await api.getRun(id);
-    } catch (err) {
-      this.reportError('Cannot load the run', err);
-      return;
-    }
-    this.shownRun.set(run);
-    if (options.applyToCanvas && this.canvas && this.currentRun.get()?.id !== id) {
-      this.stopRunWatch();
-      this.currentRun.set({ id, status: run.status });
-      applyRunRecord(this.ctx.runStates, run, this.canvas.nodes().map((n) => n.id));
-    }
   }
 
   // ---- editing ----
 
+  /** Adds a node: centred on `at` (a drop from the palette), or cascading from the middle of the view. */
   async addNode(type: string, at?: { x: number; y: number }): Promise<void> {
     if (!this.canvas) return;
     let position = at;
     if (!position) {
       // Nodes added from the palette without a place cascade instead of piling up.
-      const c = this.canvas.viewportCenter();
+      const c = this.canvas.camera.viewportCenter();
       position = { x: c.x + (this.addOffset % 8) * 28, y: c.y + (this.addOffset % 8) * 28 };
       this.addOffset++;
     }
-    const id = await this.canvas.addNode(type, position);
-    if (!id) this.toast('error', `Unknown node type '${type}'`);
+    const id = await this.canvas.addNode(type, position, { centred: Boolean(at) });
+    if (!id) this.notices.toast('error', `Unknown node type '${type}'`);
   }
 
-  async copy(): Promise<boolean> {
-    const fragment = this.canvas?.copySelection();
-    if (!fragment) return false;
-    this.clipboard = fragment;
-    try {
-      await navigator.clipboard?.writeText(JSON.stringify(fragment));
-    } catch {
-      /* the in-page clipboard still works */
-    }
-    this.toast('info', `Copied ${Object.keys(fragment.nodes).length} node(s)`);
-    return true;
+  /** Adds a node where a link was let go and links it to that link's socket. */
+  async addLinkedNode(type: string, at: { x: number; y: number }, from: { nodeId: string; side: 'input' | 'output'; key: string }): Promise<void> {
+    const id = await this.canvas?.addLinkedNode(type, at, from);
+    if (!id) this.notices.toast('error', `Unknown node type '${type}'`);
   }
-
-  async cut(): Promise<void> {
-    if (await this.copy()) await this.canvas?.deleteSelected();
-  }
-
-  async paste(at?: { x: number; y: number }): Promise<void> {
-    let fragment = this.clipboard;
-    try {
-      const text = await navigator.clipboard?.readText();
-      if (text) fragment = parseWorkflow(JSON.parse(text));
-    } catch {
-      /* not a workflow on the system clipboard, or no permission: use the in-page one */
-    }
-    if (!fragment || !this.canvas) return;
-    await this.canvas.paste(fragment, at);
-  }
-
-  async duplicate(): Promise<void> {
-    const fragment = this.canvas?.copySelection();
-    if (fragment) await this.canvas!.paste(fragment);
-  }
-}
-
-function byCreated(a: { createdAt?: string | number | null }, b: { createdAt?: string | number | null }): number {
-  return toTime(a.createdAt) - toTime(b.createdAt);
-}
-
-function toTime(t: string | number | null | undefined): number {
-  if (typeof t === 'number') return t;
-  if (typeof t === 'string') return Date.parse(t) || 0;
-  return 0;
-}
-
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '—';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
-
-export function describeIssue(issue: WorkflowIssue): string {
-  return issue.node ? `${issue.node} ${issue.field}: ${issue.message}` : `${issue.field}: ${issue.message}`;
 }

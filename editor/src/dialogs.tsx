@@ -1,16 +1,19 @@
 import { useEffect, useState } from 'react';
 import { api, type SavedWorkflowSummary } from './api';
-import type { Controller, Dialog } from './controller';
+import type { Controller } from './controller';
+import type { Dialog } from './notices';
+import { GalleryDialog } from './gallery-dialog';
 import { LinkDialog } from './link-dialog';
+import { NodeSearch } from './node-search';
 import { Modal } from './modal';
 import { SHORTCUTS } from './shortcuts';
 import { useValue } from './store';
 import { TriggerDialog } from './trigger-dialog';
 
 export function Dialogs({ controller }: { controller: Controller }) {
-  const dialog = useValue(controller.dialog);
+  const dialog = useValue(controller.notices.dialog);
   if (!dialog) return null;
-  const close = () => controller.dialog.set(null);
+  const close = () => controller.notices.dialog.set(null);
   switch (dialog.kind) {
     case 'open':
       return <OpenDialog controller={controller} onClose={close} />;
@@ -22,6 +25,10 @@ export function Dialogs({ controller }: { controller: Controller }) {
       return <TriggerDialog controller={controller} onClose={close} />;
     case 'help':
       return <HelpOverlay onClose={close} />;
+    case 'gallery':
+      return <GalleryDialog controller={controller} onClose={close} />;
+    case 'node-search':
+      return <NodeSearch controller={controller} request={dialog} onClose={close} />;
     case 'link':
       return <LinkDialog controller={controller} nodeId={dialog.nodeId} onClose={close} />;
     case 'confirm':
@@ -102,8 +109,8 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
                   className="small danger"
                   data-testid="delete-workflow"
                   onClick={async () => {
-                    if (await controller.deleteWorkflow(w.id, w.name)) controller.dialog.set({ kind: 'open' });
-                    else controller.dialog.set({ kind: 'open' });
+                    if (await controller.deleteWorkflow(w.id, w.name)) controller.notices.dialog.set({ kind: 'open' });
+                    else controller.notices.dialog.set({ kind: 'open' });
                   }}
                 >
                   Delete

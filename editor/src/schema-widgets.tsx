@@ -3,12 +3,16 @@
 
 import { useId, useState, type ChangeEvent } from 'react';
 import { AuthorizedImage } from './authorized-image';
+import { PromptWidget } from './prompt-widget';
 import type { JsonSchema } from './types';
+import type { Vocabulary } from './vocabulary';
 
 export type WidgetKind = 'enum' | 'boolean' | 'integer' | 'number' | 'seed' | 'text' | 'multiline' | 'artifact' | 'json';
 
 const MULTILINE_NAMES = new Set(['text', 'prompt', 'negative', 'instruction', 'template', 'caption', 'description']);
 const MAX_SEED = 2 ** 31 - 1;
+/** Multiline params that are text for a model, checked against its words when it publishes them. */
+const PROMPT_NAMES = new Set(['text', 'prompt', 'negative', 'instruction']);
 
 /** Collapses `anyOf`/`oneOf` (nullable or optional params) to the branch a widget can edit. */
 export function resolveSchema(schema: JsonSchema): JsonSchema {
@@ -84,6 +88,8 @@ export interface FieldProps {
   issue?: string;
   upload?(file: File): Promise<{ artifact: string; url: string }>;
   models?: string[];
+  /** The words the model takes (null: any text); given for nodes whose text goes to a model. */
+  vocabulary?: Vocabulary;
 }
 
 export function ParamField(props: FieldProps) {
@@ -139,13 +145,25 @@ function Widget(props: WidgetProps) {
     case 'seed':
       return <NumberWidget {...props} common={common} />;
     case 'multiline':
+      if (props.vocabulary && PROMPT_NAMES.has(props.name)) {
+        return (
+          <PromptWidget
+            common={common}
+            value={typeof shown === 'string' ? shown : ''}
+            maxLength={schema.maxLength}
+            vocabulary={props.vocabulary}
+            testId={testId}
+            onChange={(text) => onChange(textValue(schema, text))}
+          />
+        );
+      }
       return (
         <textarea
           {...common}
           rows={2}
           maxLength={schema.maxLength}
           value={typeof shown === 'string' ? shown : ''}
-          onChange={(e) => onChange(e.target.value)}
+          onChange={(e) => onChange(textValue(schema, e.target.value))}
         />
       );
     case 'artifact':
@@ -159,7 +177,7 @@ function Widget(props: WidgetProps) {
             maxLength={schema.maxLength}
             list={props.name === 'model' && props.models?.length ? `${inputId}-models` : undefined}
             value={typeof shown === 'string' ? shown : ''}
-            onChange={(e) => onChange(e.target.value)}
+            onChange={(e) => onChange(textValue(schema, e.target.value))}
           />
           {props.name === 'model' && props.models?.length ? (
             <datalist id={`${inputId}-models`}>
@@ -173,6 +191,11 @@ function Widget(props: WidgetProps) {
     default:
       return <JsonWidget {...props} common={common} />;
   }
+}
+
+/** An emptied field with no default of its own is unset, not `""` (the server tells the two apart). */
+function textValue(schema: JsonSchema, text: string): string | undefined {
+  return text === '' && (schema.default === undefined || schema.default === '') ? undefined : text;
 }
 
 function enumValue(schema: JsonSchema, text: string): unknown {
@@ -247,38 +270,63 @@ function NumberWidget(props: WidgetProps & { common: Common }) {
   );
 }
 
+/** An image param: a drop zone (or click to pick a file) that uploads, the id it got, and a thumbnail. */
 function ArtifactWidget(props: WidgetProps & { common: Common }) {
   const { shown, onChange, common, upload } = props;
   const [state, setState] = useState<string | null>(null);
+  const [over, setOver] = useState(false);
   const artifact = typeof shown === 'string' && shown ? shown : null;
+  const send = async (file: File | undefined) => {
+    if (!file || !upload) return;
+    setState('uploading…');
+    try {
+      const result = await upload(file);
+      setState(null);
+      onChange(result.artifact);
+    } catch (err) {
+      setState((err as Error).message);
+    }
+  };
   return (
     <div className="artifact-row">
-      <input {...common} type="text" value={artifact ?? ''} onChange={(e) => onChange(e.target.value || undefined)} />
       {upload && (
-        <label className="button small upload-button">
-          upload
+        <label
+          className={`drop-zone${over ? ' over' : ''}`}
+          data-testid={`${props.testId}-drop`}
+          onDragOver={(e) => {
+            if (!e.dataTransfer.types.includes('Files')) return;
+            e.preventDefault();
+            e.stopPropagation();
+            setOver(true);
+          }}
+          onDragLeave={() => setOver(false)}
+          onDrop={(e) => {
+            if (!e.dataTransfer.files.length) return;
+            e.preventDefault();
+            e.stopPropagation();
+            setOver(false);
+            void send(e.dataTransfer.files[0]);
+          }}
+        >
+          {artifact ? (
+            <AuthorizedImage className="pixelated thumb" alt={`uploaded image ${artifact}`} src={`/api/artifacts/${encodeURIComponent(artifact)}`} />
+          ) : (
+            <span>Drop an image here, or click to upload</span>
+          )}
           <input
             type="file"
             accept="image/*"
             data-testid={`${props.testId}-upload`}
-            onChange={async (e) => {
+            onChange={(e) => {
               const file = e.target.files?.[0];
               e.target.value = '';
-              if (!file) return;
-              setState('uploading…');
-              try {
-                const result = await upload(file);
-                setState(null);
-                onChange(result.artifact);
-              } catch (err) {
-                setState((err as Error).message);
-              }
+              void send(file);
             }}
           />
         </label>
       )}
+      <input {...common} type="text" placeholder="artifact id" value={artifact ?? ''} onChange={(e) => onChange(e.target.value || undefined)} />
       {state && <div className="field-issue">{state}</div>}
-      {artifact && <AuthorizedImage className="pixelated thumb" alt={`uploaded image ${artifact}`} src={`/api/artifacts/${encodeURIComponent(artifact)}`} />}
     </div>
   );
 }

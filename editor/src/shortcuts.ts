@@ -15,29 +15,29 @@ const mod = (e: KeyboardEvent) => e.ctrlKey || e.metaKey;
 const plain = (e: KeyboardEvent) => !e.ctrlKey && !e.metaKey && !e.altKey;
 
 export const SHORTCUTS: Shortcut[] = [
-  { keys: 'Ctrl+Enter', does: 'Run the workflow', inFields: true, match: (e) => mod(e) && e.key === 'Enter', run: (c) => c.run() },
-  { keys: 'Ctrl+.', does: 'Cancel the run', inFields: true, match: (e) => mod(e) && e.key === '.', run: (c) => c.cancel() },
+  { keys: 'Ctrl+Enter', does: 'Run the workflow', inFields: true, match: (e) => mod(e) && e.key === 'Enter', run: (c) => c.runs.run() },
+  { keys: 'Ctrl+.', does: 'Cancel the run', inFields: true, match: (e) => mod(e) && e.key === '.', run: (c) => c.runs.cancel() },
   { keys: 'Ctrl+S', does: 'Save', inFields: true, match: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.save() },
-  { keys: 'Ctrl+Shift+S', does: 'Save as…', inFields: true, match: (e) => mod(e) && e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.dialog.set({ kind: 'save-as' }) },
-  { keys: 'Ctrl+O', does: 'Open a saved workflow', inFields: true, match: (e) => mod(e) && e.key.toLowerCase() === 'o', run: (c) => c.dialog.set({ kind: 'open' }) },
+  { keys: 'Ctrl+Shift+S', does: 'Save as…', inFields: true, match: (e) => mod(e) && e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.notices.dialog.set({ kind: 'save-as' }) },
+  { keys: 'Ctrl+O', does: 'Open a saved workflow', inFields: true, match: (e) => mod(e) && e.key.toLowerCase() === 'o', run: (c) => c.notices.dialog.set({ kind: 'open' }) },
   { keys: 'Ctrl+Z', does: 'Undo', match: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 'z', run: (c) => c.canvas?.undo() },
   { keys: 'Ctrl+Shift+Z / Ctrl+Y', does: 'Redo', match: (e) => mod(e) && ((e.shiftKey && e.key.toLowerCase() === 'z') || e.key.toLowerCase() === 'y'), run: (c) => c.canvas?.redo() },
-  { keys: 'Ctrl+C', does: 'Copy the selected nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'c', run: (c) => c.copy() },
-  { keys: 'Ctrl+X', does: 'Cut the selected nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'x', run: (c) => c.cut() },
-  { keys: 'Ctrl+V', does: 'Paste', match: (e) => mod(e) && e.key.toLowerCase() === 'v', run: (c) => c.paste() },
-  { keys: 'Ctrl+D', does: 'Duplicate the selected nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'd', run: (c) => c.duplicate() },
-  { keys: 'Ctrl+A', does: 'Select all nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'a', run: (c) => c.canvas?.selectAll() },
+  { keys: 'Ctrl+C', does: 'Copy the selected nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'c', run: (c) => c.clipboard.copy() },
+  { keys: 'Ctrl+X', does: 'Cut the selected nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'x', run: (c) => c.clipboard.cut() },
+  { keys: 'Ctrl+V', does: 'Paste', match: (e) => mod(e) && e.key.toLowerCase() === 'v', run: (c) => c.clipboard.paste() },
+  { keys: 'Ctrl+D', does: 'Duplicate the selected nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'd', run: (c) => c.clipboard.duplicate() },
+  { keys: 'Ctrl+A', does: 'Select all nodes', match: (e) => mod(e) && e.key.toLowerCase() === 'a', run: (c) => c.canvas?.selection.selectAll() },
   { keys: 'Delete / Backspace', does: 'Delete the selected nodes', match: (e) => plain(e) && (e.key === 'Delete' || e.key === 'Backspace'), run: (c) => c.canvas?.deleteSelected() },
   { keys: 'A or /', does: 'Add a node (search the palette)', match: (e) => plain(e) && (e.key === 'a' || e.key === '/'), run: () => focusPalette() },
   { keys: 'F2', does: 'Rename the selected node', match: (e) => plain(e) && e.key === 'F2', run: (c) => c.canvas?.renameSelected() },
   { keys: 'L', does: 'Connect the selected node’s inputs', match: (e) => plain(e) && e.key === 'l', run: (c) => openLinkDialog(c) },
-  { keys: 'N / Shift+N', does: 'Select the next / previous node', match: (e) => plain(e) && e.key.toLowerCase() === 'n', run: (c, e) => c.canvas?.cycleSelection(e.shiftKey ? -1 : 1) },
+  { keys: 'N / Shift+N', does: 'Select the next / previous node', match: (e) => plain(e) && e.key.toLowerCase() === 'n', run: (c, e) => c.canvas?.selection.cycleSelection(e.shiftKey ? -1 : 1) },
   { keys: 'Arrow keys', does: 'Move the selected nodes (Shift: further); pan when none is selected', match: (e) => !mod(e) && e.key.startsWith('Arrow'), run: (c, e) => arrows(c, e) },
   { keys: 'F', does: 'Fit the graph to the view', match: (e) => plain(e) && e.key.toLowerCase() === 'f', run: (c) => c.canvas?.fit() },
-  { keys: '0', does: 'Zoom to 100%', match: (e) => plain(e) && e.key === '0', run: (c) => c.canvas?.zoomTo(1) },
-  { keys: '+ / −', does: 'Zoom in / out', match: (e) => plain(e) && (e.key === '+' || e.key === '=' || e.key === '-'), run: (c, e) => c.canvas?.zoomBy(e.key === '-' ? 1 / 1.2 : 1.2) },
+  { keys: '0', does: 'Zoom to 100%', match: (e) => plain(e) && e.key === '0', run: (c) => c.canvas?.camera.zoomTo(1) },
+  { keys: '+ / −', does: 'Zoom in / out', match: (e) => plain(e) && (e.key === '+' || e.key === '=' || e.key === '-'), run: (c, e) => c.canvas?.camera.zoomBy(e.key === '-' ? 1 / 1.2 : 1.2) },
   { keys: 'Shift+L', does: 'Auto-arrange the graph', match: (e) => !mod(e) && e.shiftKey && e.key === 'L', run: (c) => c.canvas?.arrange() },
-  { keys: '?', does: 'Show this help', match: (e) => e.key === '?', run: (c) => c.dialog.set({ kind: 'help' }) },
+  { keys: '?', does: 'Show this help', match: (e) => e.key === '?', run: (c) => c.notices.dialog.set({ kind: 'help' }) },
   { keys: 'Escape', does: 'Close a dialog or menu; clear the selection', inFields: true, match: (e) => e.key === 'Escape', run: (c) => escape(c) },
 ];
 
@@ -46,9 +46,9 @@ function focusPalette(): void {
 }
 
 function openLinkDialog(c: Controller): void {
-  const node = c.canvas?.selected()[0];
-  if (node) c.dialog.set({ kind: 'link', nodeId: node.id });
-  else c.toast('info', 'Select a node first (N selects the next one)');
+  const node = c.canvas?.selection.selected()[0];
+  if (node) c.notices.dialog.set({ kind: 'link', nodeId: node.id });
+  else c.notices.toast('info', 'Select a node first (N selects the next one)');
 }
 
 async function arrows(c: Controller, e: KeyboardEvent): Promise<void> {
@@ -56,21 +56,21 @@ async function arrows(c: Controller, e: KeyboardEvent): Promise<void> {
   const dx = e.key === 'ArrowLeft' ? -step : e.key === 'ArrowRight' ? step : 0;
   const dy = e.key === 'ArrowUp' ? -step : e.key === 'ArrowDown' ? step : 0;
   if (!c.canvas) return;
-  if (c.canvas.selected().length > 0) await c.canvas.nudgeSelected(dx, dy);
-  else await c.canvas.pan(-dx * 2, -dy * 2);
+  if (c.canvas.selection.selected().length > 0) await c.canvas.selection.nudgeSelected(dx, dy);
+  else await c.canvas.camera.pan(-dx * 2, -dy * 2);
 }
 
 function escape(c: Controller): void {
   if (c.contextMenu.get()) return c.contextMenu.set(null);
-  const dialog = c.dialog.get();
+  const dialog = c.notices.dialog.get();
   if (dialog) {
     if (dialog.kind === 'confirm') dialog.resolve(false);
-    else c.dialog.set(null);
+    else c.notices.dialog.set(null);
     return;
   }
   const active = document.activeElement as HTMLElement | null;
   if (active && isField(active)) return active.blur();
-  void c.canvas?.unselectAll();
+  void c.canvas?.selection.unselectAll();
 }
 
 export function isField(el: Element | null): boolean {
@@ -86,7 +86,7 @@ export function installShortcuts(c: Controller): () => void {
   const onKey = (e: KeyboardEvent) => {
     if (e.defaultPrevented || e.isComposing) return;
     const inField = isField(e.target as Element);
-    const dialogOpen = c.dialog.get() !== null || c.contextMenu.get() !== null;
+    const dialogOpen = c.notices.dialog.get() !== null || c.contextMenu.get() !== null;
     for (const s of SHORTCUTS) {
       if (!s.match(e)) continue;
       if (inField && !s.inFields) return;

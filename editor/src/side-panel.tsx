@@ -1,9 +1,14 @@
-// The side panel: the server's run queue, this workflow's run history, and the outputs of the run
-// picked there.
+// The side panel: the server's run queue, this workflow's run history (each row its source, prompts,
+// thumbnail, duration and status; a click shows that run on its own graph), and the outputs of the
+// run picked there.
 
-import { describeIssue, formatDuration, type Controller, type RunEntry } from './controller';
+import { AuthorizedImage } from './authorized-image';
+import type { Controller } from './controller';
 import { ValueView } from './outputs-view';
+import { describeIssue } from './problems';
+import { formatDuration, type RunEntry } from './runs';
 import { useValue } from './store';
+import { isImageRef, type ImageRef } from './types';
 
 function when(t: string | number | null | undefined): string {
   if (t === null || t === undefined) return '';
@@ -11,17 +16,42 @@ function when(t: string | number | null | undefined): string {
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString();
 }
 
+/** The first image among a run's outputs, for its row's thumbnail. */
+function firstImage(outputs: RunEntry['outputs']): ImageRef | null {
+  for (const output of Object.values(outputs ?? {})) {
+    const value = typeof output === 'object' && output !== null && 'value' in output ? (output as { value: unknown }).value : output;
+    const image = [value].flat().find(isImageRef);
+    if (image) return image;
+  }
+  return null;
+}
+
 function RunRow({ run, controller, shown }: { run: RunEntry; controller: Controller; shown: boolean }) {
   const active = run.status === 'queued' || run.status === 'running';
+  const thumb = firstImage(run.outputs);
+  const prompts = run.prompts ?? [];
   return (
     <li className={`run-row status-${run.status}${shown ? ' shown' : ''}`} data-testid={`run-${run.id}`} data-status={run.status}>
-      <button type="button" className="link-button run-open" onClick={() => void controller.showRun(run.id)} title="show this run's outputs">
-        <span className={`badge status-${run.status}`}>{run.status}</span>
-        <span className="run-when">{when(run.createdAt)}</span>
-        <span className="run-ms">{run.ms !== undefined && run.ms !== null ? formatDuration(run.ms) : ''}</span>
+      <button type="button" className="link-button run-open" onClick={() => void controller.runView.open(run.id)} title="show this run: its graph and outputs">
+        {thumb ? <AuthorizedImage className="pixelated run-thumb" src={thumb.url} alt="" loading="lazy" /> : <span className="run-thumb empty" />}
+        <span className="run-text">
+          <span className="run-meta">
+            <span className={`badge status-${run.status}`}>{run.status}</span>
+            <span className="run-source" data-testid={`run-source-${run.id}`}>
+              {run.source ?? (run.local ? 'editor' : '')}
+            </span>
+            <span className="run-when">{when(run.createdAt)}</span>
+            <span className="run-ms">{run.ms !== undefined && run.ms !== null ? formatDuration(run.ms) : ''}</span>
+          </span>
+          {prompts.length > 0 && (
+            <span className="run-prompts" title={prompts.join('\n')} data-testid={`run-prompts-${run.id}`}>
+              {prompts.join(' · ')}
+            </span>
+          )}
+        </span>
       </button>
       {active && (
-        <button type="button" className="small" onClick={() => void controller.cancelRun(run.id)} aria-label="cancel this run">
+        <button type="button" className="small" onClick={() => void controller.runs.cancelRun(run.id)} aria-label="cancel this run">
           cancel
         </button>
       )}
@@ -30,10 +60,10 @@ function RunRow({ run, controller, shown }: { run: RunEntry; controller: Control
 }
 
 export function SidePanel({ controller }: { controller: Controller }) {
-  const queue = useValue(controller.queue);
-  const history = useValue(controller.history);
-  const shown = useValue(controller.shownRun);
-  const issues = useValue(controller.workflowIssues);
+  const queue = useValue(controller.runs.queue);
+  const history = useValue(controller.runs.history);
+  const shown = useValue(controller.runs.shown);
+  const issues = useValue(controller.problems.general);
   const doc = useValue(controller.doc);
 
   const outputs = shown ? Object.entries((shown.outputs ?? {}) as Record<string, { value?: unknown; node?: string } | unknown>) : [];
@@ -65,6 +95,9 @@ export function SidePanel({ controller }: { controller: Controller }) {
       <section className="panel-section">
         <h3>
           History <span className="muted small">{doc.id ? 'of this workflow' : 'of this page (save to keep it)'}</span>
+          <button type="button" className="link-button small gallery-open" onClick={() => controller.notices.dialog.set({ kind: 'gallery' })} data-testid="gallery-button">
+            gallery
+          </button>
         </h3>
         {history.length === 0 ? (
           <p className="muted small">No runs yet. Press Run or Ctrl+Enter.</p>
@@ -88,7 +121,7 @@ export function SidePanel({ controller }: { controller: Controller }) {
             return (
               <figure key={name} className="run-output" data-testid={`run-output-${name}`}>
                 <figcaption>{name}</figcaption>
-                <ValueView value={value} label={name} testId={`run-output-${name}`} />
+                <ValueView value={value} label={name} testId={`run-output-${name}`} runId={shown.id} />
               </figure>
             );
           })}

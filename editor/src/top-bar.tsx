@@ -5,7 +5,7 @@ import { useValue } from './store';
 export function TopBar({ controller }: { controller: Controller }) {
   const doc = useValue(controller.doc);
   const dirty = useValue(controller.dirty);
-  const run = useValue(controller.currentRun);
+  const run = useValue(controller.runs.current);
   const connected = useValue(controller.connected);
   const fileInput = useRef<HTMLInputElement>(null);
   const [draftName, setDraftName] = useState<string | null>(null);
@@ -37,16 +37,16 @@ export function TopBar({ controller }: { controller: Controller }) {
         <button type="button" onClick={() => void controller.newWorkflow()} data-testid="new-button">
           New
         </button>
-        <button type="button" onClick={() => controller.dialog.set({ kind: 'open' })} data-testid="open-button" title="Ctrl+O">
+        <button type="button" onClick={() => controller.notices.dialog.set({ kind: 'open' })} data-testid="open-button" title="Ctrl+O">
           Open
         </button>
         <button type="button" onClick={() => void controller.save()} data-testid="save-button" title="Ctrl+S">
           Save
         </button>
-        <button type="button" onClick={() => controller.dialog.set({ kind: 'save-as' })} data-testid="save-as-button" title="Ctrl+Shift+S">
+        <button type="button" onClick={() => controller.notices.dialog.set({ kind: 'save-as' })} data-testid="save-as-button" title="Ctrl+Shift+S">
           Save as
         </button>
-        <button type="button" onClick={() => controller.dialog.set({ kind: 'templates' })} data-testid="templates-button">
+        <button type="button" onClick={() => controller.notices.dialog.set({ kind: 'templates' })} data-testid="templates-button">
           Templates
         </button>
         <button type="button" onClick={() => fileInput.current?.click()} data-testid="import-button">
@@ -55,7 +55,7 @@ export function TopBar({ controller }: { controller: Controller }) {
         <input
           ref={fileInput}
           type="file"
-          accept="application/json,.json"
+          accept="application/json,.json,image/png,.png"
           hidden
           data-testid="import-file"
           onChange={(e) => {
@@ -70,7 +70,7 @@ export function TopBar({ controller }: { controller: Controller }) {
         <button type="button" onClick={() => controller.exportApiFile()} data-testid="export-api-button" title="the workflow in ComfyUI's API format, for ComfyUI clients">
           Export (API)
         </button>
-        <button type="button" onClick={() => controller.dialog.set({ kind: 'trigger' })} data-testid="trigger-button">
+        <button type="button" onClick={() => controller.notices.dialog.set({ kind: 'trigger' })} data-testid="trigger-button">
           Trigger
         </button>
       </nav>
@@ -78,15 +78,15 @@ export function TopBar({ controller }: { controller: Controller }) {
       <span className={`conn${connected ? ' on' : ''}`} title={connected ? 'live events connected' : 'live events disconnected'} data-testid="socket-state">
         {connected ? 'live' : 'offline'}
       </span>
-      <button type="button" onClick={() => controller.dialog.set({ kind: 'help' })} aria-label="keyboard shortcuts" data-testid="help-button" title="?">
+      <button type="button" onClick={() => controller.notices.dialog.set({ kind: 'help' })} aria-label="keyboard shortcuts" data-testid="help-button" title="?">
         ?
       </button>
       {active && (
-        <button type="button" className="danger" onClick={() => void controller.cancel()} data-testid="cancel-button" title="Ctrl+.">
+        <button type="button" className="danger" onClick={() => void controller.runs.cancel()} data-testid="cancel-button" title="Ctrl+.">
           Cancel
         </button>
       )}
-      <button type="button" className="primary run-button" onClick={() => void controller.run()} data-testid="run-button" title="Ctrl+Enter" disabled={Boolean(active)}>
+      <button type="button" className="primary run-button" onClick={() => void controller.runs.run()} data-testid="run-button" title="Ctrl+Enter" disabled={Boolean(active)}>
         {active ? (run!.status === 'queued' ? 'Queued…' : 'Running…') : 'Run'}
       </button>
     </header>

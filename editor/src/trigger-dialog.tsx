@@ -1,7 +1,8 @@
-// Trigger settings of a saved workflow (DESIGN: PUT /api/workflows/:id/trigger, POST /hooks/:slug)
-// and the curl command that calls it.
+// Trigger settings of a saved workflow (DESIGN: PUT /api/workflows/:id/trigger, POST /hooks/:slug):
+// the params callers may set and their names, the curl command that calls it, and its app page.
 
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { api } from './api';
 import type { Controller } from './controller';
 import { Modal } from './modal';
 import { useValue } from './store';
@@ -53,22 +54,45 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
   const [token, setToken] = useState('');
   const [copied, setCopied] = useState(false);
 
-  // Named prompts are the run inputs a caller sets; their current texts make a ready example body.
-  const body = useMemo(() => {
-    const inputs: Record<string, unknown> = {};
+  // Exposed params, by `<node>.<param>` → the name callers use; loaded from the saved trigger.
+  const [exposed, setExposed] = useState<Map<string, string>>(new Map());
+  useEffect(() => {
+    if (!doc.id || !existing) return;
+    api.getTrigger(doc.id).then(
+      (saved) => setExposed(new Map((saved?.inputs ?? []).map((i) => [i.param, i.name]))),
+      () => undefined,
+    );
+  }, [doc.id, existing]);
+
+  // Named prompts are always run inputs; other nodes' params may be exposed (output nodes have none worth it).
+  const { prompts, params } = useMemo(() => {
+    const prompts: Record<string, unknown> = {};
+    const params: { key: string; param: string; value: unknown; description?: string }[] = [];
     for (const node of controller.canvas?.nodes() ?? []) {
       const name = node.params.name;
-      if (node.nodeType === 'prompt' && typeof name === 'string' && name) inputs[name] = node.params.text ?? '';
+      if (node.nodeType === 'prompt') {
+        if (typeof name === 'string' && name) prompts[name] = node.params.text ?? '';
+        continue;
+      }
+      if (!node.spec || node.spec.output) continue;
+      for (const [param, schema] of Object.entries(node.spec.params.properties ?? {})) {
+        params.push({ key: `${node.id}.${param}`, param, value: node.params[param] ?? schema.default, description: schema.description });
+      }
     }
-    return inputs;
+    return { prompts, params };
   }, [controller]);
+
+  // A ready example body: the prompts' texts and the exposed params' current values.
+  const body: Record<string, unknown> = { ...prompts };
+  for (const p of params) if (exposed.has(p.key) && p.value !== undefined) body[exposed.get(p.key)!] = p.value;
+  const inputs = [...exposed].map(([param, name]) => ({ param, name }));
 
   if (!doc.id) {
     return (
       <Modal title="HTTP trigger" onClose={onClose} testId="trigger-dialog">
         <p>Save the workflow first: a trigger runs the saved version.</p>
         <div className="dialog-actions">
-          <button type="button" className="primary" onClick={() => controller.dialog.set({ kind: 'save-as' })}>
+          <button type="button" className="primary" onClick={() => controller.notices.dialog.set({ kind: 'save-as' })}>
             Save as…
           </button>
         </div>
@@ -85,7 +109,7 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
         className="trigger-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (validSlug) void controller.setTrigger({ slug, mode, ...(token ? { token } : {}) });
+          if (validSlug) void controller.setTrigger({ slug, mode, inputs, ...(token ? { token } : {}) });
         }}
       >
         <label className="stack">
@@ -112,6 +136,40 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
           </span>
           {existing?.hasToken && !token && <span className="muted small">Saving without a token removes the current one.</span>}
         </label>
+        <fieldset className="trigger-inputs" data-testid="trigger-inputs">
+          <legend>Inputs callers set</legend>
+          {Object.keys(prompts).length > 0 && (
+            <p className="muted small">Named prompts: {Object.keys(prompts).join(', ')} (always inputs)</p>
+          )}
+          {params.map((p) => (
+            <div key={p.key} className="row" title={p.description}>
+              <label>
+                <input
+                  type="checkbox"
+                  data-testid={`trigger-expose-${p.key}`}
+                  checked={exposed.has(p.key)}
+                  onChange={(e) =>
+                    setExposed((current) => {
+                      const next = new Map(current);
+                      if (e.target.checked) next.set(p.key, p.param in body || [...next.values()].includes(p.param) ? p.key.replace('.', '_') : p.param);
+                      else next.delete(p.key);
+                      return next;
+                    })
+                  }
+                />{' '}
+                <code>{p.key}</code>
+              </label>
+              {exposed.has(p.key) && (
+                <input
+                  aria-label={`name of ${p.key}`}
+                  data-testid={`trigger-name-${p.key}`}
+                  value={exposed.get(p.key)}
+                  onChange={(e) => setExposed((current) => new Map(current).set(p.key, e.target.value))}
+                />
+              )}
+            </div>
+          ))}
+        </fieldset>
         <div className="dialog-actions">
           <button type="submit" className="primary" data-testid="trigger-save" disabled={!validSlug}>
             Save trigger
@@ -135,7 +193,14 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
       {existing && (
         <p className="muted small">
           Active trigger: <code>/hooks/{existing.slug}</code> ({existing.mode}
-          {existing.hasToken ? ', token required' : ''})
+          {existing.hasToken ? ', token required' : ''}) ·{' '}
+          <a href={`/apps/${existing.slug}`} target="_blank" rel="noopener" data-testid="trigger-app-link">
+            open its app page
+          </a>{' '}
+          ·{' '}
+          <a href={`/api/docs?url=${encodeURIComponent(`/hooks/${existing.slug}/openapi.json`)}`} target="_blank" rel="noopener">
+            API reference
+          </a>
         </p>
       )}
     </Modal>

@@ -89,6 +89,8 @@ export interface NodeRunState {
 export interface ImageRef {
   artifact: string;
   url: string;
+  width?: number;
+  height?: number;
 }
 
 export function isImageRef(value: unknown): value is ImageRef {

@@ -4,6 +4,7 @@ import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
+import { shallowJson } from '../json-depth';
 import { imageUpload, sendArtifact, storeUploadedImage } from '../routes/artifacts';
 import type { RunRecord, RunState } from '../store/runs';
 import { artifactOfFileName, type ComfyHistory, type HistoryEntry, type QueueItem } from './history';
@@ -57,7 +58,17 @@ export interface ComfyRouteDeps {
 
 export function comfyRoutes({ ctx, book, history, prompts, queueRemaining }: ComfyRouteDeps): Router {
   const router = Router();
-  const anyJson: RequestHandler = express.json({ type: () => true, limit: ctx.limits.jsonBytes });
+  const parseAnyJson = express.json({ type: () => true, limit: ctx.limits.jsonBytes });
+  const depthLimit = shallowJson(ctx.limits.jsonDepth);
+  const anyJson: RequestHandler = (req, res, next) =>
+    parseAnyJson(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      try {
+        depthLimit(req, res, next);
+      } catch (refused) {
+        next(refused);
+      }
+    });
   const info = objectInfo(ctx.engine.catalog);
   // `/api/…` is already behind the API's token check; the bare paths get the same one.
   router.use(COMFY_PATHS, ctx.access.require());

@@ -2,9 +2,11 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import sharp, { type Metadata } from 'sharp';
+import { withWorkflow } from '../../engine/png-metadata';
 import { ARTIFACT_ID, artifactUrl, type ArtifactInfo } from '../artifacts';
 import type { AppContext } from '../context';
 import { HttpError } from '../http-error';
+import type { RunRecord } from '../store/runs';
 
 /** Formats kept as uploaded; anything else sharp reads (SVG, say) is refused rather than served back. */
 const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
@@ -13,7 +15,8 @@ const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpeg: 'image/j
 async function inspectImage(bytes: Buffer, maxPixels: number): Promise<{ contentType: string; width: number; height: number }> {
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // The header alone: sharp's own pixel limit would make a huge image look like no image (415, not 413).
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     throw new HttpError(415, 'the upload is not an image (png, jpeg or webp)');
   }
@@ -42,21 +45,29 @@ export async function storeUploadedImage(ctx: AppContext, req: Request, field: s
   return ctx.artifacts.put(files[0].buffer, { contentType, width, height, source: 'upload' });
 }
 
-/** Sends an artifact's bytes with its content type; the content of an id never changes, so it is cached for good. */
-export async function sendArtifact(ctx: AppContext, id: string, req: Request, res: Response): Promise<void> {
+/**
+ * Sends an artifact's bytes with its content type; the content of an id never changes, so it is cached
+ * for good. With `run`, a PNG goes out carrying that run's workflow and inputs in its iTXt chunks
+ * (stored artifacts stay content-addressed: the same pixels from two runs are one file).
+ */
+export async function sendArtifact(ctx: AppContext, id: string, req: Request, res: Response, run?: RunRecord): Promise<void> {
   const info = await ctx.artifacts.info(id);
   if (!info) throw new HttpError(404, `no artifact '${id}'`);
-  const etag = `"${info.id}"`;
+  const etag = run ? `"${info.id}.${run.id}"` : `"${info.id}"`;
   res.set({ ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' });
   if (req.headers['if-none-match'] === etag) {
     res.status(304).end();
+    return;
+  }
+  if (run && info.contentType === 'image/png') {
+    res.type('image/png').send(Buffer.from(await withWorkflow(await ctx.artifacts.read(info.id), { workflow: run.workflow, inputs: run.inputs })));
     return;
   }
   res.set({ 'Content-Type': info.contentType, 'Content-Length': String(info.bytes) });
   await pipeline(ctx.artifacts.stream(info), res);
 }
 
-/** Images in (`POST /api/uploads`) and out (`GET /api/artifacts/:id`). */
+/** Images in (`POST /api/uploads`) and out (`GET /api/artifacts/:id`; `?run=<id>`: the PNG carrying that run's workflow). */
 export function artifactRoutes(ctx: AppContext): Router {
   const router = Router();
 
@@ -70,7 +81,10 @@ export function artifactRoutes(ctx: AppContext): Router {
   router.get('/api/artifacts/:id', async (req, res) => {
     const { id } = req.params;
     if (!ARTIFACT_ID.test(id)) throw new HttpError(400, 'an artifact id is 64 lowercase hex digits (its sha256)');
-    await sendArtifact(ctx, id, req, res);
+    const runId = typeof req.query.run === 'string' ? req.query.run : undefined;
+    const run = runId === undefined ? undefined : await ctx.runs.get(runId);
+    if (runId !== undefined && !run) throw new HttpError(404, `no run '${runId}' (query parameter \`run\`)`);
+    await sendArtifact(ctx, id, req, res, run);
   });
 
   return router;

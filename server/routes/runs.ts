@@ -4,23 +4,37 @@ import { asWorkflowV1, catalogPorts } from '../../engine/api-format';
 import { formatIssue } from '../../engine/workflow';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
+import { imageRefsIn } from '../json-values';
+import { toRunRecordDocument } from '../run-document';
 
-const runBody = z
+/**
+ * `editedFrom` (with `workflow`): the saved workflow that JSON is an edited, unsaved state of; the run
+ * is recorded in that workflow's history, the JSON its snapshot. `source` says where a run came from.
+ */
+export const runBody = z
   .strictObject({
     workflow: z.unknown().optional(),
     workflowId: z.string().min(1).optional(),
+    editedFrom: z.string().min(1).optional(),
     inputs: z.record(z.string(), z.unknown()).default({}),
     wait: z.boolean().default(false),
+    source: z.enum(['api', 'editor', 'cli']).default('api'),
   })
   .refine((b) => (b.workflow === undefined) !== (b.workflowId === undefined), {
     message: 'give exactly one of `workflow` (the JSON) and `workflowId` (a saved workflow)',
+  })
+  .refine((b) => b.editedFrom === undefined || b.workflow !== undefined, {
+    message: '`editedFrom` names the saved workflow that `workflow` was edited from; give `workflow` with it',
   });
 
-const listQuery = z.object({
+export const listQuery = z.object({
   workflowId: z.string().min(1).optional(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.coerce.number().int().positive().optional(),
+  /** Created at or after / before these times (ms since the epoch). */
+  since: z.coerce.number().int().nonnegative().optional(),
+  until: z.coerce.number().int().nonnegative().optional(),
 });
 
 export function statusUrl(runId: string): string {
@@ -44,14 +58,18 @@ export function runRoutes(ctx: AppContext): Router {
       workflow = saved.workflow;
       version = saved.version;
     }
+    // An edited state is no saved version (version stays null): its snapshot is the record.
+    if (body.editedFrom !== undefined && !(await ctx.workflows.get(body.editedFrom))) {
+      throw new HttpError(404, `no workflow '${body.editedFrom}' (\`editedFrom\`)`);
+    }
     const runId = await ctx.manager.submit({
       workflow,
       inputs: body.inputs,
-      workflowId: body.workflowId ?? null,
+      workflowId: body.workflowId ?? body.editedFrom ?? null,
       workflowVersion: version,
-      source: 'api',
+      source: body.source,
     });
-    if (body.wait) res.json(await ctx.manager.result(runId));
+    if (body.wait) res.json(toRunRecordDocument((await ctx.manager.result(runId))!, []));
     else res.status(202).json({ runId, statusUrl: statusUrl(runId) });
   });
 
@@ -59,10 +77,21 @@ export function runRoutes(ctx: AppContext): Router {
     res.json(await ctx.runs.list(parseRequest(listQuery, req.query, 'query')));
   });
 
+  // The images of finished runs, newest first, with the same filters and paging as the run list.
+  router.get('/api/gallery', async (req, res) => {
+    const page = await ctx.runs.list(parseRequest(listQuery, req.query, 'query'));
+    const items = page.runs.flatMap((run) =>
+      Object.entries(run.outputs).flatMap(([name, output]) =>
+        imageRefsIn([output.value]).map((image) => ({ runId: run.id, workflowId: run.workflowId, source: run.source, status: run.status, createdAt: run.createdAt, output: name, node: output.node, ...image })),
+      ),
+    );
+    res.json({ items, next: page.next });
+  });
+
   router.get('/api/runs/:id', async (req, res) => {
     const run = await ctx.manager.get(req.params.id);
     if (!run) throw new HttpError(404, `no run '${req.params.id}'`);
-    res.json(run);
+    res.json(toRunRecordDocument(run, await ctx.callbacks.attempts(run.id)));
   });
 
   router.post('/api/runs/:id/cancel', async (req, res) => {

@@ -1,21 +1,66 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { bearerToken } from '../auth/bearer';
 import type { AppContext } from '../context';
+import { deriveContract } from '../hooks/contract';
 import { HttpError, parseRequest } from '../http-error';
-import { inlineImages } from '../json-values';
-import { SlugTakenError, tokenMatches } from '../store/triggers';
-import { statusUrl } from './runs';
+import { SlugTakenError, type Trigger } from '../store/triggers';
+import { hookUrl } from '../store/workflows';
 
-const triggerBody = z.strictObject({
+const origin = z
+  .string()
+  .max(256)
+  .refine((text) => {
+    try {
+      const url = new URL(text);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+    } catch {
+      return false;
+    }
+  }, 'an origin is scheme://host[:port], without path or trailing slash');
+
+/** A trigger's settings, as `PUT /api/workflows/:id/trigger` takes them. */
+export const triggerBody = z.strictObject({
   slug: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit'),
   mode: z.enum(['sync', 'async']),
   token: z.string().min(8, 'a token needs at least 8 characters').max(256).nullish(),
+  inputs: z
+    .array(
+      z.strictObject({
+        param: z.string().min(3).max(200).describe('<node id>.<param>'),
+        name: z.string().regex(/^[A-Za-z_][\w-]{0,63}$/, 'use letters, digits, _ and -, starting with a letter or _').describe('the input name callers use'),
+      }),
+    )
+    .max(64)
+    .optional()
+    .describe('node params callers may set (named prompts and template variables always are)'),
+  allowedOrigins: z.array(origin).max(32).optional().describe('browser origins allowed to call the hook (CORS)'),
+  rateLimit: z.int().min(1).max(100_000).nullish().describe('requests per minute per client; none: unlimited'),
+  timeoutMs: z.int().min(100).max(600_000).optional().describe('how long a sync call waits before answering 202'),
+  requireSignature: z.boolean().optional().describe('calls must be signed with the secret (or carry the token)'),
+  rotateSecret: z.boolean().optional().describe('replace the signing secret'),
 });
 
-/** HTTP triggers: a saved workflow exposed at `/hooks/:slug`, and the API that sets them. */
+/** A trigger as its owner sees it: settings, where to call it, its app page and signing secret; never the token. */
+export function triggerView(trigger: Trigger) {
+  return {
+    slug: trigger.slug,
+    mode: trigger.mode,
+    hasToken: trigger.tokenHash !== null,
+    url: hookUrl(trigger.slug),
+    appUrl: `/apps/${trigger.slug}`,
+    openapiUrl: `${hookUrl(trigger.slug)}/openapi.json`,
+    inputs: trigger.inputs,
+    allowedOrigins: trigger.allowedOrigins,
+    rateLimit: trigger.rateLimit,
+    timeoutMs: trigger.timeoutMs,
+    requireSignature: trigger.requireSignature,
+    secret: trigger.secret,
+  };
+}
+
+/** The API that sets a workflow's HTTP trigger (the hooks themselves: server/hooks). */
 export function triggerRoutes(ctx: AppContext): Router {
   const router = Router();
 
@@ -26,59 +71,29 @@ export function triggerRoutes(ctx: AppContext): Router {
   };
 
   router.get('/api/workflows/:id/trigger', async (req, res) => {
-    const { trigger } = await workflowOr404(req.params.id);
+    await workflowOr404(req.params.id);
+    const trigger = await ctx.triggers.byWorkflow(req.params.id);
     if (!trigger) throw new HttpError(404, `workflow '${req.params.id}' has no trigger`);
-    res.json(trigger);
+    res.json(triggerView(trigger));
   });
 
   // Trigger settings decide who can run a workflow from outside (and with which token): admin only.
   router.put('/api/workflows/:id/trigger', ctx.access.require('admin'), async (req, res) => {
     const body = parseRequest(triggerBody, req.body ?? {}, 'trigger');
-    await workflowOr404(req.params.id);
+    const saved = await workflowOr404(req.params.id);
+    const { issues } = deriveContract(ctx.engine, saved.workflow, body.inputs ?? []);
+    if (issues.length > 0) throw new HttpError(400, `the trigger's inputs do not fit the workflow (${issues.length} problem${issues.length === 1 ? '' : 's'})`, issues);
     try {
-      await ctx.triggers.set(req.params.id, body);
+      res.json(triggerView(await ctx.triggers.set(req.params.id, body)));
     } catch (err) {
       if (err instanceof SlugTakenError) throw new HttpError(409, err.message);
       throw err;
     }
-    res.json((await workflowOr404(req.params.id)).trigger);
   });
 
   router.delete('/api/workflows/:id/trigger', ctx.access.require('admin'), async (req, res) => {
     if (!(await ctx.triggers.delete(req.params.id))) throw new HttpError(404, `workflow '${req.params.id}' has no trigger`);
     res.status(204).end();
-  });
-
-  // The JSON body holds the run inputs; they are checked against the workflow before anything is queued.
-  router.post('/hooks/:slug', async (req, res) => {
-    const trigger = await ctx.triggers.bySlug(req.params.slug);
-    if (!trigger) throw new HttpError(404, `no trigger '${req.params.slug}'`);
-    if (!tokenMatches(trigger, bearerToken(req.headers.authorization))) {
-      throw new HttpError(401, 'this trigger needs `Authorization: Bearer <token>` with its token', undefined, {
-        'WWW-Authenticate': 'Bearer realm="picflow"',
-      });
-    }
-    const inputs = req.body ?? {};
-    if (typeof inputs !== 'object' || Array.isArray(inputs)) throw new HttpError(400, 'the body must be a JSON object of run inputs');
-    const saved = await workflowOr404(trigger.workflowId);
-    const runId = await ctx.manager.submit({
-      workflow: saved.workflow,
-      inputs,
-      workflowId: saved.id,
-      workflowVersion: saved.version,
-      source: `hook:${trigger.slug}`,
-    });
-    if (trigger.mode === 'async') {
-      res.status(202).json({ runId, statusUrl: statusUrl(runId) });
-      return;
-    }
-    const run = (await ctx.manager.result(runId))!;
-    const inline = req.query.inline === '1' || req.query.inline === 'true';
-    const outputs: Record<string, unknown> = {};
-    for (const [name, output] of Object.entries(run.outputs)) {
-      outputs[name] = inline ? await inlineImages(output.value, ctx.artifacts) : output.value;
-    }
-    res.json({ runId, status: run.status, outputs, ...(run.error && { error: run.error }) });
   });
 
   return router;

@@ -34,7 +34,7 @@ async function found<T>(value: Promise<T | undefined>, id: string): Promise<T> {
   return result;
 }
 
-const versionQuery = z.object({ version: z.coerce.number().int().positive().optional() });
+export const versionQuery = z.object({ version: z.coerce.number().int().positive().optional() });
 
 /** Saved workflows: CRUD with version history, and validation. */
 export function workflowRoutes(ctx: AppContext): Router {

@@ -31,6 +31,8 @@ export interface RunOutputJson {
 export interface RunError {
   node: string | null;
   message: string;
+  /** The node broke (a programming error) rather than refusing its inputs: hooks answer 500, not 422. */
+  crashed?: boolean;
 }
 
 export interface RunSummary {
@@ -61,6 +63,9 @@ export interface RunFilter {
   limit: number;
   /** Paging cursor: the `next` of the previous page. */
   before?: number;
+  /** Created at or after `since`, before `until` (ms since the epoch). */
+  since?: number;
+  until?: number;
 }
 
 interface Row {
@@ -171,6 +176,14 @@ export class RunStore {
     if (filter.before !== undefined) {
       where.push('seq < ?');
       params.push(filter.before);
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= ?');
+      params.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      where.push('created_at < ?');
+      params.push(filter.until);
     }
     const rows = await this.db.all<Row>(
       `SELECT ${SUMMARY_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`,

@@ -1,14 +1,38 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isUniqueViolation, type Database } from '../db';
 
 export type TriggerMode = 'sync' | 'async';
 
-export interface Trigger {
+/** A node param a trigger exposes to callers under a name of its own (`{ param: "g.seed", name: "seed" }`). */
+export interface ExposedParam {
+  param: string;
+  name: string;
+}
+
+/** How a trigger is called: what it exposes, who may call it and how fast. */
+export interface TriggerSettings {
+  /** Node params callers may set, besides the workflow's named prompts and template variables. */
+  inputs: ExposedParam[];
+  /** Browser origins (`https://app.example`) allowed to call the hook cross-origin; others stay refused. */
+  allowedOrigins: string[];
+  /** Requests per minute per client; null: unlimited. */
+  rateLimit: number | null;
+  /** How long a sync call waits for its run before answering 202 with the status URL. */
+  timeoutMs: number;
+  /** Calls must be HMAC-signed with the trigger's secret (or carry its bearer token, when it has one). */
+  requireSignature: boolean;
+}
+
+export const DEFAULT_SETTINGS: TriggerSettings = { inputs: [], allowedOrigins: [], rateLimit: null, timeoutMs: 60_000, requireSignature: false };
+
+export interface Trigger extends TriggerSettings {
   slug: string;
   workflowId: string;
   mode: TriggerMode;
   /** sha256 of the bearer token, hex; tokens themselves are never stored. */
   tokenHash: string | null;
+  /** Signs callbacks and verifies signed requests (HMAC-SHA256); shown to the trigger's owner only. */
+  secret: string;
 }
 
 interface Row {
@@ -16,6 +40,8 @@ interface Row {
   workflow_id: string;
   mode: TriggerMode;
   token_hash: string | null;
+  settings: string;
+  secret: string | null;
 }
 
 function hashToken(token: string): Buffer {
@@ -26,7 +52,7 @@ function hashToken(token: string): Buffer {
  * Constant-time check of a presented token. Both sides are hashed first, so the comparison always
  * covers 32 bytes and leaks neither content nor length of the token.
  */
-export function tokenMatches(trigger: Trigger, presented: string | undefined): boolean {
+export function tokenMatches(trigger: Pick<Trigger, 'tokenHash'>, presented: string | undefined): boolean {
   if (trigger.tokenHash === null) return true;
   if (presented === undefined) return false;
   return timingSafeEqual(hashToken(presented), Buffer.from(trigger.tokenHash, 'hex'));
@@ -34,33 +60,69 @@ export function tokenMatches(trigger: Trigger, presented: string | undefined): b
 
 export class SlugTakenError extends Error {}
 
+export interface TriggerUpdate extends Partial<TriggerSettings> {
+  slug: string;
+  mode: TriggerMode;
+  token?: string | null;
+  /** A new secret replaces the current one (callbacks and signed requests must switch to it). */
+  rotateSecret?: boolean;
+}
+
+function fromRow(row: Row): Trigger {
+  // Stored by this store only; defaults cover settings added after the row was written.
+  const settings = { ...DEFAULT_SETTINGS, ...(JSON.parse(row.settings) as Partial<TriggerSettings>) };
+  return { ...settings, slug: row.slug, workflowId: row.workflow_id, mode: row.mode, tokenHash: row.token_hash, secret: row.secret ?? '' };
+}
+
+const COLUMNS = 'slug, workflow_id, mode, token_hash, settings, secret';
+
 /** HTTP triggers: at most one per workflow, each under a unique slug. */
 export class TriggerStore {
   constructor(private readonly db: Database) {}
 
   async bySlug(slug: string): Promise<Trigger | undefined> {
-    const row = await this.db.get<Row>('SELECT slug, workflow_id, mode, token_hash FROM triggers WHERE slug = ?', [slug]);
-    return row && { slug: row.slug, workflowId: row.workflow_id, mode: row.mode, tokenHash: row.token_hash };
+    const row = await this.db.get<Row>(`SELECT ${COLUMNS} FROM triggers WHERE slug = ?`, [slug]);
+    return row && fromRow(row);
   }
 
-  /** Sets (or replaces) the workflow's trigger; throws SlugTakenError when another workflow holds the slug. */
-  async set(workflowId: string, trigger: { slug: string; mode: TriggerMode; token?: string | null }): Promise<void> {
-    const tokenHash = trigger.token ? hashToken(trigger.token).toString('hex') : null;
+  async byWorkflow(workflowId: string): Promise<Trigger | undefined> {
+    const row = await this.db.get<Row>(`SELECT ${COLUMNS} FROM triggers WHERE workflow_id = ?`, [workflowId]);
+    return row && fromRow(row);
+  }
+
+  /**
+   * Sets (or replaces) the workflow's trigger, keeping its secret unless asked to rotate it; throws
+   * SlugTakenError when another workflow holds the slug.
+   */
+  async set(workflowId: string, update: TriggerUpdate): Promise<Trigger> {
+    const tokenHash = update.token ? hashToken(update.token).toString('hex') : null;
+    const settings: TriggerSettings = {
+      inputs: update.inputs ?? DEFAULT_SETTINGS.inputs,
+      allowedOrigins: update.allowedOrigins ?? DEFAULT_SETTINGS.allowedOrigins,
+      rateLimit: update.rateLimit ?? DEFAULT_SETTINGS.rateLimit,
+      timeoutMs: update.timeoutMs ?? DEFAULT_SETTINGS.timeoutMs,
+      requireSignature: update.requireSignature ?? DEFAULT_SETTINGS.requireSignature,
+    };
     try {
       await this.db.transaction(async (tx) => {
+        const current = await tx.get<{ secret: string | null }>('SELECT secret FROM triggers WHERE workflow_id = ?', [workflowId]);
+        const secret = !update.rotateSecret && current?.secret ? current.secret : randomBytes(32).toString('hex');
         await tx.run('DELETE FROM triggers WHERE workflow_id = ?', [workflowId]);
-        await tx.run('INSERT INTO triggers (slug, workflow_id, mode, token_hash, created_at) VALUES (?, ?, ?, ?, ?)', [
-          trigger.slug,
+        await tx.run('INSERT INTO triggers (slug, workflow_id, mode, token_hash, settings, secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+          update.slug,
           workflowId,
-          trigger.mode,
+          update.mode,
           tokenHash,
+          JSON.stringify(settings),
+          secret,
           Date.now(),
         ]);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new SlugTakenError(`the slug '${trigger.slug}' is used by another workflow's trigger`);
+      if (isUniqueViolation(err)) throw new SlugTakenError(`the slug '${update.slug}' is used by another workflow's trigger`);
       throw err;
     }
+    return (await this.byWorkflow(workflowId))!;
   }
 
   async delete(workflowId: string): Promise<boolean> {

@@ -1,35 +1,29 @@
-// The Rete.js v2 canvas: one editor, its area and plugins, and the graph operations the app calls.
-// The app never touches Rete directly; it talks to this class.
+// The Rete.js v2 canvas: one editor, its area and plugins, and the graph operations the app calls
+// (build and serialise, add, link, remove, select). The app never touches Rete directly; it talks to
+// this class, its camera (zoom and pan) and its field edits (undoable params and titles).
 
 import { NodeEditor } from 'rete';
 import { AreaExtensions, AreaPlugin, type RenderSignal } from 'rete-area-plugin';
 import { ClassicFlow, ConnectionPlugin, getSourceTarget } from 'rete-connection-plugin';
-import { HistoryPlugin, Presets as HistoryPresets, type HistoryAction } from 'rete-history-plugin';
+import { HistoryPlugin, Presets as HistoryPresets } from 'rete-history-plugin';
 import { fromWorkflow, freshId, remapFragment, toWorkflow, type GraphSnapshot } from '../serialize';
 import { Observable } from '../store';
 import type { CatalogEntry, Workflow } from '../types';
-import { linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
-import { applyGeometry } from './layout';
+import { Camera, READABLE_ZOOM, ZOOM } from './camera';
+import { compatiblePort, linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
+import { FieldEdits } from './field-edits';
+import { applyGeometry, bareHeight, NODE_WIDTH } from './layout';
 import { Link, PicNode, type Schemes } from './node';
 import { makeBody } from './node-body';
 import { renderNodes, type NodeRenderer } from './node-renderer';
 import { renderLinks } from './link-renderer';
+import { watchLinkRelease, type LinkRelease } from './link-release';
+import { Selection } from './selection';
 import { FixedSocketPositions } from './socket-positions';
 import { bump, type ViewContext } from './view-context';
 
 /** Signals the canvas adds to the area's: sockets, announced by node frames to the connection plugin. */
 type AreaExtra = RenderSignal<'socket', { nodeId: string; side: 'input' | 'output'; key: string; payload: unknown }>;
-
-/**
- * How much of a node is drawn, by zoom: in full; without widgets (ViewContext.lite); and far out,
- * where text would be under 4 px, without its port labels and status line too (the browser then
- * lays out a large graph in half the time).
- */
-const DETAIL = { liteBelow: 0.45, farBelow: 0.3 };
-/** The zoom range, for the pointer (restrictor), the buttons and framing a loaded graph alike. */
-const ZOOM = { min: 0.08, max: 2.5 };
-/** Fitting leaves this share of the view to the graph. */
-const FIT_SCALE = 0.9;
 
 export interface MinimapData {
   nodes: { id: string; x: number; y: number; w: number; h: number; selected: boolean }[];
@@ -52,44 +46,26 @@ export interface CanvasHooks {
   onRefused(reason: string): void;
   onContextMenu(request: ContextMenuRequest): void;
   onSelectionChange?(): void;
-}
-
-class ParamAction implements HistoryAction {
-  constructor(
-    private readonly canvas: Canvas,
-    readonly nodeId: string,
-    readonly field: string,
-    readonly before: unknown,
-    public after: unknown,
-    readonly kind: 'param' | 'title',
-  ) {}
-  undo() {
-    this.canvas.applyField(this.nodeId, this.field, this.before, this.kind);
-  }
-  redo() {
-    this.canvas.applyField(this.nodeId, this.field, this.after, this.kind);
-  }
+  /** A new link was let go on empty canvas (`at`: the drop point in graph coordinates). */
+  onLinkReleased?(release: LinkRelease & { at: { x: number; y: number } }): void;
 }
 
 export class Canvas {
   readonly editor = new NodeEditor<Schemes>();
   readonly area: AreaPlugin<Schemes, AreaExtra>;
   readonly history = new HistoryPlugin<Schemes>();
-  private readonly selector = AreaExtensions.selector();
-  private readonly selectable: ReturnType<typeof AreaExtensions.selectableNodes>;
   private catalog = new Map<string, CatalogEntry>();
   /** While true (loading a file, undo of a batch), changes do not reach `onChange`. */
   private quiet = 0;
   private readonly connectedSockets = new Set<string>();
-  private lastParamAction: { action: ParamAction; time: number } | null = null;
-  private modifierHeld = false;
   private readonly cleanups: (() => void)[] = [];
   private readonly nodeRenderer: NodeRenderer;
   /** Bumped (at most once a frame) when what the minimap draws changes. */
   readonly view = new Observable(0);
   private viewFrame = 0;
-  /** The container's size, kept by a ResizeObserver (reading it would force a layout mid-render). */
-  private size = { width: 0, height: 0 };
+  readonly camera: Camera;
+  readonly selection: Selection;
+  readonly fields: FieldEdits;
   /** The last load asked for, settled (see load). */
   private loading: Promise<void> = Promise.resolve();
   /** Nodes whose links changed while quiet; they re-render once at the end. */
@@ -104,26 +80,24 @@ export class Canvas {
     this.setCatalog(catalog);
     this.area = new AreaPlugin<Schemes, AreaExtra>(container);
     applyGeometry(container);
-    this.size = { width: container.clientWidth, height: container.clientHeight };
-    const sizeObserver = new ResizeObserver(([entry]) => {
-      this.size = { width: entry.contentRect.width, height: entry.contentRect.height };
-      this.viewChanged();
-    });
-    sizeObserver.observe(container);
-    this.cleanups.push(() => sizeObserver.disconnect());
+    this.camera = new Camera(this.area, container, ctx, () => this.viewChanged());
+    this.cleanups.push(() => this.camera.dispose());
+    this.fields = new FieldEdits(this.editor, this.history, ctx, () => this.changed());
     const connection = new ConnectionPlugin<Schemes, AreaExtra>();
-
-    // Ctrl/Cmd/Shift-click adds to the selection; read from the pointer event itself so it also
-    // works when the key went down outside the page.
-    const onPointer = (e: PointerEvent) => {
-      this.modifierHeld = e.ctrlKey || e.metaKey || e.shiftKey;
-    };
-    window.addEventListener('pointerdown', onPointer, true);
-    this.cleanups.push(() => window.removeEventListener('pointerdown', onPointer, true));
-    this.selectable = AreaExtensions.selectableNodes(this.area, this.selector, { accumulating: { active: () => this.modifierHeld } });
+    this.selection = new Selection(this.editor, this.area, {
+      position: (id) => this.position(id),
+      reveal: (id) => this.reveal(id),
+      onChange: () => this.hooks.onSelectionChange?.(),
+    });
+    this.cleanups.push(() => this.selection.dispose());
 
     const NodeBody = makeBody(ctx);
     const sockets = new FixedSocketPositions(this.editor, this.area as never);
+
+    const release = watchLinkRelease(connection, this.editor, container, (r) =>
+      this.hooks.onLinkReleased?.({ ...r, at: this.camera.clientToGraph(r.clientX, r.clientY) }),
+    );
+    this.cleanups.push(() => release.dispose());
 
     connection.addPreset(
       () =>
@@ -134,6 +108,7 @@ export class Canvas {
             const [output, input] = ends as unknown as [LinkEnd, LinkEnd];
             const reason = linkRefusal(this.editor, output, input);
             if (reason) {
+              release.refused();
               this.hooks.onRefused(reason);
               // Let go of the picked socket: a refused drop ends the drag instead of leaving a link in hand.
               setTimeout(() => connection.drop(), 0);
@@ -152,7 +127,7 @@ export class Canvas {
       ctx,
       body: (node) => <NodeBody node={node} />,
       announce: (signal) => void connection.emit(signal as never),
-      distanceFromView: (node) => this.distanceFromView(node),
+      distanceFromView: (node) => this.camera.distanceFromView({ ...this.position(node.id), w: node.width, h: node.height }),
     });
     this.cleanups.push(() => this.nodeRenderer.dispose());
     renderLinks(this.area as never, this.editor, sockets);
@@ -193,7 +168,7 @@ export class Canvas {
 
     this.area.addPipe((context) => {
       if (context.type === 'translated' || context.type === 'zoomed' || context.type === 'resized') this.viewChanged();
-      if (context.type === 'zoomed') this.setDetail(this.area.area.transform.k);
+      if (context.type === 'zoomed') this.camera.setDetail(this.area.area.transform.k);
       if (context.type === 'nodetranslated') {
         this.changed();
         this.viewChanged();
@@ -207,7 +182,7 @@ export class Canvas {
         const at = { ...this.area.area.pointer };
         if (target === 'root') this.hooks.onContextMenu({ kind: 'root', clientX: event.clientX, clientY: event.clientY, at });
         else if (target instanceof PicNode) {
-          if (!target.selected) void this.select(target.id, false);
+          if (!target.selected) void this.selection.select(target.id, false);
           this.hooks.onContextMenu({ kind: 'node', id: target.id, clientX: event.clientX, clientY: event.clientY, at });
         } else this.hooks.onContextMenu({ kind: 'link', id: (target as Schemes['Connection']).id, clientX: event.clientX, clientY: event.clientY, at });
         return undefined;
@@ -233,19 +208,8 @@ export class Canvas {
     });
   }
 
-  /** Styled by the container's `data-detail` (full, lite or far). */
-  private setDetail(zoom: number): void {
-    const detail = zoom >= DETAIL.liteBelow ? 'full' : zoom >= DETAIL.farBelow ? 'lite' : 'far';
-    if (this.container.dataset.detail !== detail) this.container.dataset.detail = detail;
-    this.ctx.lite.set(detail !== 'full');
-  }
-
   setCatalog(entries: CatalogEntry[]): void {
     this.catalog = new Map(entries.map((e) => [e.type, e]));
-  }
-
-  getCatalog(): Map<string, CatalogEntry> {
-    return this.catalog;
   }
 
   connected = (nodeId: string, side: 'input' | 'output', key: string): boolean => this.connectedSockets.has(`${nodeId}:${side}:${key}`);
@@ -287,25 +251,7 @@ export class Canvas {
       const p = this.position(n.id);
       return { id: n.id, x: p.x, y: p.y, w: n.width, h: n.height, selected: Boolean(n.selected) };
     });
-    const { x, y, k } = this.area.area.transform;
-    return { nodes, viewport: { x: -x / k, y: -y / k, w: this.size.width / k, h: this.size.height / k } };
-  }
-
-  /** How far a node's box is from the visible part of the canvas, in screen pixels (0 when any of it shows). */
-  private distanceFromView(node: PicNode): number {
-    const { x, y, k } = this.area.area.transform;
-    const p = this.position(node.id);
-    const left = p.x * k + x;
-    const top = p.y * k + y;
-    const dx = Math.max(0, -(left + node.width * k), left - this.size.width);
-    const dy = Math.max(0, -(top + node.height * k), top - this.size.height);
-    return Math.hypot(dx, dy);
-  }
-
-  /** Pans so that a graph point is in the middle of the view. */
-  async centreOn(point: { x: number; y: number }): Promise<void> {
-    const { k } = this.area.area.transform;
-    await this.area.area.translate(this.size.width / 2 - point.x * k, this.size.height / 2 - point.y * k);
+    return { nodes, viewport: this.camera.viewport() };
   }
 
   // ---- reading the graph ----
@@ -383,7 +329,7 @@ export class Canvas {
 
   private async replaceGraph(workflow: Workflow): Promise<void> {
     await this.silently(async () => {
-      await this.selector.unselectAll();
+      await this.selection.clearQuietly();
       await this.editor.clear();
       this.connectedSockets.clear();
       this.ctx.runStates.clear();
@@ -392,14 +338,14 @@ export class Canvas {
       const nodes = this.makeNodes(snapshot);
       // Frame the graph before its nodes mount, so a large one mounts at the zoom it is shown at
       // (zoomed out, its nodes draw without widgets, and their heights are known without measuring).
-      await this.frame(
+      await this.camera.frame(
         nodes.map((node, i) => ({ x: snapshot.nodes[i].x, y: snapshot.nodes[i].y, w: node.width, h: node.height })),
         1,
       );
       await this.addSnapshot(snapshot, nodes);
     });
     this.history.clear();
-    this.lastParamAction = null;
+    this.fields.breakStep();
     // Nodes shown in full grow by their widgets: frame them again once they are drawn and measured.
     if (!this.ctx.lite.get() && this.editor.getNodes().length > 0) {
       await this.settled();
@@ -411,13 +357,51 @@ export class Canvas {
     return freshId(type, (id) => Boolean(this.editor.getNode(id)));
   }
 
-  async addNode(type: string, at?: { x: number; y: number }): Promise<string | null> {
-    if (!this.catalog.has(type)) return null;
+  /**
+   * Adds a node of a type. `at` is where its top-left corner goes; with `centred`, the point its
+   * middle goes to. Either way it moves down past any node it would cover.
+   */
+  async addNode(type: string, at?: { x: number; y: number }, options: { centred?: boolean } = {}): Promise<string | null> {
+    const spec = this.catalog.get(type);
+    if (!spec) return null;
     const id = this.newId(type);
-    const position = at ?? this.viewportCenter();
+    const size = { w: NODE_WIDTH, h: bareHeight(spec.inputs.length, spec.outputs.length) };
+    let position = at ?? this.camera.viewportCenter();
+    if (at && options.centred) position = { x: at.x - size.w / 2, y: at.y - size.h / 2 };
+    position = this.freeSpot({ ...position, ...size });
     this.history.separate();
     await this.addSnapshot({ nodes: [{ id, type, params: {}, x: position.x, y: position.y }], links: [] });
-    await this.select(id, false);
+    await this.selection.select(id, false);
+    return id;
+  }
+
+  /** The nearest place at or below a box where it covers no node (with a gap). */
+  private freeSpot(box: { x: number; y: number; w: number; h: number }, gap = 24): { x: number; y: number } {
+    const others = this.editor.getNodes().map((n) => ({ ...this.position(n.id), w: n.width, h: n.height }));
+    let { y } = box;
+    for (let tries = 0; tries < others.length + 1; tries++) {
+      const hit = others.find((o) => o.x < box.x + box.w + gap && box.x < o.x + o.w + gap && o.y < y + box.h + gap && y < o.y + o.h + gap);
+      if (!hit) break;
+      y = hit.y + hit.h + gap;
+    }
+    return { x: box.x, y };
+  }
+
+  /**
+   * Adds a node of a type at a point and links it to a socket that a link was dragged from: its first
+   * port that can take (or feed) that socket. Returns the node's id, or null for an unknown type.
+   */
+  async addLinkedNode(type: string, at: { x: number; y: number }, from: LinkEnd): Promise<string | null> {
+    const source = this.editor.getNode(from.nodeId);
+    const fromType = from.side === 'output' ? source?.outputType(from.key) : source?.inputType(from.key);
+    const port = fromType && compatiblePort(this.catalog.get(type), from.side, fromType);
+    // Dropped to the right of an output the new node starts at the point; left of an input it ends there.
+    const place = from.side === 'output' ? { x: at.x, y: at.y - 40 } : { x: at.x - NODE_WIDTH, y: at.y - 40 };
+    const id = await this.addNode(type, place);
+    if (!id) return id;
+    if (port) await this.connect(from, { nodeId: id, side: from.side === 'output' ? 'input' : 'output', key: port });
+    await this.settled();
+    await this.reveal(id);
     return id;
   }
 
@@ -457,7 +441,7 @@ export class Canvas {
       if (doomed.has(c.source) || doomed.has(c.target)) await this.editor.removeConnection(c.id);
     }
     for (const id of ids) {
-      await this.selector.remove({ id, label: 'node' });
+      await this.selection.forget(id);
       await this.editor.removeNode(id);
       this.ctx.runStates.set(id, undefined);
       this.ctx.issues.set(id, undefined);
@@ -467,17 +451,17 @@ export class Canvas {
 
   /** Starts renaming the selected node (one node selected); false when there is none to rename. */
   renameSelected(): boolean {
-    const selected = this.selected();
+    const selected = this.selection.selected();
     return selected.length === 1 && this.nodeRenderer.editTitle(selected[0].id);
   }
 
   async deleteSelected(): Promise<void> {
-    await this.removeNodes(this.selected().map((n) => n.id));
+    await this.removeNodes(this.selection.selected().map((n) => n.id));
   }
 
   /** The selected nodes and the links among them, as a workflow fragment (what copy puts on the clipboard). */
   copySelection(): Workflow | null {
-    const ids = new Set(this.selected().map((n) => n.id));
+    const ids = new Set(this.selection.selected().map((n) => n.id));
     if (ids.size === 0) return null;
     return toWorkflow(this.snapshot(ids), { name: 'picflow clipboard' });
   }
@@ -493,197 +477,37 @@ export class Canvas {
     const remapped = remapFragment(snapshot, (id) => Boolean(this.editor.getNode(id)), target);
     this.history.separate();
     const added = await this.addSnapshot(remapped);
-    await this.selector.unselectAll();
-    for (const node of added) await this.select(node.id, true);
+    await this.selection.clearQuietly();
+    for (const node of added) await this.selection.select(node.id, true);
     return added.map((n) => n.id);
   }
 
-  // ---- params and titles (undoable) ----
-
-  setParam(nodeId: string, name: string, value: unknown): void {
-    this.recordField(nodeId, name, value, 'param');
-  }
-
-  rename(nodeId: string, title: string): void {
-    const node = this.editor.getNode(nodeId);
-    if (!node) return;
-    const next = title.trim() === '' || title.trim() === node.nodeType ? undefined : title.trim();
-    if (next === node.title) return;
-    this.recordField(nodeId, 'title', next, 'title');
-  }
-
-  private recordField(nodeId: string, field: string, value: unknown, kind: 'param' | 'title'): void {
-    const node = this.editor.getNode(nodeId);
-    if (!node) return;
-    const before = kind === 'title' ? node.title : node.params[field];
-    this.applyField(nodeId, field, value, kind);
-    // Typing into one field is one undo step, not one per key.
-    const last = this.lastParamAction;
-    const now = Date.now();
-    const recent = this.history.getRecent(1500);
-    if (last && now - last.time < 1500 && last.action.nodeId === nodeId && last.action.field === field && recent.some((r) => r.action === last.action)) {
-      last.action.after = value;
-      last.time = now;
-      return;
-    }
-    const action = new ParamAction(this, nodeId, field, before, value, kind);
-    this.history.separate();
-    this.history.add(action);
-    this.lastParamAction = { action, time: now };
-  }
-
-  /** Sets a param or title without recording history (used by undo/redo). */
-  applyField(nodeId: string, field: string, value: unknown, kind: 'param' | 'title'): void {
-    const node = this.editor.getNode(nodeId);
-    if (!node) return;
-    if (kind === 'title') {
-      node.title = value as string | undefined;
-      node.label = node.title || node.nodeType;
-    } else if (value === undefined) delete node.params[field];
-    else node.params[field] = value;
-    // An edited node's last result no longer matches it.
-    this.ctx.runStates.set(nodeId, undefined);
-    // A field the user touched no longer carries the server's complaint about it.
-    const issues = this.ctx.issues.get(nodeId);
-    if (issues) {
-      const left = issues.filter((i) => i.field !== `params.${field}`);
-      this.ctx.issues.set(nodeId, left.length ? left : undefined);
-    }
-    bump(this.ctx.versions, nodeId);
-    this.changed();
-  }
-
   async undo(): Promise<void> {
-    this.lastParamAction = null;
+    this.fields.breakStep();
     await this.history.undo();
   }
 
   async redo(): Promise<void> {
-    this.lastParamAction = null;
+    this.fields.breakStep();
     await this.history.redo();
-  }
-
-  // ---- selection ----
-
-  selected(): PicNode[] {
-    return this.editor.getNodes().filter((n) => n.selected);
-  }
-
-  async select(id: string, accumulate: boolean): Promise<void> {
-    await this.selectable.select(id, accumulate);
-    this.hooks.onSelectionChange?.();
-  }
-
-  async selectAll(): Promise<void> {
-    const nodes = this.editor.getNodes();
-    for (const n of nodes) await this.selectable.select(n.id, true);
-    this.hooks.onSelectionChange?.();
-  }
-
-  async unselectAll(): Promise<void> {
-    await this.selector.unselectAll();
-    this.hooks.onSelectionChange?.();
-  }
-
-  /** Selects the nodes whose boxes meet a rectangle given in client (screen) coordinates. */
-  async selectInRect(rect: { left: number; top: number; right: number; bottom: number }, accumulate: boolean): Promise<void> {
-    if (!accumulate) await this.selector.unselectAll();
-    for (const n of this.editor.getNodes()) {
-      const el = this.area.nodeViews.get(n.id)?.element;
-      if (!el) continue;
-      const box = el.getBoundingClientRect();
-      if (box.right >= rect.left && box.left <= rect.right && box.bottom >= rect.top && box.top <= rect.bottom) {
-        await this.selectable.select(n.id, true);
-      }
-    }
-    this.hooks.onSelectionChange?.();
-  }
-
-  /** Moves the selected nodes by dx, dy graph units (keyboard nudging). */
-  async nudgeSelected(dx: number, dy: number): Promise<void> {
-    for (const n of this.selected()) {
-      const p = this.position(n.id);
-      await this.area.translate(n.id, { x: p.x + dx, y: p.y + dy });
-    }
-  }
-
-  /** Selects the next (or previous) node in reading order: keyboard navigation between nodes. */
-  async cycleSelection(step: 1 | -1): Promise<string | null> {
-    const nodes = this.editor.getNodes().map((n) => ({ id: n.id, ...this.position(n.id) }));
-    if (nodes.length === 0) return null;
-    nodes.sort((a, b) => a.x - b.x || a.y - b.y);
-    const current = this.selected()[0];
-    const index = current ? nodes.findIndex((n) => n.id === current.id) : -1;
-    const next = nodes[(index + step + nodes.length) % nodes.length];
-    await this.select(next.id, false);
-    await this.reveal(next.id);
-    return next.id;
   }
 
   // ---- view ----
 
+  /** Frames the nodes (all, or some), at a zoom where their text stays readable. */
   async fit(ids?: string[]): Promise<void> {
     const nodes = ids ? ids.map((id) => this.editor.getNode(id)).filter((n): n is PicNode => Boolean(n)) : this.editor.getNodes();
-    await this.frame(nodes.map((n) => ({ ...this.position(n.id), w: n.width, h: n.height })));
-  }
-
-  /**
-   * Zooms and pans so that boxes (graph coordinates) fill the view. Computed from the nodes' kept
-   * sizes, never from the DOM: reading a box would force a layout of the whole graph.
-   */
-  private async frame(boxes: { x: number; y: number; w: number; h: number }[], maxZoom = ZOOM.max): Promise<void> {
-    if (boxes.length === 0) return;
-    const left = Math.min(...boxes.map((b) => b.x));
-    const top = Math.min(...boxes.map((b) => b.y));
-    const width = Math.max(...boxes.map((b) => b.x + b.w)) - left;
-    const height = Math.max(...boxes.map((b) => b.y + b.h)) - top;
-    const view = this.size;
-    const k = Math.min(maxZoom, Math.max(ZOOM.min, FIT_SCALE * Math.min(view.width / width, view.height / height)));
-    const t = this.area.area.transform;
-    t.x = view.width / 2 - (left + width / 2) * k;
-    t.y = view.height / 2 - (top + height / 2) * k;
-    await this.area.area.zoom(k, 0, 0);
+    await this.camera.frame(
+      nodes.map((n) => ({ ...this.position(n.id), w: n.width, h: n.height })),
+      undefined,
+      READABLE_ZOOM,
+    );
   }
 
   /** Pans so a node is in view, keeping the zoom. */
   async reveal(id: string): Promise<void> {
     const el = this.area.nodeViews.get(id)?.element;
-    if (!el) return;
-    const box = el.getBoundingClientRect();
-    const view = this.container.getBoundingClientRect();
-    if (box.left >= view.left && box.right <= view.right && box.top >= view.top && box.bottom <= view.bottom) return;
-    const { x, y } = this.area.area.transform;
-    await this.area.area.translate(x + (view.left + view.width / 2 - (box.left + box.width / 2)), y + (view.top + view.height / 2 - (box.top + box.height / 2)));
-  }
-
-  /** Zooms to a scale, keeping the middle of the view where it is. */
-  async zoomTo(scale: number): Promise<void> {
-    await this.zoomBy(scale / this.area.area.transform.k);
-  }
-
-  async zoomBy(factor: number): Promise<void> {
-    const { x, y, k } = this.area.area.transform;
-    const next = Math.min(ZOOM.max, Math.max(ZOOM.min, k * factor));
-    // Keeps the middle of the view where it is (the area moves by the offset times the relative change).
-    const delta = next / k - 1;
-    await this.area.area.zoom(next, (x - this.size.width / 2) * delta, (y - this.size.height / 2) * delta);
-  }
-
-  async pan(dx: number, dy: number): Promise<void> {
-    const { x, y } = this.area.area.transform;
-    await this.area.area.translate(x + dx, y + dy);
-  }
-
-  /** The graph coordinates at the middle of the visible canvas. */
-  viewportCenter(): { x: number; y: number } {
-    const rect = this.container.getBoundingClientRect();
-    return this.clientToGraph(rect.left + rect.width / 2 - 120, rect.top + rect.height / 2 - 80);
-  }
-
-  clientToGraph(clientX: number, clientY: number): { x: number; y: number } {
-    const rect = this.container.getBoundingClientRect();
-    const { x, y, k } = this.area.area.transform;
-    return { x: (clientX - rect.left - x) / k, y: (clientY - rect.top - y) / k };
+    if (el) await this.camera.reveal(el);
   }
 
   /**

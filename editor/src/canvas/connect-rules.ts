@@ -1,5 +1,6 @@
 import type { NodeEditor } from 'rete';
 import { linkProblem } from '../link-rule';
+import type { CatalogEntry, SocketType } from '../types';
 import type { Schemes } from './node';
 
 export interface LinkEnd {
@@ -50,4 +51,14 @@ export function linkRefusal(editor: NodeEditor<Schemes>, output: LinkEnd, input:
   if (problem) return `${source.label}.${output.key} (${from}) cannot feed ${target.label}.${input.key} (${to})`;
   if (reaches(editor, target.id, source.id)) return 'that link would make a cycle';
   return null;
+}
+
+/**
+ * The first port of a node type that a link from a socket could reach: an input that takes it when
+ * the link comes from an output, an output that feeds it when from an input. Undefined when none can.
+ */
+export function compatiblePort(entry: CatalogEntry | undefined, fromSide: 'input' | 'output', fromType: SocketType): string | undefined {
+  if (!entry) return undefined;
+  if (fromSide === 'output') return entry.inputs.find((p) => linkProblem(fromType, p.type) === null)?.name;
+  return entry.outputs.find((p) => linkProblem(p.type, fromType) === null)?.name;
 }

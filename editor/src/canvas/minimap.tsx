@@ -33,7 +33,7 @@ export function Minimap({ canvas }: { canvas: Canvas }) {
 
   const moveTo = (e: PointerEvent<SVGSVGElement>) => {
     const box = svg.current!.getBoundingClientRect();
-    void canvas.centreOn({ x: left + (e.clientX - box.left) / scale, y: top + (e.clientY - box.top) / scale });
+    void canvas.camera.centreOn({ x: left + (e.clientX - box.left) / scale, y: top + (e.clientY - box.top) / scale });
   };
 
   return (

@@ -1,5 +1,6 @@
 import { KeyedStore, Observable } from '../store';
 import type { NodeRunState, WorkflowIssue } from '../types';
+import type { Vocabulary } from '../vocabulary';
 
 /**
  * What nodes read and call: their plain-DOM frames (node-shell.ts) and their widgets, each in a React
@@ -11,6 +12,8 @@ export interface ViewContext {
   /** Bumped when a node's params or title change, so only that node re-renders. */
   versions: KeyedStore<number>;
   models: Observable<string[]>;
+  /** The words each model's prompts may use (null: any text), from `GET /api/models`. */
+  vocabularies: Observable<Map<string, Vocabulary>>;
   /** Zoomed out: nodes show no widgets, and their widgets' React roots are not mounted yet. */
   lite: Observable<boolean>;
   setParam(nodeId: string, name: string, value: unknown): void;
@@ -28,6 +31,7 @@ export function createViewContext(partial: Pick<ViewContext, 'setParam' | 'renam
     issues: new KeyedStore<WorkflowIssue[]>(),
     versions: new KeyedStore<number>(),
     models: new Observable<string[]>([]),
+    vocabularies: new Observable(new Map<string, Vocabulary>()),
     lite: new Observable(false),
     ...partial,
   };

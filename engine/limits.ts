@@ -1,0 +1,164 @@
+import type { WorkflowIssue } from './workflow';
+
+/** Sizes a workflow may have; each one exceeded is an issue that names the limit and the place. */
+export interface WorkflowLimits {
+  /** Nodes in one workflow. */
+  maxNodes: number;
+  /** Params set on one node (and links into one node). */
+  maxParamsPerNode: number;
+  /** Characters in a name: node id, input, output, param or run-input key. */
+  maxNameLength: number;
+  /** Characters in one string value anywhere in the workflow or the run inputs. */
+  maxStringLength: number;
+  /** Nesting of objects and arrays, the workflow's top level being 1. */
+  maxDepth: number;
+  /** Keys in the run inputs. */
+  maxRunInputs: number;
+}
+
+export const DEFAULT_WORKFLOW_LIMITS: WorkflowLimits = {
+  maxNodes: 20_000,
+  maxParamsPerNode: 256,
+  maxNameLength: 256,
+  maxStringLength: 1_000_000,
+  maxDepth: 32,
+  maxRunInputs: 256,
+};
+
+/**
+ * A name that plain objects cannot hold as their own key: assigning it changes the prototype, and
+ * schema parsers drop it silently. Refused up front so it never reaches a lookup.
+ */
+const UNUSABLE_NAME = '__proto__';
+
+/** A place in a JSON value; paths are rebuilt from parents only when reported, so a walk allocates none. */
+interface Place {
+  value: unknown;
+  key: string;
+  parent: Place | null;
+  depth: number;
+}
+
+function pathOf(place: Place): string[] {
+  const path: string[] = [];
+  for (let at: Place | null = place; at?.parent; at = at.parent) path.push(at.key);
+  return path.reverse();
+}
+
+/**
+ * Visits every place in `value`, parents before children, until `visit` returns true; iterative, so
+ * any depth costs no call stack.
+ */
+function walk(value: unknown, visit: (place: Place) => boolean): void {
+  const stack: Place[] = [{ value, key: '', parent: null, depth: 0 }];
+  while (stack.length > 0) {
+    const place = stack.pop()!;
+    if (visit(place)) return;
+    const current = place.value;
+    if (typeof current !== 'object' || current === null) continue;
+    for (const key of Object.keys(current)) {
+      stack.push({ value: (current as Record<string, unknown>)[key], key, parent: place, depth: place.depth + 1 });
+    }
+  }
+}
+
+/** The first object or array found nested deeper than `limit` (the top level being 1), or null. */
+export function jsonDepthPast(value: unknown, limit: number): { depth: number; path: string[] } | null {
+  let found: { depth: number; path: string[] } | null = null;
+  walk(value, (place) => {
+    if (typeof place.value !== 'object' || place.value === null || place.depth < limit) return false;
+    found = { depth: place.depth + 1, path: pathOf(place) };
+    return true;
+  });
+  return found;
+}
+
+/**
+ * Checks the raw workflow and run inputs against the limits before any parser walks them, so a huge
+ * or deeply nested document is refused cheaply and never overflows a recursive parser.
+ */
+export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): WorkflowIssue[] {
+  const issues = countIssues(raw, runInputs, limits);
+  if (issues.length > 0) return issues; // counted before anything is walked: a huge document is refused cheaply
+
+  const deep = jsonDepthPast(raw, limits.maxDepth);
+  if (deep) return [workflowIssue(deep.path, `nested deeper than the limit of ${limits.maxDepth} levels`)];
+  const inputsDeep = jsonDepthPast(runInputs, limits.maxDepth);
+  if (inputsDeep) {
+    return [{ node: null, field: ['inputs', ...inputsDeep.path].map(clip).join('.'), message: `nested deeper than the limit of ${limits.maxDepth} levels` }];
+  }
+  return [...longStrings(raw, [], limits), ...longStrings(runInputs, ['inputs'], limits)];
+}
+
+/** Counts and names: nodes, params and links per node, run inputs, and every name's length. */
+function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): WorkflowIssue[] {
+  const issues: WorkflowIssue[] = [];
+  if (isObject(runInputs)) {
+    const keys = Object.keys(runInputs);
+    if (keys.length > limits.maxRunInputs) return [{ node: null, field: 'inputs', message: `${keys.length} run inputs; the limit is ${limits.maxRunInputs}` }];
+    for (const key of keys) checkName(issues, key, { node: null, field: `inputs.${clip(key)}` }, limits, 'run input');
+  }
+
+  const nodes = isObject(raw) ? raw.nodes : undefined;
+  if (!isObject(nodes)) return issues; // the schema says what is wrong
+  const ids = Object.keys(nodes);
+  if (ids.length > limits.maxNodes) return [{ node: null, field: 'nodes', message: `${ids.length} nodes; the limit is ${limits.maxNodes} nodes per workflow` }];
+  for (const [id, node] of Object.entries(nodes)) {
+    checkName(issues, id, { node: null, field: `nodes.${clip(id)}` }, limits, 'node id');
+    if (!isObject(node)) continue;
+    const at = clip(id);
+    for (const part of ['params', 'inputs'] as const) {
+      const entries = node[part];
+      if (!isObject(entries)) continue;
+      const names = Object.keys(entries);
+      if (names.length > limits.maxParamsPerNode) {
+        issues.push({ node: at, field: part, message: `${names.length} ${part}; the limit is ${limits.maxParamsPerNode} per node` });
+        continue;
+      }
+      for (const [name, value] of Object.entries(entries)) {
+        const where = { node: at, field: `${part}.${clip(name)}` };
+        checkName(issues, name, where, limits, part === 'params' ? 'param name' : 'input name');
+        if (part === 'inputs' && Array.isArray(value)) {
+          for (const end of value) if (typeof end === 'string') checkName(issues, end, where, limits, 'linked name');
+        }
+      }
+    }
+  }
+  return issues;
+}
+
+function checkName(issues: WorkflowIssue[], name: string, where: Omit<WorkflowIssue, 'message'>, limits: WorkflowLimits, what: string): void {
+  if (name.length > limits.maxNameLength) {
+    issues.push({ ...where, message: `${what} of ${name.length} characters; the limit is ${limits.maxNameLength}` });
+  } else if (name === UNUSABLE_NAME) {
+    issues.push({ ...where, message: `'${UNUSABLE_NAME}' cannot be used as a ${what}` });
+  }
+}
+
+/** Every string longer than the limit (the first 20), named by its path. */
+function longStrings(value: unknown, base: string[], limits: WorkflowLimits): WorkflowIssue[] {
+  const issues: WorkflowIssue[] = [];
+  walk(value, (place) => {
+    if (typeof place.value === 'string' && place.value.length > limits.maxStringLength) {
+      issues.push(workflowIssue([...base, ...pathOf(place)], `a string of ${place.value.length} characters; the limit is ${limits.maxStringLength}`));
+    }
+    return issues.length === 20;
+  });
+  return issues;
+}
+
+/** An issue at a path of the raw workflow: `nodes.<id>.…` names the node. */
+function workflowIssue(path: string[], message: string): WorkflowIssue {
+  const clipped = path.map(clip);
+  if (clipped[0] === 'nodes' && clipped.length >= 2) return { node: clipped[1], field: clipped.slice(2).join('.') || '(node)', message };
+  return { node: null, field: clipped.join('.') || '(workflow)', message };
+}
+
+/** Names in messages are cut short: an over-long name must not make an over-long error. */
+function clip(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,66 @@
+import type { Request, RequestHandler } from 'express';
+import cors from 'cors';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { bearerToken } from '../auth/bearer';
+import { HttpError } from '../http-error';
+import { sameOrigin } from '../same-origin';
+import { tokenMatches, type Trigger } from '../store/triggers';
+import { SIGNATURE_HEADER, signatureValid } from './signature';
+
+/** The trigger a `/hooks/:slug/...` request is for, put there by the hook router. */
+export function triggerOf(res: { locals: Record<string, unknown> }): Trigger {
+  return res.locals.trigger as Trigger;
+}
+
+/** Raw bodies of hook requests, for checking their signatures. */
+export const rawBodies = new WeakMap<Request, Buffer>();
+
+/**
+ * A protected trigger (one with a token, or requiring signatures) takes a call that carries its bearer
+ * token or a valid `Picflow-Signature` of the raw body with its secret; anything else is a 401.
+ */
+export function authorize(trigger: Trigger, req: Request): void {
+  const protectedByToken = trigger.tokenHash !== null;
+  if (!protectedByToken && !trigger.requireSignature) return;
+  if (protectedByToken && tokenMatches(trigger, bearerToken(req.headers.authorization))) return;
+  if (signatureValid(trigger.secret, req.get(SIGNATURE_HEADER), rawBodies.get(req) ?? '')) return;
+  const ways = [protectedByToken && '`Authorization: Bearer <token>` with its token', `a \`${SIGNATURE_HEADER}\` header signed with its secret`].filter(Boolean);
+  throw new HttpError(401, `trigger '${trigger.slug}' needs ${ways.join(' or ')}`, undefined, { 'WWW-Authenticate': 'Bearer realm="picflow"' });
+}
+
+const CORS_OPTIONS = {
+  methods: ['GET', 'POST'],
+  allowedHeaders: ['Content-Type', 'Authorization', 'Accept', 'Prefer', SIGNATURE_HEADER],
+  exposedHeaders: ['Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'X-Request-Id', 'Picflow-Run-Id'],
+  maxAge: 600,
+};
+
+/**
+ * Browsers on the trigger's allowed origins get CORS headers (and their preflights pass); any other
+ * origin is refused, as on the rest of the API. Clients that send no Origin are not browsers and pass.
+ */
+export const hookOrigin: RequestHandler = (req, res, next) => {
+  const trigger = triggerOf(res);
+  const origin = req.headers.origin;
+  if (origin === undefined || sameOrigin(req.headers)) return next();
+  if (!trigger.allowedOrigins.includes(origin)) {
+    throw new HttpError(403, `cross-origin request refused: ${origin} is not an allowed origin of trigger '${trigger.slug}'`);
+  }
+  cors({ ...CORS_OPTIONS, origin })(req, res, next);
+};
+
+/** Each trigger's own limit of requests per minute per client (by IP); 429 with Retry-After beyond it. */
+export const hookRateLimit = rateLimit({
+  windowMs: 60_000,
+  limit: (_req, res) => triggerOf(res).rateLimit ?? 0,
+  skip: (req, res) => triggerOf(res).rateLimit === null || req.method === 'OPTIONS',
+  keyGenerator: (req, res) => `${triggerOf(res).slug} ${ipKeyGenerator(req.ip ?? '')}`,
+  standardHeaders: 'draft-8',
+  legacyHeaders: false,
+  handler: (_req, res, next) => {
+    const trigger = triggerOf(res);
+    next(new HttpError(429, `trigger '${trigger.slug}' takes ${trigger.rateLimit} requests per minute per client; try again later`, undefined, {
+      'Retry-After': String(res.getHeader('Retry-After') ?? 60),
+    }));
+  },
+});

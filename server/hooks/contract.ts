@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import type { Engine } from '../../engine/engine';
+import { outputName } from '../../engine/graph';
+import { templateVariables } from '../../engine/run-inputs';
+import { baseOf, isList, type SocketType } from '../../engine/types';
+import { WorkflowSchema, type RunInputs, type WorkflowIssue } from '../../engine/workflow';
+import { imageRefSchema } from '../run-document';
+import type { ExposedParam } from '../store/triggers';
+
+/** What a caller sets: a named prompt, a `{variable}` of a template, or an exposed node param. */
+export type InputKind = 'prompt' | 'variable' | 'param' | 'image';
+
+export interface TriggerInput {
+  name: string;
+  kind: InputKind;
+  /** The run input it becomes: the name itself for prompts and variables, `node.param` for params. */
+  runInput: string;
+  schema: z.ZodType;
+}
+
+export interface TriggerOutput {
+  name: string;
+  node: string;
+  kind: 'save' | 'preview' | 'value';
+  type: SocketType;
+}
+
+/**
+ * A trigger's contract, derived from its workflow and exposed params: the request body's zod schema
+ * (which validates calls and is the OpenAPI request body) and the outputs by name and type.
+ */
+export interface TriggerContract {
+  inputs: Map<string, TriggerInput>;
+  body: z.ZodObject;
+  outputs: TriggerOutput[];
+  /** Problems with the exposed params (unknown node or param, a name used twice). */
+  issues: WorkflowIssue[];
+}
+
+/** Keys that would reach an object's prototype: never a trigger input. */
+const HOSTILE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Drops a param schema's own default or optionality, to put the workflow's saved value as default. */
+function unwrapDefault(schema: z.ZodType): z.ZodType {
+  let inner = schema;
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+  return inner;
+}
+
+function valueSchema(type: SocketType): z.ZodType {
+  const base = { text: z.string(), number: z.number(), boolean: z.boolean(), image: imageRefSchema, any: z.unknown() }[baseOf(type)];
+  return isList(type) ? z.array(base) : base;
+}
+
+/** The schema of an output's value, by its socket type. */
+export function outputValueSchema(output: TriggerOutput): z.ZodType {
+  return valueSchema(output.type);
+}
+
+export function deriveContract(engine: Engine, workflow: unknown, exposed: readonly ExposedParam[]): TriggerContract {
+  const parsed = WorkflowSchema.parse(workflow);
+  const inputs = new Map<string, TriggerInput>();
+  const issues: WorkflowIssue[] = [];
+  const add = (input: TriggerInput) => {
+    if (!HOSTILE_KEYS.has(input.name) && !inputs.has(input.name)) inputs.set(input.name, input);
+  };
+
+  const variables = new Set<string>();
+  for (const [id, node] of Object.entries(parsed.nodes)) {
+    const named = engine.catalog.get(node.type)?.namedInput;
+    if (!named) continue;
+    const name = node.params?.[named.nameParam];
+    const text = node.params?.[named.valueParam];
+    if (typeof name === 'string' && name !== '') {
+      add({
+        name,
+        kind: 'prompt',
+        runInput: name,
+        schema: z.string().default(typeof text === 'string' ? text : '').meta({ description: `prompt (node '${id}')`, 'x-picflow-input': 'prompt' }),
+      });
+    }
+    if (named.template && typeof text === 'string') for (const variable of templateVariables(text)) variables.add(variable);
+  }
+  for (const variable of variables) {
+    add({ name: variable, kind: 'variable', runInput: variable, schema: z.string().meta({ description: `fills {${variable}} in prompts`, 'x-picflow-input': 'variable' }) });
+  }
+
+  for (const [index, { param: key, name }] of exposed.entries()) {
+    const field = `inputs.${index}`;
+    const dot = key.lastIndexOf('.');
+    const nodeId = key.slice(0, Math.max(dot, 0));
+    const param = key.slice(dot + 1);
+    const node = Object.hasOwn(parsed.nodes, nodeId) ? parsed.nodes[nodeId] : undefined;
+    const definition = node && engine.catalog.get(node.type);
+    const shape = definition?.params.shape as Record<string, z.ZodType> | undefined;
+    if (!node || !shape) {
+      issues.push({ node: null, field, message: `'${key}' names no node of this workflow (use <node id>.<param>)` });
+    } else if (!Object.hasOwn(shape, param)) {
+      issues.push({ node: nodeId, field, message: `${node.type} has no param '${param}' (params: ${Object.keys(shape).join(', ') || 'none'})` });
+    } else if (inputs.has(name) || HOSTILE_KEYS.has(name)) {
+      issues.push({ node: nodeId, field, message: `the input name '${name}' is already taken; give '${key}' another name` });
+    } else {
+      const saved = node.params?.[param];
+      const described = shape[param].description;
+      const kind: InputKind = param === 'artifact' ? 'image' : 'param';
+      const base = saved === undefined ? shape[param] : unwrapDefault(shape[param]).default(saved as never);
+      add({
+        name,
+        kind,
+        runInput: key,
+        schema: base.meta({
+          description: `${described ? `${described} ` : ''}(node '${nodeId}', param '${param}')${kind === 'image' ? '; an artifact id from POST /api/uploads' : ''}`,
+          'x-picflow-input': kind,
+        }),
+      });
+    }
+  }
+
+  const shape: Record<string, z.ZodType> = Object.create(null);
+  for (const input of inputs.values()) shape[input.name] = input.schema;
+  return { inputs, body: z.object(shape), outputs: outputsOf(engine, parsed, variables), issues };
+}
+
+/** Output names and types, from the workflow typed as a run would be (template variables filled). */
+function outputsOf(engine: Engine, workflow: unknown, variables: Set<string>): TriggerOutput[] {
+  const placeholders: RunInputs = Object.fromEntries([...variables].map((v) => [v, '']));
+  let graph;
+  try {
+    graph = engine.prepare(workflow, placeholders);
+  } catch {
+    return []; // a saved workflow that no longer validates (a node type gone): its calls say why
+  }
+  const outputs: TriggerOutput[] = [];
+  for (const node of graph.nodes.values()) {
+    if (!node.definition.output) continue;
+    const link = node.links[Object.keys(node.definition.inputs)[0]];
+    outputs.push({ name: outputName(node), node: node.id, kind: node.definition.output, type: graph.nodes.get(link.from)!.outputTypes[link.output] });
+  }
+  return outputs;
+}
+
+/**
+ * Checks a call's body against the contract: an input it does not have, or a value of the wrong type
+ * or range, is an issue naming it. Returns the run inputs the body stands for (only what it sets).
+ */
+export function runInputsOf(contract: TriggerContract, body: Record<string, unknown>): { inputs: RunInputs; issues: WorkflowIssue[] } {
+  const issues: WorkflowIssue[] = [];
+  const known = [...contract.inputs.keys()].join(', ') || 'none';
+  const given: [string, unknown][] = [];
+  for (const key of Object.keys(body)) {
+    const input = contract.inputs.get(key);
+    if (!input) {
+      issues.push({ node: null, field: `inputs.${key}`, message: `'${key}' is not an input of this trigger (inputs: ${known})` });
+      continue;
+    }
+    const result = input.schema.safeParse(body[key]);
+    if (!result.success) {
+      for (const issue of result.error.issues) issues.push({ node: null, field: ['inputs', key, ...issue.path].join('.'), message: issue.message });
+    } else given.push([input.runInput, result.data]);
+  }
+  for (const input of contract.inputs.values()) {
+    if (input.kind === 'variable' && !Object.hasOwn(body, input.name)) {
+      issues.push({ node: null, field: `inputs.${input.name}`, message: `'${input.name}' is required: it fills {${input.name}} in a prompt` });
+    }
+  }
+  // fromEntries defines own properties, so even a hostile key could not reach a prototype.
+  return { inputs: Object.fromEntries(given), issues };
+}

@@ -1,0 +1,148 @@
+// The app page of a trigger (/apps/:slug) in real Chromium: the form built from the trigger's
+// inputs, a run with progress and the image, and a protected trigger asking for its token.
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ARTIFACTS, ensureEditorBuilt, launchBrowser, ready, screenshot } from './e2e-harness';
+import { openGate, png, startTestServer, upload, workflows, type TestServer } from './server-harness';
+
+/** Draws a prompt; a held branch keeps the run going until the test opens gate `app`. */
+const drawing = (gate: string) => ({
+  version: 1,
+  name: 'Shape drawer',
+  nodes: {
+    p: { type: 'prompt', params: { name: 'prompt', text: 'a small green triangle at the top on a black background' } },
+    g: { type: 'generate', params: { seed: 1 }, inputs: { prompt: ['p', 'text'] } },
+    picture: { type: 'save-image', params: { name: 'picture' }, inputs: { image: ['g', 'image'] } },
+    wait: { type: 'hold', params: { gate } },
+    waited: { type: 'output', params: { name: 'waited' }, inputs: { value: ['wait', 'value'] } },
+  },
+});
+
+let t: TestServer;
+let browser: Browser;
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  ensureEditorBuilt();
+  t = await startTestServer();
+  browser = await launchBrowser();
+  for (const [slug, gate, token] of [['draw', 'app', undefined], ['locked', 'locked', 'app-token-123']] as const) {
+    const { id } = (await t.api('POST', '/api/workflows', drawing(gate))).body;
+    const inputs = [{ param: 'g.seed', name: 'seed' }, { param: 'g.cfg', name: 'guidance' }];
+    expect((await t.api('PUT', `/api/workflows/${id}/trigger`, { slug, mode: 'sync', inputs, ...(token && { token }) })).status).toBe(200);
+  }
+});
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+async function openApp(path: string): Promise<Page & { errors: string[] }> {
+  const page = (await (await browser.newContext({ viewport: { width: 900, height: 1100 } })).newPage()) as Page & { errors: string[] };
+  page.errors = [];
+  page.on('pageerror', (err) => page.errors.push(err.message));
+  page.setDefaultTimeout(30_000);
+  await page.goto(t.url + path);
+  await page.waitForSelector('#form:not([hidden])');
+  return page;
+}
+
+describe('the app page', () => {
+  test('builds the form from the inputs, runs with progress and shows the image large and crisp', async () => {
+    const page = await openApp('/apps/draw?seed=5');
+    expect(await page.textContent('#title')).toBe('Shape drawer');
+    expect(await page.inputValue('textarea[data-input="prompt"]')).toBe('a small green triangle at the top on a black background');
+    expect(await page.inputValue('input[data-input="seed"]')).toBe('5'); // from the share link
+    expect(await page.isVisible('#token')).toBe(false);
+    // cfg has a range (1..20): a slider next to its number field.
+    expect(await page.locator('label[for="input-guidance"] input[type="range"]').count()).toBe(1);
+    await page.fill('textarea[data-input="prompt"]', 'a large red circle in the center on a white background');
+    await page.fill('input[data-input="guidance"]', '3');
+    await screenshot(page, 'app-form');
+
+    await page.click('#run');
+    await page.waitForFunction(() => /Running/.test(document.querySelector('#status-text')?.textContent ?? ''));
+    await page.waitForFunction(() => parseFloat((document.querySelector('#bar') as HTMLElement).style.width) > 0);
+    await screenshot(page, 'app-progress');
+    openGate('app');
+
+    const image = page.locator('[data-output="picture"] img');
+    await image.waitFor();
+    await page.waitForFunction(() => (document.querySelector('[data-output="picture"] img') as HTMLImageElement).naturalWidth > 0);
+    const shown = await image.evaluate((img: HTMLImageElement) => ({
+      natural: img.naturalWidth,
+      width: img.getBoundingClientRect().width,
+      rendering: getComputedStyle(img).imageRendering,
+    }));
+    expect(shown).toEqual({ natural: 32, width: expect.any(Number), rendering: 'pixelated' });
+    expect(shown.width).toBeGreaterThanOrEqual(256);
+    expect(await page.textContent('[data-output="waited"] .value')).toBe('1');
+    expect(await page.textContent('#status-text')).toMatch(/^Done/);
+    await screenshot(page, 'app-result');
+
+    // The run took the form's values.
+    const runs = (await t.api('GET', '/api/runs?limit=5')).body.runs;
+    const run = (await t.api('GET', `/api/runs/${runs[0].id}`)).body;
+    expect(run.inputs).toEqual({ prompt: 'a large red circle in the center on a white background', 'g.seed': 5, 'g.cfg': 3 });
+    expect(page.errors).toEqual([]);
+  });
+
+  test('a protected trigger without a token says so clearly, and runs once the token is given', async () => {
+    const page = await openApp('/apps/locked');
+    expect(await page.isVisible('#token')).toBe(true);
+    await page.click('#run');
+    await page.waitForSelector('#message:not([hidden])');
+    expect(await page.textContent('#message')).toMatch(/protected: enter its access token/);
+    await screenshot(page, 'app-protected');
+
+    openGate('locked');
+    await page.fill('#token', 'app-token-123');
+    await page.click('#run');
+    await page.locator('[data-output="picture"] img').waitFor();
+    expect(await page.isVisible('#message')).toBe(false);
+    expect(page.errors).toEqual([]);
+  });
+
+  test('an image input is an upload field; the uploaded picture is what the run reads', async () => {
+    const placeholder = (await upload(t.url, await png(4, 4))).body.artifact;
+    const { id } = (await t.api('POST', '/api/workflows', workflows.resized(placeholder, 6, 6))).body;
+    await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'shrink', mode: 'sync', inputs: [{ param: 'load.artifact', name: 'photo' }] });
+    const page = await openApp('/apps/shrink');
+    await page.setInputFiles('input[data-input="photo"]', { name: 'blue.png', mimeType: 'image/png', buffer: await png(12, 12, { r: 20, g: 40, b: 220 }) });
+    await page.click('#run');
+    const image = page.locator('[data-output="small"] img');
+    await image.waitFor();
+    const run = (await t.api('GET', `/api/runs/${(await t.api('GET', '/api/runs?limit=1')).body.runs[0].id}`)).body;
+    expect(run.inputs['load.artifact']).not.toBe(placeholder);
+    const shown = await fetch(t.url + (await image.getAttribute('src'))!);
+    const { data } = await sharp(Buffer.from(await shown.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    expect([...data.subarray(0, 3)]).toEqual([20, 40, 220]);
+    expect(page.errors).toEqual([]);
+  });
+
+  test('an unknown app is a 404', async () => {
+    expect((await fetch(`${t.url}/apps/nobody`)).status).toBe(404);
+  });
+
+  test("the editor's trigger dialog exposes a param under a name of its own and links to the app page", async () => {
+    const { id } = (await t.api('POST', '/api/workflows', drawing('editor'))).body;
+    const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    await page.goto(`${t.url}/?workflow=${id}`);
+    await ready(page);
+    await page.click('[data-testid=trigger-button]');
+    await page.fill('[data-testid=trigger-slug]', 'from-editor');
+    expect(await page.textContent('[data-testid=trigger-inputs]')).toMatch(/Named prompts: prompt/);
+    await page.check('[data-testid="trigger-expose-g.seed"]');
+    await page.fill('[data-testid="trigger-name-g.seed"]', 'variation');
+    expect(await page.textContent('[data-testid=trigger-curl]')).toContain('"variation":1');
+    await page.click('[data-testid=trigger-save]');
+    const link = page.locator('[data-testid=trigger-app-link]');
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toBe('/apps/from-editor');
+    await screenshot(page, 'app-trigger-dialog');
+    expect((await t.api('GET', `/api/workflows/${id}/trigger`)).body.inputs).toEqual([{ param: 'g.seed', name: 'variation' }]);
+    const document = (await t.api('GET', '/hooks/from-editor/openapi.json')).body;
+    expect(Object.keys(document.paths['/hooks/from-editor'].post.requestBody.content['application/json'].schema.properties)).toEqual(['prompt', 'variation']);
+  });
+});
