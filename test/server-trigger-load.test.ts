@@ -38,13 +38,13 @@ async function fire(api: Api, count: number, parallel: number): Promise<Reply[]>
 async function expectRecorded(api: Api, workflowId: string, replies: Reply[]): Promise<void> {
   replies.forEach((reply, i) => {
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-    expect(reply.body).toMatchObject({ status: 'succeeded', outputs: { echo: `shape ${i}` } });
+    expect(reply.body).toMatchObject({ apiVersion: 2, status: 'succeeded', outputs: { echo: { value: `shape ${i}` } } });
   });
   const listed = (await api('GET', `/api/runs?workflowId=${workflowId}&limit=${replies.length + 10}`)).body.runs;
   expect(listed).toHaveLength(replies.length);
   expect(listed.every((run: { status: string }) => run.status === 'succeeded')).toBe(true);
   for (const [i, reply] of replies.entries()) {
-    const run = (await api('GET', `/api/runs/${reply.body.runId}`)).body;
+    const run = (await api('GET', `/api/runs/${reply.body.id}`)).body;
     expect(run).toMatchObject({ status: 'succeeded', source: 'hook:echo', inputs: { subject: `shape ${i}` }, outputs: { echo: { value: `shape ${i}` } } });
     expect(run.startedAt).toEqual(expect.any(Number));
     expect(run.finishedAt).toBeGreaterThanOrEqual(run.startedAt);
