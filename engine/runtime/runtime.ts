@@ -11,11 +11,6 @@ export interface ModelRuntimeOptions {
   device?: DeviceRequest;
   /** Threads inside one session.run; one is fastest for this tiny model on a shared 2-core machine. */
   intraOpThreads?: number;
-  /**
-   * Model calls executed at once. Default: on CPU, one per `intraOpThreads` cores (a lone session.run leaves
-   * the other cores idle); on a GPU, one.
-   */
-  lanes?: number;
   interOpThreads?: number;
   /** Loaded bundles above this estimate are unloaded least recently used first. */
   memoryBudgetBytes?: number;
@@ -52,8 +47,7 @@ export class ModelRuntime {
       interOpThreads: options.interOpThreads ?? 1,
       memoryBudgetBytes: this.budget,
     });
-    const cpuLanes = Math.max(1, Math.floor(availableParallelism() / (options.intraOpThreads ?? 1)));
-    this.queue = new DeviceQueue(provider.provider, options.lanes ?? (provider.provider === 'cpu' ? cpuLanes : 1));
+    this.queue = new DeviceQueue(provider.provider);
   }
 
   private scan(): Promise<ModelRegistry> {
