@@ -184,3 +184,19 @@ export class Database implements Queries {
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string }).code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/.test((err as Error).message);
 }
+
+/**
+ * Counts a store's finished writes (committed or not). A reader that notes `generation` before reading may
+ * keep what it read for as long as the count stays the same: nothing it read has been written since.
+ */
+export class WriteCounter {
+  generation = 0;
+
+  async count<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.generation++;
+    }
+  }
+}

@@ -65,6 +65,25 @@ describe('sync triggers under load', () => {
     }
   });
 
+  test('a hook call after a change to its workflow or trigger sees the change', async () => {
+    const t = await startTestServer();
+    try {
+      const { id } = (await t.api('POST', '/api/workflows', echo)).body;
+      await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' });
+      expect((await t.api('POST', '/hooks/echo', { subject: 'one' })).body.outputs).toEqual({ echo: expect.objectContaining({ value: 'one' }) });
+      const renamed = { ...echo, nodes: { ...echo.nodes, echo: { ...echo.nodes.echo, params: { name: 'echoed' } } } };
+      expect((await t.api('PUT', `/api/workflows/${id}`, renamed)).status).toBe(200);
+      expect((await t.api('POST', '/hooks/echo', { subject: 'two' })).body.outputs).toEqual({ echoed: expect.objectContaining({ value: 'two' }) });
+      await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo-too', mode: 'sync' });
+      expect((await t.api('POST', '/hooks/echo', { subject: 'three' })).status).toBe(404);
+      expect((await t.api('POST', '/hooks/echo-too', { subject: 'three' })).status).toBe(200);
+      expect((await t.api('DELETE', `/api/workflows/${id}/trigger`)).status).toBe(204);
+      expect((await t.api('POST', '/hooks/echo-too', { subject: 'four' })).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
   test('answered runs survive a SIGKILL that follows the answers at once', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'picflow-trigger-kill-'));
     const first = await spawnServer(dataDir);
