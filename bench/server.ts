@@ -6,7 +6,7 @@
 // dependency). Prints a table; nothing is asserted.
 //   BENCH_SECONDS: duration of each measurement (default 5). BENCH_PROFILE=<dir>: the picflow server writes a
 //   --cpu-prof profile there (read it with bench/cpuprofile-top.ts). BENCH_ONLY=picflow skips Node-RED.
-//   BENCH_PICFLOW_ARGS: more `picflow serve` options (e.g. '--concurrency 16').
+//   BENCH_PICFLOW_ARGS: more `picflow serve` options (e.g. '--concurrency 16'). BENCH_PICFLOW_ROOT: see below.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +18,8 @@ import sqlite3 from 'sqlite3';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const root = join(import.meta.dirname, '..');
+// BENCH_PICFLOW_ROOT: another checkout's picflow to measure (an earlier commit, for a before/after table).
+const picflowRoot = process.env.BENCH_PICFLOW_ROOT ?? root;
 const scratch = join(root, 'bench', '.tmp');
 const nodeRedDir = join(scratch, 'node-red');
 const nodeRedMain = join(nodeRedDir, 'node_modules', 'node-red', 'red.js');
@@ -34,7 +36,7 @@ async function freePort(): Promise<number> {
 /** Starts a server process (its output into a log file) and waits until `ready` answers 200. */
 async function start(args: string[], ready: string, log: string): Promise<ChildProcess> {
   const out = openSync(log, 'w');
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, args, { cwd: args.includes('bin/picflow.js') ? picflowRoot : root, stdio: ['ignore', out, out] });
   let exited = false;
   child.once('exit', () => (exited = true));
   for (let i = 0; i < 600; i++) {
