@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { Engine } from '../engine/engine';
 import type { Catalog } from '../engine/node';
+import { ModelRuntime, type DeviceRequest } from '../engine/runtime';
 import { createServices } from '../engine/services';
 import { catalog as shippedCatalog } from '../nodes';
 import { createApp } from './app';
@@ -45,6 +46,11 @@ export interface ServerOptions {
   limits?: Partial<Limits>;
   editorDir?: string;
   templatesDir?: string;
+  /** The model runtime runs share; built from `modelsDir` and `device` unless the host brings one. */
+  models?: ModelRuntime;
+  /** Folder of models, one sub-folder each (default: `models/` in the data folder). */
+  modelsDir?: string;
+  device?: DeviceRequest;
 }
 
 export interface PicflowServer {
@@ -66,7 +72,8 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left unfinished by the previous process are marked interrupted');
   const artifacts = await ArtifactStore.open(db, join(dataDir, 'artifacts'));
 
-  const engine = new Engine({ catalog: options.catalog ?? shippedCatalog, services: createServices({ allowFilePaths: false, artifacts }) });
+  const models = options.models ?? new ModelRuntime({ device: options.device, modelDirs: [options.modelsDir ?? join(dataDir, 'models')] });
+  const engine = new Engine({ catalog: options.catalog ?? shippedCatalog, services: createServices({ allowFilePaths: false, artifacts, models }) });
   const manager = new RunManager({
     engine,
     runs,
@@ -130,6 +137,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       http.closeAllConnections();
       await closed;
       await db.close();
+      await models.close();
       logger.info('stopped');
     })());
   return { url, port: address.port, logger, close };
