@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { buildGraph, formatIssue } from '../engine';
+import { createServices, Engine, formatIssue } from '../engine';
 import { catalog } from '../nodes';
+import { deviceOption, hostModelRuntime, modelsOption, type ModelHostOptions } from './options';
 import { parseSetting, readWorkflowFile } from './workflow-file';
 
 export function registerValidate(program: Command): void {
@@ -8,13 +9,19 @@ export function registerValidate(program: Command): void {
     .command('validate <workflow>')
     .description('check a workflow file and print every problem (exit 1 when there is one)')
     .option('--set <key=value>', 'run input to apply before checking (repeatable)', parseSetting, {})
-    .action(async (file: string, options: { set: Record<string, unknown> }) => {
-      const result = buildGraph(await readWorkflowFile(file), catalog, options.set);
-      if (result.ok) {
-        console.log(`${file}: ok (${result.graph.nodes.size} nodes)`);
+    .option('--data <dir>', 'data folder (its models/ sub-folder holds models unless --models says otherwise)', './data')
+    .addOption(modelsOption())
+    .addOption(deviceOption())
+    .action(async (file: string, options: { set: Record<string, unknown>; data: string } & ModelHostOptions) => {
+      // models are checked too: each model node's model exists and has its task
+      const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, models: hostModelRuntime(options, options.data) }) });
+      const workflow = await readWorkflowFile(file);
+      const { errors } = engine.validate(workflow, options.set);
+      if (errors.length === 0) {
+        console.log(`${file}: ok (${Object.keys((workflow as { nodes: object }).nodes).length} nodes)`);
         return;
       }
-      for (const issue of result.issues) console.error(`${file}: ${formatIssue(issue)}`);
+      for (const issue of errors) console.error(`${file}: ${formatIssue(issue)}`);
       process.exitCode = 1;
     });
 }
