@@ -11,7 +11,7 @@ export default defineNode({
   inputs: { image: { type: 'image' } },
   outputs: { text: { type: 'text' } },
   params: z.object({
-    model: modelParam,
+    model: modelParam('caption'),
     maxTokens: z.int().min(1).max(4096).optional().describe("default: the model's"),
     temperature: z.number().min(0).max(5).default(0),
     seed: z.int().min(0).max(2 ** 32 - 1).default(0).describe('used when temperature > 0'),

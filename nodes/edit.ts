@@ -9,7 +9,7 @@ export default defineNode({
   description: 'Edits an image by an instruction (e.g. "make the background yellow") with a unified model.',
   inputs: { image: { type: 'image' }, instruction: { type: 'text' } },
   outputs: { image: { type: 'image', description: 'a list (image[]) when count > 1' } },
-  params: samplingParams,
+  params: samplingParams('edit'),
   check: modelCheck('edit', ['instruction']),
   outputTypes: (p) => (p.count > 1 ? { image: 'image[]' } : {}),
   run: async (inputs, p, ctx) => {

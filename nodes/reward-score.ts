@@ -10,7 +10,7 @@ export default defineNode({
   description: 'How well a text describes an image, 0..1 (higher is better): the likelihood the model gives the text for the image.',
   inputs: { image: { type: 'image' }, text: { type: 'text' } },
   outputs: { score: { type: 'number' } },
-  params: z.object({ model: modelParam }),
+  params: z.object({ model: modelParam('score') }),
   check: modelCheck('score', ['text']),
   run: async (inputs, p, ctx) => {
     if (!isImage(inputs.image)) throw new Error('input image is not an image');
