@@ -149,9 +149,13 @@ export class Controller {
 
   private async loadModels(): Promise<void> {
     try {
-      const data = (await api.models()) as { models?: { name?: string; id?: string }[] } | { name?: string; id?: string }[];
-      const list = Array.isArray(data) ? data : (data.models ?? []);
-      this.ctx.models.set(list.map((m) => String(m.name ?? m.id)).filter(Boolean));
+      const data = (await api.models()) as { models?: { name?: unknown; tasks?: unknown }[] };
+      const list = Array.isArray(data.models) ? data.models : [];
+      this.ctx.models.set(
+        list
+          .filter((m) => typeof m.name === 'string')
+          .map((m) => ({ name: m.name as string, tasks: Array.isArray(m.tasks) ? m.tasks.map(String) : [] })),
+      );
     } catch {
       /* models are optional for the editor */
     }

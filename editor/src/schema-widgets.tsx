@@ -2,7 +2,7 @@
 // no node type by name; a new node's params get widgets from their schema alone.
 
 import { useId, useState, type ChangeEvent } from 'react';
-import type { JsonSchema } from './types';
+import type { JsonSchema, ModelChoice } from './types';
 
 export type WidgetKind = 'enum' | 'boolean' | 'integer' | 'number' | 'seed' | 'text' | 'multiline' | 'artifact' | 'json';
 
@@ -82,7 +82,8 @@ export interface FieldProps {
   /** A problem the server reported for this field. */
   issue?: string;
   upload?(file: File): Promise<{ artifact: string; url: string }>;
-  models?: string[];
+  /** The server's models; a `model` param lists those that can do its node's task (`x-picflow-task`). */
+  models?: ModelChoice[];
 }
 
 export function ParamField(props: FieldProps) {
@@ -149,26 +150,29 @@ function Widget(props: WidgetProps) {
       );
     case 'artifact':
       return <ArtifactWidget {...props} common={common} />;
-    case 'text':
+    case 'text': {
+      const task = props.schema['x-picflow-task'];
+      const models = props.name === 'model' ? (props.models ?? []).filter((m) => !task || m.tasks.includes(task)).map((m) => m.name) : [];
       return (
         <>
           <input
             {...common}
             type="text"
             maxLength={schema.maxLength}
-            list={props.name === 'model' && props.models?.length ? `${inputId}-models` : undefined}
+            list={models.length ? `${inputId}-models` : undefined}
             value={typeof shown === 'string' ? shown : ''}
             onChange={(e) => onChange(e.target.value)}
           />
-          {props.name === 'model' && props.models?.length ? (
+          {models.length ? (
             <datalist id={`${inputId}-models`}>
-              {props.models.map((m) => (
+              {models.map((m) => (
                 <option key={m} value={m} />
               ))}
             </datalist>
           ) : null}
         </>
       );
+    }
     default:
       return <JsonWidget {...props} common={common} />;
   }

@@ -1,5 +1,5 @@
 import { KeyedStore, Observable } from '../store';
-import type { NodeRunState, WorkflowIssue } from '../types';
+import type { ModelChoice, NodeRunState, WorkflowIssue } from '../types';
 
 /**
  * What nodes read and call: their plain-DOM frames (node-shell.ts) and their widgets, each in a React
@@ -10,7 +10,7 @@ export interface ViewContext {
   issues: KeyedStore<WorkflowIssue[]>;
   /** Bumped when a node's params or title change, so only that node re-renders. */
   versions: KeyedStore<number>;
-  models: Observable<string[]>;
+  models: Observable<ModelChoice[]>;
   /** Zoomed out: nodes show no widgets, and their widgets' React roots are not mounted yet. */
   lite: Observable<boolean>;
   setParam(nodeId: string, name: string, value: unknown): void;
@@ -27,7 +27,7 @@ export function createViewContext(partial: Pick<ViewContext, 'setParam' | 'renam
     runStates: new KeyedStore<NodeRunState>(),
     issues: new KeyedStore<WorkflowIssue[]>(),
     versions: new KeyedStore<number>(),
-    models: new Observable<string[]>([]),
+    models: new Observable<ModelChoice[]>([]),
     lite: new Observable(false),
     ...partial,
   };
