@@ -414,29 +414,43 @@ def siglip_tokenizer():
     }, len(pieces)
 
 
+DUAL_OUTPUTS = ['logits_per_image', 'logits_per_text', 'text_embeds', 'image_embeds']
+DUAL_AXES = {'input_ids': {0: 'text_batch_size', 1: 'sequence_length'},
+             'pixel_values': {0: 'image_batch_size', 2: 'height', 3: 'width'},
+             'attention_mask': {0: 'text_batch_size', 1: 'sequence_length'},
+             'logits_per_image': {0: 'image_batch_size', 1: 'text_batch_size'},
+             'logits_per_text': {0: 'text_batch_size', 1: 'image_batch_size'},
+             'text_embeds': {0: 'text_batch_size'}, 'image_embeds': {0: 'image_batch_size'}}
+
+
+def export_dual(model, args, out, inputs):
+    """Xenova's combined CLIP / SigLIP graph: onnx/model.onnx with the logits and both embeddings."""
+    export(model, args, os.path.join(out, 'onnx', 'model.onnx'), inputs, DUAL_OUTPUTS,
+           {k: v for k, v in DUAL_AXES.items() if k in inputs or k in DUAL_OUTPUTS})
+
+
+def dual_config(kind, vocab_size, **text):
+    """config.json of a CLIP / SigLIP export: the two towers' sizes, as transformers writes them."""
+    tower = {'hidden_size': E_D, 'num_hidden_layers': 1, 'num_attention_heads': 2, 'intermediate_size': 2 * E_D}
+    return {
+        'text_config': {'model_type': f'{kind}_text_model', **tower, 'max_position_embeddings': E_MAXLEN,
+                        'vocab_size': vocab_size, **text},
+        'vision_config': {'model_type': f'{kind}_vision_model', **tower, 'image_size': E_IMG,
+                          'patch_size': E_PATCH, 'num_channels': 3},
+        'torch_dtype': 'float32', 'transformers_version': '4.48.0',
+    }
+
+
 def make_clip(out):
     tokenizer, vocab_size, start, end = clip_tokenizer()
     torch.manual_seed(12)
-    export(ClipModel(vocab_size, sigmoid=False),
-           (torch.tensor([[start, 5, 6, end], [start, 7, end, end]]), torch.zeros(3, 3, E_IMG, E_IMG),
-            torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])),
-           os.path.join(out, 'onnx', 'model.onnx'), ['input_ids', 'pixel_values', 'attention_mask'],
-           ['logits_per_image', 'logits_per_text', 'text_embeds', 'image_embeds'],
-           {'input_ids': {0: 'text_batch_size', 1: 'sequence_length'},
-            'pixel_values': {0: 'image_batch_size', 2: 'height', 3: 'width'},
-            'attention_mask': {0: 'text_batch_size', 1: 'sequence_length'},
-            'logits_per_image': {0: 'image_batch_size', 1: 'text_batch_size'},
-            'logits_per_text': {0: 'text_batch_size', 1: 'image_batch_size'},
-            'text_embeds': {0: 'text_batch_size'}, 'image_embeds': {0: 'image_batch_size'}})
+    export_dual(ClipModel(vocab_size, sigmoid=False),
+                (torch.tensor([[start, 5, 6, end], [start, 7, end, end]]), torch.zeros(3, 3, E_IMG, E_IMG),
+                 torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])),
+                out, ['input_ids', 'pixel_values', 'attention_mask'])
     write_json(os.path.join(out, 'config.json'), {
         'architectures': ['CLIPModel'], 'model_type': 'clip', 'projection_dim': E_D, 'logit_scale_init_value': 2.6592,
-        'text_config': {'model_type': 'clip_text_model', 'hidden_size': E_D, 'num_hidden_layers': 1,
-                        'num_attention_heads': 2, 'intermediate_size': 2 * E_D, 'max_position_embeddings': E_MAXLEN,
-                        'vocab_size': vocab_size, 'bos_token_id': start, 'eos_token_id': end, 'pad_token_id': 1},
-        'vision_config': {'model_type': 'clip_vision_model', 'hidden_size': E_D, 'num_hidden_layers': 1,
-                          'num_attention_heads': 2, 'intermediate_size': 2 * E_D, 'image_size': E_IMG,
-                          'patch_size': E_PATCH, 'num_channels': 3},
-        'torch_dtype': 'float32', 'transformers_version': '4.48.0',
+        **dual_config('clip', vocab_size, bos_token_id=start, eos_token_id=end, pad_token_id=1),
     })
     write_json(os.path.join(out, 'preprocessor_config.json'), {
         'image_processor_type': 'CLIPImageProcessor', 'feature_extractor_type': 'CLIPFeatureExtractor',
@@ -459,24 +473,12 @@ def make_clip(out):
 def make_siglip(out):
     tokenizer, vocab_size = siglip_tokenizer()
     torch.manual_seed(13)
-    export(SiglipModel(vocab_size, sigmoid=True),
-           (torch.ones(2, E_MAXLEN, dtype=torch.int64), torch.zeros(3, 3, E_IMG, E_IMG)),
-           os.path.join(out, 'onnx', 'model.onnx'), ['input_ids', 'pixel_values'],
-           ['logits_per_image', 'logits_per_text', 'text_embeds', 'image_embeds'],
-           {'input_ids': {0: 'text_batch_size', 1: 'sequence_length'},
-            'pixel_values': {0: 'image_batch_size', 2: 'height', 3: 'width'},
-            'logits_per_image': {0: 'image_batch_size', 1: 'text_batch_size'},
-            'logits_per_text': {0: 'text_batch_size', 1: 'image_batch_size'},
-            'text_embeds': {0: 'text_batch_size'}, 'image_embeds': {0: 'image_batch_size'}})
+    export_dual(SiglipModel(vocab_size, sigmoid=True),
+                (torch.ones(2, E_MAXLEN, dtype=torch.int64), torch.zeros(3, 3, E_IMG, E_IMG)),
+                out, ['input_ids', 'pixel_values'])
     write_json(os.path.join(out, 'config.json'), {
         'architectures': ['SiglipModel'], 'model_type': 'siglip',
-        'text_config': {'model_type': 'siglip_text_model', 'hidden_size': E_D, 'num_hidden_layers': 1,
-                        'num_attention_heads': 2, 'intermediate_size': 2 * E_D, 'max_position_embeddings': E_MAXLEN,
-                        'vocab_size': vocab_size, 'pad_token_id': 1, 'eos_token_id': 1},
-        'vision_config': {'model_type': 'siglip_vision_model', 'hidden_size': E_D, 'num_hidden_layers': 1,
-                          'num_attention_heads': 2, 'intermediate_size': 2 * E_D, 'image_size': E_IMG,
-                          'patch_size': E_PATCH, 'num_channels': 3},
-        'torch_dtype': 'float32', 'transformers_version': '4.48.0',
+        **dual_config('siglip', vocab_size, pad_token_id=1, eos_token_id=1),
     })
     write_json(os.path.join(out, 'preprocessor_config.json'), {
         'image_processor_type': 'SiglipImageProcessor', 'processor_class': 'SiglipProcessor',

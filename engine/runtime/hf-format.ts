@@ -1,14 +1,12 @@
 import { DualEncoderScorer, dualEncoderGraphs } from './clip-scorer';
-import type { AdapterHost, FoundModel, ModelFormat } from './formats';
+import type { AdapterHost, ModelFormat } from './formats';
+import type { HfFound } from './hf-model';
 import { JanusModel, janusGraphs } from './janus';
 import { BundleError, readJson, type TaskName } from './manifest';
 import type { ImageModel } from './model';
 import { folderDtype, graphFile, inspectGraphs, missingFiles, type GraphIo } from './transformers-js';
 
 type Json = Record<string, unknown>;
-
-/** A Hugging Face export as read from its folder, before loading. */
-export type HfFound = FoundModel & { dtype: string; imageSize: number; files: readonly string[] };
 
 /** One `model_type` that picflow runs through transformers.js. */
 interface HfAdapter {

@@ -7,10 +7,10 @@ import {
   type Processor,
 } from '@huggingface/transformers';
 import type { ImageValue } from '../image';
-import { cannot, type AdapterHost, type FoundModel } from './formats';
-import type { CallOptions, CallStats, CaptionOptions, GenerateOptions, ImageModel } from './model';
-import type { Loader } from './sessions';
-import { fromRawImage, hfDevice, hfLoader, RunClock, toRawImage, type GraphIo } from './transformers-js';
+import type { AdapterHost } from './formats';
+import { HfModel, pretrainedOptions, type HfFound } from './hf-model';
+import type { CallOptions, CaptionOptions, GenerateOptions } from './model';
+import { fromRawImage, toRawImage, type GraphIo } from './transformers-js';
 
 /** The six graphs of onnx-community's Janus / Janus-Pro exports and the I/O transformers.js uses. */
 export function janusGraphs(layers: number): Record<string, GraphIo> {
@@ -31,11 +31,6 @@ const CAPTION_INSTRUCTION = 'Describe this image.';
 const CAPTION_MAX_TOKENS = 64;
 const USER = '<|User|>';
 const IMAGE_TAG = '<image_placeholder>';
-
-interface Loaded {
-  model: MultiModalityCausalLM;
-  extra: Processor;
-}
 
 /** Calls back per generated token (transformers.js puts the prompt first) and stops generation once aborted. */
 class TokenStreamer extends BaseStreamer {
@@ -60,45 +55,18 @@ class TokenStreamer extends BaseStreamer {
  * chat templates, preprocesses and runs the generation loops; this adapter adds the shared
  * loading, the device queue, seeds, progress and cancellation.
  */
-export class JanusModel implements ImageModel {
-  readonly name: string;
-  readonly tasks: FoundModel['tasks'];
-  readonly size: { width: number; height: number };
-  private readonly loader: Loader<Loaded>;
-  private readonly clock = new RunClock();
-  lastStats: CallStats = { wallMs: 0, runMs: 0, runs: 0 };
-
-  constructor(
-    found: FoundModel & { dtype: string; imageSize: number; files: readonly string[] },
-    private readonly host: AdapterHost,
-  ) {
-    this.name = found.name;
-    this.tasks = found.tasks;
-    this.size = { width: found.imageSize, height: found.imageSize };
-    const sessions = host.sessions;
-    this.loader = hfLoader({
-      name: found.name,
-      dir: found.dir,
-      files: found.files,
-      sessions,
-      clock: this.clock,
-      inspect: () => found.inspect(host),
-      load: async () => {
-        const [model, extra] = await Promise.all([
-          MultiModalityCausalLM.from_pretrained(found.dir, {
-            dtype: found.dtype as 'fp32',
-            device: hfDevice(sessions),
-            local_files_only: true,
-            session_options: sessions.sessionOptions(),
-          }),
-          AutoProcessor.from_pretrained(found.dir, { local_files_only: true }),
-        ]);
-        return { model: model as MultiModalityCausalLM, extra };
-      },
+export class JanusModel extends HfModel<MultiModalityCausalLM, Processor> {
+  constructor(found: HfFound, host: AdapterHost) {
+    super(found, host, async () => {
+      const [model, extra] = await Promise.all([
+        MultiModalityCausalLM.from_pretrained(found.dir, pretrainedOptions(found, host)),
+        AutoProcessor.from_pretrained(found.dir, { local_files_only: true }),
+      ]);
+      return { model: model as MultiModalityCausalLM, extra };
     });
   }
 
-  generate(prompt: string, options: GenerateOptions = {}, call: CallOptions = {}): Promise<ImageValue[]> {
+  override generate(prompt: string, options: GenerateOptions = {}, call: CallOptions = {}): Promise<ImageValue[]> {
     if (options.negative) throw new Error(`model '${this.name}' takes no negative prompt (its guidance uses an empty one)`);
     if (options.topP !== undefined && options.topP !== 1) throw new Error(`model '${this.name}' does not apply top-p (transformers.js samples with top-k); leave topP at 1`);
     const count = options.count ?? 1;
@@ -128,11 +96,7 @@ export class JanusModel implements ImageModel {
     });
   }
 
-  edit(): Promise<ImageValue[]> {
-    return Promise.reject(cannot(this, 'edit'));
-  }
-
-  caption(image: ImageValue, options: CaptionOptions = {}, call: CallOptions = {}): Promise<string> {
+  override caption(image: ImageValue, options: CaptionOptions = {}, call: CallOptions = {}): Promise<string> {
     const maxTokens = options.maxTokens ?? CAPTION_MAX_TOKENS;
     const temperature = options.temperature ?? 0;
     return this.job(call, async ({ model, extra: processor }) => {
@@ -157,10 +121,6 @@ export class JanusModel implements ImageModel {
    * the text tokens' probabilities (exp of their mean log-probability), so 0..1 and comparable
    * across texts of different lengths.
    */
-  score(image: ImageValue, text: string, call: CallOptions = {}): Promise<number> {
-    return this.scoreBatch([image], text, call).then(([s]) => s);
-  }
-
   scoreBatch(images: readonly ImageValue[], text: string, call: CallOptions = {}): Promise<number[]> {
     return this.job(call, async ({ model, extra: processor }) => {
       const target = processor.tokenizer!.encode(text, { add_special_tokens: false });
@@ -182,24 +142,6 @@ export class JanusModel implements ImageModel {
   private async understand(processor: Processor, image: ImageValue): Promise<Record<string, Tensor>> {
     const conversation = [{ role: USER, content: `${IMAGE_TAG}\n${CAPTION_INSTRUCTION}` }];
     return (await processor(conversation, { images: [toRawImage(image)] })) as Record<string, Tensor>;
-  }
-
-  /** One job on the device queue with the model loaded; records the call's timing. */
-  private job<T>(call: CallOptions, fn: (loaded: Loaded) => Promise<T>): Promise<T> {
-    const work = () =>
-      this.host.sessions.use(
-        this.loader,
-        async (loaded) => {
-          this.clock.reset();
-          try {
-            return await fn(loaded);
-          } finally {
-            this.lastStats = this.clock.stats();
-          }
-        },
-        call.onProgress,
-      );
-    return this.host.queue.run(work, call.signal);
   }
 }
 

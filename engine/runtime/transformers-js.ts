@@ -180,11 +180,6 @@ export function hfLoader<M extends LoadedHf, X>(options: {
   };
 }
 
-/** transformers.js' device name for the provider the runtime chose. */
-export function hfDevice(sessions: SessionManager): 'cpu' | 'cuda' {
-  return sessions.provider.provider;
-}
-
 export function toRawImage(image: ImageValue): RawImage {
   return new RawImage(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height, image.channels);
 }
