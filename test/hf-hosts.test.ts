@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, encodePng, type ImageValue } from '../engine/image';
 import { ModelRuntime } from '../engine/runtime';
-import { directJanus, fixtureCopy, HF_FIXTURES, janusWorkflow } from './hf-fixtures';
-import { startTestServer, type TestServer } from './server-harness';
+import { directDualEncoder, directJanus, fixtureCopy, HF_FIXTURES, janusWorkflow } from './hf-fixtures';
+import { startTestServer, upload, type TestServer } from './server-harness';
 
 const exec = promisify(execFile);
 
@@ -33,9 +33,9 @@ beforeAll(async () => {
   await direct.dispose();
 });
 
-/** A models folder with the Janus and CLIP fixtures and broken Janus copies: a graph missing, a wrong config, a corrupt graph. */
+/** A models folder with the Janus, CLIP and SigLIP fixtures and broken Janus copies: a graph missing, a wrong config, a corrupt graph. */
 function brokenModels(): string {
-  const root = fixtureCopy('janus-tiny', 'clip-tiny');
+  const root = fixtureCopy('janus-tiny', 'clip-tiny', 'siglip-tiny');
   const copy = (name: string) => {
     const dir = join(root, name);
     cpSync(join(HF_FIXTURES, 'janus-tiny'), dir, { recursive: true });
@@ -170,6 +170,26 @@ describe('the server on real model layouts', () => {
     const png = Buffer.from(await (await fetch(t.url + run.body.outputs.image.value.url)).arrayBuffer());
     expect(png.equals(await encodePng(expected.image))).toBe(true);
     expect(Buffer.from((await decodeImage(png)).data).equals(Buffer.from(expected.image.data))).toBe(true);
+  });
+
+  it('reward-score on SigLIP scores an uploaded image as transformers.js does directly', async () => {
+    const uploaded = await upload(t.url, await encodePng(expected.image));
+    const run = await t.api('POST', '/api/runs', {
+      workflow: {
+        version: 1,
+        nodes: {
+          img: { type: 'load-image', params: { artifact: uploaded.body.artifact } },
+          p: { type: 'prompt', params: { text: 'a red circle' } },
+          s: { type: 'reward-score', params: { model: 'siglip-tiny' }, inputs: { image: ['img', 'image'], text: ['p', 'text'] } },
+          out: { type: 'output', params: { name: 'score' }, inputs: { value: ['s', 'score'] } },
+        },
+      },
+      wait: true,
+    });
+    expect(run.body.status, JSON.stringify(run.body.error)).toBe('succeeded');
+    const [score] = await directDualEncoder('siglip-tiny', [expected.image], 'a red circle');
+    expect(run.body.outputs.score.value).toBeCloseTo(score, 6);
+    expect(score > 0 && score < 1).toBe(true);
   });
 
   it('a broken model folder is one clear error naming the file; the server stays up and other models work', async () => {
