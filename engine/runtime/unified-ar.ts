@@ -1,14 +1,13 @@
 import * as ort from 'onnxruntime-node';
 import { makeImage, resizeImage, type ImageValue } from '../image';
 import { TaskLayout } from './layout';
-import type { SamplingDefaults, TaskName, UnifiedArManifest } from './manifest';
+import type { SamplingDefaults, TaskName, TokenizerFile, UnifiedArManifest } from './manifest';
 import type { DeviceQueue } from './queue';
 import { meanLogProb, Picker, Rng, type SamplingParams } from './sampling';
 import { bundleLoader, type BundleRef, type Sessions } from './bundle-sessions';
 import { cannot } from './formats';
 import type { CallOptions, CallStats, CaptionOptions, GenerateOptions, ImageModel } from './model';
 import type { Loader, SessionManager } from './sessions';
-import type { TokenizerFile } from './manifest';
 import { WordTokenizer } from './tokenizer';
 
 type Feeds = Record<string, ort.Tensor>;
