@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { createServices, Engine, WorkflowError, type RunOutput } from '../engine';
 import { isPng, readWorkflow } from '../engine/png-metadata';
 import { catalog } from '../nodes';
+import { deviceOption, hostModelRuntime, modelsOption, type ModelHostOptions } from './options';
 import { progressReporter } from './progress';
 import { writeOutputs } from './write-outputs';
 import { parseSetting, readWorkflowFile } from './workflow-file';
@@ -40,10 +41,14 @@ export function registerRun(program: Command): void {
     .description('run a workflow file (or a PNG picflow wrote, which carries its workflow) and write its results')
     .option('--set <key=value>', 'run input: a named prompt (subject=…) or a node param (g.seed=3); repeatable', parseSetting, {})
     .option('--out <dir>', 'folder for outputs.json and the images', 'out')
-    .action(async (file: string, options: { set: Record<string, unknown>; out: string }) => {
+    .option('--data <dir>', 'data folder (its models/ sub-folder holds models unless --models says otherwise)', './data')
+    .addOption(modelsOption())
+    .addOption(deviceOption())
+    .action(async (file: string, options: { set: Record<string, unknown>; out: string; data: string } & ModelHostOptions) => {
       const source = await readRunSource(file);
       const inputs = { ...source.inputs, ...options.set };
-      const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)) }) });
+      const models = hostModelRuntime(options, options.data);
+      const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)), models }) });
       const cancel = new AbortController();
       process.once('SIGINT', () => cancel.abort());
       const progress = progressReporter();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { closeOnSignals } from '../server/signals';
 import { startServer } from '../server/start';
-import { integer, redisOption } from './options';
+import { deviceOption, hostModelRuntime, integer, modelsOption, redisOption, type ModelHostOptions } from './options';
 
 interface ServeOptions {
   port: number;
@@ -28,7 +28,9 @@ export function registerServe(program: Command): void {
     .option('--concurrency <n>', 'runs executed at once (in-process; with --redis the workers decide)', integer(1, 256), 4)
     .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
     .addOption(redisOption('scale out: queue runs in BullMQ on this Redis for `picflow worker` processes to execute'))
-    .action(async (options: ServeOptions) => {
+    .addOption(modelsOption())
+    .addOption(deviceOption())
+    .action(async (options: ServeOptions & ModelHostOptions) => {
       const server = await startServer({
         port: options.port,
         host: options.host,
@@ -38,6 +40,7 @@ export function registerServe(program: Command): void {
         concurrency: options.concurrency,
         maxQueue: options.maxQueue,
         redisUrl: options.redis,
+        models: hostModelRuntime(options, options.data),
       });
       closeOnSignals(server);
       // One plain line on stdout, whatever the log level: scripts read the URL from it.

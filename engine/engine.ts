@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_PIXEL_LIMITS, type PixelLimits } from './budget';
 import { OutputCache } from './cache';
+import { serviceIssues } from './checks';
 import { RunEventBus, type RunEvent } from './events';
 import { execute, type RunResult } from './executor';
-import { buildGraph, type Graph } from './graph';
+import { buildGraph, type Graph, type ValidationResult } from './graph';
 import { DEFAULT_WORKFLOW_LIMITS, type WorkflowLimits } from './limits';
 import type { Catalog } from './node';
 import { planRun } from './plan';
@@ -55,15 +56,23 @@ export class Engine {
   }
 
   validate(workflow: unknown, inputs: RunInputs = {}): { ok: boolean; errors: WorkflowIssue[] } {
-    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
+    const result = this.build(workflow, inputs);
     return result.ok ? { ok: true, errors: [] } : { ok: false, errors: result.issues };
   }
 
   /** The validated graph, or a WorkflowError listing every problem. */
   prepare(workflow: unknown, inputs: RunInputs = {}): Graph {
-    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
+    const result = this.build(workflow, inputs);
     if (!result.ok) throw new WorkflowError(result.issues);
     return result.graph;
+  }
+
+  /** The graph, then the nodes' checks against this engine's services (models and their tasks). */
+  private build(workflow: unknown, inputs: RunInputs): ValidationResult {
+    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
+    if (!result.ok) return result;
+    const issues = serviceIssues(result.graph, this.services);
+    return issues.length > 0 ? { ok: false, issues } : result;
   }
 
   /** Runs a workflow; throws WorkflowError before starting when it is invalid, else resolves with the run's result. */

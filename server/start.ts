@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { Engine, type EngineOptions } from '../engine/engine';
 import type { Catalog } from '../engine/node';
+import { ModelRuntime, type DeviceRequest } from '../engine/runtime';
 import { createServices } from '../engine/services';
 import { catalog as shippedCatalog } from '../nodes';
 import { createApp } from './app';
@@ -59,6 +60,11 @@ export interface ServerOptions {
   templatesDir?: string;
   /** Retries of hook callbacks (attempts, backoff). */
   callbacks?: Partial<CallbackOptions>;
+  /** The model runtime runs share; built from `modelsDir` and `device` unless the host brings one. */
+  models?: ModelRuntime;
+  /** Folder of models, one sub-folder each (default: `models/` in the data folder). */
+  modelsDir?: string;
+  device?: DeviceRequest;
 }
 
 export interface PicflowServer {
@@ -92,9 +98,10 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   const artifacts = await ArtifactStore.open(db, join(dataDir, 'artifacts'));
 
   const { runBudgetMs, ...engineLimits } = options.engine ?? {};
+  const models = options.models ?? new ModelRuntime({ device: options.device, modelDirs: [options.modelsDir ?? join(dataDir, 'models')] });
   const engine = new Engine({
     catalog: options.catalog ?? shippedCatalog,
-    services: createServices({ allowFilePaths: false, artifacts }),
+    services: createServices({ allowFilePaths: false, artifacts, models }),
     ...engineLimits,
     // Runs over their time budget show up in the server log, with the nodes still running.
     watchdog: { ...(runBudgetMs !== undefined && { runBudgetMs }), onOverdue: (run) => logger.warn(run, 'run over its time budget') },
@@ -174,6 +181,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       await closed;
       await callbacks.close();
       await db.close();
+      await models.close();
       logger.info('stopped');
     })());
   return { url, port: address.port, logger, close };

@@ -6,6 +6,7 @@ import { Engine } from '../../engine/engine';
 import type { RunEvent } from '../../engine/events';
 import type { RunResult } from '../../engine/executor';
 import type { Catalog } from '../../engine/node';
+import { ModelRuntime } from '../../engine/runtime';
 import { createServices } from '../../engine/services';
 import { catalog as shippedCatalog } from '../../nodes';
 import { toJsonOutputs, toJsonPorts, type ImageSink } from '../json-values';
@@ -32,6 +33,8 @@ export interface WorkerOptions {
   stallMs?: number;
   /** How long SIGTERM lets running runs finish before stopping them (they end `interrupted`). */
   shutdownTimeoutMs?: number;
+  /** The model runtime every run of this worker shares; the shipped models on `auto` unless the host builds one. */
+  models?: ModelRuntime;
 }
 
 export interface PicflowWorker {
@@ -60,6 +63,7 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
   const catalog = options.catalog ?? shippedCatalog;
   // One cache for all the runs this worker executes, as the in-process server has.
   const cache = new OutputCache();
+  const models = options.models ?? new ModelRuntime();
   const running = new Map<string, AbortController>();
   await onCancelRequest(subscriber, (runId) => running.get(runId)?.abort(new Error('run cancelled')));
 
@@ -73,7 +77,7 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
       logger.info({ runId }, 'run taken');
       const sink = transit.sink(runId);
       const reporter = jobReporter(job, sink, logger);
-      const engine = new Engine({ catalog, cache, services: createServices({ allowFilePaths: false, artifacts: transit.reader(runId) }) });
+      const engine = new Engine({ catalog, cache, services: createServices({ allowFilePaths: false, artifacts: transit.reader(runId), models }) });
       let result: RunResult;
       try {
         result = await engine.run(workflow, { runId, inputs, signal: controller.signal, onEvent: reporter.send });
@@ -114,7 +118,7 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
         for (const controller of running.values()) controller.abort(new WorkerShutdown());
       }
       await closed;
-      await Promise.allSettled([subscriber.quit(), redis.quit()]);
+      await Promise.allSettled([subscriber.quit(), redis.quit(), models.close()]);
       logger.info('worker stopped');
     })());
   return { logger, close };
