@@ -3,7 +3,7 @@ import { OutputCache } from './cache';
 import { RunEventBus, type RunEvent } from './events';
 import { execute, type RunResult } from './executor';
 import { buildGraph, type Graph } from './graph';
-import type { Catalog } from './node';
+import type { Catalog, PortValues } from './node';
 import { planRun } from './plan';
 import type { Services } from './services';
 import { WorkflowError, type RunInputs, type WorkflowIssue } from './workflow';
@@ -20,6 +20,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Events of this run only, besides the engine-wide `events` bus. */
   onEvent?: (event: RunEvent) => void;
+  /** Outputs of nodes an earlier attempt of this run finished (a resumed run): they are not run again, and report `node:cached`. */
+  reuse?: ReadonlyMap<string, PortValues>;
 }
 
 /** The front door of the engine: validate, then plan and execute, with one output cache shared by all runs. */
@@ -59,6 +61,6 @@ export class Engine {
       options.onEvent?.(event);
       this.events.emit(event);
     };
-    return execute(graph, plan, { runId, services: this.services, emit, signal: options.signal, cache: this.cache });
+    return execute(graph, plan, { runId, services: this.services, emit, signal: options.signal, cache: this.cache, reuse: options.reuse });
   }
 }

@@ -38,6 +38,8 @@ export interface ExecuteOptions {
   emit: (event: RunEvent) => void;
   signal?: AbortSignal;
   cache?: OutputCache;
+  /** Outputs by node id that count as already computed (a resumed run's finished nodes). */
+  reuse?: ReadonlyMap<string, PortValues>;
 }
 
 /** Runs a planned graph: each node as soon as the inputs it waits for are ready; see RunExecution. */
@@ -96,7 +98,7 @@ class RunExecution {
       if (this.demanded.has(id)) continue;
       this.demanded.add(id);
       this.unfinished++;
-      const cached = this.options.cache?.get(this.plan.keys.get(id)!);
+      const cached = this.options.reuse?.get(id) ?? this.options.cache?.get(this.plan.keys.get(id)!);
       if (cached) {
         this.finish(id, cached, 'cached');
         this.reportCachedSources(id);

@@ -3,9 +3,11 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import helmet from 'helmet';
 import multer from 'multer';
 import { pinoHttp } from 'pino-http';
+import { formatIssue, WorkflowError } from '../engine/workflow';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
 import { HttpError } from './http-error';
+import { QueueClosedError, QueueFullError, QueueUnavailableError, RunStateError, UnknownRunError } from './run-errors';
 import { sameOrigin } from './same-origin';
 import { artifactRoutes } from './routes/artifacts';
 import { runRoutes } from './routes/runs';
@@ -82,7 +84,7 @@ const guardRequest: RequestHandler = (req, _res, next) => {
   next();
 };
 
-/** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, or a logged 500. */
+/** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, a 503 that says when to retry, or a logged 500. */
 function errorHandler(ctx: AppContext): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     if (res.headersSent) {
@@ -101,8 +103,28 @@ function errorHandler(ctx: AppContext): ErrorRequestHandler {
   };
 }
 
-function describe(err: unknown, ctx: AppContext): Pick<HttpError, 'status' | 'message' | 'errors' | 'headers'> {
+type Described = Pick<HttpError, 'status' | 'message' | 'errors' | 'headers'>;
+
+/** The one place where the run service's domain errors become status codes. */
+function describeRunError(err: unknown): Described | undefined {
+  if (err instanceof WorkflowError) {
+    const { issues } = err;
+    const message = issues.length === 1 ? `invalid workflow: ${formatIssue(issues[0])}` : `invalid workflow: ${issues.length} problems`;
+    return { status: 400, message, errors: issues, headers: {} };
+  }
+  if (err instanceof QueueFullError || err instanceof QueueUnavailableError) {
+    return { status: 503, message: err.message, headers: { 'Retry-After': String(err.retryAfterSeconds) } };
+  }
+  if (err instanceof QueueClosedError) return { status: 503, message: err.message, headers: {} };
+  if (err instanceof UnknownRunError) return { status: 404, message: err.message, headers: {} };
+  if (err instanceof RunStateError) return { status: 409, message: err.message, headers: {} };
+  return undefined;
+}
+
+function describe(err: unknown, ctx: AppContext): Described {
   if (err instanceof HttpError) return err;
+  const runError = describeRunError(err);
+  if (runError) return runError;
   if (err instanceof multer.MulterError) {
     const tooLarge = err.code === 'LIMIT_FILE_SIZE';
     return {

@@ -12,6 +12,7 @@ import { catalog as shippedCatalog } from '../nodes';
 import { createApp } from './app';
 import { ArtifactStore } from './artifacts';
 import type { Limits } from './context';
+import { lockDataDir } from './data-dir-lock';
 import { Database } from './db';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   redisUrl?: string;
   /** Runs that may wait for a worker; beyond it new runs get 503. */
   maxQueue?: number;
+  /** At start-up, queue again the runs the previous process was running when it stopped (their finished nodes are reused). */
+  resume?: boolean;
   /** How long a graceful shutdown lets running runs finish before cancelling them. */
   shutdownTimeoutMs?: number;
   /** The node types runs may use; the shipped catalog unless a test brings its own. */
@@ -59,11 +62,28 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   const logger = options.logger ?? createLogger();
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  // Before the database is touched: a second server on this data dir stops here.
+  const lock = await lockDataDir(dataDir);
+  const started = await openServer(options, logger, dataDir).catch(async (err) => {
+    await lock.release();
+    throw err;
+  });
+  return {
+    ...started,
+    close: async () => {
+      await started.close();
+      await lock.release();
+    },
+  };
+}
+
+async function openServer(options: ServerOptions, logger: Logger, dataDir: string): Promise<PicflowServer> {
   const db = await Database.open(join(dataDir, 'picflow.db'));
-  const schema = await migrate(db);
+  const schema = await migrate(db).catch(async (err) => {
+    await db.close();
+    throw err;
+  });
   const runs = new RunStore(db);
-  const interrupted = await runs.interruptUnfinished();
-  if (interrupted > 0) logger.warn({ interrupted }, 'runs left unfinished by the previous process are marked interrupted');
   const artifacts = await ArtifactStore.open(db, join(dataDir, 'artifacts'));
 
   const engine = new Engine({ catalog: options.catalog ?? shippedCatalog, services: createServices({ allowFilePaths: false, artifacts }) });
@@ -80,7 +100,14 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   });
   try {
     await manager.open();
+    // Before the port opens, so that they keep their places ahead of new runs.
+    const restored = await manager.restore(options.resume ?? false);
+    if (restored.queued > 0) logger.info({ queued: restored.queued }, 'runs left queued by the previous process are queued again');
+    if (restored.interrupted > 0) {
+      logger.warn({ interrupted: restored.interrupted }, 'runs the previous process was running are interrupted (POST /api/runs/:id/resume, or serve --resume)');
+    }
   } catch (err) {
+    await manager.close(0);
     await db.close();
     throw err;
   }

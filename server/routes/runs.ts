@@ -25,29 +25,35 @@ export function statusUrl(runId: string): string {
   return `/api/runs/${runId}`;
 }
 
-/** Runs: start (queued, or waited for), history, one run, cancel. */
+/** Runs: start (queued, or waited for), history, one run, cancel, resume. */
 export function runRoutes(ctx: AppContext): Router {
   const router = Router();
 
+  // A place in the queue comes first: a full queue refuses before the body is validated or anything is written.
   router.post('/api/runs', async (req, res) => {
-    const body = parseRequest(runBody, req.body ?? {}, 'run request');
-    let workflow = body.workflow;
-    let version: number | null = null;
-    if (body.workflowId !== undefined) {
-      const saved = await ctx.workflows.get(body.workflowId);
-      if (!saved) throw new HttpError(404, `no workflow '${body.workflowId}'`);
-      workflow = saved.workflow;
-      version = saved.version;
+    const admission = ctx.manager.admit();
+    try {
+      const body = parseRequest(runBody, req.body ?? {}, 'run request');
+      let workflow = body.workflow;
+      let version: number | null = null;
+      if (body.workflowId !== undefined) {
+        const saved = await ctx.workflows.get(body.workflowId);
+        if (!saved) throw new HttpError(404, `no workflow '${body.workflowId}'`);
+        workflow = saved.workflow;
+        version = saved.version;
+      }
+      const runId = await admission.submit({
+        workflow,
+        inputs: body.inputs,
+        workflowId: body.workflowId ?? null,
+        workflowVersion: version,
+        source: 'api',
+      });
+      if (body.wait) res.json(await ctx.manager.result(runId));
+      else res.status(202).json({ runId, statusUrl: statusUrl(runId) });
+    } finally {
+      admission.release();
     }
-    const runId = await ctx.manager.submit({
-      workflow,
-      inputs: body.inputs,
-      workflowId: body.workflowId ?? null,
-      workflowVersion: version,
-      source: 'api',
-    });
-    if (body.wait) res.json(await ctx.manager.result(runId));
-    else res.status(202).json({ runId, statusUrl: statusUrl(runId) });
   });
 
   router.get('/api/runs', async (req, res) => {
@@ -63,10 +69,15 @@ export function runRoutes(ctx: AppContext): Router {
   router.post('/api/runs/:id/cancel', async (req, res) => {
     const runId = req.params.id;
     const outcome = await ctx.manager.cancel(runId);
-    if (outcome === 'unknown') throw new HttpError(404, `no run '${runId}'`);
-    if (outcome === 'finished') throw new HttpError(409, `run '${runId}' has already finished`);
     // A running run stops at its next cancellation point; run:finished (cancelled) follows.
     res.status(outcome === 'cancelled' ? 200 : 202).json({ runId, status: outcome });
+  });
+
+  // An interrupted run (the server stopped under it) is queued again; its finished nodes are not run again.
+  router.post('/api/runs/:id/resume', async (req, res) => {
+    const runId = req.params.id;
+    await ctx.manager.resume(runId);
+    res.status(202).json({ runId, statusUrl: statusUrl(runId) });
   });
 
   return router;
