@@ -123,7 +123,7 @@ class RunExecution {
       const node = this.node(stack.pop()!);
       for (const [input, { from }] of Object.entries(node.links)) {
         if (node.definition.inputs[input].lazy || this.demanded.has(from) || this.records.get(from)!.status !== 'pending') continue;
-        const outputs = this.options.cache?.get(this.plan.keys.get(from)!);
+        const outputs = this.options.reuse?.get(from) ?? this.options.cache?.get(this.plan.keys.get(from)!);
         if (!outputs) continue;
         this.records.get(from)!.status = 'cached';
         this.options.emit({ type: 'node:cached', runId: this.options.runId, nodeId: from, outputs });

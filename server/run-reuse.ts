@@ -34,7 +34,8 @@ export function reusableOutputs(graph: Graph, nodes: Record<string, NodeState>):
   const reuse: ReusedOutputs = Object.create(null);
   for (const [id, state] of Object.entries(nodes)) {
     const node = graph.nodes.get(id);
-    if (!node || (state.status !== 'succeeded' && state.status !== 'cached') || !state.outputs) continue;
+    // Output nodes pass their input on (and may save it): they run again, cheaply, from their reused sources.
+    if (!node || node.definition.output || (state.status !== 'succeeded' && state.status !== 'cached') || !state.outputs) continue;
     const ports = Object.entries(node.outputTypes);
     const outputs = new Map(Object.entries(state.outputs));
     if (ports.every(([port, type]) => outputs.has(port) && fits(outputs.get(port)!, type))) {
