@@ -6,7 +6,7 @@ import { imageRefsIn } from '../json-values';
 import { OrderedSteps } from '../ordered-steps';
 import { QueueClosedError, QueueFullError, QueueUnavailableError, ShutdownAbort } from '../run-errors';
 import { RunTimes, settledWithin, type QueueStats, type RunEnd, type RunHost, type RunJob, type RunQueue } from '../run-queue';
-import { requestCancel } from './cancel';
+import { requestCancel, withdrawCancel } from './cancel';
 import { bullmqConnection, QUEUE, redisClient, redisLabel, type RunJobData, type WorkerOutcome } from './protocol';
 import { ArtifactTransit } from './transit';
 
@@ -109,6 +109,7 @@ export class BullmqRunQueue implements RunQueue {
     const steps = new OrderedSteps((err) => this.options.logger.warn({ runId, err }, 'run report dropped'));
     this.runs.set(runId, { started: false, startedAt: 0, steps, missing: 0, ended, resolveEnded, shutdown: false });
     try {
+      await withdrawCancel(this.redis, runId);
       await this.transit.ship(runId, job.artifacts, this.options.artifacts);
       const data: RunJobData = { runId, workflow: job.workflow, inputs: job.inputs, reuse: job.reuse };
       await this.queue.add('run', data, { jobId: runId, removeOnComplete: true, removeOnFail: true });

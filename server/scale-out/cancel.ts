@@ -13,6 +13,11 @@ export async function requestCancel(redis: Redis, runId: string): Promise<void> 
   await redis.multi().set(key(runId), '1', 'EX', TTL_SECONDS).publish(CHANNEL, runId).exec();
 }
 
+/** Forgets an earlier request: a run queued again under its id (resumed) must not be cancelled by it. */
+export async function withdrawCancel(redis: Redis, runId: string): Promise<void> {
+  await redis.del(key(runId));
+}
+
 export async function cancelRequested(redis: Redis, runId: string): Promise<boolean> {
   return (await redis.exists(key(runId))) === 1;
 }
