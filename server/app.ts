@@ -10,7 +10,7 @@ import { HttpError } from './http-error';
 import { QueueClosedError, QueueFullError, QueueUnavailableError, RunStateError, UnknownRunError } from './run-errors';
 import { sameOrigin } from './same-origin';
 import { artifactRoutes } from './routes/artifacts';
-import { runRoutes } from './routes/runs';
+import { admitRun, RUN_STARTS, runRoutes } from './routes/runs';
 import { systemRoutes } from './routes/system';
 import { triggerRoutes } from './routes/triggers';
 import { workflowRoutes } from './routes/workflows';
@@ -43,7 +43,11 @@ export function createApp(ctx: AppContext): express.Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // A full queue refusing is the server working as meant under load (info); any other 503 (an outage) is a warning.
+      customLogLevel: (_req, res, err) => {
+        if ((res as express.Response).locals?.queueFull) return 'info';
+        return err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      },
       // A refused request's line says why.
       customSuccessObject: (_req, res, line) => {
         const error = (res as express.Response).locals?.error;
@@ -56,6 +60,8 @@ export function createApp(ctx: AppContext): express.Express {
     }),
   );
   app.use(guardRequest);
+  // Before the body is parsed: a full queue refuses at the lowest cost (issue 12: overload is paid once).
+  app.post(RUN_STARTS, admitRun(ctx.manager));
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
 
   app.use(systemRoutes(ctx));
@@ -94,8 +100,9 @@ function errorHandler(ctx: AppContext): ErrorRequestHandler {
     }
     const { status, message, errors, headers } = describe(err, ctx);
     // pino-http's line for this request carries the error: its stack for a 500, its message otherwise.
-    if (status >= 500) (res as typeof res & { err?: unknown }).err = err;
+    if (status >= 500 && status !== 503) (res as typeof res & { err?: unknown }).err = err;
     else res.locals.error = message;
+    res.locals.queueFull = err instanceof QueueFullError;
     res
       .status(status)
       .set(headers)

@@ -1,7 +1,8 @@
-import { Router } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
+import type { Admission, RunManager } from '../run-manager';
 
 const runBody = z
   .strictObject({
@@ -21,6 +22,24 @@ const listQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
 });
 
+/** The requests that start a run: each takes its place in the queue (`admitRun`) before its body is even parsed. */
+export const RUN_STARTS = ['/api/runs', '/hooks/:slug'];
+
+/** Takes a place in the queue, or refuses (503) before any work; the place is given back when the response ends unused. */
+export function admitRun(manager: RunManager): RequestHandler {
+  return (_req, res, next) => {
+    const admission = manager.admit();
+    res.locals.admission = admission;
+    res.once('close', admission.release);
+    next();
+  };
+}
+
+/** The place `admitRun` took for this request. */
+export function admissionOf(res: Response): Admission {
+  return res.locals.admission as Admission;
+}
+
 export function statusUrl(runId: string): string {
   return `/api/runs/${runId}`;
 }
@@ -29,31 +48,25 @@ export function statusUrl(runId: string): string {
 export function runRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  // A place in the queue comes first: a full queue refuses before the body is validated or anything is written.
   router.post('/api/runs', async (req, res) => {
-    const admission = ctx.manager.admit();
-    try {
-      const body = parseRequest(runBody, req.body ?? {}, 'run request');
-      let workflow = body.workflow;
-      let version: number | null = null;
-      if (body.workflowId !== undefined) {
-        const saved = await ctx.workflows.get(body.workflowId);
-        if (!saved) throw new HttpError(404, `no workflow '${body.workflowId}'`);
-        workflow = saved.workflow;
-        version = saved.version;
-      }
-      const runId = await admission.submit({
-        workflow,
-        inputs: body.inputs,
-        workflowId: body.workflowId ?? null,
-        workflowVersion: version,
-        source: 'api',
-      });
-      if (body.wait) res.json(await ctx.manager.result(runId));
-      else res.status(202).json({ runId, statusUrl: statusUrl(runId) });
-    } finally {
-      admission.release();
+    const body = parseRequest(runBody, req.body ?? {}, 'run request');
+    let workflow = body.workflow;
+    let version: number | null = null;
+    if (body.workflowId !== undefined) {
+      const saved = await ctx.workflows.get(body.workflowId);
+      if (!saved) throw new HttpError(404, `no workflow '${body.workflowId}'`);
+      workflow = saved.workflow;
+      version = saved.version;
     }
+    const runId = await admissionOf(res).submit({
+      workflow,
+      inputs: body.inputs,
+      workflowId: body.workflowId ?? null,
+      workflowVersion: version,
+      source: 'api',
+    });
+    if (body.wait) res.json(await ctx.manager.result(runId));
+    else res.status(202).json({ runId, statusUrl: statusUrl(runId) });
   });
 
   router.get('/api/runs', async (req, res) => {

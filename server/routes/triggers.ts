@@ -1,11 +1,10 @@
-import { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
 import { inlineImages } from '../json-values';
-import type { Admission } from '../run-manager';
 import { SlugTakenError, tokenMatches } from '../store/triggers';
-import { statusUrl } from './runs';
+import { admissionOf, statusUrl } from './runs';
 
 const triggerBody = z.strictObject({
   slug: z
@@ -53,18 +52,9 @@ export function triggerRoutes(ctx: AppContext): Router {
     res.status(204).end();
   });
 
-  // The JSON body holds the run inputs; they are checked against the workflow before anything is queued.
-  // A place in the queue is taken first: a full queue refuses before any lookup or write.
+  // The JSON body holds the run inputs; they are checked against the workflow before anything is queued
+  // (and a place in the queue was taken before that: admitRun).
   router.post('/hooks/:slug', async (req, res) => {
-    const admission = ctx.manager.admit();
-    try {
-      await runHook(req, res, admission);
-    } finally {
-      admission.release();
-    }
-  });
-
-  async function runHook(req: Request<{ slug: string }>, res: Response, admission: Admission): Promise<void> {
     const trigger = await ctx.triggers.bySlug(req.params.slug);
     if (!trigger) throw new HttpError(404, `no trigger '${req.params.slug}'`);
     if (!tokenMatches(trigger, bearerToken(req.headers.authorization))) {
@@ -75,7 +65,7 @@ export function triggerRoutes(ctx: AppContext): Router {
     const inputs = req.body ?? {};
     if (typeof inputs !== 'object' || Array.isArray(inputs)) throw new HttpError(400, 'the body must be a JSON object of run inputs');
     const saved = await workflowOr404(trigger.workflowId);
-    const runId = await admission.submit({
+    const runId = await admissionOf(res).submit({
       workflow: saved.workflow,
       inputs,
       workflowId: saved.id,
@@ -93,7 +83,7 @@ export function triggerRoutes(ctx: AppContext): Router {
       outputs[name] = inline ? await inlineImages(output.value, ctx.artifacts) : output.value;
     }
     res.json({ runId, status: run.status, outputs, ...(run.error && { error: run.error }) });
-  }
+  });
 
   return router;
 }
