@@ -1,16 +1,18 @@
+// The express app: security headers, request logs, admission, JSON bodies, the routes, and the one mapping of errors to responses.
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import multer from 'multer';
 import { pinoHttp } from 'pino-http';
 import { formatIssue, WorkflowError } from '../engine/workflow';
+import { admitRun, RUN_STARTS } from './admission';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
 import { HttpError } from './http-error';
 import { QueueClosedError, QueueFullError, QueueUnavailableError, RunStateError, UnknownRunError } from './run-errors';
 import { sameOrigin } from './same-origin';
 import { artifactRoutes } from './routes/artifacts';
-import { admitRun, RUN_STARTS, runRoutes } from './routes/runs';
+import { runRoutes } from './routes/runs';
 import { systemRoutes } from './routes/system';
 import { triggerRoutes } from './routes/triggers';
 import { workflowRoutes } from './routes/workflows';
@@ -60,7 +62,7 @@ export function createApp(ctx: AppContext): express.Express {
     }),
   );
   app.use(guardRequest);
-  // Before the body is parsed: a full queue refuses at the lowest cost (issue 12: overload is paid once).
+  // Before the body is parsed (the door, admission.ts, has usually taken the place already).
   app.post(RUN_STARTS, admitRun(ctx.manager));
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
 

@@ -76,15 +76,32 @@ export class RunManager {
   admit(): Admission {
     this.queue.assertRoom(this.reserved);
     this.reserved++;
-    let held = true;
-    const release = () => {
-      if (held) this.reserved--;
-      held = false;
+    // Held until used or given back; once `submit` has begun, only its end gives the place back.
+    let state: 'held' | 'submitting' | 'done' = 'held';
+    const giveBack = () => {
+      if (state !== 'done') this.reserved--;
+      state = 'done';
     };
     return {
-      submit: (request) => this.submit(request).finally(release),
-      release,
+      submit: (request) => {
+        if (state !== 'held') return Promise.reject(new Error('an admission is used once'));
+        state = 'submitting';
+        return this.submit(request).finally(giveBack);
+      },
+      release: () => {
+        if (state === 'held') giveBack();
+      },
     };
+  }
+
+  /** Whether `admit` would refuse now (for refusing at the lowest cost, before a request reaches the app). */
+  full(): boolean {
+    try {
+      this.queue.assertRoom(this.reserved);
+      return false;
+    } catch {
+      return true;
+    }
   }
 
   /** At start-up: queues again, in their order, the runs a stopped process left queued, and with `resume` the ones it was running. */

@@ -1,3 +1,4 @@
+// Starting and stopping a server: data-dir lock, database, run service and queue, express app and socket.io on one port.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -9,6 +10,7 @@ import { Engine } from '../engine/engine';
 import type { Catalog } from '../engine/node';
 import { createServices } from '../engine/services';
 import { catalog as shippedCatalog } from '../nodes';
+import { admitAtTheDoor } from './admission';
 import { createApp } from './app';
 import { ArtifactStore } from './artifacts';
 import type { Limits } from './context';
@@ -126,7 +128,7 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
     startedAt: Date.now(),
   });
 
-  const http = createServer(app);
+  const http = createServer(admitAtTheDoor(manager, logger, app));
   const io = attachSocket(http, manager);
   try {
     await new Promise<void>((resolveListen, reject) => {

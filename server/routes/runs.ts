@@ -1,8 +1,9 @@
-import { Router, type RequestHandler, type Response } from 'express';
+// The runs API (each start admitted before any work: admission.ts): start, history, one run, cancel, resume.
+import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
-import type { Admission, RunManager } from '../run-manager';
+import { admissionOf } from '../admission';
 
 const runBody = z
   .strictObject({
@@ -21,24 +22,6 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.coerce.number().int().positive().optional(),
 });
-
-/** The requests that start a run: each takes its place in the queue (`admitRun`) before its body is even parsed. */
-export const RUN_STARTS = ['/api/runs', '/hooks/:slug'];
-
-/** Takes a place in the queue, or refuses (503) before any work; the place is given back when the response ends unused. */
-export function admitRun(manager: RunManager): RequestHandler {
-  return (_req, res, next) => {
-    const admission = manager.admit();
-    res.locals.admission = admission;
-    res.once('close', admission.release);
-    next();
-  };
-}
-
-/** The place `admitRun` took for this request. */
-export function admissionOf(res: Response): Admission {
-  return res.locals.admission as Admission;
-}
 
 export function statusUrl(runId: string): string {
   return `/api/runs/${runId}`;

@@ -2,9 +2,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
+import { admissionOf } from '../admission';
 import { inlineImages } from '../json-values';
 import { SlugTakenError, tokenMatches } from '../store/triggers';
-import { admissionOf, statusUrl } from './runs';
+import { statusUrl } from './runs';
 
 const triggerBody = z.strictObject({
   slug: z

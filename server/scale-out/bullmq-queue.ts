@@ -1,3 +1,4 @@
+// The scale-out RunQueue: runs wait in BullMQ on Redis for workers; their reports come back as queue events.
 import { Queue, QueueEvents } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RunEvent } from '../../engine/events';

@@ -1,3 +1,4 @@
+// Cancel requests from the server to the worker holding a run, over Redis.
 import type { Redis } from 'ioredis';
 
 const CHANNEL = 'picflow:cancel';

@@ -1,3 +1,4 @@
+// The contract between the server and its workers on one Redis: queue name, job data, outcome, connections.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RunResult } from '../../engine/executor';
 import type { RunInputs } from '../../engine/workflow';

@@ -1,3 +1,4 @@
+// `picflow worker`: takes runs from the BullMQ queue, executes them, and reports back on the job.
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';

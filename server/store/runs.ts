@@ -1,3 +1,4 @@
+// Run history in sqlite: one row per run with its node states and outputs, and start-up recovery of what a stopped process left.
 import type { NodeStatus } from '../../engine/executor';
 import type { OutputKind } from '../../engine/node';
 import type { SocketType } from '../../engine/types';
