@@ -81,7 +81,8 @@ export class BullmqRunQueue implements RunQueue {
       throw new Error(`Redis at ${redisLabel(this.options.redisUrl)} did not answer`);
     }
     await ready;
-    // Jobs left by an earlier server process: their runs were marked interrupted when this one started.
+    // Jobs left by an earlier server process: sqlite is the truth at start-up (its queued runs are queued
+    // again after open, its running ones interrupted), so these go, and workers stop what they hold.
     await this.queue.drain();
     for (const job of await this.queue.getActive()) if (job.id) await requestCancel(this.redis, job.id);
     // Read the event stream from its present end, so that no event of this server's runs can come before the reader.
