@@ -11,6 +11,7 @@ interface ServeOptions {
   data: string;
   concurrency: number;
   maxQueue: number;
+  resume: boolean;
   redis?: string;
 }
 
@@ -27,6 +28,7 @@ export function registerServe(program: Command): void {
     .option('--data <dir>', 'data folder: the sqlite database and the artifacts', './data')
     .option('--concurrency <n>', 'runs executed at once (in-process; with --redis the workers decide)', integer(1, 256), 4)
     .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
+    .option('--resume', 'queue again the runs a crash interrupted (their finished nodes are reused, not run again)', false)
     .addOption(redisOption('scale out: queue runs in BullMQ on this Redis for `picflow worker` processes to execute'))
     .addOption(modelsOption())
     .addOption(deviceOption())
@@ -39,6 +41,7 @@ export function registerServe(program: Command): void {
         dataDir: options.data,
         concurrency: options.concurrency,
         maxQueue: options.maxQueue,
+        resume: options.resume,
         redisUrl: options.redis,
         models: hostModelRuntime(options, options.data),
       });

@@ -6,7 +6,7 @@ import { RunEventBus, type RunEvent } from './events';
 import { execute, type RunResult } from './executor';
 import { buildGraph, type Graph, type ValidationResult } from './graph';
 import { DEFAULT_WORKFLOW_LIMITS, type WorkflowLimits } from './limits';
-import type { Catalog } from './node';
+import type { Catalog, PortValues } from './node';
 import { planRun } from './plan';
 import type { Services } from './services';
 import { DEFAULT_WATCHDOG, watchRun, type WatchdogOptions } from './watchdog';
@@ -32,6 +32,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Events of this run only, besides the engine-wide `events` bus. */
   onEvent?: (event: RunEvent) => void;
+  /** Outputs of nodes an earlier attempt of this run finished (a resumed run): they are not run again, and report `node:cached`. */
+  reuse?: ReadonlyMap<string, PortValues>;
 }
 
 /** The front door of the engine: validate, then plan and execute, with one output cache shared by all runs. */
@@ -90,6 +92,6 @@ export class Engine {
       this.events.emit(event);
     };
     const { services, cache, pixels, stopGraceMs } = this;
-    return execute(graph, plan, { runId, services, emit, signal: options.signal, cache, pixels, stopGraceMs });
+    return execute(graph, plan, { runId, services, emit, signal: options.signal, cache, pixels, stopGraceMs, reuse: options.reuse });
   }
 }

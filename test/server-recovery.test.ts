@@ -1,46 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { connect, openGate, png, request, startTestServer, upload, workflows } from './server-harness';
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  api: (method: string, path: string, body?: unknown) => ReturnType<typeof request<any>>;
-}
-
-const children: ChildProcess[] = [];
-
-/** The real server as a child process on `dataDir`; resolves once it prints its URL. */
-async function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server-entry.ts'), dataDir], {
-    env: { ...process.env, PICFLOW_LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (line.startsWith('{"url"')) resolve(JSON.parse(line).url);
-    });
-    void exited.then(({ code }) => reject(new Error(`the server exited (${code}) before it listened`)));
-  });
-  return { process: child, url, exited, api: (method, path, body) => request(url, method, path, body) };
-}
+import { connect, killServers, openGate, png, spawnServer, startTestServer, upload, workflows } from './server-harness';
 
 let dataDir: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'picflow-recovery-'));
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killServers();
   await rm(dataDir, { recursive: true, force: true });
 });
 

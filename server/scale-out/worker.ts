@@ -1,3 +1,4 @@
+// `picflow worker`: takes runs from the BullMQ queue, executes them, and reports back on the job.
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -11,7 +12,9 @@ import { createServices } from '../../engine/services';
 import { catalog as shippedCatalog } from '../../nodes';
 import { toJsonOutputs, toJsonPorts, type ImageSink } from '../json-values';
 import { createLogger } from '../logger';
+import { OrderedSteps } from '../ordered-steps';
 import { settledWithin } from '../run-queue';
+import { reviveOutputs } from '../run-reuse';
 import { cancelRequested, onCancelRequest } from './cancel';
 import { bullmqConnection, QUEUE, redisClient, redisLabel, type RunJobData, type WorkerOutcome } from './protocol';
 import { ArtifactTransit } from './transit';
@@ -68,7 +71,7 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
   await onCancelRequest(subscriber, (runId) => running.get(runId)?.abort(new Error('run cancelled')));
 
   const execute = async (job: Job<RunJobData, WorkerOutcome>): Promise<WorkerOutcome> => {
-    const { runId, workflow, inputs } = job.data;
+    const { runId, workflow, inputs, reuse = {} } = job.data;
     const controller = new AbortController();
     running.set(runId, controller);
     try {
@@ -77,10 +80,12 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
       logger.info({ runId }, 'run taken');
       const sink = transit.sink(runId);
       const reporter = jobReporter(job, sink, logger);
-      const engine = new Engine({ catalog, cache, services: createServices({ allowFilePaths: false, artifacts: transit.reader(runId), models }) });
+      const artifacts = transit.reader(runId);
+      const engine = new Engine({ catalog, cache, services: createServices({ allowFilePaths: false, artifacts, models }) });
+      const reused = await reviveOutputs(reuse, artifacts, (nodeId, err) => logger.warn({ runId, nodeId, err: err.message }, 'a finished node of the interrupted run runs again'));
       let result: RunResult;
       try {
-        result = await engine.run(workflow, { runId, inputs, signal: controller.signal, onEvent: reporter.send });
+        result = await engine.run(workflow, { runId, inputs, signal: controller.signal, onEvent: reporter.send, reuse: reused });
       } catch (err) {
         // The workflow does not fit this worker's catalog (the server validated it against its own).
         result = { runId, status: 'failed', ms: 0, error: { node: null, message: (err as Error).message }, nodes: {}, outputs: {} };
@@ -129,14 +134,12 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
  * PNG handed over first). `run:finished` is left out: the job's return value says how the run ended.
  */
 function jobReporter(job: Job, sink: ImageSink, logger: Logger) {
-  let chain = Promise.resolve();
+  const steps = new OrderedSteps((err) => logger.warn({ runId: job.id, err: (err as Error).message }, 'run event not sent'));
   return {
     send: (event: RunEvent) => {
       if (event.type === 'run:finished') return;
-      chain = chain
-        .then(async () => job.updateProgress('outputs' in event ? { ...event, outputs: await toJsonPorts(event.outputs, sink) } : event))
-        .catch((err) => logger.warn({ runId: event.runId, type: event.type, err: err.message }, 'run event not sent'));
+      void steps.add(async () => job.updateProgress('outputs' in event ? { ...event, outputs: await toJsonPorts(event.outputs, sink) } : event));
     },
-    sent: () => chain,
+    sent: () => steps.settled(),
   };
 }
