@@ -1,7 +1,9 @@
 /**
  * Model runtime benchmark (CPU): per task, the median wall time of a call, the time inside
  * session.run and the overhead outside it (ours, the median of each call's wall minus its run time);
- * KV cache on vs off; first call (load) vs warm.
+ * KV cache on vs off; first call (load) vs warm. Then the same for the tiny Hugging Face layouts
+ * (test/fixtures/hf) run through transformers.js: there "ours" includes transformers.js' own work
+ * (tokenizing, preprocessing, its generation loop), everything outside onnxruntime.
  * Then throughput under concurrency: prompt → generate → save-image workflows through the engine, a new seed
  * per run (nothing cached), with 1, 4 and 16 runs in flight: runs/s and p50/p99 of a run's wall time.
  * Prints tables; asserts nothing.  Usage: npm run bench:model [-- --runs 15]; BENCH_MODEL_SECONDS (default 8)
@@ -11,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Engine } from '../engine/engine';
 import { decodeImage, type ImageValue } from '../engine/image';
+import { fileURLToPath } from 'node:url';
 import { ModelRuntime, type ImageModel } from '../engine/runtime';
 import { createServices } from '../engine/services';
 import { catalog } from '../nodes';
@@ -70,15 +73,43 @@ async function main() {
   }
   const concurrency = await throughput(runtime);
   await runtime.close();
-
-  const fmt = (v: number, w = 9) => v.toFixed(1).padStart(w);
-  console.log(`tiny-shapes on CPU, onnxruntime-node, ${threads} intra-op thread(s), median of ${runs} runs (first call: 1)\n`);
-  console.log(`${'call'.padEnd(34)}${'wall ms'.padStart(9)}${'run ms'.padStart(9)}${'ours ms'.padStart(9)}${'ours %'.padStart(8)}${'runs'.padStart(6)}`);
-  for (const r of rows) {
-    console.log(`${r.label.padEnd(34)}${fmt(r.wall)}${fmt(r.run)}${fmt(r.ours)}${fmt((100 * r.ours) / r.wall, 8)}${String(r.calls).padStart(6)}`);
-  }
+  print(`tiny-shapes on CPU, onnxruntime-node, ${threads} intra-op thread(s), median of ${runs} runs (first call: 1)`, rows);
+  print(`Hugging Face layouts (tiny random fixtures) through transformers.js, same settings`, await hfRows(image));
   console.log(`\nprompt → generate → save-image, a seed per run, ${seconds} s per row; load average ${loadavg()[0].toFixed(1)}`);
   console.table(concurrency);
+}
+
+async function hfRows(image: ImageValue): Promise<Row[]> {
+  const runtime = new ModelRuntime({ device: 'cpu', intraOpThreads: threads, modelDirs: [fileURLToPath(new URL('../test/fixtures/hf', import.meta.url))] });
+  const janus = await runtime.model('janus-tiny');
+  const rows: Row[] = [await measure('janus generate, first call (load)', janus, () => janus.generate(prompt, { seed: 0 }), 1)];
+  const tasks: [string, ImageModel, () => Promise<unknown>][] = [
+    ['janus generate ×1 (cfg 5, sampled)', janus, () => janus.generate(prompt, { seed: 1 })],
+    ['janus generate ×1 (greedy, cfg 1)', janus, () => janus.generate(prompt, { temperature: 0, cfg: 1 })],
+    ['janus caption (greedy, 64 tokens)', janus, () => janus.caption(image)],
+    ['janus score', janus, () => janus.score(image, prompt)],
+  ];
+  for (const name of ['clip-tiny', 'siglip-tiny']) {
+    const scorer = await runtime.model(name);
+    tasks.push([`${name} score ×1`, scorer, () => scorer.score(image, prompt)]);
+    tasks.push([`${name} score ×8 (one batch)`, scorer, () => scorer.scoreBatch(Array(8).fill(image), prompt)]);
+  }
+  for (const [label, model, call] of tasks) {
+    await call(); // warm this path
+    rows.push(await measure(label, model, call));
+  }
+  await runtime.close();
+  return rows;
+}
+
+function print(title: string, rows: Row[]): void {
+  const fmt = (v: number, w = 9) => v.toFixed(1).padStart(w);
+  console.log(`${title}\n`);
+  console.log(`${'call'.padEnd(36)}${'wall ms'.padStart(9)}${'run ms'.padStart(9)}${'ours ms'.padStart(9)}${'ours %'.padStart(8)}${'runs'.padStart(6)}`);
+  for (const r of rows) {
+    console.log(`${r.label.padEnd(36)}${fmt(r.wall)}${fmt(r.run)}${fmt(r.ours)}${fmt((100 * r.ours) / r.wall, 8)}${String(r.calls).padStart(6)}`);
+  }
+  console.log();
 }
 
 const seconds = Number(process.env.BENCH_MODEL_SECONDS ?? 8);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerModels } from './models';
 import { registerNodes } from './nodes';
 import { registerRun } from './run';
 import { registerServe } from './serve';
@@ -14,6 +15,7 @@ const program = new Command()
 registerRun(program);
 registerValidate(program);
 registerNodes(program);
+registerModels(program);
 registerServe(program);
 registerWorker(program);
 registerToken(program);

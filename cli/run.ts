@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Catalog, RunOutput } from '../engine';
 import { loadCatalog } from './lazy';
+import { deviceOption, modelsOption, type ModelHostOptions } from './options';
 import { parseSetting, readWorkflowFile } from './workflow-file';
 
 /** A workflow file, or a PNG picflow wrote (its workflow and the inputs it ran with; `--set` goes on top). */
@@ -38,16 +39,21 @@ export function registerRun(program: Command): void {
     .description('run a workflow file (or a PNG picflow wrote, which carries its workflow) and write its results')
     .option('--set <key=value>', 'run input: a named prompt (subject=…) or a node param (g.seed=3); repeatable', parseSetting, {})
     .option('--out <dir>', 'folder for outputs.json and the images', 'out')
-    .action(async (file: string, options: { set: Record<string, unknown>; out: string }) => {
-      const [{ createServices, Engine, WorkflowError }, catalog, { progressReporter }, { writeOutputs }] = await Promise.all([
+    .option('--data <dir>', 'data folder (its models/ sub-folder holds models unless --models says otherwise)', './data')
+    .addOption(modelsOption())
+    .addOption(deviceOption())
+    .action(async (file: string, options: { set: Record<string, unknown>; out: string; data: string } & ModelHostOptions) => {
+      const [{ createServices, Engine, WorkflowError }, catalog, { hostModelRuntime }, { progressReporter }, { writeOutputs }] = await Promise.all([
         import('../engine'),
         loadCatalog(),
+        import('./model-host'),
         import('./progress'),
         import('./write-outputs'),
       ]);
       const source = await readRunSource(file, catalog);
       const inputs = { ...source.inputs, ...options.set };
-      const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)) }) });
+      const models = hostModelRuntime(options, options.data);
+      const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)), models }) });
       const cancel = new AbortController();
       process.once('SIGINT', () => cancel.abort());
       const progress = progressReporter();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { integer, redisOption } from './options';
+import { deviceOption, integer, modelsOption, redisOption, type ModelHostOptions } from './options';
 
 interface ServeOptions {
   port: number;
@@ -9,6 +9,7 @@ interface ServeOptions {
   data: string;
   concurrency: number;
   maxQueue: number;
+  resume: boolean;
   redis?: string;
 }
 
@@ -25,9 +26,16 @@ export function registerServe(program: Command): void {
     .option('--data <dir>', 'data folder: the sqlite database and the artifacts', './data')
     .option('--concurrency <n>', 'runs executed at once (in-process; with --redis the workers decide)', integer(1, 256), 4)
     .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
+    .option('--resume', 'queue again the runs a crash interrupted (their finished nodes are reused, not run again)', false)
     .addOption(redisOption('scale out: queue runs in BullMQ on this Redis for `picflow worker` processes to execute'))
-    .action(async (options: ServeOptions) => {
-      const [{ startServer }, { closeOnSignals }] = await Promise.all([import('../server/start'), import('../server/signals')]);
+    .addOption(modelsOption())
+    .addOption(deviceOption())
+    .action(async (options: ServeOptions & ModelHostOptions) => {
+      const [{ startServer }, { closeOnSignals }, { hostModelRuntime }] = await Promise.all([
+        import('../server/start'),
+        import('../server/signals'),
+        import('./model-host'),
+      ]);
       const server = await startServer({
         port: options.port,
         host: options.host,
@@ -36,7 +44,9 @@ export function registerServe(program: Command): void {
         dataDir: options.data,
         concurrency: options.concurrency,
         maxQueue: options.maxQueue,
+        resume: options.resume,
         redisUrl: options.redis,
+        models: hostModelRuntime(options, options.data),
       });
       closeOnSignals(server);
       // One plain line on stdout, whatever the log level: scripts read the URL from it.

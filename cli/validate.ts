@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import type { WorkflowIssue } from '../engine';
 import { loadCatalog } from './lazy';
+import { deviceOption, modelsOption, type ModelHostOptions } from './options';
 import { parseSetting, readWorkflowFile } from './workflow-file';
 
 export function registerValidate(program: Command): void {
@@ -7,20 +9,32 @@ export function registerValidate(program: Command): void {
     .command('validate <workflow>')
     .description('check a workflow file and print every problem (exit 1 when there is one)')
     .option('--set <key=value>', 'run input to apply before checking (repeatable)', parseSetting, {})
-    .action(async (file: string, options: { set: Record<string, unknown> }) => {
-      const [{ buildGraph, formatIssue, WorkflowError }, catalog] = await Promise.all([import('../engine'), loadCatalog()]);
-      let result: ReturnType<typeof buildGraph>;
+    .option('--data <dir>', 'data folder (its models/ sub-folder holds models unless --models says otherwise)', './data')
+    .addOption(modelsOption())
+    .addOption(deviceOption())
+    .action(async (file: string, options: { set: Record<string, unknown>; data: string } & ModelHostOptions) => {
+      const [{ createServices, Engine, formatIssue, WorkflowError }, catalog, { hostModelRuntime }] = await Promise.all([
+        import('../engine'),
+        loadCatalog(),
+        import('./model-host'),
+      ]);
+      let errors: WorkflowIssue[];
+      let workflow: unknown;
       try {
-        result = buildGraph(await readWorkflowFile(file, catalog), catalog, options.set);
+        // a file in ComfyUI's API format is converted first; what cannot be converted is named by node and field
+        workflow = await readWorkflowFile(file, catalog);
+        // models are checked too: each model node's model exists and has its task
+        const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, models: hostModelRuntime(options, options.data) }) });
+        errors = engine.validate(workflow, options.set).errors;
       } catch (err) {
         if (!(err instanceof WorkflowError)) throw err;
-        result = { ok: false, issues: err.issues };
+        errors = err.issues;
       }
-      if (result.ok) {
-        console.log(`${file}: ok (${result.graph.nodes.size} nodes)`);
+      if (errors.length === 0) {
+        console.log(`${file}: ok (${Object.keys((workflow as { nodes: object }).nodes).length} nodes)`);
         return;
       }
-      for (const issue of result.issues) console.error(`${file}: ${formatIssue(issue)}`);
+      for (const issue of errors) console.error(`${file}: ${formatIssue(issue)}`);
       process.exitCode = 1;
     });
 }

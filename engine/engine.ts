@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_PIXEL_LIMITS, type PixelLimits } from './budget';
 import { OutputCache } from './cache';
+import { serviceIssues } from './checks';
 import { RunEventBus, type RunEvent } from './events';
 import { execute, type RunResult } from './executor';
-import { buildGraph, type Graph } from './graph';
+import { buildGraph, type Graph, type ValidationResult } from './graph';
 import { DEFAULT_WORKFLOW_LIMITS, type WorkflowLimits } from './limits';
-import type { Catalog } from './node';
+import type { Catalog, PortValues } from './node';
 import { planRun } from './plan';
 import type { Services } from './services';
 import { DEFAULT_WATCHDOG, watchRun, type WatchdogOptions } from './watchdog';
@@ -31,6 +32,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Events of this run only, besides the engine-wide `events` bus. */
   onEvent?: (event: RunEvent) => void;
+  /** Outputs of nodes an earlier attempt of this run finished (a resumed run): they are not run again, and report `node:cached`. */
+  reuse?: ReadonlyMap<string, PortValues>;
 }
 
 /** The front door of the engine: validate, then plan and execute, with one output cache shared by all runs. */
@@ -55,15 +58,23 @@ export class Engine {
   }
 
   validate(workflow: unknown, inputs: RunInputs = {}): { ok: boolean; errors: WorkflowIssue[] } {
-    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
+    const result = this.build(workflow, inputs);
     return result.ok ? { ok: true, errors: [] } : { ok: false, errors: result.issues };
   }
 
   /** The validated graph, or a WorkflowError listing every problem. */
   prepare(workflow: unknown, inputs: RunInputs = {}): Graph {
-    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
+    const result = this.build(workflow, inputs);
     if (!result.ok) throw new WorkflowError(result.issues);
     return result.graph;
+  }
+
+  /** The graph, then the nodes' checks against this engine's services (models and their tasks). */
+  private build(workflow: unknown, inputs: RunInputs): ValidationResult {
+    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
+    if (!result.ok) return result;
+    const issues = serviceIssues(result.graph, this.services);
+    return issues.length > 0 ? { ok: false, issues } : result;
   }
 
   /** Runs a workflow; throws WorkflowError before starting when it is invalid, else resolves with the run's result. */
@@ -81,6 +92,6 @@ export class Engine {
       this.events.emit(event);
     };
     const { services, cache, pixels, stopGraceMs } = this;
-    return execute(graph, plan, { runId, services, emit, signal: options.signal, cache, pixels, stopGraceMs });
+    return execute(graph, plan, { runId, services, emit, signal: options.signal, cache, pixels, stopGraceMs, reuse: options.reuse });
   }
 }

@@ -43,6 +43,8 @@ export interface ExecuteOptions {
   pixels?: PixelLimits;
   /** After a cancel or a failure, how long nodes still running get to stop before the run ends without them. */
   stopGraceMs?: number;
+  /** Outputs by node id that count as already computed (a resumed run's finished nodes). */
+  reuse?: ReadonlyMap<string, PortValues>;
 }
 
 export const DEFAULT_STOP_GRACE_MS = 5_000;
@@ -113,7 +115,7 @@ class RunExecution {
         this.demanded.add(id);
         this.unfinished++;
         this.guard(id, () => {
-          const cached = this.options.cache?.get(this.key(id));
+          const cached = this.options.reuse?.get(id) ?? this.options.cache?.get(this.key(id));
           if (cached) {
             this.budget.hold(id, cached);
             this.finish(id, cached, 'cached');
@@ -165,7 +167,7 @@ class RunExecution {
       const node = this.node(stack.pop()!);
       for (const [input, { from }] of Object.entries(node.links)) {
         if (node.definition.inputs[input].lazy || this.demanded.has(from) || this.records.get(from)!.status !== 'pending') continue;
-        const outputs = this.options.cache?.get(this.key(from));
+        const outputs = this.options.reuse?.get(from) ?? this.options.cache?.get(this.key(from));
         if (!outputs) continue;
         this.records.get(from)!.status = 'cached';
         this.emit({ type: 'node:cached', runId: this.options.runId, nodeId: from, outputs });

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { ImageBudget } from './budget';
+import type { Graph, GraphNode } from './graph';
 import type { Services } from './services';
 import type { SocketType } from './types';
+import type { WorkflowIssue } from './workflow';
 
 export interface PortSpec {
   type: SocketType;
@@ -50,6 +52,11 @@ export interface NodeDefinition<P extends z.ZodObject = z.ZodObject> {
   namedInput?: { nameParam: string; valueParam: string; template?: boolean };
   /** Extra cache-key material for nodes whose result depends on the world, e.g. a file's mtime. */
   cacheSalt?(params: z.output<P>, services: Services): Promise<string> | string;
+  /**
+   * Checks the built graph against what the host offers, before anything runs (e.g. a model that
+   * lacks the node's task); each issue names its node and field, which may be an upstream node's.
+   */
+  check?(node: GraphNode, graph: Graph, services: Services): WorkflowIssue[];
   /**
    * Computes the outputs from the inputs. Output nodes may leave it out: what an output node
    * reports is the value its first input receives.

@@ -1,4 +1,4 @@
-import { sharedModelRuntime, type ModelRuntime } from './runtime/runtime';
+import type { ModelRuntime } from './runtime/runtime';
 
 /**
  * What the host (CLI or server) hands to nodes. The engine only passes it through; each host decides
@@ -15,14 +15,11 @@ export interface Services {
   /** Relative file paths resolve against this folder (the CLI uses the workflow file's folder). */
   baseDir?: string;
   artifacts?: ArtifactReader;
-  /** The model runtime (bundles, shared sessions, device queue) that model nodes call. */
+  /** The model runtime (models, shared sessions, device queue) that model nodes call; the host builds it. */
   models?: ModelRuntime;
 }
 
-/**
- * The services a host starts with. Hosts (CLI, server) build theirs here so that every host gets the
- * same process-wide pieces (the model runtime joins here) and differs only in what it allows.
- */
+/** The services a host starts with: what it allows and the model runtime it built (hosts share one per process). */
 export function createServices(options: Services): Services {
-  return { ...options, models: options.models ?? sharedModelRuntime() };
+  return { ...options };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isImage } from '../engine/image';
 import { defineNode } from '../engine/node';
 import { modelFor } from '../engine/runtime';
+import { modelCheck, modelParam } from './model-params';
 
 export default defineNode({
   type: 'caption',
@@ -10,11 +11,12 @@ export default defineNode({
   inputs: { image: { type: 'image' } },
   outputs: { text: { type: 'text' } },
   params: z.object({
-    model: z.string().min(1).max(128).default('tiny-shapes'),
+    model: modelParam('caption'),
     maxTokens: z.int().min(1).max(4096).optional().describe("default: the model's"),
     temperature: z.number().min(0).max(5).default(0),
     seed: z.int().min(0).max(2 ** 32 - 1).default(0).describe('used when temperature > 0'),
   }),
+  check: modelCheck('caption'),
   run: async (inputs, p, ctx) => {
     if (!isImage(inputs.image)) throw new Error('input image is not an image');
     const model = await modelFor(ctx.services, p.model, 'caption');

@@ -1,18 +1,7 @@
-import { z } from 'zod';
 import { isImage } from '../engine/image';
 import { defineNode } from '../engine/node';
 import { modelFor } from '../engine/runtime';
-
-/** Sampling params shared by generate and edit; unset ones take the model's own defaults (its manifest). */
-export const samplingParams = z.object({
-  model: z.string().min(1).max(128).default('tiny-shapes'),
-  seed: z.int().min(0).max(2 ** 32 - 1).default(0),
-  count: z.int().min(1).max(16).default(1),
-  cfg: z.number().min(1).max(20).optional().describe('guidance scale (1 = none); default: the model\'s'),
-  temperature: z.number().min(0).max(5).optional().describe('0 = greedy; default: the model\'s'),
-  topK: z.int().min(0).max(100_000).optional().describe('0 = off; default: the model\'s'),
-  topP: z.number().gt(0).max(1).optional().describe('1 = off; default: the model\'s'),
-});
+import { modelCheck, samplingParams } from './model-params';
 
 export default defineNode({
   type: 'edit',
@@ -20,7 +9,8 @@ export default defineNode({
   description: 'Edits an image by an instruction (e.g. "make the background yellow") with a unified model.',
   inputs: { image: { type: 'image' }, instruction: { type: 'text' } },
   outputs: { image: { type: 'image', description: 'a list (image[]) when count > 1' } },
-  params: samplingParams,
+  params: samplingParams('edit'),
+  check: modelCheck('edit', ['instruction']),
   outputTypes: (p) => (p.count > 1 ? { image: 'image[]' } : {}),
   run: async (inputs, p, ctx) => {
     if (!isImage(inputs.image)) throw new Error('input image is not an image');

@@ -1,6 +1,6 @@
 import { defineNode } from '../engine/node';
 import { modelFor } from '../engine/runtime';
-import { samplingParams } from './edit';
+import { modelCheck, samplingParams } from './model-params';
 
 export default defineNode({
   type: 'generate',
@@ -11,7 +11,8 @@ export default defineNode({
     negative: { type: 'text', optional: true, description: 'steers away from this text (replaces the empty prompt of guidance)' },
   },
   outputs: { image: { type: 'image', description: 'a list (image[]) when count > 1' } },
-  params: samplingParams,
+  params: samplingParams('generate'),
+  check: modelCheck('generate', ['prompt', 'negative']),
   outputTypes: (p) => (p.count > 1 ? { image: 'image[]' } : {}),
   run: async (inputs, p, ctx) => {
     const model = await modelFor(ctx.services, p.model, 'generate');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isImage } from '../engine/image';
 import { defineNode } from '../engine/node';
 import { modelFor } from '../engine/runtime';
+import { modelCheck, modelParam } from './model-params';
 
 export default defineNode({
   type: 'reward-score',
@@ -9,7 +10,8 @@ export default defineNode({
   description: 'How well a text describes an image, 0..1 (higher is better): the likelihood the model gives the text for the image.',
   inputs: { image: { type: 'image' }, text: { type: 'text' } },
   outputs: { score: { type: 'number' } },
-  params: z.object({ model: z.string().min(1).max(128).default('tiny-shapes') }),
+  params: z.object({ model: modelParam('score') }),
+  check: modelCheck('score', ['text']),
   run: async (inputs, p, ctx) => {
     if (!isImage(inputs.image)) throw new Error('input image is not an image');
     const model = await modelFor(ctx.services, p.model, 'score');

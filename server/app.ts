@@ -1,3 +1,4 @@
+// The express app: security headers, request logs, admission, JSON bodies, the routes, and the one mapping of errors to responses.
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -5,13 +6,16 @@ import multer from 'multer';
 import { pinoHttp } from 'pino-http';
 import { comfyBodyType, type ComfyApi } from './comfy';
 import { appRoutes } from './apps/routes';
+import { formatIssue, WorkflowError } from '../engine/workflow';
+import { admitRun, RUN_STARTS } from './admission';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
 import { hookRoutes } from './hooks/routes';
 import { HttpError } from './http-error';
 import { shallowJson } from './json-depth';
-import { assertSameOrigin, isSafeMethod } from './same-origin';
 import { openapiRoutes } from './openapi/routes';
+import { QueueClosedError, QueueFullError, QueueUnavailableError, RunStateError, UnknownRunError } from './run-errors';
+import { assertSameOrigin, isSafeMethod } from './same-origin';
 import { artifactRoutes } from './routes/artifacts';
 import { runRoutes } from './routes/runs';
 import { systemRoutes } from './routes/system';
@@ -45,7 +49,11 @@ export function createApp(ctx: AppContext, comfy: ComfyApi): express.Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // A full queue refusing is the server working as meant under load (info); any other 503 (an outage) is a warning.
+      customLogLevel: (_req, res, err) => {
+        if ((res as express.Response).locals?.queueFull) return 'info';
+        return err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      },
       // A refused request's line says why.
       customSuccessObject: (_req, res, line) => {
         const error = (res as express.Response).locals?.error;
@@ -61,6 +69,8 @@ export function createApp(ctx: AppContext, comfy: ComfyApi): express.Express {
   app.use(ctx.access.checkHost);
   app.use('/api', ctx.access.require());
   app.use(guardRequest);
+  // Before the body is parsed (the door, admission.ts, has usually taken the place already).
+  app.post(RUN_STARTS, admitRun(ctx.manager));
   // Hooks parse their own bodies (kept raw for signatures) and answer CORS per trigger.
   app.use(hookRoutes(ctx));
   app.use(express.json({ limit: ctx.limits.jsonBytes }));
@@ -97,7 +107,7 @@ const guardRequest: RequestHandler = (req, _res, next) => {
 };
 
 
-/** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, or a logged 500. */
+/** Every error becomes `{ error, errors? }` with a 4xx that says what was wrong, a 503 that says when to retry, or a logged 500. */
 function errorHandler(ctx: AppContext): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     if (res.headersSent) {
@@ -107,8 +117,9 @@ function errorHandler(ctx: AppContext): ErrorRequestHandler {
     }
     const { status, message, errors, headers } = describe(err, ctx);
     // pino-http's line for this request carries the error: its stack for a 500, its message otherwise.
-    if (status >= 500) (res as typeof res & { err?: unknown }).err = err;
+    if (status >= 500 && status !== 503) (res as typeof res & { err?: unknown }).err = err;
     else res.locals.error = message;
+    res.locals.queueFull = err instanceof QueueFullError;
     res
       .status(status)
       .set(headers)
@@ -116,8 +127,28 @@ function errorHandler(ctx: AppContext): ErrorRequestHandler {
   };
 }
 
-function describe(err: unknown, ctx: AppContext): Pick<HttpError, 'status' | 'message' | 'errors' | 'headers'> {
+type Described = Pick<HttpError, 'status' | 'message' | 'errors' | 'headers'>;
+
+/** The one place where the run service's domain errors become status codes. */
+function describeRunError(err: unknown): Described | undefined {
+  if (err instanceof WorkflowError) {
+    const { issues } = err;
+    const message = issues.length === 1 ? `invalid workflow: ${formatIssue(issues[0])}` : `invalid workflow: ${issues.length} problems`;
+    return { status: 400, message, errors: issues, headers: {} };
+  }
+  if (err instanceof QueueFullError || err instanceof QueueUnavailableError) {
+    return { status: 503, message: err.message, headers: { 'Retry-After': String(err.retryAfterSeconds) } };
+  }
+  if (err instanceof QueueClosedError) return { status: 503, message: err.message, headers: {} };
+  if (err instanceof UnknownRunError) return { status: 404, message: err.message, headers: {} };
+  if (err instanceof RunStateError) return { status: 409, message: err.message, headers: {} };
+  return undefined;
+}
+
+function describe(err: unknown, ctx: AppContext): Described {
   if (err instanceof HttpError) return err;
+  const runError = describeRunError(err);
+  if (runError) return runError;
   if (err instanceof multer.MulterError) {
     const tooLarge = err.code === 'LIMIT_FILE_SIZE';
     return {

@@ -1,3 +1,4 @@
+// sqlite access: one promisified connection whose writes take turns (transactions included).
 import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | null;

@@ -1,3 +1,4 @@
+// HTTP-level errors of the routes (HttpError) and request parsing with zod; run service refusals map to statuses in app.ts.
 import type { z } from 'zod';
 import type { WorkflowIssue } from '../engine/workflow';
 

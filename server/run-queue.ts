@@ -1,10 +1,13 @@
+/**
+ * Where runs wait for a runner: the RunQueue contract (the in-process queue here, the BullMQ queue
+ * in scale-out/ implement it) and the in-process queue, which executes `concurrency` runs at once.
+ */
 import type { RunEvent } from '../engine/events';
 import type { RunResult } from '../engine/executor';
 import type { RunInputs } from '../engine/workflow';
+import type { JsonValue } from './json-values';
+import { QueueClosedError, QueueFullError, ShutdownAbort } from './run-errors';
 import type { RunError, RunState } from './store/runs';
-
-/** Executes one run to its end; it must settle (never hang on a dead run) and report its own failures. */
-export type RunProcessor = (runId: string, signal: AbortSignal) => Promise<void>;
 
 interface CommonStats {
   waiting: number;
@@ -15,26 +18,6 @@ interface CommonStats {
 /** In-process: `concurrency` runs at once here. BullMQ: runs execute on the `workers` connected to the queue (null: Redis did not answer). */
 export type QueueStats = (CommonStats & { mode: 'in-process'; concurrency: number }) | (CommonStats & { mode: 'bullmq'; workers: number | null });
 
-/** The queue holds `maxLength` waiting runs; callers answer 503 with this Retry-After. */
-export class QueueFullError extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super('the run queue is full; try again later');
-  }
-}
-
-export class QueueClosedError extends Error {
-  constructor() {
-    super('the server is shutting down and takes no new runs');
-  }
-}
-
-/** The abort reason of runs stopped because the server shuts down (as opposed to a user's cancel). */
-export class ShutdownAbort extends Error {
-  constructor() {
-    super('the server shut down before the run finished');
-  }
-}
-
 /** How a run ended, as the run manager records it. */
 export interface RunEnd {
   status: RunState;
@@ -43,38 +26,43 @@ export interface RunEnd {
   result?: RunResult;
 }
 
-/** What a worker elsewhere needs to execute a run: the workflow as submitted, the run inputs, and the artifacts it reads. */
+/** Node outputs as JSON by node id: what a resumed run's earlier attempt finished. */
+export type ReusedOutputs = Record<string, Record<string, JsonValue>>;
+
+/** Everything a runner needs to execute a run, handed to the queue when the run is queued. */
 export interface RunJob {
+  runId: string;
+  /** As submitted; a runner elsewhere validates it against its own catalog. */
   workflow: unknown;
   inputs: RunInputs;
+  /** The artifacts the run reads (node params, reused images): shipped to a runner elsewhere. */
   artifacts: string[];
+  /** Outputs of nodes finished before the run was interrupted: they are not computed again. */
+  reuse: ReusedOutputs;
 }
+
+/** Executes one run to its end; it must settle (never hang on a dead run) and report its own failures. */
+export type RunProcessor = (job: RunJob, signal: AbortSignal) => Promise<void>;
 
 /**
  * What a queue gets from the run manager: `process` executes a run here; a queue whose runs execute
- * elsewhere describes them with `job` and reports back with `report` (engine events, outputs as
- * JSON) and `end`.
+ * elsewhere reports back with `report` (engine events, outputs as JSON) and `end`.
  */
 export interface RunHost {
   process: RunProcessor;
-  job(runId: string): RunJob | undefined;
   report(runId: string, event: RunEvent): void;
   end(runId: string, end: RunEnd): Promise<void>;
 }
 
-/**
- * Where runs wait for a worker. The in-process queue below is the default; the BullMQ queue
- * (server/scale-out) implements the same interface so that several GPU workers take runs from one queue.
- */
 export interface RunQueue {
   /** Connects to what the queue runs on; called once, before the first `add`. */
   open(): Promise<void>;
-  /** Adds a run at the back; throws QueueFullError or QueueClosedError. */
-  add(runId: string): Promise<void>;
+  /** Adds a run at the back (admission happened before: see `assertRoom`); throws QueueClosedError, or QueueUnavailableError. */
+  add(job: RunJob): Promise<void>;
   /** `waiting`: removed before it started; `running`: asked to stop at its next cancellation point; false: not in the queue. */
   cancel(runId: string): Promise<'waiting' | 'running' | false>;
-  /** Throws what `add` would throw now (QueueFullError, QueueClosedError): lets callers refuse before doing work. */
-  assertRoom(): void;
+  /** Throws QueueFullError when `reserved` more runs would not fit, QueueClosedError when closed: callers refuse before doing work. */
+  assertRoom(reserved: number): void;
   stats(): Promise<QueueStats>;
   /**
    * Stops taking runs, lets running ones finish for up to `timeoutMs`, then aborts them (reason:
@@ -114,7 +102,7 @@ export interface InProcessQueueOptions {
 }
 
 export class InProcessRunQueue implements RunQueue {
-  private readonly waiting: string[] = [];
+  private readonly waiting: RunJob[] = [];
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly times = new RunTimes();
   private closed = false;
@@ -126,14 +114,14 @@ export class InProcessRunQueue implements RunQueue {
 
   async open(): Promise<void> {}
 
-  async add(runId: string): Promise<void> {
-    this.assertRoom();
-    this.waiting.push(runId);
+  async add(job: RunJob): Promise<void> {
+    if (this.closed) throw new QueueClosedError();
+    this.waiting.push(job);
     this.pump();
   }
 
   async cancel(runId: string): Promise<'waiting' | 'running' | false> {
-    const index = this.waiting.indexOf(runId);
+    const index = this.waiting.findIndex((job) => job.runId === runId);
     if (index >= 0) {
       this.waiting.splice(index, 1);
       return 'waiting';
@@ -144,11 +132,10 @@ export class InProcessRunQueue implements RunQueue {
     return 'running';
   }
 
-  assertRoom(): void {
+  assertRoom(reserved: number): void {
     if (this.closed) throw new QueueClosedError();
-    if (this.waiting.length >= this.options.maxLength) {
-      throw new QueueFullError(this.times.retryAfter(this.waiting.length, this.options.concurrency));
-    }
+    const waiting = this.waiting.length + reserved;
+    if (waiting >= this.options.maxLength) throw new QueueFullError(this.times.retryAfter(waiting, this.options.concurrency));
   }
 
   async stats(): Promise<QueueStats> {
@@ -157,7 +144,7 @@ export class InProcessRunQueue implements RunQueue {
 
   async close(timeoutMs: number): Promise<string[]> {
     this.closed = true;
-    const neverStarted = this.waiting.splice(0);
+    const neverStarted = this.waiting.splice(0).map((job) => job.runId);
     const settled = () => Promise.all([...this.running.values()].map((r) => r.done));
     if (!(await settledWithin(settled(), timeoutMs))) {
       for (const { controller } of this.running.values()) controller.abort(new ShutdownAbort());
@@ -168,17 +155,17 @@ export class InProcessRunQueue implements RunQueue {
 
   private pump(): void {
     while (this.running.size < this.options.concurrency && this.waiting.length > 0) {
-      const runId = this.waiting.shift()!;
+      const job = this.waiting.shift()!;
       const controller = new AbortController();
       const started = performance.now();
-      const done = this.processor(runId, controller.signal)
-        .catch((err: Error) => process.emitWarning(`run ${runId}: processor failed: ${err.message}`))
+      const done = this.processor(job, controller.signal)
+        .catch((err: Error) => process.emitWarning(`run ${job.runId}: processor failed: ${err.message}`))
         .finally(() => {
           this.times.record(performance.now() - started);
-          this.running.delete(runId);
+          this.running.delete(job.runId);
           if (!this.closed) this.pump();
         });
-      this.running.set(runId, { controller, done });
+      this.running.set(job.runId, { controller, done });
     }
   }
 }

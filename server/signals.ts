@@ -1,3 +1,4 @@
+// Graceful shutdown on SIGTERM/SIGINT, for the server and for workers.
 import type { Logger } from 'pino';
 
 /** A process that shuts down gracefully: the server, or a worker. */

@@ -1,3 +1,4 @@
+// Starting and stopping a server: data-dir lock, database, run service and queue, express app and socket.io on one port.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -7,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { Engine, type EngineOptions } from '../engine/engine';
 import type { Catalog } from '../engine/node';
+import { ModelRuntime, type DeviceRequest } from '../engine/runtime';
 import { createServices } from '../engine/services';
 import { catalog as shippedCatalog } from '../nodes';
+import { admitAtTheDoor } from './admission';
 import { createApp } from './app';
 import { ArtifactStore } from './artifacts';
 import { Access } from './auth/access';
@@ -16,6 +19,7 @@ import { HostAllowList, isLoopbackBind } from './auth/hosts';
 import { TokenStore } from './auth/token-store';
 import { ComfyApi } from './comfy';
 import type { AppContext, Limits } from './context';
+import { lockDataDir } from './data-dir-lock';
 import { Database } from './db';
 import { CallbackDispatcher, DEFAULT_CALLBACK_OPTIONS, type CallbackOptions } from './hooks/callbacks';
 import { createLogger } from './logger';
@@ -47,6 +51,8 @@ export interface ServerOptions {
   redisUrl?: string;
   /** Runs that may wait for a worker; beyond it new runs get 503. */
   maxQueue?: number;
+  /** At start-up, queue again the runs the previous process was running when it stopped (their finished nodes are reused). */
+  resume?: boolean;
   /** How long a graceful shutdown lets running runs finish before cancelling them. */
   shutdownTimeoutMs?: number;
   /** The node types runs may use; the shipped catalog unless a test brings its own. */
@@ -59,6 +65,11 @@ export interface ServerOptions {
   templatesDir?: string;
   /** Retries of hook callbacks (attempts, backoff). */
   callbacks?: Partial<CallbackOptions>;
+  /** The model runtime runs share; built from `modelsDir` and `device` unless the host brings one. */
+  models?: ModelRuntime;
+  /** Folder of models, one sub-folder each (default: `models/` in the data folder). */
+  modelsDir?: string;
+  device?: DeviceRequest;
 }
 
 export interface PicflowServer {
@@ -76,8 +87,27 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   const logger = options.logger ?? createLogger();
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  // Before the database is touched: a second server on this data dir stops here.
+  const lock = await lockDataDir(dataDir);
+  const started = await openServer(options, logger, dataDir).catch(async (err) => {
+    await lock.release();
+    throw err;
+  });
+  return {
+    ...started,
+    close: async () => {
+      await started.close();
+      await lock.release();
+    },
+  };
+}
+
+async function openServer(options: ServerOptions, logger: Logger, dataDir: string): Promise<PicflowServer> {
   const db = await Database.open(databasePath(dataDir));
-  const schema = await migrate(db);
+  const schema = await migrate(db).catch(async (err) => {
+    await db.close();
+    throw err;
+  });
   const host = options.host ?? '127.0.0.1';
   let access: Access;
   try {
@@ -87,14 +117,13 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
     throw err;
   }
   const runs = new RunStore(db);
-  const interrupted = await runs.interruptUnfinished();
-  if (interrupted > 0) logger.warn({ interrupted }, 'runs left unfinished by the previous process are marked interrupted');
   const artifacts = await ArtifactStore.open(db, join(dataDir, 'artifacts'));
 
   const { runBudgetMs, ...engineLimits } = options.engine ?? {};
+  const models = options.models ?? new ModelRuntime({ device: options.device, modelDirs: [options.modelsDir ?? join(dataDir, 'models')] });
   const engine = new Engine({
     catalog: options.catalog ?? shippedCatalog,
-    services: createServices({ allowFilePaths: false, artifacts }),
+    services: createServices({ allowFilePaths: false, artifacts, models }),
     ...engineLimits,
     // Runs over their time budget show up in the server log, with the nodes still running.
     watchdog: { ...(runBudgetMs !== undefined && { runBudgetMs }), onOverdue: (run) => logger.warn(run, 'run over its time budget') },
@@ -112,7 +141,14 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   });
   try {
     await manager.open();
+    // Before the port opens, so that they keep their places ahead of new runs.
+    const restored = await manager.restore(options.resume ?? false);
+    if (restored.queued > 0) logger.info({ queued: restored.queued }, 'runs left queued by the previous process are queued again');
+    if (restored.interrupted > 0) {
+      logger.warn({ interrupted: restored.interrupted }, 'runs the previous process was running are interrupted (POST /api/runs/:id/resume, or serve --resume)');
+    }
   } catch (err) {
+    await manager.close(0);
     await db.close();
     throw err;
   }
@@ -136,7 +172,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
   const comfy = new ComfyApi(ctx);
   const app = createApp(ctx, comfy);
 
-  const http = createServer(app);
+  const http = createServer(admitAtTheDoor(manager, logger, app));
   access.guardUpgrades(http);
   const io = attachSocket(http, manager, access);
   comfy.attach(http);
@@ -174,6 +210,7 @@ export async function startServer(options: ServerOptions): Promise<PicflowServer
       await closed;
       await callbacks.close();
       await db.close();
+      await models.close();
       logger.info('stopped');
     })());
   return { url, port: address.port, logger, close };

@@ -84,7 +84,7 @@ describe('tiny-shapes parity with the torch model', () => {
 
   it('greedy generate (plain and guided), edit and caption give exactly the expected tokens, and the score matches', async () => {
     const g = fixture.greedy;
-    const model = await runtime.model('tiny-shapes');
+    const model = await runtime.unifiedAr('tiny-shapes');
     const [plain] = await model.generateCodes(g.generate.prompt, { cfg: 1, temperature: 0 });
     expect(Array.from(plain)).toEqual(g.generate.codes);
     const guidance = { cfg: g.generateGuided.cfg, cfgMinRatio: g.generateGuided.cfgMinRatio, temperature: 0 };

@@ -99,19 +99,22 @@ describe('bad input is a clear error naming the node', () => {
     return result.error!.message;
   };
 
-  it('an unknown model', async () => {
+  // model problems are found before anything runs (issue 11, 15): validation names the node and field
+  const issues = (workflow: unknown) => engine.validate(workflow).errors;
+
+  it('an unknown model', () => {
     const wf = generateWorkflow(0);
-    const message = await failure({ ...wf, nodes: { ...wf.nodes, g: { ...wf.nodes.g, params: { model: 'nope' } } } });
-    expect(message).toContain("node 'g' (generate)");
-    expect(message).toContain("unknown model 'nope'");
-    expect(message).toContain('tiny-shapes');
+    const [issue] = issues({ ...wf, nodes: { ...wf.nodes, g: { ...wf.nodes.g, params: { model: 'nope' } } } });
+    expect(issue).toMatchObject({ node: 'g', field: 'params.model' });
+    expect(issue.message).toContain("unknown model 'nope'");
+    expect(issue.message).toContain('tiny-shapes');
   });
 
-  it('unknown words in a prompt, listing the vocabulary', async () => {
-    const message = await failure(generateWorkflow(0, 'a purple dragon on a green background'));
-    expect(message).toContain("node 'g' (generate)");
-    expect(message).toContain("unknown word 'dragon'");
-    expect(message).toContain('circle, square, triangle');
+  it('unknown words in a prompt, at the prompt node, listing the vocabulary', () => {
+    const [issue] = issues(generateWorkflow(0, 'a purple dragon on a green background'));
+    expect(issue).toMatchObject({ node: 'p', field: 'params.text' });
+    expect(issue.message).toContain("unknown word 'dragon'");
+    expect(issue.message).toContain('circle, square, triangle');
   });
 
   it('a file that is not an image', async () => {
@@ -129,19 +132,19 @@ describe('bad input is a clear error naming the node', () => {
     expect(message).toContain('not a readable image');
   });
 
-  it('an instruction for a model without edit', async () => {
-    const message = await failure({
-      version: 1,
-      nodes: {
-        p: { type: 'prompt', params: { text: 'a large red circle in the center on a blue background' } },
-        g: { type: 'generate', params: { model: 'no-edit' }, inputs: { prompt: ['p', 'text'] } },
-        i: { type: 'prompt', params: { text: 'make the background yellow' } },
-        e: { type: 'edit', params: { model: 'no-edit' }, inputs: { image: ['g', 'image'], instruction: ['i', 'text'] } },
-        out: { type: 'output', inputs: { value: ['e', 'image'] } },
-      },
-    });
-    expect(message).toContain("node 'e' (edit)");
-    expect(message).toContain("model 'no-edit' cannot edit (it supports: generate, caption, score)");
+  it('an instruction for a model without edit', () => {
+    expect(
+      issues({
+        version: 1,
+        nodes: {
+          p: { type: 'prompt', params: { text: 'a large red circle in the center on a blue background' } },
+          g: { type: 'generate', params: { model: 'no-edit' }, inputs: { prompt: ['p', 'text'] } },
+          i: { type: 'prompt', params: { text: 'make the background yellow' } },
+          e: { type: 'edit', params: { model: 'no-edit' }, inputs: { image: ['g', 'image'], instruction: ['i', 'text'] } },
+          out: { type: 'output', inputs: { value: ['e', 'image'] } },
+        },
+      }),
+    ).toEqual([{ node: 'e', field: 'params.model', message: "model 'no-edit' cannot edit: it supports generate, caption, score" }]);
   });
 });
 

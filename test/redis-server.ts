@@ -7,7 +7,9 @@ import { createInterface } from 'node:readline';
 
 export interface RedisServer {
   url: string;
-  stop(): Promise<void>;
+  port: number;
+  /** Stops it (SIGTERM; SIGKILL with `kill`); with no persistence, one started again on its port is empty. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -18,10 +20,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A throwaway redis-server (no persistence, its own temp folder) for tests and benchmarks. */
-export async function startRedis(): Promise<RedisServer> {
+/** A throwaway redis-server (no persistence, its own temp folder) for tests and benchmarks; on a free port unless given one. */
+export async function startRedis(port?: number): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'picflow-redis-'));
-  const port = await freePort();
+  port ??= await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -35,8 +37,9 @@ export async function startRedis(): Promise<RedisServer> {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
+    port,
+    stop: async (signal = 'SIGTERM') => {
+      child.kill(signal);
       await exited;
       await rm(dir, { recursive: true, force: true });
     },

@@ -30,9 +30,9 @@ async function loadError(root: string, name: string): Promise<string> {
 }
 
 describe('the model registry', () => {
-  it('finds the shipped bundle and bundles in PICFLOW_MODELS, and reports the device and why', async () => {
+  it('finds the shipped bundle and bundles in the configured model folders, and reports the device and why', async () => {
     const root = bundleCopy('extra', () => {});
-    expect(modelDirs([], root)).toContain(root);
+    expect(modelDirs([root])).toContain(root);
     const runtime = new ModelRuntime({ device: 'cpu', modelDirs: [root] });
     const report = await runtime.describe();
     expect(report.models.map((m) => m.name).sort()).toEqual(['extra', 'tiny-shapes']);
@@ -45,11 +45,11 @@ describe('the model registry', () => {
     const root = bundleCopy('second', () => {});
     const runtime = new ModelRuntime({ device: 'cpu', modelDirs: [root], memoryBudgetBytes: 1 });
     const pixel = { kind: 'image', width: 1, height: 1, channels: 3, data: new Uint8Array(3) } as const;
-    await (await runtime.model('tiny-shapes')).encode(pixel);
+    await (await runtime.unifiedAr('tiny-shapes')).encode(pixel);
     expect(runtime.sessions.loaded('tiny-shapes')).toBe(true);
-    await (await runtime.model('second')).encode(pixel);
+    await (await runtime.unifiedAr('second')).encode(pixel);
     expect([runtime.sessions.loaded('tiny-shapes'), runtime.sessions.loaded('second')]).toEqual([false, true]);
-    await (await runtime.model('tiny-shapes')).encode(pixel);
+    await (await runtime.unifiedAr('tiny-shapes')).encode(pixel);
     expect(runtime.sessions.created.get('tiny-shapes/encoder')).toBe(2);
     await runtime.close();
   });

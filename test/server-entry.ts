@@ -1,5 +1,6 @@
 // The server with the tests' catalog, as its own process: `node --import tsx test/server-entry.ts <dataDir>`.
-// Prints `{"url": …}` on stdout once it listens. PICFLOW_SHUTDOWN_MS sets the graceful shutdown timeout.
+// Prints `{"url": …}` on stdout once it listens. PICFLOW_SHUTDOWN_MS sets the graceful shutdown timeout;
+// PICFLOW_RESUME=1 resumes the runs a crash interrupted.
 import { createLogger } from '../server/logger';
 import { closeOnSignals } from '../server/signals';
 import { startServer } from '../server/start';
@@ -11,6 +12,7 @@ const server = await startServer({
   catalog: testCatalog,
   logger: createLogger(process.env.PICFLOW_LOG_LEVEL ?? 'silent'),
   shutdownTimeoutMs: Number(process.env.PICFLOW_SHUTDOWN_MS ?? 10_000),
+  resume: process.env.PICFLOW_RESUME === '1',
 });
 closeOnSignals(server);
 console.log(JSON.stringify({ url: server.url }));

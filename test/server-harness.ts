@@ -1,6 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
@@ -56,7 +59,29 @@ const steps = defineNode({
     return { value: params.total };
   },
 });
-export const testCatalog = makeCatalog([...nodeDefinitions, hold, steps] as AnyNodeDefinition[]);
+/**
+ * `checkpoint` adds `value` to its input; it waits until the file `waitFor` exists (a gate that works
+ * across processes) and appends `<runId> <nodeId>` to the file PICFLOW_CALLS_FILE names, so a test
+ * can count its calls in a server process it kills and starts again.
+ */
+const checkpoint = defineNode({
+  type: 'checkpoint',
+  category: 'test',
+  description: 'a + value, once the file `waitFor` exists; each call is counted in $PICFLOW_CALLS_FILE',
+  inputs: { a: { type: 'number', optional: true } },
+  outputs: { value: { type: 'number' } },
+  params: z.object({ value: z.number().default(0), waitFor: z.string().default('') }),
+  run: async (inputs, params, ctx) => {
+    const calls = process.env.PICFLOW_CALLS_FILE;
+    if (calls) appendFileSync(calls, `${ctx.runId} ${ctx.nodeId}\n`);
+    while (params.waitFor !== '' && !existsSync(params.waitFor)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ctx.signal.throwIfAborted();
+    }
+    return { value: ((inputs.a as number | undefined) ?? 0) + params.value };
+  },
+});
+export const testCatalog = makeCatalog([...nodeDefinitions, hold, steps, checkpoint] as AnyNodeDefinition[]);
 
 export interface Reply<T = any> {
   status: number;
@@ -96,6 +121,40 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface ServerProcess {
+  process: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  api: (method: string, path: string, body?: unknown) => Promise<Reply>;
+}
+
+const serverProcesses: ChildProcess[] = [];
+
+/** The real server (server-entry.ts: the tests' catalog) as a child process on `dataDir`; resolves once it prints its URL. */
+export async function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server-entry.ts'), dataDir], {
+    env: { ...process.env, PICFLOW_LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  serverProcesses.push(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (line.startsWith('{"url"')) resolve(JSON.parse(line).url);
+    });
+    void exited.then(({ code }) => reject(new Error(`the server exited (${code}) before it listened`)));
+  });
+  return { process: child, url, exited, api: (method, path, body) => request(url, method, path, body) };
+}
+
+/** SIGKILLs every server process spawned here that still runs (after a suite). */
+export function killServers(): void {
+  for (const child of serverProcesses) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 export async function request<T>(

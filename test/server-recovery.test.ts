@@ -2,15 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { connect, openGate, png, startTestServer, upload, workflows } from './server-harness';
-import { killSpawnedServers, spawnServer } from './server-process';
+import { connect, killServers, openGate, png, spawnServer, startTestServer, upload, workflows } from './server-harness';
 
 let dataDir: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'picflow-recovery-'));
 });
 afterAll(async () => {
-  killSpawnedServers();
+  killServers();
   await rm(dataDir, { recursive: true, force: true });
 });
 

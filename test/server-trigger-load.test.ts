@@ -4,10 +4,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { startTestServer, type Reply } from './server-harness';
-import { killSpawnedServers, spawnServer } from './server-process';
+import { killServers, spawnServer, startTestServer, type Reply } from './server-harness';
 
-afterAll(() => killSpawnedServers());
+afterAll(() => killServers());
 
 const echo = {
   version: 1,

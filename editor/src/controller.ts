@@ -18,6 +18,7 @@ import { runFeed } from './socket';
 import { Observable } from './store';
 import { attachTemplateImages, loadTemplates, type TemplateEntry } from './templates';
 import type { CatalogEntry, Workflow } from './types';
+import { modelChoicesOf } from './models-report';
 import { vocabulariesOf } from './vocabulary';
 
 export interface DocState {
@@ -153,9 +154,8 @@ export class Controller {
   private async loadModels(): Promise<void> {
     try {
       const report = await api.models();
-      const vocabularies = vocabulariesOf(report);
-      this.ctx.models.set([...vocabularies.keys()]);
-      this.ctx.vocabularies.set(vocabularies);
+      this.ctx.vocabularies.set(vocabulariesOf(report));
+      this.ctx.models.set(modelChoicesOf(report));
     } catch {
       /* models are optional for the editor */
     }

@@ -4,7 +4,7 @@
 import { useId, useState, type ChangeEvent } from 'react';
 import { AuthorizedImage } from './authorized-image';
 import { PromptWidget } from './prompt-widget';
-import type { JsonSchema } from './types';
+import type { JsonSchema, ModelChoice } from './types';
 import type { Vocabulary } from './vocabulary';
 
 export type WidgetKind = 'enum' | 'boolean' | 'integer' | 'number' | 'seed' | 'text' | 'multiline' | 'artifact' | 'json';
@@ -87,7 +87,8 @@ export interface FieldProps {
   /** A problem the server reported for this field. */
   issue?: string;
   upload?(file: File): Promise<{ artifact: string; url: string }>;
-  models?: string[];
+  /** The server's models; a `model` param lists those that can do its node's task (`x-picflow-task`). */
+  models?: ModelChoice[];
   /** The words the model takes (null: any text); given for nodes whose text goes to a model. */
   vocabulary?: Vocabulary;
 }
@@ -168,26 +169,29 @@ function Widget(props: WidgetProps) {
       );
     case 'artifact':
       return <ArtifactWidget {...props} common={common} />;
-    case 'text':
+    case 'text': {
+      const task = props.schema['x-picflow-task'];
+      const models = props.name === 'model' ? (props.models ?? []).filter((m) => !task || m.tasks.includes(task)).map((m) => m.name) : [];
       return (
         <>
           <input
             {...common}
             type="text"
             maxLength={schema.maxLength}
-            list={props.name === 'model' && props.models?.length ? `${inputId}-models` : undefined}
+            list={models.length ? `${inputId}-models` : undefined}
             value={typeof shown === 'string' ? shown : ''}
             onChange={(e) => onChange(textValue(schema, e.target.value))}
           />
-          {props.name === 'model' && props.models?.length ? (
+          {models.length ? (
             <datalist id={`${inputId}-models`}>
-              {props.models.map((m) => (
+              {models.map((m) => (
                 <option key={m} value={m} />
               ))}
             </datalist>
           ) : null}
         </>
       );
+    }
     default:
       return <JsonWidget {...props} common={common} />;
   }

@@ -34,6 +34,14 @@ export interface JsonSchema {
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   items?: JsonSchema;
+  /** On a model node's `model` param: the task the node asks of its model. */
+  'x-picflow-task'?: string;
+}
+
+/** A model as `GET /api/models` lists it: what the model dropdown needs. */
+export interface ModelChoice {
+  name: string;
+  tasks: string[];
 }
 
 /** One entry of `GET /api/nodes`. */

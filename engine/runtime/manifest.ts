@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -116,10 +116,11 @@ function issues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-async function readJson(dir: string, file: string): Promise<unknown> {
+/** A small JSON file of a model folder; errors name the folder and the file. */
+export function readJson(dir: string, file: string): unknown {
   let text: string;
   try {
-    text = await readFile(join(dir, file), 'utf8');
+    text = readFileSync(join(dir, file), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new BundleError(dir, code === 'ENOENT' ? `missing file ${file}` : `cannot read ${file}: ${(err as Error).message}`);
@@ -131,9 +132,12 @@ async function readJson(dir: string, file: string): Promise<unknown> {
   }
 }
 
-/** Reads and validates a bundle's manifest and tokenizer; graph files are checked when sessions load. */
-export async function readBundle(dir: string): Promise<{ manifest: UnifiedArManifest; tokenizer: TokenizerFile }> {
-  const raw = await readJson(dir, 'manifest.json');
+/**
+ * Reads and validates a bundle's manifest and tokenizer (small files, read synchronously so that
+ * validation can ask what a model can do); graph files are checked when sessions load.
+ */
+export function readBundle(dir: string): { manifest: UnifiedArManifest; tokenizer: TokenizerFile } {
+  const raw = readJson(dir, 'manifest.json');
   const head = z.object({ format: z.string(), formatVersion: z.number() }).safeParse(raw);
   if (!head.success) throw new BundleError(dir, 'manifest.json has no format id (fields `format`, `formatVersion`)');
   if (head.data.format !== UNIFIED_AR_FORMAT || head.data.formatVersion !== UNIFIED_AR_VERSION) {
@@ -144,7 +148,7 @@ export async function readBundle(dir: string): Promise<{ manifest: UnifiedArMani
   }
   const parsed = unifiedArManifest.safeParse(raw);
   if (!parsed.success) throw new BundleError(dir, `invalid manifest.json: ${issues(parsed.error)}`);
-  const tok = tokenizerFile.safeParse(await readJson(dir, parsed.data.vocab.file));
+  const tok = tokenizerFile.safeParse(readJson(dir, parsed.data.vocab.file));
   if (!tok.success) throw new BundleError(dir, `invalid ${parsed.data.vocab.file}: ${issues(tok.error)}`);
   if (tok.data.vocab.length !== parsed.data.vocab.size) {
     throw new BundleError(dir, `tokenizer has ${tok.data.vocab.length} tokens but the manifest says ${parsed.data.vocab.size}`);

@@ -1,56 +1,59 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { basename, resolve, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readBundle, type TokenizerFile } from './manifest';
-import type { BundleRef } from './sessions';
+import type { FoundModel, ModelFormat } from './formats';
+import { hfFormat } from './hf-format';
+import { unifiedArFormat } from './unified-ar-format';
 
 /** The shipped bundles' folder (`models/` at the repository root). */
 export const SHIPPED_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
 
-export interface FoundBundle extends BundleRef {
-  tokenizer: TokenizerFile;
-}
+/** Model folder formats, by the file that marks them; the first that matches a folder reads it. */
+export const MODEL_FORMATS: readonly ModelFormat[] = [unifiedArFormat, hfFormat];
 
-export interface BrokenBundle {
+export interface BrokenModel {
   name: string;
   dir: string;
   error: Error;
 }
 
-/** Folders to search: the shipped models, those given in config, then `PICFLOW_MODELS` (path-list). */
-export function modelDirs(configured: readonly string[] = [], env = process.env.PICFLOW_MODELS): string[] {
-  const fromEnv = (env ?? '').split(delimiter).filter(Boolean);
-  return [...new Set([SHIPPED_MODELS_DIR, ...configured, ...fromEnv].map((d) => resolve(d)))];
+/** Folders to search: the shipped models, then those the host configured (`--models`, PICFLOW_MODELS). */
+export function modelDirs(configured: readonly string[] = []): string[] {
+  return [...new Set([SHIPPED_MODELS_DIR, ...configured].map((d) => resolve(d)))];
 }
 
-/** A folder is a bundle when it holds manifest.json; otherwise its subfolders that do are. */
-function bundleFolders(dir: string): string[] {
+function formatOf(dir: string): ModelFormat | undefined {
+  return MODEL_FORMATS.find((f) => existsSync(join(dir, f.marker)));
+}
+
+/** A folder is a model when a format claims it; otherwise each subfolder that a format claims is one. */
+function modelFolders(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  if (existsSync(join(dir, 'manifest.json'))) return [dir];
+  if (formatOf(dir)) return [dir];
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'manifest.json')))
+    .filter((e) => e.isDirectory() && formatOf(join(dir, e.name)))
     .map((e) => join(dir, e.name));
 }
 
 /**
- * The bundles found in the model folders, by folder name (what a node's `model` param names).
- * A broken bundle is kept with its error, so asking for it says what is wrong rather than "unknown".
+ * The models found in the model folders, by folder name (what a node's `model` param names). Read
+ * synchronously (small JSON files) so that validation can ask what a model can do. A broken folder
+ * is kept with its error, so asking for it says what is wrong rather than "unknown".
  */
 export class ModelRegistry {
   private constructor(
-    private readonly found: Map<string, FoundBundle>,
-    private readonly broken: Map<string, BrokenBundle>,
+    private readonly found: Map<string, FoundModel>,
+    private readonly broken: Map<string, BrokenModel>,
   ) {}
 
-  static async scan(dirs: readonly string[]): Promise<ModelRegistry> {
-    const found = new Map<string, FoundBundle>();
-    const broken = new Map<string, BrokenBundle>();
-    for (const dir of dirs.flatMap(bundleFolders)) {
+  static scan(dirs: readonly string[]): ModelRegistry {
+    const found = new Map<string, FoundModel>();
+    const broken = new Map<string, BrokenModel>();
+    for (const dir of dirs.flatMap(modelFolders)) {
       const name = basename(dir);
       if (found.has(name) || broken.has(name)) continue; // earlier folders win
       try {
-        const { manifest, tokenizer } = await readBundle(dir);
-        found.set(name, { name, dir, manifest, tokenizer });
+        found.set(name, formatOf(dir)!.read(dir, name));
       } catch (err) {
         broken.set(name, { name, dir, error: err as Error });
       }
@@ -58,20 +61,20 @@ export class ModelRegistry {
     return new ModelRegistry(found, broken);
   }
 
-  get(name: string): FoundBundle {
-    const bundle = this.found.get(name);
-    if (bundle) return bundle;
+  get(name: string): FoundModel {
+    const model = this.found.get(name);
+    if (model) return model;
     const broken = this.broken.get(name);
     if (broken) throw broken.error;
     const known = [...this.found.keys()].join(', ') || 'none';
     throw new Error(`unknown model '${name}' (known models: ${known})`);
   }
 
-  list(): FoundBundle[] {
+  list(): FoundModel[] {
     return [...this.found.values()];
   }
 
-  problems(): BrokenBundle[] {
+  problems(): BrokenModel[] {
     return [...this.broken.values()];
   }
 }

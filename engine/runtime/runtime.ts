@@ -1,10 +1,14 @@
+import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { FoundModel } from './formats';
 import type { TaskName } from './manifest';
+import type { ImageModel } from './model';
 import { chooseProvider, type DeviceRequest, type ProviderChoice } from './provider';
 import { DeviceQueue } from './queue';
 import { modelDirs, ModelRegistry } from './registry';
 import { SessionManager } from './sessions';
-import type { ImageModel } from './unified-ar';
+import { UnifiedArModel } from './unified-ar';
 
 export interface ModelRuntimeOptions {
   /** `auto` (default): CUDA when available, else CPU. */
@@ -12,10 +16,25 @@ export interface ModelRuntimeOptions {
   /** Threads inside one session.run; one is fastest for this tiny model on a shared 2-core machine. */
   intraOpThreads?: number;
   interOpThreads?: number;
-  /** Loaded bundles above this estimate are unloaded least recently used first. */
+  /** Loaded models above this estimate are unloaded least recently used first. */
   memoryBudgetBytes?: number;
-  /** Extra folders holding bundles (besides the shipped models and PICFLOW_MODELS). */
+  /** Folders holding models besides the shipped ones (`--models`, PICFLOW_MODELS): each sub-folder is one model. */
   modelDirs?: string[];
+}
+
+/** One model in `GET /api/models` and `picflow models`. */
+export interface ModelReport {
+  name: string;
+  dir: string;
+  format: string;
+  description: string;
+  tasks: TaskName[];
+  /** The precision its graphs are loaded in, for formats that offer several. */
+  dtype: string | null;
+  sizeBytes: number;
+  loaded: boolean;
+  /** The words its tokenizer takes (a word-level model such as tiny-shapes), else null: any text. */
+  vocabulary: string[] | null;
 }
 
 /** What `GET /api/models` reports. */
@@ -23,18 +42,19 @@ export interface ModelsReport {
   device: ProviderChoice;
   queueLength: number;
   memory: { budgetBytes: number; usedBytes: number };
-  models: { name: string; dir: string; description: string; tasks: TaskName[]; loaded: boolean }[];
+  models: ModelReport[];
   problems: { name: string; dir: string; error: string }[];
 }
 
 /**
- * The process-wide model runtime: finds bundles, hands out one adapter per model, and owns the
- * session manager and the device queue that every node and run shares.
+ * A model runtime: finds models (each format through its adapter), hands out one adapter per model,
+ * and owns the session manager and the device queue that every node and run shares. Hosts (CLI,
+ * server, worker) build one and hand it to the engine's services.
  */
 export class ModelRuntime {
   readonly sessions: SessionManager;
   readonly queue: DeviceQueue;
-  private registry: Promise<ModelRegistry> | undefined;
+  private registry: ModelRegistry | undefined;
   private readonly models = new Map<string, ImageModel>();
   private readonly budget: number;
 
@@ -50,36 +70,67 @@ export class ModelRuntime {
     this.queue = new DeviceQueue(provider.provider);
   }
 
-  private scan(): Promise<ModelRegistry> {
+  private scan(): ModelRegistry {
     this.registry ??= ModelRegistry.scan(modelDirs(this.options.modelDirs));
     return this.registry;
   }
 
-  /** The model named `name`; throws naming the known models when there is none. */
+  /** What the folder of model `name` holds and can do, without loading it; throws naming the known models or the broken file. */
+  find(name: string): FoundModel {
+    return this.scan().get(name);
+  }
+
+  /** The model named `name`, one shared adapter per model. */
   async model(name: string): Promise<ImageModel> {
     let model = this.models.get(name);
     if (!model) {
-      const bundle = (await this.scan()).get(name);
-      // The adapter (and onnxruntime with it) loads with the first model, not with every host.
-      const { UnifiedArModel } = await import('./unified-ar');
-      model = this.models.get(name) ?? new UnifiedArModel(bundle, this.sessions, this.queue);
+      model = this.find(name).create({ sessions: this.sessions, queue: this.queue });
       this.models.set(name, model);
     }
     return model;
   }
 
+  /** A picflow bundle's adapter with its code-level methods (image codes, encode/decode), for tests and tools. */
+  async unifiedAr(name: string): Promise<UnifiedArModel> {
+    const model = await this.model(name);
+    if (!(model instanceof UnifiedArModel)) throw new Error(`model '${name}' is not a picflow bundle`);
+    return model;
+  }
+
+  /** A deep check of one model folder: every missing or mismatched file (empty when sound). */
+  async inspect(name: string): Promise<string[]> {
+    let found: FoundModel;
+    try {
+      found = this.find(name);
+    } catch (err) {
+      return [(err as Error).message];
+    }
+    return found.inspect({ sessions: this.sessions, queue: this.queue });
+  }
+
+  /** Reads the model folders again (after a download); loaded models are unloaded. */
+  async refresh(): Promise<void> {
+    await this.sessions.unloadAll();
+    this.models.clear();
+    this.registry = undefined;
+  }
+
   async describe(): Promise<ModelsReport> {
-    const registry = await this.scan();
+    const registry = this.scan();
     return {
       device: this.sessions.provider,
       queueLength: this.queue.length,
       memory: { budgetBytes: this.budget, usedBytes: this.sessions.bytesInUse },
-      models: registry.list().map((b) => ({
-        name: b.name,
-        dir: b.dir,
-        description: b.manifest.description,
-        tasks: (Object.keys(b.manifest.tasks) as TaskName[]).filter((t) => b.manifest.tasks[t]),
-        loaded: this.sessions.loaded(b.name),
+      models: registry.list().map((m) => ({
+        name: m.name,
+        dir: m.dir,
+        format: m.format,
+        description: m.description,
+        tasks: [...m.tasks],
+        dtype: m.dtype ?? null,
+        sizeBytes: folderBytes(m.dir),
+        loaded: this.sessions.loaded(m.name),
+        vocabulary: m.vocabulary ? [...m.vocabulary.words] : null,
       })),
       problems: registry.problems().map((p) => ({ name: p.name, dir: p.dir, error: p.error.message })),
     };
@@ -91,7 +142,18 @@ export class ModelRuntime {
   }
 }
 
-/** Options from the environment: PICFLOW_DEVICE, PICFLOW_THREADS, PICFLOW_MODEL_MEMORY_MB (PICFLOW_MODELS is read by the registry). */
+/** Bytes of the files under a folder (training scripts and all: what the folder costs on disk). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += folderBytes(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
+}
+
+/** Host-side options from the environment: PICFLOW_DEVICE, PICFLOW_THREADS, PICFLOW_MODEL_MEMORY_MB. */
 export function runtimeOptionsFromEnv(env = process.env): ModelRuntimeOptions {
   const device = env.PICFLOW_DEVICE;
   if (device !== undefined && !['auto', 'cpu', 'cuda'].includes(device)) {
@@ -107,12 +169,4 @@ export function runtimeOptionsFromEnv(env = process.env): ModelRuntimeOptions {
     intraOpThreads: threads,
     memoryBudgetBytes: mb !== undefined && mb > 0 ? mb * 1024 ** 2 : undefined,
   };
-}
-
-let shared: ModelRuntime | undefined;
-
-/** The one runtime of this process, so the CLI, the server and every run share sessions. */
-export function sharedModelRuntime(): ModelRuntime {
-  shared ??= new ModelRuntime(runtimeOptionsFromEnv());
-  return shared;
 }

@@ -1,41 +1,39 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type * as ort from 'onnxruntime-node';
-import { BundleError, type GraphSpec, type UnifiedArManifest } from './manifest';
+import * as ort from 'onnxruntime-node';
 import type { ProviderChoice } from './provider';
-
-export type GraphName = keyof UnifiedArManifest['graphs'];
-export type Sessions = Record<GraphName, ort.InferenceSession>;
-
-/** A bundle as the registry found it: validated manifest, not loaded yet. */
-export interface BundleRef {
-  name: string;
-  dir: string;
-  manifest: UnifiedArManifest;
-}
 
 export interface SessionManagerOptions {
   provider: ProviderChoice;
   intraOpThreads: number;
   interOpThreads: number;
-  /** Estimated bytes of loaded bundles above which the least recently used idle bundle is unloaded. */
+  /** Estimated bytes of loaded models above which the least recently used idle model is unloaded. */
   memoryBudgetBytes: number;
 }
 
 /** `step` of `total` graphs loaded. */
 export type LoadProgress = (step: number, total: number) => void;
 
+/** How one model's loaded state (its ONNX sessions, however an adapter holds them) is made and freed. */
+export interface Loader<S> {
+  /** The model's name: one loaded instance per name. */
+  name: string;
+  load(onLoad?: LoadProgress): Promise<S>;
+  release(loaded: S): Promise<void>;
+  /** Memory estimate of the loaded model. */
+  bytes(): Promise<number>;
+}
+
 interface Entry {
-  sessions: Promise<Sessions>;
+  loaded: Promise<unknown>;
+  release: (loaded: unknown) => Promise<void>;
   bytes: number;
   lastUsed: number;
   active: number;
 }
 
 /**
- * Creates each bundle's ONNX sessions once, on first use, and shares them with every caller; loads
- * in flight are shared too, so concurrent first calls wait for one load. Idle bundles are unloaded
- * least recently used first when the memory budget is exceeded.
+ * Loads each model once, on first use, and shares it with every caller; loads in flight are shared
+ * too, so concurrent first calls wait for one load. Idle models are unloaded least recently used
+ * first when the memory budget is exceeded. Adapters of every format load through here.
  */
 export class SessionManager {
   /** Sessions created per `model/graph`: a test asserts each graph was loaded exactly once. */
@@ -43,7 +41,7 @@ export class SessionManager {
   private readonly entries = new Map<string, Entry>();
   private clock = 0;
 
-  constructor(private readonly options: SessionManagerOptions) {}
+  constructor(readonly options: SessionManagerOptions) {}
 
   get provider(): ProviderChoice {
     return this.options.provider;
@@ -53,28 +51,53 @@ export class SessionManager {
     return this.entries.has(name);
   }
 
-  /** Estimated bytes held by loaded bundles. */
+  /** Estimated bytes held by loaded models. */
   get bytesInUse(): number {
     let total = 0;
     for (const e of this.entries.values()) total += e.bytes;
     return total;
   }
 
-  /** Runs `fn` with the bundle's sessions, loading them first if needed; the bundle cannot be unloaded meanwhile. */
-  async use<T>(bundle: BundleRef, fn: (sessions: Sessions) => Promise<T>, onLoad?: LoadProgress): Promise<T> {
-    let entry = this.entries.get(bundle.name);
+  /** Adapters call this once per ONNX session they create. */
+  countCreated(model: string, graph: string): void {
+    const key = `${model}/${graph}`;
+    this.created.set(key, (this.created.get(key) ?? 0) + 1);
+  }
+
+  /** The ONNX session options every adapter uses: the chosen provider and thread counts. */
+  sessionOptions(): ort.InferenceSession.SessionOptions {
+    const { provider, intraOpThreads, interOpThreads } = this.options;
+    return {
+      executionProviders: [provider.provider],
+      intraOpNumThreads: intraOpThreads,
+      interOpNumThreads: interOpThreads,
+      graphOptimizationLevel: 'all',
+    };
+  }
+
+  /** Runs `fn` with the model loaded (loading it first if needed); it cannot be unloaded meanwhile. */
+  async use<S, T>(loader: Loader<S>, fn: (loaded: S) => Promise<T>, onLoad?: LoadProgress): Promise<T> {
+    let entry = this.entries.get(loader.name);
     if (!entry) {
-      entry = { sessions: this.load(bundle, onLoad), bytes: 0, lastUsed: 0, active: 0 };
-      this.entries.set(bundle.name, entry);
-      entry.sessions.catch(() => this.entries.delete(bundle.name)); // a failed load may be retried
+      const created: Entry = {
+        loaded: loader.load(onLoad),
+        release: (s) => loader.release(s as S),
+        bytes: 0,
+        lastUsed: 0,
+        active: 0,
+      };
+      this.entries.set(loader.name, created);
+      // a failed load may be retried
+      created.loaded.catch(() => this.entries.get(loader.name) === created && this.entries.delete(loader.name));
+      entry = created;
     }
     entry.active++;
     entry.lastUsed = ++this.clock;
     try {
-      const sessions = await entry.sessions;
-      entry.bytes ||= await bundleBytes(bundle);
-      await this.enforceBudget(bundle.name);
-      return await fn(sessions);
+      const loaded = (await entry.loaded) as S;
+      entry.bytes ||= await loader.bytes();
+      await this.enforceBudget(loader.name);
+      return await fn(loaded);
     } finally {
       entry.active--;
     }
@@ -84,8 +107,7 @@ export class SessionManager {
     const entry = this.entries.get(name);
     if (!entry) return;
     this.entries.delete(name);
-    const sessions = await entry.sessions;
-    await Promise.all(Object.values(sessions).map((s) => s.release()));
+    await entry.release(await entry.loaded);
   }
 
   async unloadAll(): Promise<void> {
@@ -100,59 +122,4 @@ export class SessionManager {
       await this.unload(idle[0][0]);
     }
   }
-
-  private async load(bundle: BundleRef, onLoad?: LoadProgress): Promise<Sessions> {
-    const names = Object.keys(bundle.manifest.graphs) as GraphName[];
-    const sessions: Partial<Sessions> = {};
-    for (const [i, graph] of names.entries()) {
-      sessions[graph] = await this.createSession(bundle, graph, bundle.manifest.graphs[graph]);
-      onLoad?.(i + 1, names.length);
-    }
-    return sessions as Sessions;
-  }
-
-  private async createSession(bundle: BundleRef, graph: GraphName, spec: GraphSpec): Promise<ort.InferenceSession> {
-    const file = join(bundle.dir, spec.file);
-    await stat(file).catch(() => {
-      throw new BundleError(bundle.dir, `missing graph file ${spec.file} (${graph})`);
-    });
-    const { provider, intraOpThreads, interOpThreads } = this.options;
-    let session: ort.InferenceSession;
-    try {
-      // onnxruntime loads with the first session: hosts that never run a model never pay for it.
-      const { InferenceSession } = await import('onnxruntime-node');
-      session = await InferenceSession.create(file, {
-        executionProviders: [provider.provider],
-        intraOpNumThreads: intraOpThreads,
-        interOpNumThreads: interOpThreads,
-        graphOptimizationLevel: 'all',
-      });
-    } catch (err) {
-      throw new BundleError(bundle.dir, `cannot load ${spec.file}: ${(err as Error).message}`);
-    }
-    const key = `${bundle.name}/${graph}`;
-    this.created.set(key, (this.created.get(key) ?? 0) + 1);
-    try {
-      checkNames(bundle.dir, spec, 'input', spec.inputs.map((t) => t.name), session.inputNames);
-      checkNames(bundle.dir, spec, 'output', spec.outputs.map((t) => t.name), session.outputNames);
-    } catch (err) {
-      await session.release();
-      throw err;
-    }
-    return session;
-  }
-}
-
-function checkNames(dir: string, spec: GraphSpec, kind: string, declared: string[], actual: readonly string[]): void {
-  const a = [...declared].sort().join(', ');
-  const b = [...actual].sort().join(', ');
-  if (a !== b) {
-    throw new BundleError(dir, `${spec.file}: the manifest's ${kind} names [${a}] do not match the graph's [${b}]`);
-  }
-}
-
-/** Memory estimate: the graph files' size, doubled for the runtime's own copies and arenas. */
-async function bundleBytes(bundle: BundleRef): Promise<number> {
-  const sizes = await Promise.all(Object.values(bundle.manifest.graphs).map((g) => stat(join(bundle.dir, g.file)).then((s) => s.size)));
-  return 2 * sizes.reduce((a, b) => a + b, 0);
 }

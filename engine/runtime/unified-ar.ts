@@ -1,60 +1,14 @@
 import * as ort from 'onnxruntime-node';
 import { makeImage, resizeImage, type ImageValue } from '../image';
 import { TaskLayout } from './layout';
-import type { SamplingDefaults, TaskName, UnifiedArManifest } from './manifest';
+import type { SamplingDefaults, TaskName, TokenizerFile, UnifiedArManifest } from './manifest';
 import type { DeviceQueue } from './queue';
-import type { FoundBundle } from './registry';
 import { meanLogProb, Picker, Rng, type SamplingParams } from './sampling';
-import type { SessionManager, Sessions } from './sessions';
+import { bundleLoader, type BundleRef, type Sessions } from './bundle-sessions';
+import { cannot } from './formats';
+import type { CallOptions, CallStats, CaptionOptions, GenerateOptions, ImageModel } from './model';
+import type { Loader, SessionManager } from './sessions';
 import { WordTokenizer } from './tokenizer';
-
-export interface GenerateOptions extends Partial<SamplingParams> {
-  seed?: number;
-  /** Images to produce (each its own random stream). */
-  count?: number;
-  /** Replaces the empty prompt of the unconditional rows when guided. */
-  negative?: string;
-}
-
-export interface CaptionOptions {
-  maxTokens?: number;
-  /** 0 = greedy. */
-  temperature?: number;
-  seed?: number;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Every sampling step (and each graph while the bundle loads). */
-  onProgress?: (step: number, total: number) => void;
-  /** Benchmarks only: false recomputes the whole sequence every step instead of using the KV cache. */
-  kvCache?: boolean;
-}
-
-/** Time of the last call: inside `session.run` versus all of it (the rest is ours). */
-export interface CallStats {
-  wallMs: number;
-  runMs: number;
-  runs: number;
-}
-
-/** What model nodes see: tasks, never sessions or tensors. */
-export interface ImageModel {
-  readonly name: string;
-  readonly tasks: readonly TaskName[];
-  readonly size: { width: number; height: number };
-  readonly lastStats: CallStats;
-  generate(prompt: string, options?: GenerateOptions, call?: CallOptions): Promise<ImageValue[]>;
-  edit(image: ImageValue, instruction: string, options?: GenerateOptions, call?: CallOptions): Promise<ImageValue[]>;
-  caption(image: ImageValue, options?: CaptionOptions, call?: CallOptions): Promise<string>;
-  score(image: ImageValue, text: string, call?: CallOptions): Promise<number>;
-  /** The sampled image codes (without the vocabulary offset) instead of images, for tests and tools. */
-  generateCodes(prompt: string, options?: GenerateOptions, call?: CallOptions): Promise<Int32Array[]>;
-  editCodes(image: ImageValue, instruction: string, options?: GenerateOptions, call?: CallOptions): Promise<Int32Array[]>;
-  /** Image codes and back, for tests and tools. */
-  encode(image: ImageValue, call?: CallOptions): Promise<Int32Array>;
-  decode(codes: Int32Array[], call?: CallOptions): Promise<ImageValue[]>;
-}
 
 type Feeds = Record<string, ort.Tensor>;
 
@@ -86,6 +40,7 @@ class Timer {
  */
 export class UnifiedArModel implements ImageModel {
   readonly name: string;
+  private readonly loader: Loader<Sessions>;
   readonly tasks: readonly TaskName[];
   readonly size: { width: number; height: number };
   lastStats: CallStats = { wallMs: 0, runMs: 0, runs: 0 };
@@ -98,10 +53,11 @@ export class UnifiedArModel implements ImageModel {
   private readonly textAllowed: Int32Array;
 
   constructor(
-    private readonly bundle: FoundBundle,
+    bundle: BundleRef & { tokenizer: TokenizerFile },
     private readonly sessions: SessionManager,
     private readonly queue: DeviceQueue,
   ) {
+    this.loader = bundleLoader(bundle, sessions);
     const m = (this.manifest = bundle.manifest);
     this.name = bundle.name;
     this.tokenizer = new WordTokenizer(bundle.tokenizer, bundle.name);
@@ -194,6 +150,12 @@ export class UnifiedArModel implements ImageModel {
     });
   }
 
+  async scoreBatch(images: readonly ImageValue[], text: string, call: CallOptions = {}): Promise<number[]> {
+    const scores: number[] = [];
+    for (const image of images) scores.push(await this.score(image, text, call));
+    return scores;
+  }
+
   encode(image: ImageValue, call: CallOptions = {}): Promise<Int32Array> {
     return this.job(call, (s, timer) => this.encodeWith(s, timer, image));
   }
@@ -206,7 +168,7 @@ export class UnifiedArModel implements ImageModel {
 
   private layout(task: TaskName): TaskLayout {
     const layout = this.layouts.get(task);
-    if (!layout) throw new Error(`model '${this.name}' cannot ${task} (it supports: ${this.tasks.join(', ')})`);
+    if (!layout) throw cannot(this, task);
     return layout;
   }
 
@@ -225,7 +187,7 @@ export class UnifiedArModel implements ImageModel {
   private job<T>(call: CallOptions, fn: (s: Sessions, timer: Timer) => Promise<T>): Promise<T> {
     const work = () =>
       this.sessions.use(
-        this.bundle,
+        this.loader,
         async (s) => {
           const timer = new Timer();
           try {

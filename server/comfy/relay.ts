@@ -3,7 +3,8 @@
 import type { Catalog } from '../../engine/node';
 import type { ArtifactStore } from '../artifacts';
 import { isImageRef, type JsonValue } from '../json-values';
-import type { RunManager, RunMessage } from '../run-manager';
+import type { RunMessage } from '../live-run';
+import type { RunManager } from '../run-manager';
 import { endMessage, flatten, nodeOutput } from './history';
 import type { ComfyPrompt, PromptBook } from './prompts';
 import type { ComfySockets } from './socket';

@@ -1,3 +1,4 @@
+import { admissionOf } from '../admission';
 import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
@@ -109,7 +110,7 @@ export function hookRoutes(ctx: AppContext): Router {
 
     const { inputs, issues } = runInputsOf(contract, body as Record<string, unknown>);
     if (issues.length > 0) throw new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
-    const runId = await ctx.manager.submit({ workflow: saved.workflow, inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
+    const runId = await admissionOf(res).submit({ workflow: saved.workflow, inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
     const statusUrl = hookStatusUrl(trigger.slug, runId);
     if (query.callbackUrl) ctx.callbacks.deliverWhenDone(ctx.manager.result(runId), query.callbackUrl, trigger.secret);
     if (async) return accept(res, runId, statusUrl, 'queued');

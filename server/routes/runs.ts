@@ -1,3 +1,4 @@
+// The runs API (each start admitted before any work: admission.ts): start, history, one run, cancel, resume.
 import { Router } from 'express';
 import { z } from 'zod';
 import { asWorkflowV1, catalogPorts } from '../../engine/api-format';
@@ -6,6 +7,7 @@ import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
 import { imageRefsIn } from '../json-values';
 import { toRunRecordDocument } from '../run-document';
+import { admissionOf } from '../admission';
 
 /**
  * `editedFrom` (with `workflow`): the saved workflow that JSON is an edited, unsaved state of; the run
@@ -41,7 +43,7 @@ export function statusUrl(runId: string): string {
   return `/api/runs/${runId}`;
 }
 
-/** Runs: start (queued, or waited for), history, one run, cancel. */
+/** Runs: start (queued, or waited for), history, one run, cancel, resume. */
 export function runRoutes(ctx: AppContext): Router {
   const router = Router();
 
@@ -62,7 +64,7 @@ export function runRoutes(ctx: AppContext): Router {
     if (body.editedFrom !== undefined && !(await ctx.workflows.get(body.editedFrom))) {
       throw new HttpError(404, `no workflow '${body.editedFrom}' (\`editedFrom\`)`);
     }
-    const runId = await ctx.manager.submit({
+    const runId = await admissionOf(res).submit({
       workflow,
       inputs: body.inputs,
       workflowId: body.workflowId ?? body.editedFrom ?? null,
@@ -97,10 +99,15 @@ export function runRoutes(ctx: AppContext): Router {
   router.post('/api/runs/:id/cancel', async (req, res) => {
     const runId = req.params.id;
     const outcome = await ctx.manager.cancel(runId);
-    if (outcome === 'unknown') throw new HttpError(404, `no run '${runId}'`);
-    if (outcome === 'finished') throw new HttpError(409, `run '${runId}' has already finished`);
     // A running run stops at its next cancellation point; run:finished (cancelled) follows.
     res.status(outcome === 'cancelled' ? 200 : 202).json({ runId, status: outcome });
+  });
+
+  // An interrupted run (the server stopped under it) is queued again; its finished nodes are not run again.
+  router.post('/api/runs/:id/resume', async (req, res) => {
+    const runId = req.params.id;
+    await ctx.manager.resume(runId);
+    res.status(202).json({ runId, statusUrl: statusUrl(runId) });
   });
 
   return router;

@@ -28,12 +28,15 @@ export function systemRoutes(ctx: AppContext): Router {
   const { models } = ctx.engine.services;
 
   router.get('/api/health', async (_req, res) => {
+    const queue = await ctx.manager.queue.stats();
     res.json({
       name: 'picflow',
       version: ctx.version,
       uptime: (Date.now() - ctx.startedAt) / 1000,
       device: models?.sessions.provider.provider ?? 'cpu',
-      queue: await ctx.manager.queue.stats(),
+      queue,
+      // Scale-out: whether the Redis that runs wait in answers (runs are refused while it does not).
+      ...(queue.mode === 'bullmq' && { redis: queue.workers === null ? 'down' : 'up' }),
     });
   });
 

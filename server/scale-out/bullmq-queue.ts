@@ -1,20 +1,13 @@
+// The scale-out RunQueue: runs wait in BullMQ on Redis for workers; their reports come back as queue events.
 import { Queue, QueueEvents } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RunEvent } from '../../engine/events';
 import type { ArtifactStore } from '../artifacts';
 import { imageRefsIn } from '../json-values';
-import {
-  QueueClosedError,
-  QueueFullError,
-  RunTimes,
-  settledWithin,
-  ShutdownAbort,
-  type QueueStats,
-  type RunEnd,
-  type RunHost,
-  type RunQueue,
-} from '../run-queue';
-import { requestCancel } from './cancel';
+import { OrderedSteps } from '../ordered-steps';
+import { QueueClosedError, QueueFullError, QueueUnavailableError, ShutdownAbort } from '../run-errors';
+import { RunTimes, settledWithin, type QueueStats, type RunEnd, type RunHost, type RunJob, type RunQueue } from '../run-queue';
+import { requestCancel, withdrawCancel } from './cancel';
 import { bullmqConnection, QUEUE, redisClient, redisLabel, type RunJobData, type WorkerOutcome } from './protocol';
 import { ArtifactTransit } from './transit';
 
@@ -26,6 +19,8 @@ export interface BullmqQueueOptions {
   logger: Logger;
   /** How long `open` waits for Redis before giving up. */
   connectTimeoutMs?: number;
+  /** How often the jobs of runs under way are checked for (a Redis restarted empty or flushed loses them). */
+  checkEveryMs?: number;
 }
 
 /** A run this server queued and has not seen end. */
@@ -34,7 +29,9 @@ interface Tracked {
   started: boolean;
   startedAt: number;
   /** The run's reports, in order: each waits for the artifacts it names to be taken in. */
-  chain: Promise<void>;
+  steps: OrderedSteps;
+  /** Consecutive checks that found no job for it in Redis. */
+  missing: number;
   ended: Promise<void>;
   resolveEnded(): void;
   /** Cancelled by this server's shutdown: it ends `interrupted`, not `cancelled`. */
@@ -48,7 +45,11 @@ interface Tracked {
  * A worker that dies mid-run (or stalls past its lock) loses the run: BullMQ fails the job (workers
  * run with maxStalledCount 0) and the run ends `interrupted`. It is not retried: its events are out
  * to clients and partly recorded, and a replay would show the run going backwards; resubmitting it
- * is one request.
+ * is one request (or a resume, which reuses the nodes it finished).
+ *
+ * Redis itself may go: while it is away new runs are refused (503, before any work), and every few
+ * seconds the jobs of runs under way are looked for; a run whose job is gone twice running (Redis
+ * came back empty, or was flushed) ends `interrupted`, saying so, and its worker is asked to stop.
  */
 export class BullmqRunQueue implements RunQueue {
   private readonly queue: Queue<RunJobData, WorkerOutcome>;
@@ -58,6 +59,8 @@ export class BullmqRunQueue implements RunQueue {
   private readonly runs = new Map<string, Tracked>();
   private readonly times = new RunTimes();
   private closed = false;
+  private checker: NodeJS.Timeout | undefined;
+  private checking = false;
 
   constructor(
     private readonly host: RunHost,
@@ -78,7 +81,8 @@ export class BullmqRunQueue implements RunQueue {
       throw new Error(`Redis at ${redisLabel(this.options.redisUrl)} did not answer`);
     }
     await ready;
-    // Jobs left by an earlier server process: their runs were marked interrupted when this one started.
+    // Jobs left by an earlier server process: sqlite is the truth at start-up (its queued runs are queued
+    // again after open, its running ones interrupted), so these go, and workers stop what they hold.
     await this.queue.drain();
     for (const job of await this.queue.getActive()) if (job.id) await requestCancel(this.redis, job.id);
     // Read the event stream from its present end, so that no event of this server's runs can come before the reader.
@@ -95,22 +99,26 @@ export class BullmqRunQueue implements RunQueue {
     );
     this.events = events;
     await events.waitUntilReady();
+    this.checker = setInterval(() => void this.checkJobs(), this.options.checkEveryMs ?? 1_000);
+    this.checker.unref();
   }
 
-  async add(runId: string): Promise<void> {
-    this.assertRoom();
-    const job = this.host.job(runId);
-    if (!job) throw new Error(`run ${runId} is not known here`);
+  async add(job: RunJob): Promise<void> {
+    if (this.closed) throw new QueueClosedError();
+    const { runId } = job;
     let resolveEnded!: () => void;
     const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
-    this.runs.set(runId, { started: false, startedAt: 0, chain: Promise.resolve(), ended, resolveEnded, shutdown: false });
+    const steps = new OrderedSteps((err) => this.options.logger.warn({ runId, err }, 'run report dropped'));
+    this.runs.set(runId, { started: false, startedAt: 0, steps, missing: 0, ended, resolveEnded, shutdown: false });
     try {
+      await withdrawCancel(this.redis, runId);
       await this.transit.ship(runId, job.artifacts, this.options.artifacts);
-      const data: RunJobData = { runId, workflow: job.workflow, inputs: job.inputs };
+      const data: RunJobData = { runId, workflow: job.workflow, inputs: job.inputs, reuse: job.reuse };
       await this.queue.add('run', data, { jobId: runId, removeOnComplete: true, removeOnFail: true });
     } catch (err) {
       this.untrack(runId);
-      throw err;
+      this.options.logger.warn({ runId, err: (err as Error).message }, 'could not queue a run in Redis');
+      throw new QueueUnavailableError();
     }
   }
 
@@ -126,9 +134,10 @@ export class BullmqRunQueue implements RunQueue {
     return 'running';
   }
 
-  assertRoom(): void {
+  assertRoom(reserved: number): void {
     if (this.closed) throw new QueueClosedError();
-    const waiting = this.waitingCount();
+    if (this.redis.status !== 'ready') throw new QueueUnavailableError();
+    const waiting = this.waitingCount() + reserved;
     // When runs wait, every worker is busy: the runs running now are the workers' capacity.
     if (waiting >= this.options.maxLength) throw new QueueFullError(this.times.retryAfter(waiting, this.runs.size - waiting));
   }
@@ -148,6 +157,7 @@ export class BullmqRunQueue implements RunQueue {
 
   async close(timeoutMs: number): Promise<string[]> {
     this.closed = true;
+    clearInterval(this.checker);
     const neverStarted: string[] = [];
     for (const [runId, tracked] of this.runs) {
       if (!tracked.started && (await this.queue.remove(runId).catch(() => 0)) === 1) {
@@ -178,7 +188,7 @@ export class BullmqRunQueue implements RunQueue {
       tracked.started = true;
       tracked.startedAt = performance.now();
     }
-    this.enqueue(runId, tracked, async () => {
+    void tracked.steps.add(async () => {
       if ('outputs' in event) await this.transit.receive(runId, imageRefsIn(Object.values(event.outputs)), this.options.artifacts);
       this.host.report(runId, event);
     });
@@ -201,11 +211,34 @@ export class BullmqRunQueue implements RunQueue {
   /** Ends a run after its earlier reports, with the end `describe` makes of it. */
   private settle(runId: string, describe: (tracked: Tracked) => Promise<RunEnd>): void {
     const tracked = this.runs.get(runId);
-    if (tracked) this.enqueue(runId, tracked, async () => this.finish(runId, await describe(tracked)));
+    if (tracked) void tracked.steps.add(async () => this.finish(runId, await describe(tracked)));
   }
 
-  private enqueue(runId: string, tracked: Tracked, step: () => Promise<void>): void {
-    tracked.chain = tracked.chain.then(step).catch((err) => this.options.logger.warn({ runId, err }, 'run report dropped'));
+  /** Looks for the job of every run under way; one missing on two checks in a row (not just completed and removed) is lost. */
+  private async checkJobs(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      await this.checkEachJob();
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async checkEachJob(): Promise<void> {
+    for (const [runId, tracked] of this.runs) {
+      const state = await this.queue.getJobState(runId).catch(() => undefined);
+      // Undefined: Redis does not answer; the run may still be fine, so nothing is concluded.
+      if (state === undefined) return;
+      tracked.missing = state === 'unknown' ? tracked.missing + 1 : 0;
+      if (tracked.missing !== 2) continue;
+      this.options.logger.warn({ runId }, 'the job of a run vanished from Redis');
+      await requestCancel(this.redis, runId).catch(() => undefined);
+      this.settle(runId, async () => ({
+        status: 'interrupted',
+        error: { node: null, message: 'the run was lost from the queue (Redis restarted empty or was flushed); resume it to run it again' },
+      }));
+    }
   }
 
   private async finish(runId: string, end: RunEnd): Promise<void> {

@@ -1,3 +1,4 @@
+// Cancel requests from the server to the worker holding a run, over Redis.
 import type { Redis } from 'ioredis';
 
 const CHANNEL = 'picflow:cancel';
@@ -11,6 +12,11 @@ const TTL_SECONDS = 24 * 60 * 60;
  */
 export async function requestCancel(redis: Redis, runId: string): Promise<void> {
   await redis.multi().set(key(runId), '1', 'EX', TTL_SECONDS).publish(CHANNEL, runId).exec();
+}
+
+/** Forgets an earlier request: a run queued again under its id (resumed) must not be cancelled by it. */
+export async function withdrawCancel(redis: Redis, runId: string): Promise<void> {
+  await redis.del(key(runId));
 }
 
 export async function cancelRequested(redis: Redis, runId: string): Promise<boolean> {

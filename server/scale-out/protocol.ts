@@ -1,6 +1,8 @@
+// The contract between the server and its workers on one Redis: queue name, job data, outcome, connections.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RunResult } from '../../engine/executor';
 import type { RunInputs } from '../../engine/workflow';
+import type { ReusedOutputs } from '../run-queue';
 
 /**
  * The contract between the server (the front door) and its workers, all on one Redis:
@@ -18,6 +20,8 @@ export interface RunJobData {
   /** As submitted; the worker validates it against its own catalog. */
   workflow: unknown;
   inputs: RunInputs;
+  /** A resumed run's finished nodes (outputs as JSON, images as shipped artifacts): not computed again. */
+  reuse?: ReusedOutputs;
 }
 
 export interface WorkerOutcome {

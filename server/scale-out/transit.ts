@@ -1,3 +1,4 @@
+// Artifact bytes between the server and workers, through Redis hashes per run.
 import type { Redis } from 'ioredis';
 import { encodePng, type ImageValue } from '../../engine/image';
 import type { ArtifactReader } from '../../engine/services';

@@ -1,3 +1,4 @@
+// `picflow worker`: takes runs from the BullMQ queue, executes them, and reports back on the job.
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -6,11 +7,14 @@ import { Engine } from '../../engine/engine';
 import type { RunEvent } from '../../engine/events';
 import type { RunResult } from '../../engine/executor';
 import type { Catalog } from '../../engine/node';
+import { ModelRuntime } from '../../engine/runtime';
 import { createServices } from '../../engine/services';
 import { catalog as shippedCatalog } from '../../nodes';
 import { toJsonOutputs, toJsonPorts, type ImageSink } from '../json-values';
 import { createLogger } from '../logger';
+import { OrderedSteps } from '../ordered-steps';
 import { settledWithin } from '../run-queue';
+import { reviveOutputs } from '../run-reuse';
 import { cancelRequested, onCancelRequest } from './cancel';
 import { bullmqConnection, QUEUE, redisClient, redisLabel, type RunJobData, type WorkerOutcome } from './protocol';
 import { ArtifactTransit } from './transit';
@@ -32,6 +36,8 @@ export interface WorkerOptions {
   stallMs?: number;
   /** How long SIGTERM lets running runs finish before stopping them (they end `interrupted`). */
   shutdownTimeoutMs?: number;
+  /** The model runtime every run of this worker shares; the shipped models on `auto` unless the host builds one. */
+  models?: ModelRuntime;
 }
 
 export interface PicflowWorker {
@@ -60,11 +66,12 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
   const catalog = options.catalog ?? shippedCatalog;
   // One cache for all the runs this worker executes, as the in-process server has.
   const cache = new OutputCache();
+  const models = options.models ?? new ModelRuntime();
   const running = new Map<string, AbortController>();
   await onCancelRequest(subscriber, (runId) => running.get(runId)?.abort(new Error('run cancelled')));
 
   const execute = async (job: Job<RunJobData, WorkerOutcome>): Promise<WorkerOutcome> => {
-    const { runId, workflow, inputs } = job.data;
+    const { runId, workflow, inputs, reuse = {} } = job.data;
     const controller = new AbortController();
     running.set(runId, controller);
     try {
@@ -73,10 +80,12 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
       logger.info({ runId }, 'run taken');
       const sink = transit.sink(runId);
       const reporter = jobReporter(job, sink, logger);
-      const engine = new Engine({ catalog, cache, services: createServices({ allowFilePaths: false, artifacts: transit.reader(runId) }) });
+      const artifacts = transit.reader(runId);
+      const engine = new Engine({ catalog, cache, services: createServices({ allowFilePaths: false, artifacts, models }) });
+      const reused = await reviveOutputs(reuse, artifacts, (nodeId, err) => logger.warn({ runId, nodeId, err: err.message }, 'a finished node of the interrupted run runs again'));
       let result: RunResult;
       try {
-        result = await engine.run(workflow, { runId, inputs, signal: controller.signal, onEvent: reporter.send });
+        result = await engine.run(workflow, { runId, inputs, signal: controller.signal, onEvent: reporter.send, reuse: reused });
       } catch (err) {
         // The workflow does not fit this worker's catalog (the server validated it against its own).
         result = { runId, status: 'failed', ms: 0, error: { node: null, message: (err as Error).message }, nodes: {}, outputs: {} };
@@ -114,7 +123,7 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
         for (const controller of running.values()) controller.abort(new WorkerShutdown());
       }
       await closed;
-      await Promise.allSettled([subscriber.quit(), redis.quit()]);
+      await Promise.allSettled([subscriber.quit(), redis.quit(), models.close()]);
       logger.info('worker stopped');
     })());
   return { logger, close };
@@ -125,14 +134,12 @@ export async function startWorker(options: WorkerOptions): Promise<PicflowWorker
  * PNG handed over first). `run:finished` is left out: the job's return value says how the run ended.
  */
 function jobReporter(job: Job, sink: ImageSink, logger: Logger) {
-  let chain = Promise.resolve();
+  const steps = new OrderedSteps((err) => logger.warn({ runId: job.id, err: (err as Error).message }, 'run event not sent'));
   return {
     send: (event: RunEvent) => {
       if (event.type === 'run:finished') return;
-      chain = chain
-        .then(async () => job.updateProgress('outputs' in event ? { ...event, outputs: await toJsonPorts(event.outputs, sink) } : event))
-        .catch((err) => logger.warn({ runId: event.runId, type: event.type, err: err.message }, 'run event not sent'));
+      void steps.add(async () => job.updateProgress('outputs' in event ? { ...event, outputs: await toJsonPorts(event.outputs, sink) } : event));
     },
-    sent: () => chain,
+    sent: () => steps.settled(),
   };
 }

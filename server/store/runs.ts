@@ -1,3 +1,4 @@
+// Run history in sqlite: one row per run with its node states and outputs, and start-up recovery of what a stopped process left.
 import type { NodeStatus } from '../../engine/executor';
 import type { OutputKind } from '../../engine/node';
 import type { SocketType } from '../../engine/types';
@@ -104,6 +105,10 @@ function summary(row: Row): RunSummary {
   };
 }
 
+function record(row: Row): RunRecord {
+  return { ...summary(row), workflow: JSON.parse(row.workflow), inputs: JSON.parse(row.inputs), nodes: row.nodes ? JSON.parse(row.nodes) : {} };
+}
+
 /** The write key of a run's state updates: a later one replaces an earlier one still waiting to be committed. */
 const runKey = (id: string) => `run:${id}`;
 
@@ -111,22 +116,27 @@ const runKey = (id: string) => `run:${id}`;
 export class RunStore {
   constructor(private readonly db: Database) {}
 
-  async insert(run: Pick<RunRecord, 'id' | 'workflowId' | 'workflowVersion' | 'source' | 'workflow' | 'inputs' | 'createdAt'>): Promise<void> {
+  /**
+   * Records a run as queued: a new run, or one queued again (restored after a restart, resumed), whose
+   * earlier end is cleared and whose node states stay until it starts again.
+   */
+  async queue(run: Pick<RunRecord, 'id' | 'workflowId' | 'workflowVersion' | 'source' | 'workflow' | 'inputs' | 'createdAt'>): Promise<void> {
     await this.db.run(
       `INSERT INTO runs (id, workflow_id, workflow_version, source, status, workflow, inputs, created_at)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = 'queued', started_at = NULL, finished_at = NULL, ms = NULL, error = NULL, outputs = NULL`,
       [run.id, run.workflowId, run.workflowVersion, run.source, JSON.stringify(run.workflow), JSON.stringify(run.inputs), run.createdAt],
     );
-  }
-
-  /** Forgets a run that was never accepted (the queue refused it). */
-  async delete(id: string): Promise<void> {
-    await this.db.run('DELETE FROM runs WHERE id = ?', [id]);
   }
 
   /** Keyed by the run: when the run ends before this is committed, `finish` (which sets the start too) replaces it. */
   async markStarted(id: string, startedAt: number): Promise<void> {
     await this.db.run("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id], runKey(id));
+  }
+
+  /** The node states of a run under way, so that a crash keeps what its finished nodes made. */
+  async saveNodes(id: string, nodes: RunRecord['nodes']): Promise<void> {
+    await this.db.run("UPDATE runs SET nodes = ? WHERE id = ? AND status = 'running'", [JSON.stringify(nodes), id]);
   }
 
   async finish(
@@ -151,14 +161,7 @@ export class RunStore {
 
   async get(id: string): Promise<RunRecord | undefined> {
     const row = await this.db.get<Row>('SELECT * FROM runs WHERE id = ?', [id]);
-    return (
-      row && {
-        ...summary(row),
-        workflow: JSON.parse(row.workflow),
-        inputs: JSON.parse(row.inputs),
-        nodes: row.nodes ? JSON.parse(row.nodes) : {},
-      }
-    );
+    return row && record(row);
   }
 
   /** Newest first; `next` is the cursor of the following page, null on the last one. */
@@ -193,12 +196,27 @@ export class RunStore {
     return { runs: page.map(summary), next: rows.length > filter.limit ? page[page.length - 1].seq : null };
   }
 
-  /** After a crash: runs the dead process held are marked interrupted. Returns how many. */
-  async interruptUnfinished(): Promise<number> {
-    const { changes } = await this.db.run(
-      `UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE status IN ('queued', 'running')`,
-      [Date.now(), JSON.stringify({ node: null, message: 'the server stopped before the run finished' })],
-    );
-    return changes;
+  /**
+   * At start-up, what the previous process left: runs it was running are marked interrupted (their
+   * finished nodes kept, unfinished ones marked cancelled), and the runs still queued are returned
+   * in their order, to be queued again. Returns the interrupted runs too (oldest first).
+   */
+  async recover(): Promise<{ queued: RunRecord[]; interrupted: RunRecord[] }> {
+    const error = JSON.stringify({ node: null, message: 'the server stopped before the run finished' });
+    return this.db.transaction(async (tx) => {
+      const running = await tx.all<Row>("SELECT * FROM runs WHERE status = 'running' ORDER BY seq");
+      const now = Date.now();
+      for (const row of running) {
+        const nodes: RunRecord['nodes'] = row.nodes ? JSON.parse(row.nodes) : {};
+        for (const state of Object.values(nodes)) {
+          delete state.progress;
+          if (state.status === 'running' || state.status === 'pending') state.status = 'cancelled';
+        }
+        Object.assign(row, { status: 'interrupted', finished_at: now, error, nodes: JSON.stringify(nodes) });
+        await tx.run("UPDATE runs SET status = 'interrupted', finished_at = ?, error = ?, nodes = ? WHERE id = ?", [now, error, row.nodes, row.id]);
+      }
+      const queued = await tx.all<Row>("SELECT * FROM runs WHERE status = 'queued' ORDER BY seq");
+      return { queued: queued.map(record), interrupted: running.map(record) };
+    });
   }
 }

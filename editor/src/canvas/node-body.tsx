@@ -5,7 +5,7 @@ import { useState, type SyntheticEvent } from 'react';
 import { OutputsView } from '../outputs-view';
 import { ParamField, resolveSchema, widgetKind } from '../schema-widgets';
 import { useKeyed, useValue } from '../store';
-import type { JsonSchema } from '../types';
+import type { JsonSchema, ModelChoice } from '../types';
 import type { PicNode } from './node';
 import { showsOutputs, splitIssues } from './node-state';
 import type { ViewContext } from './view-context';
@@ -62,7 +62,7 @@ export function makeBody(ctx: ViewContext) {
     node: PicNode;
     properties: Record<string, JsonSchema>;
     issues: Map<string, string>;
-    models: string[];
+    models: ModelChoice[];
     vocabulary: Vocabulary;
   }) {
     const [open, setOpen] = useState(false);

@@ -1,5 +1,5 @@
 import { KeyedStore, Observable } from '../store';
-import type { NodeRunState, WorkflowIssue } from '../types';
+import type { ModelChoice, NodeRunState, WorkflowIssue } from '../types';
 import type { Vocabulary } from '../vocabulary';
 
 /**
@@ -11,7 +11,7 @@ export interface ViewContext {
   issues: KeyedStore<WorkflowIssue[]>;
   /** Bumped when a node's params or title change, so only that node re-renders. */
   versions: KeyedStore<number>;
-  models: Observable<string[]>;
+  models: Observable<ModelChoice[]>;
   /** The words each model's prompts may use (null: any text), from `GET /api/models`. */
   vocabularies: Observable<Map<string, Vocabulary>>;
   /** Zoomed out: nodes show no widgets, and their widgets' React roots are not mounted yet. */
@@ -30,7 +30,7 @@ export function createViewContext(partial: Pick<ViewContext, 'setParam' | 'renam
     runStates: new KeyedStore<NodeRunState>(),
     issues: new KeyedStore<WorkflowIssue[]>(),
     versions: new KeyedStore<number>(),
-    models: new Observable<string[]>([]),
+    models: new Observable<ModelChoice[]>([]),
     vocabularies: new Observable(new Map<string, Vocabulary>()),
     lite: new Observable(false),
     ...partial,

@@ -1,0 +1,15 @@
+import type { Graph } from './graph';
+import type { Services } from './services';
+import type { WorkflowIssue } from './workflow';
+
+/** The issues of each node's `check` against the host's services (once each: two nodes may blame one prompt). */
+export function serviceIssues(graph: Graph, services: Services): WorkflowIssue[] {
+  const seen = new Map<string, WorkflowIssue>();
+  for (const id of graph.order) {
+    const node = graph.nodes.get(id)!;
+    for (const issue of node.definition.check?.(node, graph, services) ?? []) {
+      seen.set(`${issue.node}\u0000${issue.field}\u0000${issue.message}`, issue);
+    }
+  }
+  return [...seen.values()];
+}

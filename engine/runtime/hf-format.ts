@@ -1,0 +1,90 @@
+import { DualEncoderScorer, dualEncoderGraphs } from './clip-scorer';
+import type { AdapterHost, ModelFormat } from './formats';
+import type { HfFound } from './hf-model';
+import { JanusModel, janusGraphs } from './janus';
+import { BundleError, readJson, type TaskName } from './manifest';
+import type { ImageModel } from './model';
+import { folderDtype, graphFile, inspectGraphs, missingFiles, type GraphIo } from './transformers-js';
+
+type Json = Record<string, unknown>;
+
+/** One `model_type` that picflow runs through transformers.js. */
+interface HfAdapter {
+  description: string;
+  tasks: readonly TaskName[];
+  /** Config, processor and tokenizer files the layout has besides its graphs. */
+  files: readonly string[];
+  graphs(config: Json, dir: string): Record<string, GraphIo>;
+  imageSize(preprocessor: Json): unknown;
+  create(found: HfFound, host: AdapterHost): ImageModel;
+}
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
+
+const janus: HfAdapter = {
+  description: 'Janus / Janus-Pro unified model (text-to-image and image understanding) via transformers.js',
+  tasks: ['generate', 'caption', 'score'],
+  files: ['config.json', 'generation_config.json', 'preprocessor_config.json', 'processor_config.json', ...TOKENIZER_FILES],
+  graphs(config, dir) {
+    const layers = (config.language_config as Json | undefined)?.num_hidden_layers;
+    if (!Number.isInteger(layers) || (layers as number) < 1) {
+      throw new BundleError(dir, 'config.json: language_config.num_hidden_layers must be a positive integer');
+    }
+    return janusGraphs(layers as number);
+  },
+  imageSize: (p) => p.image_size,
+  create: (found, host) => new JanusModel(found, host),
+};
+
+const dualEncoder = (kind: 'clip' | 'siglip'): HfAdapter => ({
+  description: `${kind === 'clip' ? 'CLIP' : 'SigLIP'} image-text reward model via transformers.js`,
+  tasks: ['score'],
+  files: ['config.json', 'preprocessor_config.json', ...TOKENIZER_FILES],
+  graphs: () => dualEncoderGraphs(kind),
+  imageSize: (p) => (p.crop_size as Json | undefined)?.height ?? (p.size as Json | undefined)?.height ?? (p.size as Json | undefined)?.shortest_edge,
+  create: (found, host) => new DualEncoderScorer(found, kind, host),
+});
+
+/** `config.json`'s `model_type` → its adapter. Adding a model family is one adapter and one entry here. */
+const ADAPTERS = new Map<string, HfAdapter>([
+  ['multi_modality', janus],
+  ['clip', dualEncoder('clip')],
+  ['siglip', dualEncoder('siglip')],
+]);
+
+function object(dir: string, file: string): Json {
+  const value = readJson(dir, file);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BundleError(dir, `${file} is not a JSON object`);
+  return value as Json;
+}
+
+/** Hugging Face ONNX exports (onnx-community, Xenova): a config.json whose model_type picks the adapter. */
+export const hfFormat: ModelFormat = {
+  marker: 'config.json',
+  read(dir, name) {
+    const config = object(dir, 'config.json');
+    const type = config.model_type;
+    const adapter = typeof type === 'string' ? ADAPTERS.get(type) : undefined;
+    if (!adapter) {
+      throw new BundleError(dir, `config.json: model_type ${JSON.stringify(type ?? null)} is not one picflow runs (it runs: ${[...ADAPTERS.keys()].join(', ')})`);
+    }
+    const graphs = adapter.graphs(config, dir);
+    const imageSize = adapter.imageSize(object(dir, 'preprocessor_config.json'));
+    if (!Number.isInteger(imageSize) || (imageSize as number) < 1) throw new BundleError(dir, 'preprocessor_config.json: no image size');
+    const dtype = folderDtype(dir, Object.keys(graphs));
+    const graphFiles = Object.keys(graphs).map((g) => graphFile(g, dtype));
+    const found: HfFound = {
+      name,
+      dir,
+      format: `transformers.js/${type}`,
+      description: adapter.description,
+      tasks: adapter.tasks,
+      dtype,
+      imageSize: imageSize as number,
+      files: [...adapter.files, ...graphFiles],
+      create: (host) => adapter.create(found, host),
+      inspect: async (host) => [...missingFiles(dir, adapter.files), ...(await inspectGraphs(dir, graphs, dtype, host.sessions))],
+    };
+    return found;
+  },
+};

@@ -1,0 +1,190 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { env, RawImage } from '@huggingface/transformers';
+import type * as ort from 'onnxruntime-node';
+import { makeImage, type ImageValue } from '../image';
+import { BundleError, readJson } from './manifest';
+import type { CallStats } from './model';
+import type { Loader, SessionManager } from './sessions';
+
+// Models come from the models folder only: nothing is fetched while a workflow runs (`picflow models pull` downloads).
+env.allowRemoteModels = false;
+env.allowLocalModels = true;
+
+/** transformers.js' file-name suffix per dtype (`onnx/<graph><suffix>.onnx`). */
+export const DTYPE_SUFFIX: Readonly<Record<string, string>> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+};
+
+/** picflow's own settings beside a downloaded export (written by `picflow models pull`). */
+const SETTINGS_FILE = 'picflow.json';
+
+/**
+ * The dtype a folder is loaded in: `picflow.json`'s `dtype` when set, else the first of fp32, fp16,
+ * q8, q4f16, q4 whose graph files are all there (fp32 when none is complete, so the error names fp32's files).
+ */
+export function folderDtype(dir: string, graphs: readonly string[]): string {
+  if (existsSync(join(dir, SETTINGS_FILE))) {
+    const settings = readJson(dir, SETTINGS_FILE) as { dtype?: unknown };
+    if (settings.dtype !== undefined) {
+      if (typeof settings.dtype !== 'string' || !(settings.dtype in DTYPE_SUFFIX)) {
+        throw new BundleError(dir, `${SETTINGS_FILE}: dtype must be one of ${Object.keys(DTYPE_SUFFIX).join(', ')}`);
+      }
+      return settings.dtype;
+    }
+  }
+  const complete = (dtype: string) => graphs.every((g) => existsSync(join(dir, graphFile(g, dtype))));
+  return ['fp32', 'fp16', 'q8', 'q4f16', 'q4'].find(complete) ?? 'fp32';
+}
+
+export function graphFile(graph: string, dtype: string): string {
+  return `onnx/${graph}${DTYPE_SUFFIX[dtype]}.onnx`;
+}
+
+/** The folder's files a format needs: every one missing is named. */
+export function missingFiles(dir: string, files: readonly string[]): string[] {
+  return files.filter((f) => !existsSync(join(dir, f))).map((f) => `missing file ${f}`);
+}
+
+/** Graph I/O a layout needs (a subset: exports may carry more outputs). */
+export interface GraphIo {
+  inputs: readonly string[];
+  outputs: readonly string[];
+}
+
+/** Opens each graph alone and names every one that does not load or lacks a needed input or output. */
+export async function inspectGraphs(
+  dir: string,
+  graphs: Readonly<Record<string, GraphIo>>,
+  dtype: string,
+  sessions: SessionManager,
+): Promise<string[]> {
+  const ortModule = await import('onnxruntime-node');
+  const problems: string[] = [];
+  for (const [graph, io] of Object.entries(graphs)) {
+    const file = graphFile(graph, dtype);
+    if (!existsSync(join(dir, file))) {
+      problems.push(`missing graph file ${file}`);
+      continue;
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ortModule.InferenceSession.create(join(dir, file), sessions.sessionOptions());
+    } catch (err) {
+      problems.push(`cannot load ${file}: ${(err as Error).message}`);
+      continue;
+    }
+    const lacking = [
+      ...io.inputs.filter((n) => !session.inputNames.includes(n)).map((n) => `input '${n}'`),
+      ...io.outputs.filter((n) => !session.outputNames.includes(n)).map((n) => `output '${n}'`),
+    ];
+    if (lacking.length > 0) problems.push(`${file} has no ${lacking.join(', ')} (it has inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}])`);
+    await session.release();
+  }
+  return problems;
+}
+
+/** A loaded transformers.js model: its ONNX sessions (by transformers.js' names) and a way to free them. */
+export interface LoadedHf {
+  sessions: Record<string, ort.InferenceSession>;
+  dispose(): Promise<unknown>;
+}
+
+/**
+ * Times session.run of a loaded model's sessions: transformers.js calls `session.run` itself, so
+ * each session's `run` is wrapped once, right after loading, to add to the current call's stats.
+ */
+export class RunClock {
+  private runMs = 0;
+  private runs = 0;
+  private start = 0;
+
+  instrument(sessions: Record<string, ort.InferenceSession>): void {
+    for (const session of Object.values(sessions)) {
+      const run = session.run.bind(session) as (...args: unknown[]) => Promise<ort.InferenceSession.ReturnType>;
+      const clock = this;
+      Object.defineProperty(session, 'run', {
+        value: async (...args: unknown[]) => {
+          const t = performance.now();
+          try {
+            return await run(...args);
+          } finally {
+            clock.runMs += performance.now() - t;
+            clock.runs++;
+          }
+        },
+      });
+    }
+  }
+
+  reset(): void {
+    this.runMs = 0;
+    this.runs = 0;
+    this.start = performance.now();
+  }
+
+  stats(): CallStats {
+    return { wallMs: performance.now() - this.start, runMs: this.runMs, runs: this.runs };
+  }
+}
+
+/**
+ * The loader of a transformers.js model: checks the files first (so a missing graph is named, not
+ * reported as a fetch), loads, counts and times each session, and explains a failed load by
+ * inspecting the graphs one by one.
+ */
+export function hfLoader<M extends LoadedHf, X>(options: {
+  name: string;
+  dir: string;
+  files: readonly string[];
+  sessions: SessionManager;
+  clock: RunClock;
+  load: () => Promise<{ model: M; extra: X }>;
+  inspect: () => Promise<string[]>;
+}): Loader<{ model: M; extra: X }> {
+  const { name, dir, files, sessions, clock } = options;
+  return {
+    name,
+    async load(onLoad) {
+      const missing = missingFiles(dir, files);
+      if (missing.length > 0) throw new BundleError(dir, missing.join('; '));
+      let loaded: { model: M; extra: X };
+      try {
+        loaded = await options.load();
+      } catch (err) {
+        const problems = await options.inspect();
+        throw new BundleError(dir, problems.length > 0 ? problems.join('; ') : (err as Error).message);
+      }
+      const graphs = Object.keys(loaded.model.sessions);
+      graphs.forEach((graph, i) => {
+        sessions.countCreated(name, graph);
+        onLoad?.(i + 1, graphs.length);
+      });
+      clock.instrument(loaded.model.sessions);
+      return loaded;
+    },
+    async release(loaded) {
+      await loaded.model.dispose();
+    },
+    // the ONNX files' size, doubled for the runtime's own copies and arenas
+    async bytes() {
+      return 2 * files.filter((f) => f.endsWith('.onnx')).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    },
+  };
+}
+
+export function toRawImage(image: ImageValue): RawImage {
+  return new RawImage(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height, image.channels);
+}
+
+export function fromRawImage(raw: RawImage): ImageValue {
+  const rgb = raw.channels === 3 ? raw : raw.rgb();
+  return makeImage(rgb.width, rgb.height, 3, new Uint8Array(rgb.data.buffer, rgb.data.byteOffset, rgb.data.length).slice());
+}

@@ -1,0 +1,36 @@
+import { inspectBundle } from './bundle-sessions';
+import type { ModelFormat } from './formats';
+import { readBundle, UNIFIED_AR_FORMAT, type TaskName } from './manifest';
+import { WordTokenizer } from './tokenizer';
+import { UnifiedArModel } from './unified-ar';
+
+/** picflow's own bundles (tiny-shapes): a manifest.json naming the graphs, a word tokenizer. */
+export const unifiedArFormat: ModelFormat = {
+  marker: 'manifest.json',
+  read(dir, name) {
+    const { manifest, tokenizer } = readBundle(dir);
+    const bundle = { name, dir, manifest, tokenizer };
+    const words = new WordTokenizer(tokenizer, name);
+    return {
+      name,
+      dir,
+      format: UNIFIED_AR_FORMAT,
+      description: manifest.description,
+      tasks: (Object.keys(manifest.tasks) as TaskName[]).filter((t) => manifest.tasks[t]),
+      vocabulary: {
+        words: words.words,
+        // the tokenizer's own normalisation and message, so validation and runs agree
+        problem(text) {
+          try {
+            words.encode(text);
+            return null;
+          } catch (err) {
+            return (err as Error).message;
+          }
+        },
+      },
+      create: (host) => new UnifiedArModel(bundle, host.sessions, host.queue),
+      inspect: (host) => inspectBundle(bundle, host.sessions),
+    };
+  },
+};

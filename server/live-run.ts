@@ -1,0 +1,110 @@
+/**
+ * A queued or running run as clients see it now: its record, brought up to date by the run's engine
+ * events in order, and the messages (RunMessage) those events become for listeners.
+ */
+import type { RunEvent } from '../engine/events';
+import type { Graph } from '../engine/graph';
+import { toJsonOutputs, toJsonPorts, type ImageSink, type JsonValue } from './json-values';
+import { OrderedSteps } from './ordered-steps';
+import type { RunEnd, RunJob } from './run-queue';
+import type { NodeState, RunError, RunOutputJson, RunRecord, RunState } from './store/runs';
+
+/** What clients hear about runs: the engine's events made JSON-safe, plus `run:queued`. */
+export type RunMessage =
+  | { type: 'run:queued'; runId: string; workflowId: string | null; at: number }
+  | { type: 'run:started'; runId: string; nodes: string[]; at: number }
+  | { type: 'node:started'; runId: string; nodeId: string; at: number }
+  | { type: 'node:progress'; runId: string; nodeId: string; step: number; total: number }
+  | { type: 'node:cached'; runId: string; nodeId: string; outputs: Record<string, JsonValue> }
+  | { type: 'node:finished'; runId: string; nodeId: string; ms: number; outputs: Record<string, JsonValue> }
+  | { type: 'node:error'; runId: string; nodeId: string; message: string }
+  | {
+      type: 'run:finished';
+      runId: string;
+      status: RunState;
+      ms: number | null;
+      error: RunError | null;
+      outputs: Record<string, RunOutputJson>;
+    };
+
+export class LiveRun {
+  /** Keeps the run's state changes and messages in the order of its events. */
+  readonly steps: OrderedSteps;
+  readonly done: Promise<RunRecord>;
+  private resolveDone!: (record: RunRecord) => void;
+
+  constructor(
+    readonly record: RunRecord,
+    readonly graph: Graph,
+    readonly job: RunJob,
+    onStepError: (err: unknown) => void,
+  ) {
+    this.steps = new OrderedSteps(onStepError);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  resolve(): void {
+    this.resolveDone(this.record);
+  }
+}
+
+/** Applies an engine event to the record; returns the message it becomes (none for the engine's run:finished, which `applyEnd` replaces). */
+export async function applyEvent(record: RunRecord, event: RunEvent, images: ImageSink): Promise<RunMessage | undefined> {
+  const nodes = record.nodes;
+  switch (event.type) {
+    case 'run:started':
+      Object.assign(record, { status: 'running', startedAt: event.at });
+      record.nodes = Object.fromEntries(event.nodes.map((id) => [id, { status: 'pending', cached: false } satisfies NodeState]));
+      return { type: 'run:started', runId: event.runId, nodes: event.nodes, at: event.at };
+    case 'node:started':
+      Object.assign(nodes[event.nodeId], { status: 'running', startedAt: event.at });
+      return event;
+    case 'node:progress':
+      nodes[event.nodeId].progress = { step: event.step, total: event.total };
+      return event;
+    case 'node:cached':
+    case 'node:finished': {
+      const outputs = await toJsonPorts(event.outputs, images);
+      const cached = event.type === 'node:cached';
+      const { progress: _progress, ...state } = nodes[event.nodeId];
+      nodes[event.nodeId] = { ...state, status: cached ? 'cached' : 'succeeded', cached, outputs, ms: 'ms' in event ? event.ms : 0 };
+      return { ...event, outputs };
+    }
+    case 'node:error':
+      Object.assign(nodes[event.nodeId], { status: 'failed', error: event.message });
+      return event;
+    case 'run:finished':
+      return undefined;
+  }
+}
+
+/** Writes how the run ended into its record (node records and outputs from the engine's result when there is one). */
+export async function applyEnd(record: RunRecord, end: RunEnd, images: ImageSink): Promise<void> {
+  const { result } = end;
+  record.status = end.status;
+  record.error = end.error ?? null;
+  record.finishedAt = Date.now();
+  record.ms = result?.ms ?? (record.startedAt === null ? null : record.finishedAt - record.startedAt);
+  if (!result) return;
+  for (const [id, node] of Object.entries(result.nodes)) {
+    const { progress: _progress, ...state } = record.nodes[id] ?? { status: node.status, cached: false };
+    record.nodes[id] = {
+      ...state,
+      status: node.status,
+      cached: node.status === 'cached',
+      ...(node.startedAt !== undefined && { startedAt: node.startedAt }),
+      ...(node.ms !== undefined && { ms: node.ms }),
+      ...(node.error !== undefined && { error: node.error }),
+    } satisfies NodeState;
+  }
+  try {
+    record.outputs = await toJsonOutputs(result.outputs, images);
+  } catch (err) {
+    record.status = 'failed';
+    record.error = { node: null, message: `the run's outputs could not be stored: ${(err as Error).message}` };
+  }
+}
+
+export function finishedMessage(record: RunRecord): RunMessage {
+  return { type: 'run:finished', runId: record.id, status: record.status, ms: record.ms, error: record.error, outputs: record.outputs };
+}

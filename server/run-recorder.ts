@@ -1,0 +1,56 @@
+/**
+ * Keeps the run history in sqlite in step with live runs, as a listener of their messages: a run is
+ * recorded when queued, marked when it starts, has its node states saved while it runs (so that a
+ * crash keeps what finished nodes made), and is written whole when it ends.
+ */
+import type { Logger } from 'pino';
+import type { RunMessage } from './live-run';
+import type { RunRecord, RunStore } from './store/runs';
+
+export class RunRecorder {
+  /** Runs whose node states changed since they were last saved, with the timer that will save them. */
+  private readonly unsaved = new Map<string, NodeJS.Timeout>();
+
+  /** Node states are saved at most once per `saveEveryMs` a run: short runs only write when queued, started and finished. */
+  constructor(
+    private readonly runs: RunStore,
+    private readonly logger: Logger,
+    private readonly saveEveryMs = 250,
+  ) {}
+
+  /** Called with each message in its run's order, waited for. Only the first write (queued) fails the caller: that run is refused. */
+  readonly record = async (message: RunMessage, run: RunRecord): Promise<void> => {
+    if (message.type === 'run:queued') return this.runs.queue(run);
+    try {
+      switch (message.type) {
+        case 'run:started':
+          await this.runs.markStarted(run.id, message.at);
+          break;
+        case 'node:finished':
+        case 'node:cached':
+        case 'node:error':
+          this.saveNodesSoon(run);
+          break;
+        case 'run:finished':
+          clearTimeout(this.unsaved.get(run.id));
+          this.unsaved.delete(run.id);
+          await this.runs.finish(run.id, run);
+          break;
+        default:
+          break;
+      }
+    } catch (err) {
+      this.logger.error({ runId: run.id, err, message: message.type }, 'could not record a run');
+    }
+  };
+
+  private saveNodesSoon(run: RunRecord): void {
+    if (this.unsaved.has(run.id)) return;
+    const timer = setTimeout(() => {
+      this.unsaved.delete(run.id);
+      this.runs.saveNodes(run.id, run.nodes).catch((err) => this.logger.warn({ runId: run.id, err }, 'could not save the node states of a run'));
+    }, this.saveEveryMs);
+    timer.unref();
+    this.unsaved.set(run.id, timer);
+  }
+}
