@@ -1,6 +1,11 @@
 """Train the tiny unified model on generate, edit and caption sequences at once (fixed seed, fixed steps).
 
-usage: train.py --steps N --out work/model.pt [--seed S]
+usage: train.py --steps N --decay-steps D --out work/model.pt [--seed S] [--state work/state.pt [--resume]]
+
+Learning rate: warm-up, constant, then a cosine decay over the last D steps. Every 100 steps the
+whole training state (weights, optimizer, data and torch random states) goes to --state; --resume
+continues from it. The constant phase does not depend on N, so a run resumed with another N is
+the same as one started with that N: N can be fixed once it is known what the machine allows.
 """
 import argparse
 import json
@@ -20,6 +25,7 @@ from model import TinyUnified
 
 BATCH = {"generate": 40, "edit": 24, "caption": 40}
 CONFIG = {"d": 128, "layers": 6, "heads": 4}
+WARMUP = 200
 
 
 def build(codebook):
@@ -33,7 +39,11 @@ def main():
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--decay-steps", type=int, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--state", help="training state written every --every steps")
+    ap.add_argument("--every", type=int, default=100)
+    ap.add_argument("--resume", action="store_true", help="continue from --state")
     args = ap.parse_args()
 
     torch.set_num_threads(1)
@@ -46,13 +56,23 @@ def main():
     print(f"params {n_params}, vocab {len(layout.VOCAB)}, max_len {max_len}", flush=True)
 
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
-    warmup = min(300, args.steps // 10)
-    lr_at = lambda s: args.lr * (s / warmup if s < warmup else
-                                 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, args.steps - warmup))))
+    warmup, decay_from = WARMUP, args.steps - args.decay_steps
+    lr_at = lambda s: args.lr * (s / warmup if s < warmup else 1.0 if s <= decay_from else
+                                 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (s - decay_from) / max(1, args.decay_steps))))
+    first, spent = 1, 0.0
+    if args.resume:
+        st = torch.load(args.state)
+        model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"])
+        sampler.rng.bit_generator.state = st["data_rng"]; torch.set_rng_state(st["torch_rng"])
+        first, tokens, spent = st["step"] + 1, st["tokens"], st["wall"]
+        assert first - 1 <= decay_from, "resume only from the constant phase"
+        print(f"resumed at step {st['step']}", flush=True)
     pos = {t: torch.arange(layout.offsets(t)[1]) for t in layout.LAYOUTS}
     cells = {t: torch.tensor(layout.cell_ids(t)) for t in layout.LAYOUTS}
-    t0, tokens, running = time.time(), 0, {t: 0.0 for t in BATCH}
-    for step in range(1, args.steps + 1):
+    if not args.resume:
+        tokens = 0
+    t0, running = time.time() - spent, {t: 0.0 for t in BATCH}
+    for step in range(first, args.steps + 1):
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         loss = 0.0
@@ -74,9 +94,14 @@ def main():
             print(f"step {step} " + " ".join(f"{t} {v / k:.4f}" for t, v in running.items())
                   + f" lr {lr_at(step):.2e} {step / el:.2f} step/s {el:.0f}s", flush=True)
             running = {t: 0.0 for t in BATCH}
+        if args.state and step % args.every == 0 and step <= decay_from:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "tokens": tokens,
+                        "wall": time.time() - t0, "data_rng": sampler.rng.bit_generator.state,
+                        "torch_rng": torch.get_rng_state()}, args.state + ".tmp")
+            os.replace(args.state + ".tmp", args.state)
     wall = time.time() - t0
     examples = args.steps * sum(BATCH.values())
-    info = {"steps": args.steps, "seed": args.seed, "wallSeconds": round(wall, 1), "batch": BATCH,
+    info = {"steps": args.steps, "decaySteps": args.decay_steps, "seed": args.seed, "wallSeconds": round(wall, 1), "batch": BATCH,
             "examplesSeen": examples, "tokensSeen": tokens, "optimizer": "AdamW", "lr": args.lr,
             "parameters": n_params, "trainCombinations": len(sampler.train_combos),
             "heldoutCombinations": len(sampler.held), "threads": 1}
