@@ -1,6 +1,7 @@
 """Train the tiny unified model on generate, edit and caption sequences at once (fixed seed, fixed steps).
 
-usage: train.py --steps N --decay-steps D --out work/model.pt [--seed S] [--state work/state.pt [--resume]]
+usage: train.py --steps N --decay-steps D --out work/model.pt [--seed S] [--lr LR] [--warmup W]
+                [--init transformer.onnx] [--state work/state.pt [--every K] [--resume]]
 
 Learning rate: warm-up, constant, then a cosine decay over the last D steps. Every 100 steps the
 whole training state (weights, optimizer, data and torch random states) goes to --state; --resume
@@ -21,11 +22,11 @@ import data
 import domain
 import layout
 import tokenizer
+import warmstart
 from model import TinyUnified
 
-BATCH = {"generate": 40, "edit": 24, "caption": 40}
+BATCH = {"generate": 24, "edit": 16, "caption": 32}
 CONFIG = {"d": 128, "layers": 6, "heads": 4}
-WARMUP = 200
 
 
 def build(codebook):
@@ -40,6 +41,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--decay-steps", type=int, required=True)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--init", help="start from the weights of an exported transformer.onnx (warmstart.py)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--state", help="training state written every --every steps")
     ap.add_argument("--every", type=int, default=100)
@@ -51,12 +54,14 @@ def main():
     codebook = tokenizer.build_codebook()
     encoder = tokenizer.Encoder(tokenizer.lookup_table(codebook))
     model, max_len = build(codebook)
+    if args.init:
+        warmstart.load(model, args.init)
     sampler = data.Sampler(encoder, args.seed)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"params {n_params}, vocab {len(layout.VOCAB)}, max_len {max_len}", flush=True)
 
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
-    warmup, decay_from = WARMUP, args.steps - args.decay_steps
+    warmup, decay_from = args.warmup, args.steps - args.decay_steps
     lr_at = lambda s: args.lr * (s / warmup if s < warmup else 1.0 if s <= decay_from else
                                  0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (s - decay_from) / max(1, args.decay_steps))))
     first, spent = 1, 0.0
@@ -101,7 +106,8 @@ def main():
             os.replace(args.state + ".tmp", args.state)
     wall = time.time() - t0
     examples = args.steps * sum(BATCH.values())
-    info = {"steps": args.steps, "decaySteps": args.decay_steps, "seed": args.seed, "wallSeconds": round(wall, 1), "batch": BATCH,
+    info = {"steps": args.steps, "decaySteps": args.decay_steps, "warmupSteps": args.warmup,
+            "init": os.path.basename(args.init) if args.init else None, "seed": args.seed, "wallSeconds": round(wall, 1), "batch": BATCH,
             "examplesSeen": examples, "tokensSeen": tokens, "optimizer": "AdamW", "lr": args.lr,
             "parameters": n_params, "trainCombinations": len(sampler.train_combos),
             "heldoutCombinations": len(sampler.held), "threads": 1}
