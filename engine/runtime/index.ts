@@ -6,6 +6,7 @@ export { ModelRuntime, sharedModelRuntime, runtimeOptionsFromEnv, type ModelRunt
 export type { ImageModel, GenerateOptions, CaptionOptions, CallOptions, CallStats } from './unified-ar';
 export type { TaskName } from './manifest';
 export { BundleError, readBundle } from './manifest';
+export { normalizeWords } from './tokenizer';
 export { chooseProvider, type DeviceRequest, type ProviderChoice } from './provider';
 export { modelDirs, SHIPPED_MODELS_DIR } from './registry';
 
