@@ -94,7 +94,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % 100 == 0 or step == args.steps:
-            k = 100 if step % 100 == 0 else step % 100
+            k = step - max(first - 1, (step - 1) // 100 * 100)  # steps since the last line (or the resume)
             el = time.time() - t0
             print(f"step {step} " + " ".join(f"{t} {v / k:.4f}" for t, v in running.items())
                   + f" lr {lr_at(step):.2e} {step / el:.2f} step/s {el:.0f}s", flush=True)

@@ -12,8 +12,8 @@ cd "$(dirname "$0")"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 PY=${PYTHON:-/usr/bin/python3}
 V1_COMMIT=a69663b
-STEPS=${STEPS:-225}
-DECAY=${DECAY:-50}
+STEPS=${STEPS:-0}
+DECAY=${DECAY:-0}
 SEED=${SEED:-1234}
 mkdir -p work
 INIT=${INIT-work/v1-transformer.onnx}
