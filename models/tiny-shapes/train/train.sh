@@ -4,9 +4,10 @@
 # Needs: apt-get install -y python3-torch python3-onnx python3-numpy python3-pil libopenblas0-pthread
 # One thread on purpose: two threads on a shared 2-core machine were several times slower.
 #
-# v2 starts from the v1 weights (the bundle of commit V1_COMMIT, itself rebuilt by that commit's
-# train:tiny from nothing) and trains on v2's data: centred outputs, JPEG/resampled/shifted/noisy
-# inputs. Set INIT= (empty) to train from nothing instead (several times the steps).
+# Starts from the v1 weights (the bundle of commit V1_COMMIT, itself rebuilt by that commit's
+# train:tiny from nothing). The shipped bundle is STEPS=0: v1's transformer unchanged, exported with
+# v2's image tokenizer. STEPS=225 DECAY=50 runs the v2 fine-tune on v2's data (centred outputs,
+# JPEG/resampled/shifted/noisy inputs; see README). INIT= (empty) trains from nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
