@@ -25,6 +25,12 @@ describe('prompt normalisation (tiny-shapes tokenizer file)', () => {
     }
   });
 
+  it('offers the words a prompt may use, aliases included, so an editor does not flag "an"', () => {
+    expect(tokenizer.accepted).toEqual(expect.arrayContaining(['a', 'an', 'centre', 'grey', 'circle']));
+    expect(tokenizer.accepted).not.toContain('<pad>');
+    for (const word of tokenizer.accepted) expect(() => tokenizer.encode(word)).not.toThrow();
+  });
+
   it('still names every unknown word after normalising, and prototype names are just unknown words', () => {
     expect(() => tokenizer.encode('A purple Dragon.')).toThrow("unknown word 'dragon' for model 'tiny-shapes'");
     expect(() => tokenizer.encode('constructor toString __proto__')).toThrow("unknown words 'constructor', 'tostring', 'proto'");

@@ -20,6 +20,8 @@ export function normalizeWords(text: string, file: Pick<TokenizerFile, 'lowercas
 export class WordTokenizer {
   private readonly ids = new Map<string, number>();
   readonly words: readonly string[];
+  /** The words a prompt may use: the vocabulary's, and the aliases that stand for them ("an"). */
+  readonly accepted: readonly string[];
 
   constructor(
     private readonly file: TokenizerFile,
@@ -27,6 +29,9 @@ export class WordTokenizer {
   ) {
     file.vocab.forEach((token, id) => this.ids.set(token, id));
     this.words = file.vocab.slice(file.wordRange[0], file.wordRange[1]);
+    const known = new Set(this.words);
+    const aliases = Object.entries(file.aliases ?? {}).filter(([, word]) => known.has(word));
+    this.accepted = [...this.words, ...aliases.map(([alias]) => alias).filter((alias) => !known.has(alias))];
   }
 
   /** Token ids of a text's words (normalizeWords); throws listing every unknown word. */
