@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { Engine } from '../engine';
-import { makeImage, type ImageValue } from '../engine/image';
+import { decodeImage, makeImage, type ImageValue } from '../engine/image';
 import { createServices } from '../engine/services';
 import { ModelRuntime, SHIPPED_MODELS_DIR, type ModelRuntimeOptions } from '../engine/runtime';
 import { catalog } from '../nodes';
@@ -66,9 +67,65 @@ export function render(scene: Scene): ImageValue {
   return makeImage(32, 32, 3, data);
 }
 
-export function caption(s: Scene): string {
+/** What users bring instead of picflow's renders; the same kinds as the training's degrade.py. */
+export const IMAGE_KINDS = ['clean', 'jpeg', 'resampled', 'shifted', 'noisy'] as const;
+export type ImageKind = (typeof IMAGE_KINDS)[number];
+const KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos3'] as const;
+
+/** A deterministic stream of uniform numbers in (0, 1) (an LCG): varied inputs without a dependency. */
+function uniform(seed: number): () => number {
+  let state = (seed * 7919 + 1) % 2147483648;
+  return () => ((state = (state * 1103515245 + 12345) % 2147483648) + 1) / 2147483649;
+}
+
+/**
+ * The `i`-th image of `kind` for a scene: a render (0-3 px jitter), JPEG at quality 50-95, resampled
+ * to 16-256 px with one of sharp's kernels (left at that size: the runtime resizes it back), the
+ * whole image shifted by up to 3 px (the border filled with the background; the object at most
+ * 3 px from its grid centre), or Gaussian noise of sigma 1-12.
+ */
+export async function userImage(scene: Scene, kind: ImageKind, i: number): Promise<ImageValue> {
+  const u = uniform(i + 1);
+  const raw = (img: ImageValue) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  switch (kind) {
+    case 'clean':
+      return render(scene);
+    case 'jpeg':
+      return decodeImage(await raw(render(scene)).jpeg({ quality: 50 + Math.floor(u() * 46) }).toBuffer());
+    case 'resampled': {
+      const size = 16 + Math.floor(u() * 241);
+      const kernel = KERNELS[Math.floor(u() * KERNELS.length)];
+      const data = await raw(render(scene)).resize(size, size, { kernel, fit: 'fill' }).raw().toBuffer();
+      return makeImage(size, size, 3, new Uint8Array(data));
+    }
+    case 'shifted': {
+      let [dx, dy] = [0, 0];
+      while (dx === 0 && dy === 0) [dx, dy] = [Math.floor(u() * 7) - 3, Math.floor(u() * 7) - 3];
+      const limit = (j: number | undefined, d: number) => Math.max(-3, Math.min(3, (j ?? 0) + d)) - d;
+      const img = render({ ...scene, dx: limit(scene.dx, dx), dy: limit(scene.dy, dy) });
+      const out = new Uint8Array(img.data.length);
+      for (let y = 0; y < 32; y++) {
+        for (let x = 0; x < 32; x++) {
+          const [sx, sy] = [x - dx, y - dy];
+          const inside = sx >= 0 && sx < 32 && sy >= 0 && sy < 32;
+          out.set(inside ? img.data.subarray((sy * 32 + sx) * 3, (sy * 32 + sx) * 3 + 3) : domain.palette[scene.background], (y * 32 + x) * 3);
+        }
+      }
+      return makeImage(32, 32, 3, out);
+    }
+    case 'noisy': {
+      const sigma = 1 + u() * 11;
+      const gauss = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+      return makeImage(32, 32, 3, render(scene).data.map((v) => Math.max(0, Math.min(255, Math.round(v + sigma * gauss())))));
+    }
+  }
+}
+
+/** The grammar's description of a scene; size and position may be left out (a partial prompt). */
+export function caption(s: Scene, named: { size?: boolean; position?: boolean } = {}): string {
   const where = s.position === 'center' ? 'in the center' : `at the ${s.position}`;
-  return `a ${s.size} ${s.color} ${s.shape} ${where} on a ${s.background} background`;
+  const size = named.size === false ? '' : `${s.size} `;
+  return `a ${size}${s.color} ${s.shape}${named.position === false ? '' : ` ${where}`} on a ${s.background} background`;
 }
 
 /** The caption with one attribute (chosen by `k`) changed to another valid value. */

@@ -24,9 +24,9 @@ describe('tiny-shapes parity with the torch model', () => {
   afterAll(() => runtime.close());
   const image = (i: number) => makeImage(32, 32, 3, Uint8Array.from(fixture.encoder.pixels[i]));
 
-  it('the encoder maps the fixed pixels to the expected codes', async () => {
+  it('the encoder maps the fixed pixels (clean, noisy, JPEG) to the expected codes', async () => {
     const session = await ort.InferenceSession.create(join(dir, manifest.graphs.encoder.file), options);
-    const pixels = new ort.Tensor('uint8', Uint8Array.from(fixture.encoder.pixels.flat()), [2, 32, 32, 3]);
+    const pixels = new ort.Tensor('uint8', Uint8Array.from(fixture.encoder.pixels.flat()), [fixture.encoder.pixels.length, 32, 32, 3]);
     const out = await session.run({ pixels });
     expect(Array.from(out.codes.data as BigInt64Array, Number)).toEqual(fixture.encoder.codes.flat());
     await session.release();
@@ -34,7 +34,7 @@ describe('tiny-shapes parity with the torch model', () => {
 
   it('the decoder maps the fixed codes to the expected pixels', async () => {
     const session = await ort.InferenceSession.create(join(dir, manifest.graphs.decoder.file), options);
-    const out = await session.run({ codes: int64(fixture.decoder.codes.flat(), [2, fixture.decoder.codes[0].length]) });
+    const out = await session.run({ codes: int64(fixture.decoder.codes.flat(), [fixture.decoder.codes.length, fixture.decoder.codes[0].length]) });
     expect(Array.from(out.pixels.data as Uint8Array)).toEqual(fixture.decoder.pixels.flat());
     await session.release();
   });

@@ -3,7 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodePng, type ImageValue } from '../engine/image';
-import { borderColor, caption, changedCaption, heldoutSample, inspect, modelEngine, named, render, type Scene } from './model-fixtures';
+import {
+  borderColor,
+  caption,
+  changedCaption,
+  heldoutSample,
+  IMAGE_KINDS,
+  inspect,
+  modelEngine,
+  named,
+  render,
+  userImage,
+  type Scene,
+} from './model-fixtures';
 
 // Semantics of the shipped tiny model through the whole engine: real workflows, real ONNX sessions.
 describe('tiny-shapes through the engine', () => {
@@ -70,6 +82,26 @@ describe('tiny-shapes through the engine', () => {
       }),
     );
     expect(wins.filter(Boolean).length / wins.length).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('"an", capitals and a trailing period generate the same image as the plain grammar', async () => {
+    const model = await runtime.model('tiny-shapes');
+    const plain = 'a large red circle in the center on a orange background';
+    const [want] = await model.generate(plain, { seed: 3 });
+    for (const text of ['A large red circle in the center on an orange background.', 'a Large Red Circle in the center, on an orange background']) {
+      const [got] = await model.generate(text, { seed: 3 });
+      expect(Buffer.from(got.data).equals(Buffer.from(want.data))).toBe(true);
+    }
+  });
+
+  it('captions held-out scenes exactly from JPEG, resampled, shifted and noisy images (>= 19 of 20 each)', async () => {
+    const model = await runtime.model('tiny-shapes');
+    const scenes = heldoutSample(20);
+    for (const kind of IMAGE_KINDS.filter((k) => k !== 'clean')) {
+      const texts = await Promise.all(scenes.map(async (scene, i) => model.caption(await userImage(scene, kind, i))));
+      const wrong = scenes.map((s, i) => [caption(s), texts[i]]).filter(([want, got]) => want !== got);
+      expect({ kind, wrong: wrong.length > 1 ? wrong : [] }).toEqual({ kind, wrong: [] });
+    }
   });
 
   it('"make the background yellow" gives a yellow background and keeps the object as it was', async () => {

@@ -8,6 +8,7 @@ export type { ImageModel, GenerateOptions, CaptionOptions, CallOptions, CallStat
 export { cannot, type FoundModel, type Vocabulary } from './formats';
 export type { TaskName } from './manifest';
 export { BundleError, readBundle } from './manifest';
+export { normalizeWords } from './tokenizer';
 export { chooseProvider, type DeviceRequest, type ProviderChoice } from './provider';
 export { modelDirs, SHIPPED_MODELS_DIR, MODEL_FORMATS } from './registry';
 export { DTYPE_SUFFIX } from './transformers-js';

@@ -99,6 +99,8 @@ export const tokenizerFile = z.object({
   type: z.literal('word'),
   lowercase: z.boolean(),
   stripPattern: z.string(),
+  /** Words read as another word of the vocabulary before lookup (e.g. "an" as "a"); optional. */
+  aliases: z.record(z.string(), z.string()).optional(),
   vocab: z.array(z.string()).min(1),
   wordRange: range,
 });

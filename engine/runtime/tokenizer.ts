@@ -1,24 +1,42 @@
 import type { TokenizerFile } from './manifest';
 
+/**
+ * The words a prompt becomes before lookup, as the bundle's tokenizer file says: lower-cased (when
+ * `lowercase`), every match of `stripPattern` (punctuation, digits) turned into a space, split on
+ * whitespace, and each word replaced by its `aliases` entry ("an" → "a", "grey" → "gray") when it
+ * has one. Exported so a vocabulary check sees exactly the words the model will.
+ */
+export function normalizeWords(text: string, file: Pick<TokenizerFile, 'lowercase' | 'stripPattern' | 'aliases'>): string[] {
+  const cased = file.lowercase ? text.toLowerCase() : text;
+  const aliases = new Map(Object.entries(file.aliases ?? {}));
+  return cased
+    .replace(new RegExp(file.stripPattern, 'g'), ' ')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w) => aliases.get(w) ?? w);
+}
+
 /** A word-level tokenizer read from a bundle's tokenizer file; errors name unknown words and list the vocabulary. */
 export class WordTokenizer {
   private readonly ids = new Map<string, number>();
-  private readonly strip: RegExp;
   readonly words: readonly string[];
+  /** The words a prompt may use: the vocabulary's, and the aliases that stand for them ("an"). */
+  readonly accepted: readonly string[];
 
   constructor(
     private readonly file: TokenizerFile,
     private readonly model: string,
   ) {
     file.vocab.forEach((token, id) => this.ids.set(token, id));
-    this.strip = new RegExp(file.stripPattern, 'g');
     this.words = file.vocab.slice(file.wordRange[0], file.wordRange[1]);
+    const known = new Set(this.words);
+    const aliases = Object.entries(file.aliases ?? {}).filter(([, word]) => known.has(word));
+    this.accepted = [...this.words, ...aliases.map(([alias]) => alias).filter((alias) => !known.has(alias))];
   }
 
-  /** Token ids of a text's words; throws listing every unknown word. */
+  /** Token ids of a text's words (normalizeWords); throws listing every unknown word. */
   encode(text: string): number[] {
-    const normal = this.file.lowercase ? text.toLowerCase() : text;
-    const words = normal.replace(this.strip, ' ').split(/\s+/).filter(Boolean);
+    const words = normalizeWords(text, this.file);
     const [lo, hi] = this.file.wordRange;
     const unknown = words.filter((w) => {
       const id = this.ids.get(w);

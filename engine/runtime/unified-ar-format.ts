@@ -18,7 +18,7 @@ export const unifiedArFormat: ModelFormat = {
       description: manifest.description,
       tasks: (Object.keys(manifest.tasks) as TaskName[]).filter((t) => manifest.tasks[t]),
       vocabulary: {
-        words: words.words,
+        words: words.accepted,
         // the tokenizer's own normalisation and message, so validation and runs agree
         problem(text) {
           try {

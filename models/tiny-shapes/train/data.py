@@ -1,18 +1,32 @@
 """Training batches for the three sequence kinds, drawn from the training combinations only.
 
-Pixel noise and jitter: jitter is in every scene. Noise is snapped away by the palette tokenizer
-(eval.py verifies encoder(noisy) == encoder(clean)), so sequences are built from clean image codes.
+Outputs the model writes (generated and moved images) are drawn at the grid centre: a prompt or a
+move names a cell, not a pixel offset, and one right answer per prompt keeps sampling at
+temperature 1 from mixing two placements (an object started one patch row early). Outputs that
+keep the input's geometry (colour, background, size, shape edits) keep its jitter.
+
+Inputs the model reads (caption images, edit sources) are what users bring: clean renders with
+0-3 px jitter, JPEG, resampled, shifted or noisy versions (degrade.py), coded by the real encoder.
 """
 import numpy as np
 import torch
 
+import degrade
 import domain
 import layout
-import tokenizer
+
+# How often each kind of input image appears (caption inputs; edit sources skip "shifted", whose
+# whole-image shift would move the target's geometry too).
+CAPTION_INPUTS = {"clean": 0.3, "jpeg": 0.25, "resampled": 0.2, "shifted": 0.1, "noisy": 0.15}
+EDIT_INPUTS = {"clean": 0.4, "jpeg": 0.25, "resampled": 0.2, "noisy": 0.15}
+
+
+def centred(scene):
+    return domain.Scene(*scene.combo())
 
 
 class ImageCodes:
-    """Image codes of any scene, from the real encoder: patch codes depend only on shape/size/centre."""
+    """Image codes from the real encoder: clean renders cached by geometry, degraded ones encoded each time."""
 
     def __init__(self, encoder):
         self.encoder, self.cache = encoder, {}
@@ -39,13 +53,20 @@ class Sampler:
     def scene(self):
         return domain.scene_from_combo(self.train_combos[self.rng.integers(len(self.train_combos))], self.rng)
 
+    def input_kind(self, kinds):
+        return self.rng.choice(list(kinds), p=list(kinds.values()))
+
+    def input_image(self, scene, kind):
+        """A clean scene's cached codes, or a degraded image to encode with the rest of the batch."""
+        return self.codes(scene) if kind == "clean" else degrade.image(scene, kind, self.rng)
+
     def generate(self):
         s = self.scene()
         prompt = None
         if self.rng.random() >= self.p_drop:
             prompt = domain.caption(s, with_size=self.rng.random() >= self.p_omit,
                                     with_position=self.rng.random() >= self.p_omit)
-        return layout.sequence("generate", {"prompt": prompt}, {"output": self.codes(s)})
+        return ("generate", {"prompt": prompt}, {"output": self.codes(centred(s))})
 
     def edit(self):
         while True:
@@ -53,21 +74,29 @@ class Sampler:
             kind = domain.EDIT_KINDS[self.rng.integers(len(domain.EDIT_KINDS))]
             values = domain.edit_values(s, kind)
             instr, t = domain.edit_instruction(s, kind, values[self.rng.integers(len(values))])
-            if kind == "move":  # a moved object gets a fresh jitter
-                dx, dy = self.rng.integers(-domain.JITTER, domain.JITTER + 1, size=2)
-                t = domain.Scene(*t.combo(), dx=int(dx), dy=int(dy))
+            if kind == "move":
+                t = centred(t)
             if t.combo() not in self.held:
                 if self.rng.random() < self.p_drop:  # unconditional rows make guidance possible for edits too
                     instr = None
-                return layout.sequence("edit", {"instruction": instr}, {"input": self.codes(s), "output": self.codes(t)})
+                source = self.input_image(s, self.input_kind(EDIT_INPUTS))
+                return ("edit", {"instruction": instr}, {"input": source, "output": self.codes(t)})
 
     def caption(self):
         s = self.scene()
-        return layout.sequence("caption", {"output": domain.caption(s)}, {"input": self.codes(s)})
+        source = self.input_image(s, self.input_kind(CAPTION_INPUTS))
+        return ("caption", {"output": domain.caption(s)}, {"input": source})
 
     def batch(self, task, n):
-        ids = torch.tensor([getattr(self, task)() for _ in range(n)], dtype=torch.int64)
-        return ids
+        """[n, T] token ids; degraded input images of the whole batch go through the encoder at once."""
+        examples = [getattr(self, task)() for _ in range(n)]
+        pending = [i for i, (_, _, im) in enumerate(examples) if im.get("input") is not None and im["input"].ndim == 3]
+        if pending:
+            with torch.no_grad():
+                codes = self.codes.encoder(torch.tensor(np.stack([examples[i][2]["input"] for i in pending]))).numpy()
+            for i, c in zip(pending, codes):
+                examples[i][2]["input"] = c
+        return torch.tensor([layout.sequence(*e) for e in examples], dtype=torch.int64)
 
 
 def target_mask(task, ids):

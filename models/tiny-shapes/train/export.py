@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+import degrade
 import domain
 import infer
 import layout
@@ -89,8 +90,13 @@ def export_graphs(model, codebook, table, out):
     }
 
 
+# Prompt normalisation (the runtime's normalizeWords): lower case, anything but letters and spaces
+# becomes a space, then these words are read as the vocabulary's own.
+ALIASES = {"an": "a", "centre": "center", "grey": "gray"}
+
+
 def tokenizer_file():
-    return {"type": "word", "lowercase": True, "stripPattern": "[^a-z ]", "vocab": layout.VOCAB,
+    return {"type": "word", "lowercase": True, "stripPattern": "[^a-z ]", "aliases": ALIASES, "vocab": layout.VOCAB,
             "specials": layout.SPECIALS, "words": layout.WORDS,
             "wordRange": [len(layout.SPECIALS), layout.IMAGE_OFFSET]}
 
@@ -136,7 +142,8 @@ def parity(model, codebook, table):
     rng = np.random.default_rng(7)
     scenes = [domain.Scene("large", "red", "circle", "top left", "blue", 1, -2),
               domain.Scene("small", "yellow", "triangle", "bottom right", "purple", -3, 0)]
-    pixels = np.stack([domain.render(scenes[0]), domain.render(scenes[1], noise=6, rng=rng)])
+    pixels = np.stack([domain.render(scenes[0]), domain.render(scenes[1], noise=6, rng=rng),
+                       degrade.jpeg(domain.render(scenes[1]), 60)])
     codes = enc(torch.tensor(pixels)).numpy()
     prompt = "a large red circle at the top left on a blue background"
     gen_plain = runner.generate([prompt])[0]
@@ -158,8 +165,8 @@ def parity(model, codebook, table):
     cached = torch.cat(steps, 0)
     pick = lambda t: [[round(float(v), 6) for v in t[p]] for p in positions]
     return {
-        "encoder": {"pixels": pixels.reshape(2, -1).tolist(), "codes": codes.tolist()},
-        "decoder": {"codes": codes.tolist(), "pixels": dec(torch.tensor(codes)).numpy().reshape(2, -1).tolist()},
+        "encoder": {"pixels": pixels.reshape(len(pixels), -1).tolist(), "codes": codes.tolist()},
+        "decoder": {"codes": codes.tolist(), "pixels": dec(torch.tensor(codes)).numpy().reshape(len(codes), -1).tolist()},
         "transformer": {"task": "generate", "inputIds": seq[0].tolist(), "prefix": start, "positions": positions,
                         "logitsFull": pick(full[0]), "logitsCached": pick(cached),
                         "tolerance": 1e-3},

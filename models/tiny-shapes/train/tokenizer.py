@@ -1,8 +1,8 @@
 """Image tokenizer: pixels <-> 66 image codes, lossless in this domain and needing no training.
 
-An image becomes [background colour, object colour, 64 patch codes]: each pixel is snapped to the
-palette, the background is the most common border colour, and each 4x4 patch is coded by which of
-its pixels are not background (one code per mask seen in renders, nearest seen mask otherwise).
+An image becomes [background colour, object colour, 64 patch codes]: pixels are snapped to the
+palette to find the background (most common border colour) and the object colour, and each 4x4
+patch is coded by which of its pixels are closer to the object colour than to the background (one code per mask seen in renders, nearest seen mask otherwise).
 Colours are separate from geometry, so a colour/shape pairing never seen in training still has codes.
 The torch modules below are exported as the ONNX encoder/decoder graphs.
 """
@@ -48,12 +48,34 @@ def lookup_table(codebook):
     return table
 
 
+# Distances are taken in YCbCr with luma weighted up: JPEG keeps luma sharp but blurs and subsamples
+# chroma, so a small blue object on orange turns greyish in RGB while its luma stays blue's. Colour
+# choice weighs luma 4x (JPEG q50: object colour right 99.9% of the time, plain RGB 94%); the
+# object/background split per pixel weighs it 2x (noise sigma 12 would flip more pixels at 4x).
+YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], dtype=np.float32)
+LUMA_WEIGHT_COLOR, LUMA_WEIGHT_MASK = 4.0, 2.0
+CONFIDENT = 4.0  # a pixel votes for the object colour only if it is 4x (squared) closer to it than to the background
+
+
+def _space(luma_weight):
+    return torch.tensor(YCBCR * np.array([[luma_weight], [1], [1]], dtype=np.float32)).t()
+
+
 class Encoder(nn.Module):
-    """pixels uint8 [B,32,32,3] -> codes int64 [B,66]."""
+    """pixels uint8 [B,32,32,3] -> codes int64 [B,66].
+
+    Background: the most common palette colour on the border. Object colour: the most common
+    other palette colour among pixels that clearly are not background. Mask: pixels closer to the
+    object colour than to the background (a two-way choice, so JPEG ringing or a resampled edge
+    that happens to be nearest some third colour still lands on the right side)."""
 
     def __init__(self, table):
         super().__init__()
-        self.register_buffer("palette", torch.tensor(domain.PALETTE_RGB, dtype=torch.float32))
+        self.register_buffer("to_color", _space(LUMA_WEIGHT_COLOR))
+        self.register_buffer("to_mask", _space(LUMA_WEIGHT_MASK))
+        rgb = torch.tensor(domain.PALETTE_RGB, dtype=torch.float32)
+        self.register_buffer("palette_color", rgb @ _space(LUMA_WEIGHT_COLOR))
+        self.register_buffer("palette_mask", rgb @ _space(LUMA_WEIGHT_MASK))
         self.register_buffer("table", torch.tensor(table, dtype=torch.int64))
         self.register_buffer("bit_weights", 2 ** torch.arange(PATCH * PATCH, dtype=torch.int64))
         border = torch.zeros(domain.SIZE, domain.SIZE)
@@ -62,13 +84,17 @@ class Encoder(nn.Module):
 
     def forward(self, pixels):
         x = pixels.to(torch.float32)
-        d = ((x.unsqueeze(3) - self.palette) ** 2).sum(-1)  # [B,32,32,9]
+        d = ((torch.matmul(x, self.to_color).unsqueeze(3) - self.palette_color) ** 2).sum(-1)  # [B,32,32,9]
         lab = d.argmin(-1)
         onehot = (lab.unsqueeze(-1) == torch.arange(N_COLORS)).to(torch.float32)
         bg = (onehot * self.border.unsqueeze(-1)).sum((1, 2)).argmax(-1)  # [B]
-        counts = onehot.sum((1, 2)) - 1e6 * (bg.unsqueeze(-1) == torch.arange(N_COLORS)).to(torch.float32)
+        bg_hot = (bg.unsqueeze(-1) == torch.arange(N_COLORS)).to(torch.float32).view(-1, 1, 1, N_COLORS)
+        confident = (d.min(-1).values * CONFIDENT < (d * bg_hot).sum(-1)).to(torch.float32)
+        counts = (onehot * confident.unsqueeze(-1)).sum((1, 2)) - 1e6 * bg_hot.view(-1, N_COLORS)
         obj = counts.argmax(-1)
-        mask = (lab != bg.view(-1, 1, 1)).to(torch.int64)  # [B,32,32]
+        obj_hot = (obj.unsqueeze(-1) == torch.arange(N_COLORS)).to(torch.float32).view(-1, 1, 1, N_COLORS)
+        dm = ((torch.matmul(x, self.to_mask).unsqueeze(3) - self.palette_mask) ** 2).sum(-1)
+        mask = ((dm * obj_hot).sum(-1) < (dm * bg_hot).sum(-1)).to(torch.int64)  # [B,32,32]
         b = mask.shape[0]
         p = mask.view(b, GRID, PATCH, GRID, PATCH).permute(0, 1, 3, 2, 4).reshape(b, GRID * GRID, PATCH * PATCH)
         codes = self.table[(p * self.bit_weights).sum(-1)] + N_COLORS
