@@ -1,4 +1,4 @@
-// The slice of autocannon's API that bench/server.ts uses (the package ships no types).
+// The slice of autocannon's API that the benches use (the package ships no types).
 declare module 'autocannon' {
   interface Request {
     method?: string;
@@ -29,6 +29,7 @@ declare module 'autocannon' {
     errors: number;
     timeouts: number;
     non2xx: number;
+    '2xx': number;
   }
 
   export default function autocannon(options: Options): Promise<Result>;

@@ -4,12 +4,19 @@
  * KV cache on vs off; first call (load) vs warm. Then the same for the tiny Hugging Face layouts
  * (test/fixtures/hf) run through transformers.js: there "ours" includes transformers.js' own work
  * (tokenizing, preprocessing, its generation loop), everything outside onnxruntime.
- * Prints tables; asserts nothing.  Usage: npm run bench:model [-- --runs 15]
+ * Then throughput under concurrency: prompt → generate → save-image workflows through the engine, a new seed
+ * per run (nothing cached), with 1, 4 and 16 runs in flight: runs/s and p50/p99 of a run's wall time.
+ * Prints tables; asserts nothing.  Usage: npm run bench:model [-- --runs 15]; BENCH_MODEL_SECONDS (default 8)
+ * sets how long each concurrency is measured.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { Engine } from '../engine/engine';
 import { decodeImage, type ImageValue } from '../engine/image';
 import { fileURLToPath } from 'node:url';
 import { ModelRuntime, type ImageModel } from '../engine/runtime';
+import { createServices } from '../engine/services';
+import { catalog } from '../nodes';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
 const threads = Number(process.env.PICFLOW_THREADS ?? 1);
@@ -64,9 +71,12 @@ async function main() {
     await call(); // warm this path
     rows.push(await measure(label, model, call));
   }
+  const concurrency = await throughput(runtime);
   await runtime.close();
   print(`tiny-shapes on CPU, onnxruntime-node, ${threads} intra-op thread(s), median of ${runs} runs (first call: 1)`, rows);
   print(`Hugging Face layouts (tiny random fixtures) through transformers.js, same settings`, await hfRows(image));
+  console.log(`\nprompt → generate → save-image, a seed per run, ${seconds} s per row; load average ${loadavg()[0].toFixed(1)}`);
+  console.table(concurrency);
 }
 
 async function hfRows(image: ImageValue): Promise<Row[]> {
@@ -100,6 +110,50 @@ function print(title: string, rows: Row[]): void {
     console.log(`${r.label.padEnd(36)}${fmt(r.wall)}${fmt(r.run)}${fmt(r.ours)}${fmt((100 * r.ours) / r.wall, 8)}${String(r.calls).padStart(6)}`);
   }
   console.log();
+}
+
+const seconds = Number(process.env.BENCH_MODEL_SECONDS ?? 8);
+const generateWorkflow = {
+  version: 1,
+  nodes: {
+    p: { type: 'prompt', params: { name: 'subject', text: prompt } },
+    g: { type: 'generate', params: { seed: 0, count: 1 }, inputs: { prompt: ['p', 'text'] } },
+    image: { type: 'save-image', params: { name: 'image' }, inputs: { image: ['g', 'image'] } },
+  },
+};
+
+/** Runs/s and run wall times with `clients` runs in flight at once, for each of 1, 4 and 16 clients. */
+async function throughput(runtime: ModelRuntime) {
+  const engine = new Engine({ catalog, services: createServices({ allowFilePaths: false, models: runtime }) });
+  let seed = 1_000;
+  const runOnce = async () => {
+    const result = await engine.run(generateWorkflow, { inputs: { 'g.seed': seed++ } });
+    if (result.status !== 'succeeded') throw new Error(`run ${result.status}: ${result.error?.message}`);
+  };
+  await runOnce(); // warm
+  const rows: { clients: number; runs: number; 'runs/s': number; 'p50 ms': number; 'p99 ms': number }[] = [];
+  for (const clients of [1, 4, 16]) {
+    const walls: number[] = [];
+    const start = performance.now();
+    const lane = async () => {
+      while (performance.now() - start < seconds * 1000) {
+        const t = performance.now();
+        await runOnce();
+        walls.push(performance.now() - t);
+      }
+    };
+    await Promise.all(Array.from({ length: clients }, lane));
+    const elapsed = (performance.now() - start) / 1000;
+    const sorted = [...walls].sort((a, b) => a - b);
+    rows.push({
+      clients,
+      runs: walls.length,
+      'runs/s': +(walls.length / elapsed).toFixed(1),
+      'p50 ms': Math.round(sorted[Math.floor(sorted.length / 2)]),
+      'p99 ms': Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]),
+    });
+  }
+  return rows.map((row) => ({ ...row, '× 1 client': +(row['runs/s'] / rows[0]['runs/s']).toFixed(2) }));
 }
 
 main().catch((err) => {

@@ -1,117 +1,171 @@
-// Throughput of HTTP triggers: `POST /hooks/:slug` (sync) on a utility-only workflow, against the real
-// server in its own process. "cached": every request sends the same inputs, so the outputs come from
-// the engine's cache; "uncached": each request sets a new prompt, so its nodes run. Every request is
-// still a full run (queued, recorded in sqlite, answered). At 1,000 connections most requests find the
-// queue full and are refused (503) before any work: "useful req/s" counts the answered runs alone, and
-// "vs 16" compares it with 16 connections (issue 12 asks ≥ 90%). Afterwards the history is checked for
-// refused requests (there should be none: a refusal leaves no run). Prints tables; nothing is asserted.
-// BENCH_SECONDS sets the duration of each measurement (default 5).
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// HTTP triggers against Node-RED, side by side in one run on one machine: the echo workflow (a named prompt
+// into an output) behind picflow's sync trigger `POST /hooks/echo`, and Node-RED 4's http in → function →
+// http response, which records nothing. Every picflow request is a full run (queued, executed, recorded in
+// sqlite, answered) with its own input, so nothing comes from the cache; after the load the bench counts the
+// succeeded runs in the database. Node-RED is installed into bench/.tmp/node-red when missing (never a project
+// dependency). Prints a table; nothing is asserted.
+//   BENCH_SECONDS: duration of each measurement (default 5). BENCH_PROFILE=<dir>: the picflow server writes a
+//   --cpu-prof profile there (read it with bench/cpuprofile-top.ts). BENCH_ONLY=picflow skips Node-RED.
+//   BENCH_PICFLOW_ARGS: more `picflow serve` options (e.g. '--concurrency 16'). BENCH_PICFLOW_ROOT: see below.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import sqlite3 from 'sqlite3';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const root = join(import.meta.dirname, '..');
-const dataDir = await mkdtemp(join(tmpdir(), 'picflow-bench-'));
+// BENCH_PICFLOW_ROOT: another checkout's picflow to measure (an earlier commit, for a before/after table).
+const picflowRoot = process.env.BENCH_PICFLOW_ROOT ?? root;
+const scratch = join(root, 'bench', '.tmp');
+const nodeRedDir = join(scratch, 'node-red');
+const nodeRedMain = join(nodeRedDir, 'node_modules', 'node-red', 'red.js');
+const work = await mkdtemp(join(tmpdir(), 'picflow-bench-server-'));
 
-const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli', 'picflow.ts'), 'serve', '--port', '0', '--data', dataDir], {
-  env: { ...process.env, PICFLOW_LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const url = await new Promise<string>((resolve, reject) => {
-  createInterface({ input: server.stdout }).on('line', (line) => {
-    const match = line.match(/^picflow serving on (\S+)/);
-    if (match) resolve(match[1]);
-  });
-  server.once('exit', (code) => reject(new Error(`the server exited (${code}) before it listened`)));
-});
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
-async function api(method: string, path: string, body: unknown): Promise<any> {
-  const response = await fetch(url + path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+/** Starts a server process (its output into a log file) and waits until `ready` answers 200. */
+async function start(args: string[], ready: string, log: string): Promise<ChildProcess> {
+  const out = openSync(log, 'w');
+  const child = spawn(process.execPath, args, { cwd: args.includes('bin/picflow.js') ? picflowRoot : root, stdio: ['ignore', out, out] });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 600; i++) {
+    if (exited) throw new Error(`${args.join(' ')} exited before it answered; see ${log}:\n${await readFile(log, 'utf8')}`);
+    try {
+      if ((await fetch(ready)).ok) return child;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${ready} did not answer within a minute`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function json(method: string, url: string, body: unknown): Promise<any> {
+  const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
   return response.json();
 }
 
-const workflow = {
-  version: 1,
-  name: 'bench: utility only',
-  nodes: {
-    subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
-    place: { type: 'prompt', params: { text: 'in the center' } },
-    joined: { type: 'text', inputs: { a: ['subject', 'text'], b: ['place', 'text'] } },
-    size: { type: 'number', params: { value: 3 } },
-    big: { type: 'compare', params: { op: '>=', value: 2 }, inputs: { a: ['size', 'number'] } },
-    caption: { type: 'output', params: { name: 'caption' }, inputs: { value: ['joined', 'text'] } },
-    ok: { type: 'output', params: { name: 'ok' }, inputs: { value: ['big', 'result'] } },
-  },
-};
-const { id } = await api('POST', '/api/workflows', workflow);
-await api('PUT', `/api/workflows/${id}/trigger`, { slug: 'bench', mode: 'sync' });
+async function startPicflow(): Promise<{ child: ChildProcess; hook: string; dataDir: string }> {
+  const port = await freePort();
+  const dataDir = join(work, 'picflow-data');
+  const profile = process.env.BENCH_PROFILE;
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const extra = (process.env.BENCH_PICFLOW_ARGS ?? '').split(' ').filter(Boolean);
+  const child = await start([...flags, 'bin/picflow.js', 'serve', '--port', String(port), '--data', dataDir, ...extra], `http://127.0.0.1:${port}/api/health`, join(work, 'picflow.log'));
+  const base = `http://127.0.0.1:${port}`;
+  const workflow = {
+    version: 1,
+    name: 'bench: echo',
+    nodes: {
+      subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
+      echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
+    },
+  };
+  const { id } = await json('POST', `${base}/api/workflows`, workflow);
+  await json('PUT', `${base}/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' });
+  return { child, hook: `${base}/hooks/echo`, dataDir };
+}
+
+function installNodeRed(): void {
+  if (existsSync(nodeRedMain)) return;
+  console.error('installing Node-RED 4 into bench/.tmp/node-red (once) ...');
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--prefix', nodeRedDir, 'node-red@4'], { stdio: 'inherit' });
+}
+
+async function startNodeRed(): Promise<{ child: ChildProcess; hook: string }> {
+  installNodeRed();
+  const port = await freePort();
+  const userDir = join(work, 'node-red-user');
+  await mkdir(userDir, { recursive: true });
+  const flows = [
+    { id: 'tab', type: 'tab', label: 'bench' },
+    { id: 'in', z: 'tab', type: 'http in', url: '/hooks/echo', method: 'post', wires: [['fn']] },
+    { id: 'fn', z: 'tab', type: 'function', func: 'msg.payload = { outputs: { echo: msg.payload.subject } };\nreturn msg;', outputs: 1, wires: [['out']] },
+    { id: 'out', z: 'tab', type: 'http response', statusCode: '', headers: {}, wires: [] },
+  ];
+  await writeFile(join(userDir, 'flows.json'), JSON.stringify(flows));
+  const child = await start([nodeRedMain, '--port', String(port), '--userDir', userDir, 'flows.json'], `http://127.0.0.1:${port}/flows`, join(work, 'node-red.log'));
+  // /flows answers before the flow is wired: wait for the hook itself.
+  for (let i = 0; i < 100; i++) {
+    const response = await fetch(`http://127.0.0.1:${port}/hooks/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"subject":"x"}' });
+    if (response.ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, hook: `http://127.0.0.1:${port}/hooks/echo` };
+}
 
 let counter = 0;
-function options(mode: 'cached' | 'uncached', connections: number, duration: number) {
-  const headers = { 'content-type': 'application/json' };
-  const cached = JSON.stringify({ subject: 'a blue square' });
-  return {
-    url: `${url}/hooks/bench`,
+async function load(url: string, connections: number, duration: number) {
+  return autocannon({
+    url,
     connections,
     duration,
     requests: [
       {
         method: 'POST',
-        headers,
-        body: cached,
-        ...(mode === 'uncached' && { setupRequest: (request: object) => ({ ...request, body: JSON.stringify({ subject: `shape ${counter++}` }) }) }),
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request: object) => ({ ...request, body: JSON.stringify({ subject: `shape ${counter++}` }) }),
       },
     ],
-  };
+  });
 }
 
-// Warm-up, so the first row does not pay for JIT compilation and cold sqlite pages: 2 s per mode
-// was too short (whichever mode was measured first came out 2-3x slower), 5 s is stable.
-let warmupRuns = 0;
-for (const mode of ['cached', 'uncached'] as const) {
-  const warm = await autocannon(options(mode, 16, 5));
-  warmupRuns += warm.requests.total - warm.non2xx;
+async function succeededRuns(dataDir: string): Promise<number> {
+  const db = new sqlite3.Database(join(dataDir, 'picflow.db'), sqlite3.OPEN_READONLY);
+  const row = await new Promise<{ n: number }>((resolve, reject) =>
+    db.get("SELECT count(*) AS n FROM runs WHERE status = 'succeeded' AND outputs LIKE '%\"echo\"%' AND nodes LIKE '%\"ms\"%'", (err, r: { n: number }) => (err ? reject(err) : resolve(r))),
+  );
+  await new Promise((resolve) => db.close(resolve));
+  return row.n;
 }
+
+const loadBefore = loadavg()[0];
 const rows: Record<string, string | number>[] = [];
-const answered = new Map<string, number>();
-let runsAnswered = 0;
-for (const mode of ['cached', 'uncached'] as const) {
-  for (const connections of [1, 16, 64, 1000]) {
-    const result = await autocannon(options(mode, connections, seconds));
-    const useful = (result.requests.total - result.non2xx) / seconds;
-    runsAnswered += result.requests.total - result.non2xx;
-    answered.set(`${mode} ${connections}`, useful);
-    const at16 = answered.get(`${mode} 16`);
+const servers: [string, () => Promise<{ child: ChildProcess; hook: string; dataDir?: string }>][] = [['picflow', startPicflow]];
+if (process.env.BENCH_ONLY !== 'picflow') servers.push(['node-red', startNodeRed]);
+for (const [name, begin] of servers) {
+  const server = await begin();
+  let answered = (await load(server.hook, 16, 5))['2xx']; // warm-up: JIT, sqlite pages
+  for (const connections of [1, 16, 64]) {
+    const result = await load(server.hook, connections, seconds);
+    answered += result['2xx'];
     rows.push({
-      mode,
+      server: name,
       connections,
       'req/s': Math.round(result.requests.average),
-      'useful req/s': Math.round(useful),
-      'vs 16': at16 && connections > 16 ? `${Math.round((100 * useful) / at16)}%` : '',
       'p50 ms': result.latency.p50,
       'p99 ms': result.latency.p99,
-      requests: result.requests.total,
+      '2xx': result['2xx'],
       'non-2xx': result.non2xx,
       errors: result.errors + result.timeouts,
     });
   }
+  await stop(server.child);
+  if (server.dataDir) console.log(`picflow answered ${answered} requests with 2xx and recorded ${await succeededRuns(server.dataDir)} succeeded runs with outputs and node timings`);
 }
+const rate = (server: string, connections: number) => rows.find((r) => r.server === server && r.connections === connections)?.['req/s'] as number | undefined;
+for (const row of rows) {
+  const other = rate('node-red', row.connections as number);
+  if (row.server === 'picflow' && other) row['× node-red'] = +((row['req/s'] as number) / other).toFixed(2);
+}
+console.log(`echo workflow, sync trigger, ${seconds} s per row; load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
 console.table(rows);
-
-// Every answered run is in the history, and nothing else: refused requests left no run.
-const statuses: Record<string, number> = {};
-for (let before: number | null | undefined; before !== null; ) {
-  const page = await (await fetch(`${url}/api/runs?limit=200${before ? `&before=${before}` : ''}`)).json();
-  for (const run of page.runs) statuses[run.status] = (statuses[run.status] ?? 0) + 1;
-  before = page.next;
-}
-console.table([{ 'runs answered (2xx)': runsAnswered, 'runs in history': Object.values(statuses).reduce((a, b) => a + b, 0) - warmupRuns, ...statuses }]);
-
-server.kill('SIGTERM');
-await new Promise((resolve) => server.once('exit', resolve));
-await rm(dataDir, { recursive: true, force: true });
+await rm(work, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import type { ModelReport } from '../engine/runtime';
-import { pullModel } from './hub';
-import { deviceOption, hostModelRuntime, modelsFolder, modelsOption, type ModelHostOptions } from './options';
+import { deviceOption, modelsFolder, modelsOption, type ModelHostOptions } from './options';
+
+/** The model runtime, imported by the `models` commands when they run (not when the CLI starts). */
+const runtimeFor = async (options: Options) => (await import('./model-host')).hostModelRuntime(options, options.data);
 
 type Options = ModelHostOptions & { data: string };
 
@@ -22,7 +24,7 @@ export function registerModels(program: Command): void {
     .addOption(deviceOption())
     .option('--json', 'print what GET /api/models reports')
     .action(async (options: Options & { json?: boolean }) => {
-      const report = await hostModelRuntime(options, options.data).describe();
+      const report = await (await runtimeFor(options)).describe();
       if (options.json) {
         console.log(JSON.stringify(report, null, 2));
         return;
@@ -37,7 +39,7 @@ export function registerModels(program: Command): void {
     .description('check one model folder: names every missing or mismatched file (exit 1 when there is one)')
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<Options>();
-      const runtime = hostModelRuntime(options, options.data);
+      const runtime = await runtimeFor(options);
       const problems = await runtime.inspect(name);
       if (problems.length > 0) {
         for (const problem of problems) console.error(`${name}: ${problem}`);
@@ -57,8 +59,9 @@ export function registerModels(program: Command): void {
       const options = command.optsWithGlobals<Options & { dtype: string; name?: string }>();
       const name = options.name ?? basename(id);
       const dir = join(modelsFolder(options, options.data), name);
+      const { pullModel } = await import('./hub');
       const files = await pullModel(id, dir, options.dtype);
-      const problems = await hostModelRuntime(options, options.data).inspect(name);
+      const problems = await (await runtimeFor(options)).inspect(name);
       for (const problem of problems) console.error(`${name}: ${problem}`);
       if (problems.length > 0) process.exitCode = 1;
       else console.log(`${name}: ${files.length} files in ${dir}`);

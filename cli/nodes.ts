@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { describeCatalog, type CatalogEntry } from '../engine';
-import { catalog } from '../nodes';
+import type { CatalogEntry } from '../engine';
+import { loadCatalog } from './lazy';
 
 function ports(list: CatalogEntry['inputs']): string {
   return list.map((p) => `${p.name}:${p.type}${p.optional ? '?' : ''}`).join(', ') || '-';
@@ -11,7 +11,8 @@ export function registerNodes(program: Command): void {
     .command('nodes')
     .description('list the node types')
     .option('--json', 'print the catalog as JSON (the same as GET /api/nodes)')
-    .action((options: { json?: boolean }) => {
+    .action(async (options: { json?: boolean }) => {
+      const [{ describeCatalog }, catalog] = await Promise.all([import('../engine'), loadCatalog()]);
       const entries = describeCatalog(catalog);
       if (options.json) {
         console.log(JSON.stringify(entries, null, 2));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
-import { ModelRuntime, runtimeOptionsFromEnv, type DeviceRequest } from '../engine/runtime';
+import type { DeviceRequest } from '../engine/runtime';
 
 /** A commander parser for an integer option within [min, max]. */
 export function integer(min: number, max: number) {
@@ -34,10 +34,4 @@ export interface ModelHostOptions {
 /** The models folder a host uses: `--models`/PICFLOW_MODELS, else `models/` in the data folder. */
 export function modelsFolder(options: ModelHostOptions, dataDir: string): string {
   return options.models ?? join(dataDir, 'models');
-}
-
-/** The model runtime a CLI command builds and hands to the engine (threads and memory budget from the environment). */
-export function hostModelRuntime(options: ModelHostOptions, dataDir: string): ModelRuntime {
-  const env = runtimeOptionsFromEnv();
-  return new ModelRuntime({ ...env, device: options.device ?? env.device, modelDirs: [modelsFolder(options, dataDir)] });
 }

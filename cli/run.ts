@@ -1,17 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createServices, Engine, WorkflowError, type RunOutput } from '../engine';
-import { isPng, readWorkflow } from '../engine/png-metadata';
-import { catalog } from '../nodes';
-import { deviceOption, hostModelRuntime, modelsOption, type ModelHostOptions } from './options';
-import { progressReporter } from './progress';
-import { writeOutputs } from './write-outputs';
+import type { Catalog, RunOutput } from '../engine';
+import { loadCatalog } from './lazy';
+import { deviceOption, modelsOption, type ModelHostOptions } from './options';
 import { parseSetting, readWorkflowFile } from './workflow-file';
 
 /** A workflow file, or a PNG picflow wrote (its workflow and the inputs it ran with; `--set` goes on top). */
-async function readRunSource(file: string): Promise<{ workflow: unknown; inputs: Record<string, unknown> }> {
+async function readRunSource(file: string, catalog: Catalog): Promise<{ workflow: unknown; inputs: Record<string, unknown> }> {
   if (!/\.png$/i.test(file)) return { workflow: await readWorkflowFile(file, catalog), inputs: {} };
+  const { isPng, readWorkflow } = await import('../engine/png-metadata');
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -45,7 +43,14 @@ export function registerRun(program: Command): void {
     .addOption(modelsOption())
     .addOption(deviceOption())
     .action(async (file: string, options: { set: Record<string, unknown>; out: string; data: string } & ModelHostOptions) => {
-      const source = await readRunSource(file);
+      const [{ createServices, Engine, WorkflowError }, catalog, { hostModelRuntime }, { progressReporter }, { writeOutputs }] = await Promise.all([
+        import('../engine'),
+        loadCatalog(),
+        import('./model-host'),
+        import('./progress'),
+        import('./write-outputs'),
+      ]);
+      const source = await readRunSource(file, catalog);
       const inputs = { ...source.inputs, ...options.set };
       const models = hostModelRuntime(options, options.data);
       const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)), models }) });

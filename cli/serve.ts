@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { closeOnSignals } from '../server/signals';
-import { startServer } from '../server/start';
-import { deviceOption, hostModelRuntime, integer, modelsOption, redisOption, type ModelHostOptions } from './options';
+import { deviceOption, integer, modelsOption, redisOption, type ModelHostOptions } from './options';
 
 interface ServeOptions {
   port: number;
@@ -33,6 +31,11 @@ export function registerServe(program: Command): void {
     .addOption(modelsOption())
     .addOption(deviceOption())
     .action(async (options: ServeOptions & ModelHostOptions) => {
+      const [{ startServer }, { closeOnSignals }, { hostModelRuntime }] = await Promise.all([
+        import('../server/start'),
+        import('../server/signals'),
+        import('./model-host'),
+      ]);
       const server = await startServer({
         port: options.port,
         host: options.host,

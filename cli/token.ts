@@ -2,15 +2,19 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SCOPES, type Scope } from '../server/auth/scopes';
-import { TokenStore } from '../server/auth/token-store';
-import { Database } from '../server/db';
-import { migrate } from '../server/migrations';
-import { databasePath } from '../server/start';
+import type { TokenStore } from '../server/auth/token-store';
 
 const dataOption = () => new Option('--data <dir>', 'data folder of the server (its sqlite database)').default('./data');
 
 /** Opens the data dir's token table (a running server sees changes on its next request), runs `fn`, closes. */
 async function withTokens<T>(dataDir: string, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
+  // sqlite and the server's modules load only for `token` commands.
+  const [{ TokenStore }, { Database }, { migrate }, { databasePath }] = await Promise.all([
+    import('../server/auth/token-store'),
+    import('../server/db'),
+    import('../server/migrations'),
+    import('../server/start'),
+  ]);
   await mkdir(resolve(dataDir), { recursive: true });
   const db = await Database.open(databasePath(dataDir));
   try {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { createServices, Engine, formatIssue, WorkflowError, type WorkflowIssue } from '../engine';
-import { catalog } from '../nodes';
-import { deviceOption, hostModelRuntime, modelsOption, type ModelHostOptions } from './options';
+import type { WorkflowIssue } from '../engine';
+import { loadCatalog } from './lazy';
+import { deviceOption, modelsOption, type ModelHostOptions } from './options';
 import { parseSetting, readWorkflowFile } from './workflow-file';
 
 export function registerValidate(program: Command): void {
@@ -13,6 +13,11 @@ export function registerValidate(program: Command): void {
     .addOption(modelsOption())
     .addOption(deviceOption())
     .action(async (file: string, options: { set: Record<string, unknown>; data: string } & ModelHostOptions) => {
+      const [{ createServices, Engine, formatIssue, WorkflowError }, catalog, { hostModelRuntime }] = await Promise.all([
+        import('../engine'),
+        loadCatalog(),
+        import('./model-host'),
+      ]);
       let errors: WorkflowIssue[];
       let workflow: unknown;
       try {

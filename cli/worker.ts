@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { redisLabel } from '../server/scale-out/protocol';
-import { startWorker } from '../server/scale-out/worker';
-import { closeOnSignals } from '../server/signals';
-import { deviceOption, hostModelRuntime, integer, modelsOption, redisOption, type ModelHostOptions } from './options';
+import { deviceOption, integer, modelsOption, redisOption, type ModelHostOptions } from './options';
 
 export function registerWorker(program: Command): void {
   program
@@ -16,6 +13,12 @@ export function registerWorker(program: Command): void {
     .addOption(modelsOption())
     .addOption(deviceOption())
     .action(async (options: { redis: string; concurrency: number; stallMs: number; shutdownTimeout: number; data: string } & ModelHostOptions) => {
+      const [{ redisLabel }, { startWorker }, { closeOnSignals }, { hostModelRuntime }] = await Promise.all([
+        import('../server/scale-out/protocol'),
+        import('../server/scale-out/worker'),
+        import('../server/signals'),
+        import('./model-host'),
+      ]);
       const worker = await startWorker({
         redisUrl: options.redis,
         concurrency: options.concurrency,

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { asWorkflowV1, catalogPorts } from '../engine/api-format';
 import type { Catalog } from '../engine/node';
-import { WorkflowError } from '../engine/workflow';
 
 /**
  * Reads a workflow file: workflow JSON v1, or ComfyUI's API format (detected and converted to v1;
  * a problem of the conversion is a WorkflowError, like any other problem of the workflow).
  */
 export async function readWorkflowFile(path: string, catalog: Catalog): Promise<unknown> {
+  // Imported here: parseSetting, below, is needed to declare the commands, before any command runs.
+  const [{ asWorkflowV1, catalogPorts }, { WorkflowError }] = await Promise.all([import('../engine/api-format'), import('../engine/workflow')]);
   const { workflow, issues } = asWorkflowV1(await readJsonFile(path), catalogPorts(catalog));
   if (issues.length > 0) throw new WorkflowError(issues);
   return workflow;

@@ -36,8 +36,12 @@ export class OutputCache {
     if (bytes > this.maxBytes) return;
     this.entries.set(key, { outputs, bytes });
     this.bytes += bytes;
+    if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) return;
+    // Over the count, 1/16 of it goes at once: each pass starts a Map iterator, which walks past the slots of
+    // entries evicted before, so evicting one per `set` made a run of more nodes than maxEntries quadratic.
+    const keep = this.maxEntries - Math.floor(this.maxEntries / 16);
     for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      if (this.entries.size <= keep && this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
       this.bytes -= entry.bytes;
     }

@@ -1,5 +1,10 @@
-import sharp from 'sharp';
+import type { default as Sharp } from 'sharp';
 import type { ImageBudget } from './budget';
+
+// sharp (a native module) loads on first use, so hosts that never touch pixels (`picflow validate`, a text-only
+// run) do not pay for it at start-up.
+let sharpModule: Promise<typeof Sharp> | undefined;
+const loadSharp = () => (sharpModule ??= import('sharp').then((m) => m.default));
 
 /** An image in memory: raw interleaved 8-bit pixels. PNG exists only at the edges (files, HTTP). */
 export interface ImageValue {
@@ -26,6 +31,7 @@ export function makeImage(width: number, height: number, channels: 3 | 4, data: 
  * budget, the size in the header is reserved before any pixel is decoded, so a huge image costs nothing.
  */
 export async function decodeImage(bytes: Uint8Array, budget?: ImageBudget): Promise<ImageValue> {
+  const sharp = await loadSharp();
   let result;
   if (budget) {
     // Only the header is read: no pixel limit is needed here, the budget is the limit.
@@ -51,6 +57,7 @@ export async function decodeImage(bytes: Uint8Array, budget?: ImageBudget): Prom
 }
 
 export async function encodePng(image: ImageValue): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
     .png()
     .toBuffer();
@@ -66,6 +73,7 @@ export async function resizeImage(
   options: { kernel?: ResizeKernel; fit?: ResizeFit } = {},
 ): Promise<ImageValue> {
   if (image.width === width && image.height === height) return image;
+  const sharp = await loadSharp();
   const { data, info } = await sharp(image.data, {
     raw: { width: image.width, height: image.height, channels: image.channels },
   })

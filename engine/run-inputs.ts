@@ -21,21 +21,32 @@ export function applyRunInputs(
 ): { workflow: Workflow; issues: WorkflowIssue[] } {
   const issues: WorkflowIssue[] = [];
   // Node ids, param names and run-input keys all come from outside: Maps and own-property checks only.
-  const nodes = new Map(Object.entries(workflow.nodes).map(([id, node]) => [id, { ...node, params: { ...node.params } }]));
+  const nodes = new Map(Object.entries(workflow.nodes));
   const given = (key: string) => Object.hasOwn(inputs, key);
+  // Copy on write: only the nodes whose params change are copied (a 10,000-node workflow has a handful);
+  // copying every node and its params was the hottest line of validating a large workflow.
+  const copied = new Set<string>();
+  const writable = (id: string): Record<string, unknown> => {
+    if (!copied.has(id)) {
+      const node = nodes.get(id)!;
+      nodes.set(id, { ...node, params: { ...node.params } });
+      copied.add(id);
+    }
+    return nodes.get(id)!.params!;
+  };
 
   const used = new Set<string>();
   for (const [id, node] of nodes) {
     const named = catalog.get(node.type)?.namedInput;
     if (!named) continue;
-    const name = node.params[named.nameParam];
+    const name = node.params?.[named.nameParam];
     if (typeof name === 'string' && name !== '' && given(name)) {
-      node.params[named.valueParam] = inputs[name];
+      writable(id)[named.valueParam] = inputs[name];
       used.add(name);
     }
-    const text = node.params[named.valueParam];
-    if (named.template && typeof text === 'string') {
-      node.params[named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
+    const text = nodes.get(id)!.params?.[named.valueParam];
+    if (named.template && typeof text === 'string' && text.includes('{')) {
+      writable(id)[named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
         if (given(variable)) {
           used.add(variable);
           return String(inputs[variable]);
@@ -74,7 +85,7 @@ export function applyRunInputs(
       issues.push({ node: nodeId, field: `params.${param}`, message: `run input '${key}' names no param of ${node.type} (params: ${known})` });
       continue;
     }
-    node.params[param] = value;
+    writable(nodeId)[param] = value;
   }
   return { workflow: { ...workflow, nodes: Object.fromEntries(nodes) }, issues };
 }

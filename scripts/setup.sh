@@ -21,3 +21,6 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
+
+# The compiled CLI that `npx picflow` runs (npm ci builds it too; this covers an up-to-date tree).
+npm run build:cli

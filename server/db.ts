@@ -10,12 +10,27 @@ export interface Queries {
   all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
 }
 
+/** A write waiting for its group commit, and who waits for it (more than one once it replaced an earlier write). */
+interface QueuedWrite {
+  sql: string;
+  params: SqlValue[];
+  key?: string;
+  superseded?: boolean;
+  waiters: { resolve(result: { changes: number; lastID: number }): void; reject(err: unknown): void }[];
+}
+
 /**
  * One sqlite3 connection, promisified. Writes take turns: a transaction holds the turn from BEGIN to
  * COMMIT, so a write from another request can never land inside it (and be rolled back with it).
+ * Plain writes are group-committed: those that arrive while the connection is busy wait together and
+ * go in one transaction on the next turn, each promise settling (with its own result or error) only
+ * once that transaction is committed. A commit per write was most of a busy trigger server's sqlite time.
  */
 export class Database implements Queries {
   private turn: Promise<unknown> = Promise.resolve();
+  /** The batch that new writes join; sealed when it starts, or when a transaction queues behind it (order stays call order). */
+  private open: QueuedWrite[] | undefined;
+  private readonly keyed = new Map<string, QueuedWrite>();
   private readonly raw: Queries;
   /** Prepared once per SQL text: preparing costs as much as running these small statements. */
   private readonly statements = new Map<string, Promise<sqlite3.Statement>>();
@@ -51,8 +66,28 @@ export class Database implements Queries {
     return database;
   }
 
-  run(sql: string, params?: SqlValue[]) {
-    return this.exclusive(() => this.raw.run(sql, params));
+  /**
+   * A write, committed with the others waiting for the same turn. A write given a `key` replaces an earlier
+   * one with that key that has not been committed yet (a run's 'running' mark, overtaken by its end record):
+   * only the later statement runs, and both callers learn its outcome.
+   */
+  run(sql: string, params: SqlValue[] = [], key?: string): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) => {
+      const write: QueuedWrite = { sql, params, key, waiters: [{ resolve, reject }] };
+      if (key !== undefined) {
+        const earlier = this.keyed.get(key);
+        if (earlier) {
+          earlier.superseded = true;
+          write.waiters.push(...earlier.waiters);
+        }
+        this.keyed.set(key, write);
+      }
+      if (!this.open) {
+        const batch: QueuedWrite[] = (this.open = []);
+        void this.exclusive(() => this.commitBatch(batch));
+      }
+      this.open.push(write);
+    });
   }
 
   get<T>(sql: string, params?: SqlValue[]) {
@@ -64,11 +99,13 @@ export class Database implements Queries {
   }
 
   exec(sql: string): Promise<void> {
+    this.open = undefined;
     return this.exclusive(() => new Promise<void>((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve()))));
   }
 
   /** Runs `fn` between BEGIN IMMEDIATE and COMMIT, rolling back when it throws. */
   transaction<T>(fn: (tx: Queries) => Promise<T>): Promise<T> {
+    this.open = undefined;
     return this.exclusive(async () => {
       await this.raw.run('BEGIN IMMEDIATE');
       try {
@@ -89,6 +126,39 @@ export class Database implements Queries {
     this.statements.clear();
     for (const s of statements) if (s.status === 'fulfilled') await new Promise<void>((resolve) => s.value.finalize(() => resolve()));
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Runs a batch of writes in one transaction (a lone write alone); each waiter settles after the commit. */
+  private async commitBatch(queued: QueuedWrite[]): Promise<void> {
+    if (this.open === queued) this.open = undefined;
+    const batch = queued.filter((w) => !w.superseded);
+    for (const w of batch) if (w.key !== undefined && this.keyed.get(w.key) === w) this.keyed.delete(w.key);
+    const settle = (w: QueuedWrite, outcome: { ok: true; result: { changes: number; lastID: number } } | { ok: false; error: unknown }) => {
+      for (const waiter of w.waiters) {
+        if (outcome.ok) waiter.resolve(outcome.result);
+        else waiter.reject(outcome.error);
+      }
+    };
+    const attempt = (w: QueuedWrite) =>
+      this.raw.run(w.sql, w.params).then(
+        (result) => ({ ok: true as const, result }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    if (batch.length === 1) {
+      settle(batch[0], await attempt(batch[0]));
+      return;
+    }
+    try {
+      await this.raw.run('BEGIN IMMEDIATE');
+      // A failing statement (a constraint) undoes itself only; the others still commit.
+      const outcomes: Awaited<ReturnType<typeof attempt>>[] = [];
+      for (const w of batch) outcomes.push(await attempt(w));
+      await this.raw.run('COMMIT');
+      batch.forEach((w, i) => settle(w, outcomes[i]));
+    } catch (error) {
+      await this.raw.run('ROLLBACK').catch(() => undefined);
+      for (const w of batch) settle(w, { ok: false, error });
+    }
   }
 
   private prepare(sql: string): Promise<sqlite3.Statement> {
@@ -114,4 +184,20 @@ export class Database implements Queries {
 /** Whether an error is sqlite's UNIQUE/PRIMARY KEY violation. */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string }).code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/.test((err as Error).message);
+}
+
+/**
+ * Counts a store's finished writes (committed or not). A reader that notes `generation` before reading may
+ * keep what it read for as long as the count stays the same: nothing it read has been written since.
+ */
+export class WriteCounter {
+  generation = 0;
+
+  async count<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.generation++;
+    }
+  }
 }

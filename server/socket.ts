@@ -42,8 +42,12 @@ export function attachSocket(http: HttpServer, manager: RunManager, access: Acce
       }
     },
   });
+  const rooms = io.of('/').adapter.rooms;
   manager.onMessage((message) => {
-    io.to(FEED).to(runRoom(message.runId)).emit(message.type, message);
+    // socket.io encodes a broadcast before it looks for receivers: skip it when nobody follows this run.
+    const room = runRoom(message.runId);
+    if (!rooms.has(FEED) && !rooms.has(room)) return;
+    io.to(FEED).to(room).emit(message.type, message);
   });
 
   io.use((socket, next) => {

@@ -36,9 +36,28 @@ export function hookRoutes(ctx: AppContext): Router {
   const router = Router();
   const contracts = new Map<string, TriggerContract>();
 
+  /**
+   * A store read kept until the trigger or workflow store is next written: every hook call read its trigger
+   * and workflow (three sqlite statements, each a trip to sqlite's thread) though they change rarely.
+   */
+  function untilWritten<T>(read: (key: string) => Promise<T>): (key: string) => Promise<T> {
+    const kept = new Map<string, { generation: string; value: T }>();
+    return async (key) => {
+      const generation = `${ctx.triggers.writes.generation}/${ctx.workflows.writes.generation}`; // before the read
+      const hit = kept.get(key);
+      if (hit?.generation === generation) return hit.value;
+      const value = await read(key);
+      if (kept.size >= 256) kept.delete(kept.keys().next().value!);
+      kept.set(key, { generation, value });
+      return value;
+    };
+  }
+  const triggerBySlug = untilWritten((slug) => ctx.triggers.bySlug(slug));
+  const savedWorkflow = untilWritten((id) => ctx.workflows.get(id));
+
   /** The contract of a trigger's workflow as saved now (memoized per version and exposed params). */
   async function contractOf(trigger: Trigger) {
-    const saved = await ctx.workflows.get(trigger.workflowId);
+    const saved = await savedWorkflow(trigger.workflowId);
     if (!saved) throw new HttpError(404, `trigger '${trigger.slug}' has no workflow`);
     const key = `${saved.id}@${saved.version} ${JSON.stringify(trigger.inputs)}`;
     let contract = contracts.get(key);
@@ -51,7 +70,7 @@ export function hookRoutes(ctx: AppContext): Router {
   }
 
   router.use('/hooks/:slug', async (req, res, next) => {
-    const trigger = await ctx.triggers.bySlug(req.params.slug);
+    const trigger = await triggerBySlug(req.params.slug);
     if (!trigger) throw new HttpError(404, `no trigger '${req.params.slug}'`);
     res.locals.trigger = trigger;
     next();

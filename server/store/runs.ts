@@ -109,6 +109,9 @@ function record(row: Row): RunRecord {
   return { ...summary(row), workflow: JSON.parse(row.workflow), inputs: JSON.parse(row.inputs), nodes: row.nodes ? JSON.parse(row.nodes) : {} };
 }
 
+/** The write key of a run's state updates: a later one replaces an earlier one still waiting to be committed. */
+const runKey = (id: string) => `run:${id}`;
+
 /** Run history: one row per run, its node states and outputs as JSON. */
 export class RunStore {
   constructor(private readonly db: Database) {}
@@ -126,8 +129,9 @@ export class RunStore {
     );
   }
 
+  /** Keyed by the run: when the run ends before this is committed, `finish` (which sets the start too) replaces it. */
   async markStarted(id: string, startedAt: number): Promise<void> {
-    await this.db.run("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id]);
+    await this.db.run("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id], runKey(id));
   }
 
   /** The node states of a run under way, so that a crash keeps what its finished nodes made. */
@@ -151,6 +155,7 @@ export class RunStore {
         JSON.stringify(result.outputs),
         id,
       ],
+      runKey(id),
     );
   }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isUniqueViolation, type Database } from '../db';
+import { isUniqueViolation, WriteCounter, type Database } from '../db';
 
 export type TriggerMode = 'sync' | 'async';
 
@@ -78,6 +78,9 @@ const COLUMNS = 'slug, workflow_id, mode, token_hash, settings, secret';
 
 /** HTTP triggers: at most one per workflow, each under a unique slug. */
 export class TriggerStore {
+  /** Counts this store's writes, so that readers may keep what they read until the next one. */
+  readonly writes = new WriteCounter();
+
   constructor(private readonly db: Database) {}
 
   async bySlug(slug: string): Promise<Trigger | undefined> {
@@ -104,7 +107,7 @@ export class TriggerStore {
       requireSignature: update.requireSignature ?? DEFAULT_SETTINGS.requireSignature,
     };
     try {
-      await this.db.transaction(async (tx) => {
+      await this.writes.count(this.db.transaction(async (tx) => {
         const current = await tx.get<{ secret: string | null }>('SELECT secret FROM triggers WHERE workflow_id = ?', [workflowId]);
         const secret = !update.rotateSecret && current?.secret ? current.secret : randomBytes(32).toString('hex');
         await tx.run('DELETE FROM triggers WHERE workflow_id = ?', [workflowId]);
@@ -117,7 +120,7 @@ export class TriggerStore {
           secret,
           Date.now(),
         ]);
-      });
+      }));
     } catch (err) {
       if (isUniqueViolation(err)) throw new SlugTakenError(`the slug '${update.slug}' is used by another workflow's trigger`);
       throw err;
@@ -126,6 +129,6 @@ export class TriggerStore {
   }
 
   async delete(workflowId: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM triggers WHERE workflow_id = ?', [workflowId])).changes > 0;
+    return (await this.writes.count(this.db.run('DELETE FROM triggers WHERE workflow_id = ?', [workflowId]))).changes > 0;
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../db';
+import { WriteCounter, type Database } from '../db';
 
 export interface TriggerSummary {
   slug: string;
@@ -59,6 +59,9 @@ function nameOf(workflow: unknown): string {
 
 /** Saved workflows; every save is a new version and old versions stay readable. */
 export class WorkflowStore {
+  /** Counts this store's writes, so that readers may keep what they read until the next one. */
+  readonly writes = new WriteCounter();
+
   constructor(private readonly db: Database) {}
 
   async list(): Promise<WorkflowSummary[]> {
@@ -88,17 +91,19 @@ export class WorkflowStore {
   async create(workflow: unknown): Promise<SavedWorkflow> {
     const id = randomUUID();
     const now = Date.now();
-    await this.db.transaction(async (tx) => {
-      await tx.run('INSERT INTO workflows (id, name, version, created_at, updated_at) VALUES (?, ?, 1, ?, ?)', [id, nameOf(workflow), now, now]);
-      await tx.run('INSERT INTO workflow_versions (workflow_id, version, body, created_at) VALUES (?, 1, ?, ?)', [id, JSON.stringify(workflow), now]);
-    });
+    await this.writes.count(
+      this.db.transaction(async (tx) => {
+        await tx.run('INSERT INTO workflows (id, name, version, created_at, updated_at) VALUES (?, ?, 1, ?, ?)', [id, nameOf(workflow), now, now]);
+        await tx.run('INSERT INTO workflow_versions (workflow_id, version, body, created_at) VALUES (?, 1, ?, ?)', [id, JSON.stringify(workflow), now]);
+      }),
+    );
     return (await this.get(id))!;
   }
 
   /** Saves a new version; a save identical to the newest version adds none. Undefined when the id is unknown. */
   async update(id: string, workflow: unknown): Promise<SavedWorkflow | undefined> {
     const body = JSON.stringify(workflow);
-    const changed = await this.db.transaction(async (tx) => {
+    const changed = await this.writes.count(this.db.transaction(async (tx) => {
       const current = await tx.get<{ version: number; body: string }>(
         'SELECT w.version, v.body FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version WHERE w.id = ?',
         [id],
@@ -110,12 +115,12 @@ export class WorkflowStore {
       await tx.run('INSERT INTO workflow_versions (workflow_id, version, body, created_at) VALUES (?, ?, ?, ?)', [id, version, body, now]);
       await tx.run('UPDATE workflows SET name = ?, version = ?, updated_at = ? WHERE id = ?', [nameOf(workflow), version, now, id]);
       return true;
-    });
+    }));
     return changed ? this.get(id) : undefined;
   }
 
   /** Deletes the workflow, its versions and its trigger; its runs stay in the history. */
   async delete(id: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM workflows WHERE id = ?', [id])).changes > 0;
+    return (await this.writes.count(this.db.run('DELETE FROM workflows WHERE id = ?', [id]))).changes > 0;
   }
 }

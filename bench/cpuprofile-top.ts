@@ -1,0 +1,46 @@
+// Reads a `node --cpu-prof` profile and prints where the time went: the top functions by self time and the
+// top files (packages folded into one row each). Usage: npx tsx bench/cpuprofile-top.ts <file.cpuprofile> [rows]
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const [file, rowsArg] = process.argv.slice(2);
+if (!file) throw new Error('usage: cpuprofile-top <file.cpuprofile> [rows]');
+const limit = Number(rowsArg ?? 25);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+
+const selfUs = new Map<number, number>();
+profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+
+/** A package's files count as the package; the project's files keep their path. */
+function place(url: string): string {
+  const pkg = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
+  if (pkg) return pkg[1];
+  return url.replace(/^file:\/\/.*?\/(dist|engine|nodes|server|cli|bench)\//, '$1/') || '(node/native)';
+}
+
+function top(key: (n: ProfileNode) => string) {
+  const sums = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const k = key(byId.get(id)!);
+    sums.set(k, (sums.get(k) ?? 0) + us);
+  }
+  return [...sums]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, us]) => ({ name, 'self ms': +(us / 1000).toFixed(1), '%': +((100 * us) / total).toFixed(1) }));
+}
+
+console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
+console.table(top((n) => `${n.callFrame.functionName || '(anonymous)'} ${place(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`));
+console.table(top((n) => place(n.callFrame.url)));

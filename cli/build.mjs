@@ -1,0 +1,44 @@
+// Builds the CLI into dist/cli: one ES module per lazily imported part (code splitting), packages left to
+// node_modules, so `bin/picflow.js` runs plain JavaScript with no TypeScript compiler at run time and each
+// command loads only what it imports. Run by `npm run build:cli` (and so by `npm install`, `npm test`, `npm start`).
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = resolve(root, 'dist', 'cli');
+
+/**
+ * Sources find files next to themselves with `new URL('../../models', import.meta.url)`. Bundled, their code
+ * lives in dist/cli, so each source's `import.meta.url` becomes the URL its own file would have had: the
+ * relative layout of the checkout (models/, workflows/, dist/editor/, package.json) keeps working.
+ */
+const sourceUrls = {
+  name: 'source-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const fromOut = relative(outdir, args.path).split('\\').join('/');
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromOut)}, import.meta.url).href`), loader: 'ts' };
+    });
+  },
+};
+
+// Chunk names carry content hashes: start empty so no stale chunk stays behind.
+await rm(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: ['cli/picflow.ts'],
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  plugins: [sourceUrls],
+});

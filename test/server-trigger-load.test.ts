@@ -1,0 +1,102 @@
+// Many sync trigger requests at once: every answer carries its own run's outputs, and every run is in the
+// history, complete (status, inputs, outputs, per-node timings), also after a SIGKILL right after the answers.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { killServers, spawnServer, startTestServer, type Reply } from './server-harness';
+
+afterAll(() => killServers());
+
+const echo = {
+  version: 1,
+  name: 'echo',
+  nodes: {
+    subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
+    echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
+  },
+};
+
+type Api = (method: string, path: string, body?: unknown) => Promise<Reply>;
+
+/** `count` requests, `parallel` in flight at a time, each with its own subject; the answers in request order. */
+async function fire(api: Api, count: number, parallel: number): Promise<Reply[]> {
+  const replies: Reply[] = new Array(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      replies[i] = await api('POST', '/hooks/echo', { subject: `shape ${i}` });
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, lane));
+  return replies;
+}
+
+/** Checks the answers and that the history holds each of their runs, complete. */
+async function expectRecorded(api: Api, workflowId: string, replies: Reply[]): Promise<void> {
+  replies.forEach((reply, i) => {
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body).toMatchObject({ apiVersion: 2, status: 'succeeded', outputs: { echo: { value: `shape ${i}` } } });
+  });
+  const listed = (await api('GET', `/api/runs?workflowId=${workflowId}&limit=${replies.length + 10}`)).body.runs;
+  expect(listed).toHaveLength(replies.length);
+  expect(listed.every((run: { status: string }) => run.status === 'succeeded')).toBe(true);
+  for (const [i, reply] of replies.entries()) {
+    const run = (await api('GET', `/api/runs/${reply.body.id}`)).body;
+    expect(run).toMatchObject({ status: 'succeeded', source: 'hook:echo', inputs: { subject: `shape ${i}` }, outputs: { echo: { value: `shape ${i}` } } });
+    expect(run.startedAt).toEqual(expect.any(Number));
+    expect(run.finishedAt).toBeGreaterThanOrEqual(run.startedAt);
+    for (const id of ['subject', 'echo']) expect(run.nodes[id]).toMatchObject({ status: 'succeeded', ms: expect.any(Number) });
+  }
+}
+
+describe('sync triggers under load', () => {
+  test('N requests at once make N succeeded runs, each answered with and recorded with its own outputs', async () => {
+    // Two runs at a time: most requests wait in the queue, and their writes share commits.
+    const t = await startTestServer({ concurrency: 2 });
+    try {
+      const { id } = (await t.api('POST', '/api/workflows', echo)).body;
+      expect((await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' })).status).toBe(200);
+      await expectRecorded(t.api, id, await fire(t.api, 120, 24));
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a hook call after a change to its workflow or trigger sees the change', async () => {
+    const t = await startTestServer();
+    try {
+      const { id } = (await t.api('POST', '/api/workflows', echo)).body;
+      await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' });
+      expect((await t.api('POST', '/hooks/echo', { subject: 'one' })).body.outputs).toEqual({ echo: expect.objectContaining({ value: 'one' }) });
+      const renamed = { ...echo, nodes: { ...echo.nodes, echo: { ...echo.nodes.echo, params: { name: 'echoed' } } } };
+      expect((await t.api('PUT', `/api/workflows/${id}`, renamed)).status).toBe(200);
+      expect((await t.api('POST', '/hooks/echo', { subject: 'two' })).body.outputs).toEqual({ echoed: expect.objectContaining({ value: 'two' }) });
+      await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo-too', mode: 'sync' });
+      expect((await t.api('POST', '/hooks/echo', { subject: 'three' })).status).toBe(404);
+      expect((await t.api('POST', '/hooks/echo-too', { subject: 'three' })).status).toBe(200);
+      expect((await t.api('DELETE', `/api/workflows/${id}/trigger`)).status).toBe(204);
+      expect((await t.api('POST', '/hooks/echo-too', { subject: 'four' })).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('answered runs survive a SIGKILL that follows the answers at once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'picflow-trigger-kill-'));
+    const first = await spawnServer(dataDir);
+    const { id } = (await first.api('POST', '/api/workflows', echo)).body;
+    await first.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' });
+    const replies = await fire(first.api, 60, 16);
+    first.process.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+
+    const second = await startTestServer({ dataDir });
+    try {
+      await expectRecorded(second.api, id, replies);
+    } finally {
+      await second.close();
+    }
+  });
+});
