@@ -91,9 +91,10 @@ export function hookRoutes(ctx: AppContext): Router {
 
     const { inputs, issues } = runInputsOf(contract, body as Record<string, unknown>);
     if (issues.length > 0) throw new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
+    if (query.callbackUrl) await ctx.callbacks.checkUrl(query.callbackUrl);
     const runId = await admissionOf(res).submit({ workflow: saved.workflow, inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
     const statusUrl = hookStatusUrl(trigger.slug, runId);
-    if (query.callbackUrl) ctx.callbacks.deliverWhenDone(ctx.manager.result(runId), query.callbackUrl, trigger.secret);
+    if (query.callbackUrl) ctx.callbacks.deliverWhenDone(runId, query.callbackUrl, trigger.secret);
     if (async) return accept(res, runId, statusUrl, 'queued');
 
     const run = await finishedWithin(ctx, runId, trigger.timeoutMs);
