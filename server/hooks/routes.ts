@@ -8,6 +8,7 @@ import { runHttpStatus, toRunDocument } from '../run-document';
 import { FINISHED, type RunRecord } from '../store/runs';
 import type { Trigger } from '../store/triggers';
 import { shallowJson } from '../json-depth';
+import { hookAssetRoutes } from './app-assets';
 import { authorize, hookOrigin, hookRateLimit, rawBodies, triggerOf } from './access';
 import { deriveContract, runInputsOf, type TriggerContract } from './contract';
 import { ANSWER_TYPES, imageBytes, imageOutputFor, type ImageType } from './image-answer';
@@ -59,6 +60,7 @@ export function hookRoutes(ctx: AppContext): Router {
   router.use('/hooks/:slug', hookOrigin, hookRateLimit);
   router.use('/hooks/:slug', express.json({ limit: ctx.limits.jsonBytes, verify: (req, _res, buf) => rawBodies.set(req as Request, buf) }));
   router.use('/hooks/:slug', shallowJson(ctx.limits.jsonDepth));
+  router.use(hookAssetRoutes(ctx, contractOf));
 
   router.get('/hooks/:slug/openapi.json', async (req, res) => {
     const trigger = triggerOf(res);
