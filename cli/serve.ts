@@ -10,6 +10,7 @@ interface ServeOptions {
   concurrency: number;
   maxQueue: number;
   resume: boolean;
+  callbackAllowPrivate: boolean;
   redis?: string;
 }
 
@@ -27,6 +28,7 @@ export function registerServe(program: Command): void {
     .option('--concurrency <n>', 'runs executed at once (in-process; with --redis the workers decide)', integer(1, 256), 4)
     .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
     .option('--resume', 'queue again the runs a crash interrupted (their finished nodes are reused, not run again)', false)
+    .option('--callback-allow-private', 'let callbackUrl reach loopback, private and link-local addresses (refused by default: SSRF)', false)
     .addOption(redisOption('scale out: queue runs in BullMQ on this Redis for `picflow worker` processes to execute'))
     .addOption(modelsOption())
     .addOption(deviceOption())
@@ -45,6 +47,7 @@ export function registerServe(program: Command): void {
         concurrency: options.concurrency,
         maxQueue: options.maxQueue,
         resume: options.resume,
+        callbacks: { allowPrivate: options.callbackAllowPrivate },
         redisUrl: options.redis,
         models: hostModelRuntime(options, options.data),
       });

@@ -10,6 +10,7 @@ import { formatIssue, WorkflowError } from '../engine/workflow';
 import { admitRun, RUN_STARTS } from './admission';
 import type { AppContext } from './context';
 import { editorRoutes } from './editor';
+import { HOOK_UPLOAD_PATH } from './hooks/app-assets';
 import { hookRoutes } from './hooks/routes';
 import { HttpError } from './http-error';
 import { shallowJson } from './json-depth';
@@ -101,7 +102,7 @@ export function createApp(ctx: AppContext, comfy: ComfyApi): express.Express {
 const guardRequest: RequestHandler = (req, _res, next) => {
   // A hook decides by its trigger's allowed origins (server/hooks/access.ts).
   if (!isSafeMethod(req.method) && !req.path.startsWith('/hooks/')) assertSameOrigin(req.headers);
-  const type = req.path === '/api/uploads' ? 'multipart/form-data' : (comfyBodyType(req.path) ?? 'application/json');
+  const type = req.path === '/api/uploads' ? 'multipart/form-data' : HOOK_UPLOAD_PATH.test(req.path) ? 'image/*' : (comfyBodyType(req.path) ?? 'application/json');
   if (type !== 'any' && req.headers['content-length'] !== '0' && req.is(type) === false) throw new HttpError(415, `send the body as ${type}`);
   next();
 };

@@ -85,6 +85,16 @@ const migrations: string[] = [
     PRIMARY KEY (run_id, attempt)
   );
   `,
+  // Durable callbacks: a delivery not yet done (its next attempt and when it is due), resumed at start-up.
+  `
+  CREATE TABLE callback_pending (
+    run_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    next_attempt INTEGER NOT NULL,
+    next_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Brings the database up to the newest schema; each step commits together with its version number. */

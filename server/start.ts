@@ -63,7 +63,7 @@ export interface ServerOptions {
   engine?: Pick<EngineOptions, 'limits' | 'pixels' | 'stopGraceMs'> & { runBudgetMs?: number };
   editorDir?: string;
   templatesDir?: string;
-  /** Retries of hook callbacks (attempts, backoff). */
+  /** Retries of hook callbacks (attempts, backoff) and whether they may reach internal addresses (`allowPrivate`). */
   callbacks?: Partial<CallbackOptions>;
   /** The model runtime runs share; built from `modelsDir` and `device` unless the host brings one. */
   models?: ModelRuntime;
@@ -152,7 +152,7 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
     await db.close();
     throw err;
   }
-  const callbacks = new CallbackDispatcher(db, logger, { ...DEFAULT_CALLBACK_OPTIONS, ...options.callbacks });
+  const callbacks = new CallbackDispatcher(db, logger, (runId) => manager.result(runId), { ...DEFAULT_CALLBACK_OPTIONS, ...options.callbacks });
   const ctx: AppContext = {
     callbacks,
     engine,
@@ -189,6 +189,9 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
     await db.close();
     throw err;
   }
+  // Once the server is up (a failed start leaves them stored for the next one).
+  const resumedCallbacks = await callbacks.resume();
+  if (resumedCallbacks > 0) logger.info({ callbacks: resumedCallbacks }, 'callback deliveries left by the previous process go on');
   const address = http.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}`;

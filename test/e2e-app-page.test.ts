@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ARTIFACTS, ensureEditorBuilt, launchBrowser, ready, screenshot } from './e2e-harness';
-import { openGate, png, startTestServer, upload, workflows, type TestServer } from './server-harness';
+import { openGate, png, startAuthedTestServer, startTestServer, upload, workflows, type TestServer } from './server-harness';
 
 /** Draws a prompt; a held branch keeps the run going until the test opens gate `app`. */
 const drawing = (gate: string) => ({
@@ -21,11 +21,15 @@ const drawing = (gate: string) => ({
 });
 
 let t: TestServer;
+/** A server started with `--auth`: /api needs API tokens; its triggers keep their own. */
+let authed: TestServer & { admin: Record<string, string> };
 let browser: Browser;
+
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   ensureEditorBuilt();
   t = await startTestServer();
+  authed = await startAuthedTestServer();
   browser = await launchBrowser();
   for (const [slug, gate, token] of [['draw', 'app', undefined], ['locked', 'locked', 'app-token-123']] as const) {
     const { id } = (await t.api('POST', '/api/workflows', drawing(gate))).body;
@@ -36,14 +40,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await t?.close();
+  await authed?.close();
 });
 
-async function openApp(path: string): Promise<Page & { errors: string[] }> {
+async function openApp(path: string, server: TestServer = t): Promise<Page & { errors: string[] }> {
   const page = (await (await browser.newContext({ viewport: { width: 900, height: 1100 } })).newPage()) as Page & { errors: string[] };
   page.errors = [];
   page.on('pageerror', (err) => page.errors.push(err.message));
   page.setDefaultTimeout(30_000);
-  await page.goto(t.url + path);
+  await page.goto(server.url + path);
   await page.waitForSelector('#form:not([hidden])');
   return page;
 }
@@ -115,9 +120,34 @@ describe('the app page', () => {
     await image.waitFor();
     const run = (await t.api('GET', `/api/runs/${(await t.api('GET', '/api/runs?limit=1')).body.runs[0].id}`)).body;
     expect(run.inputs['load.artifact']).not.toBe(placeholder);
-    const shown = await fetch(t.url + (await image.getAttribute('src'))!);
+    const shown = await fetch(`${t.url}/api/artifacts/${await image.getAttribute('data-artifact')}`);
     const { data } = await sharp(Buffer.from(await shown.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
     expect([...data.subarray(0, 3)]).toEqual([20, 40, 220]);
+    expect(page.errors).toEqual([]);
+  });
+
+  test('on a server that requires API tokens, a protected trigger’s page uploads and shows its image with the trigger token alone', async () => {
+    const { id } = (await authed.api('POST', '/api/workflows', workflows.resized('0'.repeat(64), 6, 6), authed.admin)).body;
+    const inputs = [{ param: 'load.artifact', name: 'photo' }];
+    expect((await authed.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'locked-shrink', mode: 'sync', token: 'page-token-9', inputs }, authed.admin)).status).toBe(200);
+
+    const page = await openApp('/apps/locked-shrink', authed);
+    await page.fill('#token', 'page-token-9');
+    await page.setInputFiles('input[data-input="photo"]', { name: 'green.png', mimeType: 'image/png', buffer: await png(12, 12, { r: 30, g: 210, b: 60 }) });
+    await page.click('#run');
+    await page.waitForFunction(() => (document.querySelector('[data-output="small"] img') as HTMLImageElement | null)?.naturalWidth === 6);
+    expect(await page.isVisible('#message')).toBe(false);
+    await screenshot(page, 'app-auth-result');
+    // The pixels the page shows are the run's output, resized from the picture it uploaded.
+    const shown = await page.locator('[data-output="small"] img').evaluate((img: HTMLImageElement) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const context = canvas.getContext('2d')!;
+      context.drawImage(img, 0, 0);
+      return [...context.getImageData(0, 0, 1, 1).data];
+    });
+    expect(shown).toEqual([30, 210, 60, 255]);
     expect(page.errors).toEqual([]);
   });
 

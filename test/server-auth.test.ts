@@ -17,7 +17,7 @@ import { Database } from '../server/db';
 import { createLogger } from '../server/logger';
 import { migrate } from '../server/migrations';
 import { databasePath, startServer } from '../server/start';
-import { request, startTestServer, testCatalog, workflows, type TestServer } from './server-harness';
+import { createToken, request, startTestServer, testCatalog, workflows, type TestServer } from './server-harness';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EVIL = 'x.evil:8188';
@@ -73,17 +73,6 @@ async function socketOutcome(url: string, options: { token?: string; header?: st
     });
   } finally {
     socket.close();
-  }
-}
-
-/** Creates a token in a data dir's database as `picflow token create` does (a running server sees it at once). */
-async function createToken(dataDir: string, scope: Scope, name: string = scope): Promise<string> {
-  const db = await Database.open(databasePath(dataDir));
-  try {
-    await migrate(db);
-    return (await new TokenStore(db).create({ scope, name })).token;
-  } finally {
-    await db.close();
   }
 }
 

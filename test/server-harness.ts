@@ -10,7 +10,11 @@ import { z } from 'zod';
 import { defineNode, makeCatalog, type AnyNodeDefinition } from '../engine/node';
 import { nodeDefinitions } from '../nodes';
 import { createLogger } from '../server/logger';
-import { startServer, type PicflowServer, type ServerOptions } from '../server/start';
+import type { Scope } from '../server/auth/scopes';
+import { TokenStore } from '../server/auth/token-store';
+import { Database } from '../server/db';
+import { migrate } from '../server/migrations';
+import { databasePath, startServer, type PicflowServer, type ServerOptions } from '../server/start';
 
 /** Gates that `hold` nodes wait on; a test opens one to let its runs go on. */
 const gates = new Map<string, { opened: Promise<void>; open(): void }>();
@@ -121,6 +125,24 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates a token in a data dir's database as `picflow token create` does (a running server sees it at once). */
+export async function createToken(dataDir: string, scope: Scope, name: string = scope): Promise<string> {
+  const db = await Database.open(databasePath(dataDir));
+  try {
+    await migrate(db);
+    return (await new TokenStore(db).create({ scope, name })).token;
+  } finally {
+    await db.close();
+  }
+}
+
+/** A test server started with `auth` (as `serve --auth`), and the headers of an admin token made before it started. */
+export async function startAuthedTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer & { admin: Record<string, string> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'picflow-server-'));
+  const admin = { authorization: `Bearer ${await createToken(dataDir, 'admin')}` };
+  return { ...(await startTestServer({ ...options, dataDir, auth: true })), admin };
 }
 
 export interface ServerProcess {

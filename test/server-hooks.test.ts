@@ -20,7 +20,7 @@ const crash = defineNode({
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ catalog: makeCatalog([...testCatalog.values(), crash]), callbacks: { backoffMs: 20 } });
+  t = await startTestServer({ catalog: makeCatalog([...testCatalog.values(), crash]), callbacks: { backoffMs: 20, allowPrivate: true } });
 });
 afterAll(() => t.close());
 

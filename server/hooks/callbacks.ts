@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db';
+import { HttpError } from '../http-error';
 import { toRunDocument } from '../run-document';
-import type { RunRecord } from '../store/runs';
+import { FINISHED, type RunRecord } from '../store/runs';
+import { CallbackTargetError, postToTarget, resolveCallbackTarget } from './callback-target';
 import { SIGNATURE_HEADER, signatureHeader } from './signature';
 
 /** One POST of a finished run to a caller's `callbackUrl`. */
 export interface CallbackAttempt {
   attempt: number;
   url: string;
-  /** The receiver's HTTP status; null when no answer came (refused, timed out). */
+  /** The receiver's HTTP status; null when no answer came (refused, timed out, an internal address). */
   status: number | null;
   error: string | null;
   at: number;
@@ -22,88 +24,146 @@ export interface CallbackOptions {
   backoffMs: number;
   /** How long one attempt waits for the receiver's answer. */
   timeoutMs: number;
+  /** Whether callbacks may reach loopback, private, link-local… addresses (`serve --callback-allow-private`). */
+  allowPrivate: boolean;
 }
 
-export const DEFAULT_CALLBACK_OPTIONS: CallbackOptions = { attempts: 5, backoffMs: 1000, timeoutMs: 10_000 };
+export const DEFAULT_CALLBACK_OPTIONS: CallbackOptions = { attempts: 5, backoffMs: 1000, timeoutMs: 10_000, allowPrivate: false };
+
+/** A delivery not yet done, as kept in `callback_pending`: the next attempt and when it is due. */
+interface PendingDelivery {
+  runId: string;
+  url: string;
+  secret: string;
+  nextAttempt: number;
+  nextAt: number;
+}
 
 /**
  * Delivers finished runs to callback URLs: a signed POST of the run document, retried with
  * exponential backoff until the receiver answers 2xx or the attempts run out. Every attempt is
- * recorded and shown in the run's record (`GET /api/runs/:id` → `callbacks`).
+ * recorded and shown in the run's record (`GET /api/runs/:id` → `callbacks`). Deliveries not yet done
+ * are kept in the database, so a restart resumes them (`resume()`) with their remaining attempts.
  */
 export class CallbackDispatcher {
   private readonly pending = new Set<Promise<void>>();
   private readonly stop = new AbortController();
+  private readonly stopped = new Promise<undefined>((resolve) => this.stop.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
 
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
+    /** A run's record once it has finished (the run manager's `result`). */
+    private readonly resultOf: (runId: string) => Promise<RunRecord | undefined>,
     private readonly options: CallbackOptions = DEFAULT_CALLBACK_OPTIONS,
   ) {}
 
-  /** Posts the run to `url` once it has finished (`done`), signed with `secret`. */
-  deliverWhenDone(done: Promise<RunRecord | undefined>, url: string, secret: string): void {
-    const delivery = done
-      .then((run) => run && this.deliver(run, url, secret))
-      .catch((err) => this.logger.error({ err, url }, 'callback delivery broke'))
-      .finally(() => this.pending.delete(delivery));
-    this.pending.add(delivery);
+  /** Refuses, with a 400 naming `callbackUrl`, a URL that callbacks may not reach. */
+  async checkUrl(url: string): Promise<void> {
+    try {
+      await resolveCallbackTarget(url, this.options.allowPrivate);
+    } catch (err) {
+      if (!(err instanceof CallbackTargetError)) throw err;
+      throw new HttpError(400, `invalid callbackUrl: ${err.message}`, [{ node: null, field: 'callbackUrl', message: err.message }]);
+    }
+  }
+
+  /** Posts run `runId` to `url` once it has finished, signed with `secret`; kept in the database until done. */
+  deliverWhenDone(runId: string, url: string, secret: string): void {
+    const delivery: PendingDelivery = { runId, url, secret, nextAttempt: 1, nextAt: 0 };
+    this.track(
+      this.db
+        .run('INSERT INTO callback_pending (run_id, url, secret, next_attempt, next_at) VALUES (?, ?, ?, ?, ?)', [runId, url, secret, 1, 0])
+        .then(() => this.deliver(delivery)),
+      delivery,
+    );
+  }
+
+  /** At start-up: carries on the deliveries a previous process left, each from the attempt after the last one recorded. */
+  async resume(): Promise<number> {
+    const rows = await this.db.all<{ run_id: string; url: string; secret: string; next_attempt: number; next_at: number; last: number | null }>(
+      `SELECT p.run_id, p.url, p.secret, p.next_attempt, p.next_at, (SELECT MAX(attempt) FROM callback_deliveries d WHERE d.run_id = p.run_id) AS last
+       FROM callback_pending p`,
+    );
+    for (const row of rows) {
+      const delivery = { runId: row.run_id, url: row.url, secret: row.secret, nextAttempt: Math.max(row.next_attempt, (row.last ?? 0) + 1), nextAt: row.next_at };
+      this.track(this.deliver(delivery), delivery);
+    }
+    return rows.length;
   }
 
   async attempts(runId: string): Promise<CallbackAttempt[]> {
     return this.db.all<CallbackAttempt>('SELECT attempt, url, status, error, at, ms FROM callback_deliveries WHERE run_id = ? ORDER BY attempt', [runId]);
   }
 
-  /** Stops retrying (waits are cut short) and waits for attempts under way; before the database closes. */
+  /** Stops retrying (waits are cut short; what is left stays stored for the next start) and waits for attempts under way; before the database closes. */
   async close(): Promise<void> {
     this.stop.abort();
     await Promise.all(this.pending);
   }
 
-  private async deliver(run: RunRecord, url: string, secret: string): Promise<void> {
+  private track(work: Promise<void>, delivery: PendingDelivery): void {
+    const tracked = work
+      .catch((err) => this.logger.error({ err, runId: delivery.runId, url: delivery.url }, 'callback delivery broke'))
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  private async deliver(delivery: PendingDelivery): Promise<void> {
+    // A shutdown does not wait for runs to finish: the delivery stays stored.
+    const run = await Promise.race([this.resultOf(delivery.runId), this.stopped]);
+    if (this.stop.signal.aborted) return;
+    if (!run || !FINISHED.has(run.status)) {
+      this.logger.warn({ runId: delivery.runId, status: run?.status }, 'callback dropped: the run is unknown or will not finish');
+      return this.forget(delivery.runId);
+    }
     const body = JSON.stringify(toRunDocument(run));
-    for (let attempt = 1; attempt <= this.options.attempts && !this.stop.signal.aborted; attempt++) {
-      if (attempt > 1) await this.wait(this.options.backoffMs * 2 ** (attempt - 2));
-      if (this.stop.signal.aborted) break;
-      const result = await this.post(url, body, secret, attempt, run.id);
+    for (let attempt = delivery.nextAttempt; attempt <= this.options.attempts; attempt++) {
+      await this.wait(delivery.nextAt - Date.now());
+      if (this.stop.signal.aborted) return;
+      const result = await this.post(delivery, body, attempt);
       await this.db.run('INSERT INTO callback_deliveries (run_id, attempt, url, status, error, at, ms) VALUES (?, ?, ?, ?, ?, ?, ?)', [
         run.id,
         attempt,
-        url,
+        delivery.url,
         result.status,
         result.error,
         result.at,
         result.ms,
       ]);
-      if (result.error === null) return;
-      this.logger.warn({ runId: run.id, url, attempt, status: result.status, error: result.error }, 'callback attempt failed');
+      if (result.error === null || attempt === this.options.attempts) return this.forget(run.id);
+      this.logger.warn({ runId: run.id, url: delivery.url, attempt, status: result.status, error: result.error }, 'callback attempt failed');
+      delivery.nextAt = Date.now() + this.options.backoffMs * 2 ** (attempt - 1);
+      await this.db.run('UPDATE callback_pending SET next_attempt = ?, next_at = ? WHERE run_id = ?', [attempt + 1, delivery.nextAt, run.id]);
     }
   }
 
-  private async post(url: string, body: string, secret: string, attempt: number, runId: string): Promise<Omit<CallbackAttempt, 'attempt' | 'url'>> {
+  private async forget(runId: string): Promise<void> {
+    await this.db.run('DELETE FROM callback_pending WHERE run_id = ?', [runId]);
+  }
+
+  /** One attempt; the URL is resolved and checked again (DNS may have changed since the call) and the POST goes to the address checked. */
+  private async post({ url, secret, runId }: PendingDelivery, body: string, attempt: number): Promise<Omit<CallbackAttempt, 'attempt' | 'url'>> {
     const at = Date.now();
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signatureHeader(secret, body),
-          'Picflow-Run-Id': runId,
-          'Picflow-Delivery-Attempt': String(attempt),
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.stop.signal]),
-      });
-      await response.body?.cancel();
-      const ok = response.status >= 200 && response.status < 300;
-      return { status: response.status, error: ok ? null : `the receiver answered ${response.status}`, at, ms: Date.now() - at };
+      const target = await resolveCallbackTarget(url, this.options.allowPrivate);
+      const headers = {
+        'content-type': 'application/json',
+        [SIGNATURE_HEADER]: signatureHeader(secret, body),
+        'Picflow-Run-Id': runId,
+        'Picflow-Delivery-Attempt': String(attempt),
+      };
+      const status = await postToTarget(target, headers, body, AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.stop.signal]));
+      const ok = status >= 200 && status < 300;
+      return { status, error: ok ? null : `the receiver answered ${status}`, at, ms: Date.now() - at };
     } catch (err) {
-      return { status: null, error: `no answer: ${(err as Error).message}`, at, ms: Date.now() - at };
+      const reason = err instanceof CallbackTargetError ? `refused: ${err.message}` : `no answer: ${(err as Error).message}`;
+      return { status: null, error: reason, at, ms: Date.now() - at };
     }
   }
 
   private wait(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const onAbort = () => {
         clearTimeout(timer);

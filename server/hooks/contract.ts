@@ -109,7 +109,7 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
         kind,
         runInput: key,
         schema: base.meta({
-          description: `${described ? `${described} ` : ''}(node '${nodeId}', param '${param}')${kind === 'image' ? '; an artifact id from POST /api/uploads' : ''}`,
+          description: `${described ? `${described} ` : ''}(node '${nodeId}', param '${param}')${kind === 'image' ? '; an artifact id from POST /hooks/<slug>/uploads (the image itself as the body) or POST /api/uploads' : ''}`,
           'x-picflow-input': kind,
         }),
       });

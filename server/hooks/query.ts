@@ -8,5 +8,5 @@ export const hookQuery = z.object({
   callbackUrl: z
     .url({ protocol: /^https?$/ })
     .optional()
-    .describe('makes the call async: the finished run is POSTed here, signed (Picflow-Signature), retried with backoff'),
+    .describe('makes the call async: the finished run is POSTed here, signed (Picflow-Signature), retried with backoff; its host must resolve to public addresses'),
 });

@@ -8,6 +8,7 @@ import { runHttpStatus, toRunDocument } from '../run-document';
 import { FINISHED, type RunRecord } from '../store/runs';
 import type { Trigger } from '../store/triggers';
 import { shallowJson } from '../json-depth';
+import { hookAssetRoutes } from './app-assets';
 import { authorize, hookOrigin, hookRateLimit, rawBodies, triggerOf } from './access';
 import { deriveContract, runInputsOf, type TriggerContract } from './contract';
 import { ANSWER_TYPES, imageBytes, imageOutputFor, type ImageType } from './image-answer';
@@ -78,6 +79,7 @@ export function hookRoutes(ctx: AppContext): Router {
   router.use('/hooks/:slug', hookOrigin, hookRateLimit);
   router.use('/hooks/:slug', express.json({ limit: ctx.limits.jsonBytes, verify: (req, _res, buf) => rawBodies.set(req as Request, buf) }));
   router.use('/hooks/:slug', shallowJson(ctx.limits.jsonDepth));
+  router.use(hookAssetRoutes(ctx, contractOf));
 
   router.get('/hooks/:slug/openapi.json', async (req, res) => {
     const trigger = triggerOf(res);
@@ -110,9 +112,10 @@ export function hookRoutes(ctx: AppContext): Router {
 
     const { inputs, issues } = runInputsOf(contract, body as Record<string, unknown>);
     if (issues.length > 0) throw new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
+    if (query.callbackUrl) await ctx.callbacks.checkUrl(query.callbackUrl);
     const runId = await admissionOf(res).submit({ workflow: saved.workflow, inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
     const statusUrl = hookStatusUrl(trigger.slug, runId);
-    if (query.callbackUrl) ctx.callbacks.deliverWhenDone(ctx.manager.result(runId), query.callbackUrl, trigger.secret);
+    if (query.callbackUrl) ctx.callbacks.deliverWhenDone(runId, query.callbackUrl, trigger.secret);
     if (async) return accept(res, runId, statusUrl, 'queued');
 
     const run = await finishedWithin(ctx, runId, trigger.timeoutMs);

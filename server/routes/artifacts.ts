@@ -41,20 +41,25 @@ export function imageUpload(ctx: AppContext): RequestHandler {
 export async function storeUploadedImage(ctx: AppContext, req: Request, field: string): Promise<ArtifactInfo> {
   const files = (req.files ?? []) as Express.Multer.File[];
   if (files.length !== 1) throw new HttpError(400, `send one image as multipart/form-data (field \`${field}\`)`);
-  const { contentType, width, height } = await inspectImage(files[0].buffer, ctx.limits.uploadPixels);
-  return ctx.artifacts.put(files[0].buffer, { contentType, width, height, source: 'upload' });
+  return inspectAndStoreImage(ctx, files[0].buffer);
+}
+
+/** Checks an uploaded image's bytes and stores them as an artifact. */
+export async function inspectAndStoreImage(ctx: AppContext, bytes: Buffer): Promise<ArtifactInfo> {
+  const { contentType, width, height } = await inspectImage(bytes, ctx.limits.uploadPixels);
+  return ctx.artifacts.put(bytes, { contentType, width, height, source: 'upload' });
 }
 
 /**
  * Sends an artifact's bytes with its content type; the content of an id never changes, so it is cached
- * for good. With `run`, a PNG goes out carrying that run's workflow and inputs in its iTXt chunks
+ * for good (`private`: by the browser only, for what took credentials). With `run`, a PNG goes out carrying that run's workflow and inputs in its iTXt chunks
  * (stored artifacts stay content-addressed: the same pixels from two runs are one file).
  */
-export async function sendArtifact(ctx: AppContext, id: string, req: Request, res: Response, run?: RunRecord): Promise<void> {
+export async function sendArtifact(ctx: AppContext, id: string, req: Request, res: Response, run?: RunRecord, cache: 'public' | 'private' = 'public'): Promise<void> {
   const info = await ctx.artifacts.info(id);
   if (!info) throw new HttpError(404, `no artifact '${id}'`);
   const etag = run ? `"${info.id}.${run.id}"` : `"${info.id}"`;
-  res.set({ ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' });
+  res.set({ ETag: etag, 'Cache-Control': `${cache}, max-age=31536000, immutable` });
   if (req.headers['if-none-match'] === etag) {
     res.status(304).end();
     return;

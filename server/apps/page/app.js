@@ -38,12 +38,13 @@ function control(name, schema, initial) {
     label.append(file);
     read = async () => {
       if (!file.files?.[0]) return value;
-      const form = new FormData();
-      form.append('file', file.files[0]);
-      const response = await fetch('/api/uploads', { method: 'POST', body: form });
-      const data = await response.json();
-      if (!response.ok) throw new Error(`upload of ${name} failed: ${data.error}`);
-      return data.artifact;
+      // The hook's own upload route: the trigger's token is enough, even where /api needs an API token.
+      const image = file.files[0];
+      const uploaded = await call(`${hookPath}/uploads`, { method: 'POST', headers: headers({ 'content-type': image.type || 'application/octet-stream' }), body: image }).catch((err) => {
+        err.message = `upload of ${name} failed: ${err.message}`;
+        throw err;
+      });
+      return uploaded.artifact;
     };
   } else if (kind === 'prompt' || kind === 'variable') {
     const area = el('textarea', { id, value: value ?? '', dataset: { input: name } });
@@ -113,10 +114,23 @@ function showProgress(run) {
   $('status-text').textContent = text;
 }
 
-function showValue(value, into) {
-  if (Array.isArray(value)) for (const item of value) showValue(item, into);
-  else if (value && typeof value === 'object' && typeof value.url === 'string') {
-    into.append(el('img', { src: value.url, alt: `${value.width}×${value.height} image`, width: value.width, height: value.height }));
+/** Shows an image of the run, read through the hook with the trigger's credentials (an <img src> could send none). */
+async function loadImage(img, runId, artifact) {
+  const response = await fetch(`${hookPath}/runs/${encodeURIComponent(runId)}/artifacts/${artifact}`, { headers: headers() });
+  if (!response.ok) {
+    showMessage(`An image could not be loaded (${response.status}).`);
+    return;
+  }
+  img.src = URL.createObjectURL(await response.blob());
+  img.addEventListener('load', () => URL.revokeObjectURL(img.src), { once: true });
+}
+
+function showValue(value, into, runId) {
+  if (Array.isArray(value)) for (const item of value) showValue(item, into, runId);
+  else if (value && typeof value === 'object' && typeof value.artifact === 'string') {
+    const img = el('img', { alt: `${value.width}×${value.height} image`, width: value.width, height: value.height, dataset: { artifact: value.artifact } });
+    into.append(img);
+    void loadImage(img, runId, value.artifact);
   } else into.append(el('div', { className: 'value', textContent: typeof value === 'string' ? value : JSON.stringify(value) }));
 }
 
@@ -125,7 +139,7 @@ function showOutputs(run) {
   outputs.replaceChildren();
   for (const [name, output] of Object.entries(run.outputs)) {
     const section = el('section', { className: 'output', dataset: { output: name } }, el('h2', { textContent: name }));
-    showValue(output.value, section);
+    showValue(output.value, section, run.id);
     outputs.append(section);
   }
 }
