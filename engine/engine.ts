@@ -10,7 +10,8 @@ import type { Catalog, PortValues } from './node';
 import { planRun } from './plan';
 import type { Services } from './services';
 import { DEFAULT_WATCHDOG, watchRun, type WatchdogOptions } from './watchdog';
-import { WorkflowError, type RunInputs, type WorkflowIssue } from './workflow';
+import type { RunInputs, WorkflowIssue } from './contract';
+import { WorkflowError } from './workflow';
 
 export interface EngineOptions {
   catalog: Catalog;

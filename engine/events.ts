@@ -1,15 +1,13 @@
+// The engine's run events: the contract's vocabulary with outputs as the engine's values, ended by
+// the engine's own `run:finished` (hosts turn it into the contract's `RunMessage`).
+import type { RunProgress } from './contract';
 import type { PortValues } from './node';
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 /** Everything a run reports, in order; every event names its run, node events their node. */
 export type RunEvent =
-  | { type: 'run:started'; runId: string; nodes: string[]; at: number }
-  | { type: 'node:started'; runId: string; nodeId: string; at: number }
-  | { type: 'node:progress'; runId: string; nodeId: string; step: number; total: number }
-  | { type: 'node:cached'; runId: string; nodeId: string; outputs: PortValues }
-  | { type: 'node:finished'; runId: string; nodeId: string; ms: number; outputs: PortValues }
-  | { type: 'node:error'; runId: string; nodeId: string; message: string }
+  | RunProgress<PortValues>
   | { type: 'run:finished'; runId: string; status: RunStatus; ms: number; error?: { node: string | null; message: string } };
 
 export type RunEventListener = (event: RunEvent) => void;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { NodeDefinition } from '../engine/node';
 import { cannot, type FoundModel, type TaskName } from '../engine/runtime';
-import type { WorkflowIssue } from '../engine/workflow';
+import type { WorkflowIssue } from '../engine/contract';
 
 /** The model a model node uses unless its `model` param names another: the shipped, offline one. */
 export const DEFAULT_MODEL = 'tiny-shapes';

@@ -1,4 +1,4 @@
-import { baseOf, isList } from '../link-rule';
+import { baseOf, isList } from '../../../engine/contract';
 
 /** One colour per base type; lists share their base's colour and are drawn as a ring. */
 const COLOURS: Record<string, string> = {
