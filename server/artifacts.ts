@@ -1,3 +1,4 @@
+// Content-addressed image storage: PNG files named by their sha256, their rows in sqlite, and how images appear in JSON.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

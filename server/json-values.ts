@@ -1,3 +1,4 @@
+// Run values as JSON: images become artifact references (and back to inline PNGs where asked).
 import type { RunOutput } from '../engine/executor';
 import { isImage, type ImageValue } from '../engine/image';
 import type { PortValues } from '../engine/node';

@@ -1,3 +1,4 @@
+// Validation of a workflow as it is saved (complete except for the values each run supplies).
 import type { Engine } from '../engine/engine';
 import { templateVariables } from '../engine/run-inputs';
 import type { RunInputs, WorkflowIssue } from '../engine/contract';

@@ -1,3 +1,4 @@
+// `/api/health`, `/api/nodes`, `/api/models` and `/api/templates`: what the server is and offers.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Router } from 'express';
