@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { PICFLOW_VERSION } from '../engine/version';
 import { registerModels } from './models';
 import { registerNodes } from './nodes';
 import { registerRun } from './run';
@@ -10,7 +11,7 @@ import { registerWorker } from './worker';
 const program = new Command()
   .name('picflow')
   .description('Node-based workflows for unified multimodal image models')
-  .version('0.1.0');
+  .version(PICFLOW_VERSION);
 
 registerRun(program);
 registerValidate(program);

@@ -1,7 +1,7 @@
 // ComfyUI's API format ⇄ workflow JSON v1. Pure functions with no runtime imports, so that the
 // server, the CLI and the editor (which knows the catalog only as `GET /api/nodes`) share one converter.
 import type { Catalog } from './node';
-import type { Link, Workflow, WorkflowIssue, WorkflowNode } from './workflow';
+import type { Link, Workflow, WorkflowIssue, WorkflowNode } from './contract';
 
 /** `["<source id>", <output index>]`: the index counts the source's outputs in catalog order. */
 export type ApiLink = [string, number];

@@ -1,6 +1,6 @@
 import type { Graph } from './graph';
 import type { Services } from './services';
-import type { WorkflowIssue } from './workflow';
+import type { WorkflowIssue } from './contract';
 
 /** The issues of each node's `check` against the host's services (once each: two nodes may blame one prompt). */
 export function serviceIssues(graph: Graph, services: Services): WorkflowIssue[] {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_PIXEL_LIMITS, type PixelLimits } from './budget';
 import { OutputCache } from './cache';
 import { serviceIssues } from './checks';
-import { RunEventBus, type RunEvent } from './events';
+import type { RunEvent } from './events';
 import { execute, type RunResult } from './executor';
 import { buildGraph, type Graph, type ValidationResult } from './graph';
 import { DEFAULT_WORKFLOW_LIMITS, type WorkflowLimits } from './limits';
@@ -10,7 +10,8 @@ import type { Catalog, PortValues } from './node';
 import { planRun } from './plan';
 import type { Services } from './services';
 import { DEFAULT_WATCHDOG, watchRun, type WatchdogOptions } from './watchdog';
-import { WorkflowError, type RunInputs, type WorkflowIssue } from './workflow';
+import type { RunInputs, WorkflowIssue } from './contract';
+import { WorkflowError } from './workflow';
 
 export interface EngineOptions {
   catalog: Catalog;
@@ -30,7 +31,7 @@ export interface RunOptions {
   runId?: string;
   inputs?: RunInputs;
   signal?: AbortSignal;
-  /** Events of this run only, besides the engine-wide `events` bus. */
+  /** This run's events, in order: the one way hosts hear how a run goes. */
   onEvent?: (event: RunEvent) => void;
   /** Outputs of nodes an earlier attempt of this run finished (a resumed run): they are not run again, and report `node:cached`. */
   reuse?: ReadonlyMap<string, PortValues>;
@@ -41,7 +42,6 @@ export class Engine {
   readonly catalog: Catalog;
   readonly services: Services;
   readonly cache: OutputCache;
-  readonly events = new RunEventBus();
   readonly limits: WorkflowLimits;
   readonly pixels: PixelLimits;
   private readonly stopGraceMs?: number;
@@ -89,7 +89,6 @@ export class Engine {
     const emit = (event: RunEvent) => {
       watch.observe(event);
       options.onEvent?.(event);
-      this.events.emit(event);
     };
     const { services, cache, pixels, stopGraceMs } = this;
     return execute(graph, plan, { runId, services, emit, signal: options.signal, cache, pixels, stopGraceMs, reuse: options.reuse });

@@ -2,10 +2,10 @@ import { DEFAULT_PIXEL_LIMITS, PixelBudget, type PixelLimits } from './budget';
 import type { OutputCache } from './cache';
 import type { RunEvent, RunStatus } from './events';
 import { outputName, type Graph, type GraphNode } from './graph';
-import type { NodeContext, OutputKind, PortValues } from './node';
+import type { NodeContext, PortValues } from './node';
 import type { Plan } from './plan';
 import type { Services } from './services';
-import { isList, type SocketType } from './types';
+import { isList, type OutputKind, type SocketType } from './contract';
 
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'cancelled' | 'skipped';
 

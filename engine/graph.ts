@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import type { AnyNodeDefinition, Catalog } from './node';
 import { DEFAULT_WORKFLOW_LIMITS, limitIssues, type WorkflowLimits } from './limits';
 import { applyRunInputs } from './run-inputs';
-import { baseOf, isList, linkProblem, listOf, type SocketType } from './types';
-import { WorkflowSchema, type RunInputs, type Workflow, type WorkflowIssue } from './workflow';
+import { baseOf, isList, linkProblem, listOf, type RunInputs, type SocketType, type Workflow, type WorkflowIssue } from './contract';
+import { WorkflowSchema } from './workflow';
 
 export interface GraphLink {
   from: string;

@@ -1,4 +1,4 @@
-export * from './types';
+export * from './contract';
 export * from './image';
 export * from './node';
 export * from './services';

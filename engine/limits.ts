@@ -1,4 +1,4 @@
-import type { WorkflowIssue } from './workflow';
+import type { WorkflowIssue } from './contract';
 
 /** Sizes a workflow may have; each one exceeded is an issue that names the limit and the place. */
 export interface WorkflowLimits {

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { ImageBudget } from './budget';
 import type { Graph, GraphNode } from './graph';
 import type { Services } from './services';
-import type { SocketType } from './types';
-import type { WorkflowIssue } from './workflow';
+import type { CatalogEntry, JsonSchema, OutputKind, SocketType, WorkflowIssue } from './contract';
 
 export interface PortSpec {
   type: SocketType;
@@ -27,9 +26,6 @@ export interface NodeContext {
 }
 
 export type PortValues = Record<string, unknown>;
-
-/** How an output node's value is treated by hosts: saved as a file, shown only, or returned as a value. */
-export type OutputKind = 'save' | 'preview' | 'value';
 
 export interface NodeDefinition<P extends z.ZodObject = z.ZodObject> {
   type: string;
@@ -85,7 +81,7 @@ export function makeCatalog(definitions: readonly AnyNodeDefinition[]): Catalog 
 }
 
 /** The catalog as JSON for the editor, the CLI and `GET /api/nodes`. */
-export function describeCatalog(catalog: Catalog) {
+export function describeCatalog(catalog: Catalog): CatalogEntry[] {
   return [...catalog.values()].map((d) => ({
     type: d.type,
     category: d.category,
@@ -93,8 +89,6 @@ export function describeCatalog(catalog: Catalog) {
     output: d.output ?? null,
     inputs: Object.entries(d.inputs).map(([name, p]) => ({ name, ...p })),
     outputs: Object.entries(d.outputs).map(([name, p]) => ({ name, ...p })),
-    params: z.toJSONSchema(d.params, { io: 'input', unrepresentable: 'any' }),
+    params: z.toJSONSchema(d.params, { io: 'input', unrepresentable: 'any' }) as JsonSchema,
   }));
 }
-
-export type CatalogEntry = ReturnType<typeof describeCatalog>[number];

@@ -1,5 +1,5 @@
 import type { Catalog } from './node';
-import type { RunInputs, Workflow, WorkflowIssue } from './workflow';
+import type { RunInputs, Workflow, WorkflowIssue } from './contract';
 
 const TEMPLATE_VARIABLE = /\{([A-Za-z_][\w-]*)\}/g;
 

@@ -1,4 +1,7 @@
+// Workflow JSON v1 as a zod schema, the validator every host parses files with; the types it checks
+// against are the contract's (engine/contract.ts), and the compiler holds the two together.
 import { z } from 'zod';
+import { formatIssue, type Link, type Workflow, type WorkflowIssue, type WorkflowNode } from './contract';
 
 /** `[sourceNodeId, outputName]` on the target's input. */
 export const LinkSchema = z.tuple([z.string().min(1), z.string().min(1)]);
@@ -22,19 +25,17 @@ export const WorkflowSchema = z
   })
   .strict();
 
-export type Link = z.infer<typeof LinkSchema>;
-export type WorkflowNode = z.infer<typeof WorkflowNodeSchema>;
-export type Workflow = z.infer<typeof WorkflowSchema>;
+// The schemas parse to exactly the contract's types (a compile error here means they drifted).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShapes: [
+  Same<z.infer<typeof LinkSchema>, Link>,
+  Same<z.infer<typeof WorkflowNodeSchema>, WorkflowNode>,
+  Same<z.infer<typeof WorkflowSchema>, Workflow>,
+] = [true, true, true];
+void sameShapes;
 
-/** Run inputs: a named prompt or template variable (`subject`), or one node's param (`g.seed`). */
-export type RunInputs = Record<string, unknown>;
-
-/** One problem in a workflow: which node (null for the workflow as a whole), which field, and why. */
-export interface WorkflowIssue {
-  node: string | null;
-  field: string;
-  message: string;
-}
+/** The types these schemas parse to, for readers of this module. */
+export type { Link, Workflow, WorkflowNode } from './contract';
 
 export class WorkflowError extends Error {
   constructor(readonly issues: WorkflowIssue[]) {
@@ -45,9 +46,4 @@ export class WorkflowError extends Error {
     );
     this.name = 'WorkflowError';
   }
-}
-
-export function formatIssue(issue: WorkflowIssue): string {
-  const where = issue.node === null ? issue.field : `node '${issue.node}' ${issue.field}`;
-  return `${where}: ${issue.message}`;
 }

@@ -1,7 +1,8 @@
 import { isImage } from '../engine/image';
 import { defineNode } from '../engine/node';
 import { modelFor } from '../engine/runtime';
-import { modelCheck, samplingParams } from './model-params';
+import { modelCheck } from './model-check';
+import { samplingParams } from './params';
 
 export default defineNode({
   type: 'edit',

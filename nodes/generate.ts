@@ -1,6 +1,7 @@
 import { defineNode } from '../engine/node';
 import { modelFor } from '../engine/runtime';
-import { modelCheck, samplingParams } from './model-params';
+import { modelCheck } from './model-check';
+import { samplingParams } from './params';
 
 export default defineNode({
   type: 'generate',

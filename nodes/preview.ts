@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../engine/node';
-import { outputNameParam } from './save-image';
+import { outputNameParam } from './params';
 
 export default defineNode({
   type: 'preview',

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { isImage } from '../engine/image';
 import { defineNode } from '../engine/node';
 import { modelFor } from '../engine/runtime';
-import { modelCheck, modelParam } from './model-params';
+import { modelCheck } from './model-check';
+import { modelParam } from './params';
 
 export default defineNode({
   type: 'reward-score',

@@ -1,12 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../engine/node';
-
-export const outputNameParam = z
-  .string()
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]*$/, 'use letters, digits, _ and -')
-  .default('')
-  .describe('name of the result (file name prefix); the node id when empty');
+import { outputNameParam } from './params';
 
 export default defineNode({
   type: 'save-image',

@@ -1,7 +1,9 @@
+// Content-addressed image storage: PNG files named by their sha256, their rows in sqlite, and how images appear in JSON.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ImageRef } from '../engine/contract';
 import type { Graph } from '../engine/graph';
 import { encodePng, type ImageValue } from '../engine/image';
 import type { ArtifactReader } from '../engine/services';
@@ -20,13 +22,8 @@ export interface ArtifactInfo {
   createdAt: number;
 }
 
-/** How an image appears in JSON (run outputs, socket events, upload answers). */
-export interface ImageRef {
-  artifact: string;
-  url: string;
-  width: number;
-  height: number;
-}
+/** How an image appears in JSON (run outputs, socket events, upload answers): the contract's shape. */
+export type { ImageRef };
 
 export function artifactUrl(id: string): string {
   return `/api/artifacts/${id}`;

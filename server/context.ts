@@ -1,3 +1,4 @@
+// What the express app and its routes share: the stores, the run manager, limits and settings.
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine';
 import type { ArtifactStore } from './artifacts';

@@ -1,3 +1,4 @@
+// Serves the built editor: its static files and its page at `/`.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { Router } from 'express';

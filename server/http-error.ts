@@ -1,6 +1,6 @@
 // HTTP-level errors of the routes (HttpError) and request parsing with zod; run service refusals map to statuses in app.ts.
 import type { z } from 'zod';
-import type { WorkflowIssue } from '../engine/workflow';
+import type { WorkflowIssue } from '../engine/contract';
 
 /** An error that becomes a response: `{ error, errors? }` with this status (and headers). */
 export class HttpError extends Error {

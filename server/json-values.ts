@@ -1,10 +1,11 @@
+// Run values as JSON: images become artifact references (and back to inline PNGs where asked).
 import type { RunOutput } from '../engine/executor';
 import { isImage, type ImageValue } from '../engine/image';
 import type { PortValues } from '../engine/node';
-import type { ArtifactStore, ImageRef } from './artifacts';
+import type { ImageRef, JsonValue } from '../engine/contract';
+import type { ArtifactStore } from './artifacts';
 
-/** A run value as JSON: images become artifact references, lists stay lists. */
-export type JsonValue = string | number | boolean | null | ImageRef | JsonValue[];
+export type { JsonValue };
 
 /** Where images go to become artifacts: the server's store, or a worker's hand-over to the server. */
 export interface ImageSink {

@@ -2,30 +2,13 @@
  * A queued or running run as clients see it now: its record, brought up to date by the run's engine
  * events in order, and the messages (RunMessage) those events become for listeners.
  */
+import type { RunMessage } from '../engine/contract';
 import type { RunEvent } from '../engine/events';
 import type { Graph } from '../engine/graph';
-import { toJsonOutputs, toJsonPorts, type ImageSink, type JsonValue } from './json-values';
+import { toJsonOutputs, toJsonPorts, type ImageSink } from './json-values';
 import { OrderedSteps } from './ordered-steps';
 import type { RunEnd, RunJob } from './run-queue';
-import type { NodeState, RunError, RunOutputJson, RunRecord, RunState } from './store/runs';
-
-/** What clients hear about runs: the engine's events made JSON-safe, plus `run:queued`. */
-export type RunMessage =
-  | { type: 'run:queued'; runId: string; workflowId: string | null; at: number }
-  | { type: 'run:started'; runId: string; nodes: string[]; at: number }
-  | { type: 'node:started'; runId: string; nodeId: string; at: number }
-  | { type: 'node:progress'; runId: string; nodeId: string; step: number; total: number }
-  | { type: 'node:cached'; runId: string; nodeId: string; outputs: Record<string, JsonValue> }
-  | { type: 'node:finished'; runId: string; nodeId: string; ms: number; outputs: Record<string, JsonValue> }
-  | { type: 'node:error'; runId: string; nodeId: string; message: string }
-  | {
-      type: 'run:finished';
-      runId: string;
-      status: RunState;
-      ms: number | null;
-      error: RunError | null;
-      outputs: Record<string, RunOutputJson>;
-    };
+import type { NodeState, RunRecord } from './store/runs';
 
 export class LiveRun {
   /** Keeps the run's state changes and messages in the order of its events. */

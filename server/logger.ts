@@ -1,3 +1,4 @@
+// The server's pino logger: level from PICFLOW_LOG_LEVEL, pretty on a terminal, JSON otherwise.
 import { pino, type Logger } from 'pino';
 
 /**

@@ -1,3 +1,4 @@
+// The sqlite schema as numbered migrations, applied in order at start.
 import type { Database } from './db';
 
 /**

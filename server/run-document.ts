@@ -1,3 +1,4 @@
+// The one JSON shape of a run that programs read (hook answers, GET /api/runs/:id, callbacks).
 import { z } from 'zod';
 import type { CallbackAttempt } from './hooks/callbacks';
 import type { RunRecord, RunSummary } from './store/runs';

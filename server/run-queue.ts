@@ -4,7 +4,7 @@
  */
 import type { RunEvent } from '../engine/events';
 import type { RunResult } from '../engine/executor';
-import type { RunInputs } from '../engine/workflow';
+import type { RunInputs } from '../engine/contract';
 import type { JsonValue } from './json-values';
 import { QueueClosedError, QueueFullError, ShutdownAbort } from './run-errors';
 import type { RunError, RunState } from './store/runs';

@@ -4,7 +4,7 @@
  * crash keeps what finished nodes made), and is written whole when it ends.
  */
 import type { Logger } from 'pino';
-import type { RunMessage } from './live-run';
+import type { RunMessage } from '../engine/contract';
 import type { RunRecord, RunStore } from './store/runs';
 
 export class RunRecorder {

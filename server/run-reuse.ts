@@ -7,7 +7,7 @@ import type { Graph } from '../engine/graph';
 import { decodeImage } from '../engine/image';
 import type { PortValues } from '../engine/node';
 import type { ArtifactReader } from '../engine/services';
-import { baseOf, isList, type SocketType } from '../engine/types';
+import { baseOf, isList, type SocketType } from '../engine/contract';
 import { imageRefsIn, isImageRef, type JsonValue } from './json-values';
 import type { ReusedOutputs } from './run-queue';
 import type { NodeState } from './store/runs';

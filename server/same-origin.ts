@@ -1,3 +1,4 @@
+// The same-origin rule for browsers' requests and socket connections (no cross-site runs on 127.0.0.1).
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpError } from './http-error';
 

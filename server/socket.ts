@@ -1,3 +1,4 @@
+// The socket.io bridge: every client in the global feed, run rooms on subscribe, tokens checked.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';

@@ -1,5 +1,4 @@
 // Starting and stopping a server: data-dir lock, database, run service and queue, express app and socket.io on one port.
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +9,7 @@ import { Engine, type EngineOptions } from '../engine/engine';
 import type { Catalog } from '../engine/node';
 import { ModelRuntime, type DeviceRequest } from '../engine/runtime';
 import { createServices } from '../engine/services';
+import { PICFLOW_VERSION } from '../engine/version';
 import { catalog as shippedCatalog } from '../nodes';
 import { admitAtTheDoor } from './admission';
 import { createApp } from './app';
@@ -166,7 +166,7 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
     limits: { jsonBytes: 2 * 1024 * 1024, uploadBytes: 20 * 1024 * 1024, uploadPixels: 4096 * 4096, jsonDepth: 64, ...options.limits },
     editorDir: options.editorDir ?? join(ROOT, 'dist', 'editor'),
     templatesDir: options.templatesDir ?? join(ROOT, 'workflows'),
-    version: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+    version: PICFLOW_VERSION,
     startedAt: Date.now(),
   };
   const comfy = new ComfyApi(ctx);

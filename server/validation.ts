@@ -1,6 +1,7 @@
+// Validation of a workflow as it is saved (complete except for the values each run supplies).
 import type { Engine } from '../engine/engine';
 import { templateVariables } from '../engine/run-inputs';
-import type { RunInputs, WorkflowIssue } from '../engine/workflow';
+import type { RunInputs, WorkflowIssue } from '../engine/contract';
 
 /**
  * Validates a workflow as it is saved: complete except for the values it asks of each run. A

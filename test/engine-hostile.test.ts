@@ -132,11 +132,19 @@ describe('a run always ends (issue 12, defect 2)', () => {
     const e = engine({ stopGraceMs: 50 });
     const controller = new AbortController();
     const events: RunEvent[] = [];
+    let started!: () => void;
+    const nodeStarted = new Promise<void>((resolve) => (started = resolve));
     const run = e.run(
       { version: 1, nodes: { s: { type: 'stubborn' }, o: out('s', 'value') } },
-      { signal: controller.signal, onEvent: (event) => events.push(event) },
+      {
+        signal: controller.signal,
+        onEvent: (event) => {
+          events.push(event);
+          if (event.type === 'node:started') started();
+        },
+      },
     );
-    await ends(new Promise<void>((resolve) => e.events.on((event) => event.type === 'node:started' && resolve())));
+    await ends(nodeStarted);
     controller.abort();
     const result = await ends(run);
     expect(result.status).toBe('cancelled');

@@ -1,7 +1,7 @@
 // The REST client: every call the editor makes to the server goes through here (DESIGN "Public HTTP API").
 
 import { authorizedFetch } from './auth';
-import type { CatalogEntry, RunStatus, Workflow, WorkflowIssue } from './types';
+import type { CatalogEntry, RunState, Workflow, WorkflowIssue } from '../../engine/contract';
 
 export class ApiError extends Error {
   constructor(
@@ -66,7 +66,7 @@ export interface RunOutputRecord {
 
 export interface RunSummary {
   id: string;
-  status: RunStatus;
+  status: RunState;
   workflowId?: string | null;
   /** `editor`, `api`, `cli` or `hook:<slug>`. */
   source?: string;
@@ -95,7 +95,7 @@ export interface RunDetail extends RunSummary {
 
 export interface RunFilter {
   workflowId?: string;
-  status?: RunStatus;
+  status?: RunState;
   limit?: number;
   /** Paging cursor (`next` of the previous page). */
   before?: number;
@@ -109,7 +109,7 @@ export interface GalleryItem {
   runId: string;
   workflowId: string | null;
   source: string;
-  status: RunStatus;
+  status: RunState;
   createdAt: number;
   output: string;
   node: string;
@@ -300,7 +300,7 @@ function normaliseRun(r: Record<string, unknown>): RunSummary {
   return {
     ...(r as object),
     id: String(r.id ?? r.runId),
-    status: (r.status ?? 'queued') as RunStatus,
+    status: (r.status ?? 'queued') as RunState,
     workflowId: (r.workflowId ?? r.workflow_id ?? null) as string | null,
     createdAt: (r.createdAt ?? r.created_at ?? r.queuedAt) as string | number | undefined,
     startedAt: (r.startedAt ?? r.started_at ?? null) as string | number | null,

@@ -4,7 +4,7 @@
 import type { Canvas } from './canvas/canvas';
 import type { Notices } from './notices';
 import { parseWorkflow } from './serialize';
-import type { Workflow } from './types';
+import type { Workflow } from '../../engine/contract';
 
 export class Clipboard {
   private fragment: Workflow | null = null;

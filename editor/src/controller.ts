@@ -10,14 +10,14 @@ import { Canvas, type ContextMenuRequest } from './canvas/canvas';
 import { createViewContext, type ViewContext } from './canvas/view-context';
 import { Clipboard } from './clipboard';
 import { Notices } from './notices';
-import { describeIssue, Problems } from './problems';
+import { Problems } from './problems';
 import { RunView } from './run-view';
 import { Runs } from './runs';
 import { parseWorkflow, stableStringify, WorkflowFileError } from './serialize';
 import { runFeed } from './socket';
 import { Observable } from './store';
 import { attachTemplateImages, loadTemplates, type TemplateEntry } from './templates';
-import type { CatalogEntry, Workflow } from './types';
+import { formatIssue, type CatalogEntry, type Workflow } from '../../engine/contract';
 import { modelChoicesOf } from './models-report';
 import { vocabulariesOf } from './vocabulary';
 
@@ -373,7 +373,7 @@ export class Controller {
       return entry && { inputs: entry.inputs.map((p) => p.name), outputs: entry.outputs.map((p) => p.name) };
     });
     if (issues.length > 0) {
-      this.notices.toast('error', `Cannot export in API format: ${issues.length === 1 ? describeIssue(issues[0]) : `${issues.length} problems`}`);
+      this.notices.toast('error', `Cannot export in API format: ${issues.length === 1 ? formatIssue(issues[0]) : `${issues.length} problems`}`);
       return;
     }
     download(`${fileStem(workflow)}.api.json`, prompt);

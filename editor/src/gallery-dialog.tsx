@@ -8,15 +8,15 @@ import type { Controller } from './controller';
 import { openViewer } from './image-viewer';
 import { Modal } from './modal';
 import { useValue } from './store';
-import type { RunStatus } from './types';
+import type { RunState } from '../../engine/contract';
 
 const PAGE = 24;
-const STATUSES: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+const STATUSES: RunState[] = ['succeeded', 'failed', 'cancelled'];
 
 export function GalleryDialog({ controller, onClose }: { controller: Controller; onClose(): void }) {
   const doc = useValue(controller.doc);
   const [onlyThis, setOnlyThis] = useState(Boolean(doc.id));
-  const [status, setStatus] = useState<RunStatus | ''>('');
+  const [status, setStatus] = useState<RunState | ''>('');
   const [since, setSince] = useState('');
   const [items, setItems] = useState<GalleryItem[]>([]);
   const [next, setNext] = useState<number | null>(null);
@@ -58,7 +58,7 @@ export function GalleryDialog({ controller, onClose }: { controller: Controller;
         )}
         <label>
           status{' '}
-          <select value={status} onChange={(e) => setStatus(e.target.value as RunStatus | '')} data-testid="gallery-status">
+          <select value={status} onChange={(e) => setStatus(e.target.value as RunState | '')} data-testid="gallery-status">
             <option value="">any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>

@@ -4,7 +4,7 @@
 import { AuthorizedImage } from './authorized-image';
 import { useEffect } from 'react';
 import { Observable, useValue } from './store';
-import type { ImageRef } from './types';
+import type { ImageRef } from '../../engine/contract';
 
 export interface ViewerImage extends ImageRef {
   /** What the image is (output name, run), shown under it. */

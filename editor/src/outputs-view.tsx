@@ -5,7 +5,8 @@
 import { useState } from 'react';
 import { AuthorizedImage, useAuthorizedUrl } from './authorized-image';
 import { openViewer } from './image-viewer';
-import { isImageRef, type ImageRef } from './types';
+import type { ImageRef } from '../../engine/contract';
+import { isImageRef } from './types';
 
 /** Texts longer than this fold to a few lines until "more" is pressed. */
 const FOLD_CHARS = 180;

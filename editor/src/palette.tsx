@@ -3,7 +3,7 @@
 
 import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { socketColour } from './canvas/socket-colors';
-import type { CatalogEntry } from './types';
+import type { CatalogEntry } from '../../engine/contract';
 
 export const NODE_DRAG_TYPE = 'application/x-picflow-node';
 

@@ -6,11 +6,7 @@ import type { Canvas } from './canvas/canvas';
 import type { ViewContext } from './canvas/view-context';
 import type { Notices } from './notices';
 import { Observable } from './store';
-import type { WorkflowIssue } from './types';
-
-export function describeIssue(issue: WorkflowIssue): string {
-  return issue.node ? `${issue.node} ${issue.field}: ${issue.message}` : `${issue.field}: ${issue.message}`;
-}
+import { formatIssue, type WorkflowIssue } from '../../engine/contract';
 
 export class Problems {
   /** The problems no node on the canvas can show. */
@@ -25,7 +21,7 @@ export class Problems {
   report(what: string, err: unknown): void {
     if (err instanceof ApiError && err.issues.length > 0) {
       this.set(err.issues);
-      this.notices.toast('error', `${what}: ${err.issues.length === 1 ? describeIssue(err.issues[0]) : `${err.issues.length} problems, shown on the nodes`}`);
+      this.notices.toast('error', `${what}: ${err.issues.length === 1 ? formatIssue(err.issues[0]) : `${err.issues.length} problems, shown on the nodes`}`);
     } else this.notices.toast('error', `${what}: ${(err as Error).message}`);
   }
 

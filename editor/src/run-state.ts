@@ -1,7 +1,7 @@
 // Turns run messages (live from socket.io, or a finished run from history) into what each node shows.
 
 import type { RunDetail } from './api';
-import type { RunMessage } from './socket';
+import type { FeedMessage } from './socket';
 import type { KeyedStore } from './store';
 import type { NodePhase, NodeRunState } from './types';
 
@@ -18,7 +18,7 @@ function notPlanned(previous: NodeRunState | undefined): NodeRunState {
 }
 
 /** Applies one live message to the per-node states; returns nothing, the store notifies the nodes. */
-export function applyRunMessage(states: KeyedStore<NodeRunState>, message: RunMessage, nodeIds: () => string[]): void {
+export function applyRunMessage(states: KeyedStore<NodeRunState>, message: FeedMessage, nodeIds: () => string[]): void {
   switch (message.type) {
     case 'run:queued':
       // Until the run starts, the nodes keep showing the last results.

@@ -8,7 +8,7 @@ import type { Notices } from './notices';
 import type { Runs } from './runs';
 import { stableStringify } from './serialize';
 import { Observable } from './store';
-import type { Workflow } from './types';
+import type { Workflow } from '../../engine/contract';
 
 export interface RunViewHost {
   canvas(): Canvas | null;

@@ -7,13 +7,13 @@ import type { ViewContext } from './canvas/view-context';
 import type { Notices } from './notices';
 import type { Problems } from './problems';
 import { applyRunMessage, applyRunRecord } from './run-state';
-import { runFeed, type RunMessage } from './socket';
+import { runFeed, type FeedMessage } from './socket';
 import { Observable } from './store';
-import type { RunStatus, Workflow } from './types';
+import type { RunState, Workflow } from '../../engine/contract';
 
 export interface CurrentRun {
   id: string;
-  status: RunStatus;
+  status: RunState;
 }
 
 export interface RunEntry extends RunSummary {
@@ -133,11 +133,12 @@ export class Runs {
         const { run } = message;
         this.current.update((r) => (r ? { ...r, status: run.status } : r));
         if (run.status !== 'queued' && run.status !== 'running') {
-          this.onOwnRunMessage({ type: 'run:finished', runId: run.id, status: run.status, ms: run.ms, error: typeof run.error === 'string' ? { node: null, message: run.error } : run.error });
+          this.onOwnRunEnd({ runId: run.id, status: run.status, ms: run.ms, error: typeof run.error === 'string' ? { node: null, message: run.error } : run.error });
         }
         return;
       }
-      this.onOwnRunMessage(message);
+      if (message.type === 'run:started') this.current.update((r) => (r ? { ...r, status: 'running' } : r));
+      if (message.type === 'run:finished') this.onOwnRunEnd(message);
     });
   }
 
@@ -146,20 +147,17 @@ export class Runs {
     this.stopWatching = null;
   }
 
-  private onOwnRunMessage(message: RunMessage): void {
-    const status: RunStatus | null =
-      message.type === 'run:started' ? 'running' : message.type === 'run:finished' ? message.status : null;
-    if (status) this.current.update((r) => (r ? { ...r, status } : r));
-    if (message.type === 'run:finished') {
-      if (this.finished.has(message.runId)) return;
-      this.finished.add(message.runId);
-      this.stopRunWatch();
-      if (message.status === 'succeeded') this.notices.toast('success', `Run finished in ${formatDuration(message.ms)}`);
-      else if (message.status === 'cancelled') this.notices.toast('info', 'Run cancelled');
-      else this.notices.toast('error', `Run ${message.status}${message.error ? `: ${message.error.message}` : ''}`);
-      void this.refreshHistory();
-      void this.settleRun(message.runId);
-    }
+  /** The watched run ended: from its `run:finished` message, or its state when watching began late. */
+  private onOwnRunEnd(end: { runId: string; status: RunState; ms?: number | null; error?: { message: string } | null }): void {
+    this.current.update((r) => (r ? { ...r, status: end.status } : r));
+    if (this.finished.has(end.runId)) return;
+    this.finished.add(end.runId);
+    this.stopRunWatch();
+    if (end.status === 'succeeded') this.notices.toast('success', `Run finished in ${formatDuration(end.ms)}`);
+    else if (end.status === 'cancelled') this.notices.toast('info', 'Run cancelled');
+    else this.notices.toast('error', `Run ${end.status}${end.error ? `: ${end.error.message}` : ''}`);
+    void this.refreshHistory();
+    void this.settleRun(end.runId);
   }
 
   /**
@@ -195,8 +193,8 @@ export class Runs {
     }
   }
 
-  private onFeedMessage(message: RunMessage): void {
-    const status: RunStatus | null =
+  private onFeedMessage(message: FeedMessage): void {
+    const status: RunState | null =
       message.type === 'run:queued' ? 'queued' : message.type === 'run:started' ? 'running' : message.type === 'run:finished' ? message.status : null;
     if (!status) return;
     this.queue.update((list) => {

@@ -4,7 +4,8 @@
 import { useId, useState, type ChangeEvent } from 'react';
 import { AuthorizedImage } from './authorized-image';
 import { PromptWidget } from './prompt-widget';
-import type { JsonSchema, ModelChoice } from './types';
+import type { JsonSchema } from '../../engine/contract';
+import type { ModelChoice } from './types';
 import type { Vocabulary } from './vocabulary';
 
 export type WidgetKind = 'enum' | 'boolean' | 'integer' | 'number' | 'seed' | 'text' | 'multiline' | 'artifact' | 'json';

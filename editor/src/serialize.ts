@@ -1,7 +1,7 @@
 // Canvas ↔ workflow JSON v1 (DESIGN "Workflow JSON, version 1"): the same file the CLI runs, with node
 // positions kept in `ui`. Pure functions over a plain snapshot, so they are tested without a browser.
 
-import type { Link, Workflow, WorkflowNode } from './types';
+import type { Link, Workflow, WorkflowNode } from '../../engine/contract';
 
 export interface SnapshotNode {
   id: string;

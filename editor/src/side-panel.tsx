@@ -5,10 +5,11 @@
 import { AuthorizedImage } from './authorized-image';
 import type { Controller } from './controller';
 import { ValueView } from './outputs-view';
-import { describeIssue } from './problems';
+import { formatIssue } from '../../engine/contract';
 import { formatDuration, type RunEntry } from './runs';
 import { useValue } from './store';
-import { isImageRef, type ImageRef } from './types';
+import type { ImageRef } from '../../engine/contract';
+import { isImageRef } from './types';
 
 function when(t: string | number | null | undefined): string {
   if (t === null || t === undefined) return '';
@@ -75,7 +76,7 @@ export function SidePanel({ controller }: { controller: Controller }) {
           <h3>Problems</h3>
           <ul>
             {issues.map((issue, i) => (
-              <li key={i}>{describeIssue(issue)}</li>
+              <li key={i}>{formatIssue(issue)}</li>
             ))}
           </ul>
         </section>

@@ -3,38 +3,14 @@
 // answers with `run:state` (the run as it is now) before the run's next events.
 
 import type { Socket } from 'socket.io-client';
+import { RUN_MESSAGE_TYPES, type RunMessage } from '../../engine/contract';
 import type { RunDetail } from './api';
 import { apiToken, needToken } from './auth';
 
-export type RunMessage =
-  | { type: 'run:queued'; runId: string; workflowId?: string | null; at?: number }
-  | { type: 'run:started'; runId: string; nodes: string[]; at?: number }
-  | { type: 'node:started'; runId: string; nodeId: string; at?: number }
-  | { type: 'node:progress'; runId: string; nodeId: string; step: number; total: number }
-  | { type: 'node:cached'; runId: string; nodeId: string; outputs: Record<string, unknown> }
-  | { type: 'node:finished'; runId: string; nodeId: string; ms: number; outputs: Record<string, unknown> }
-  | { type: 'node:error'; runId: string; nodeId: string; message: string }
-  | {
-      type: 'run:finished';
-      runId: string;
-      status: 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-      ms?: number | null;
-      error?: { node: string | null; message: string } | null;
-    }
-  | { type: 'run:state'; runId: string; run: RunDetail };
+/** What the page's listeners hear: the server's run messages, and a watched run's state on (re)subscribing. */
+export type FeedMessage = RunMessage | { type: 'run:state'; runId: string; run: RunDetail };
 
-export const RUN_EVENTS = [
-  'run:queued',
-  'run:started',
-  'node:started',
-  'node:progress',
-  'node:cached',
-  'node:finished',
-  'node:error',
-  'run:finished',
-] as const;
-
-type Listener = (message: RunMessage) => void;
+type Listener = (message: FeedMessage) => void;
 
 /**
  * One socket for the page: per-run watchers and feed listeners, re-joined after a reconnect. The
@@ -71,11 +47,11 @@ export class RunFeed {
     socket.on('disconnect', () => {
       for (const l of this.stateListeners) l(false);
     });
-    for (const type of RUN_EVENTS) {
+    for (const type of RUN_MESSAGE_TYPES) {
       socket.on(type, (payload: Record<string, unknown>) => this.deliver({ ...payload, type } as RunMessage));
     }
     socket.on('run:state', (run: RunDetail & { id: string }) => {
-      const message: RunMessage = { type: 'run:state', runId: run.id, run };
+      const message: FeedMessage = { type: 'run:state', runId: run.id, run };
       for (const l of this.watchers.get(run.id) ?? []) l(message);
     });
     this.socket = socket;

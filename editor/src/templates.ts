@@ -4,7 +4,7 @@
 // them and points its nodes at the artifacts, so a template runs on a server that takes no paths.
 
 import { api } from './api';
-import type { Workflow } from './types';
+import type { Workflow } from '../../engine/contract';
 
 export interface TemplateEntry {
   id: string;

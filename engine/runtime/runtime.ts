@@ -53,6 +53,11 @@ export interface ModelsReport {
  */
 export class ModelRuntime {
   readonly sessions: SessionManager;
+
+  /** Where its sessions run (`cpu` or `cuda`): the provider chosen at start. */
+  get device(): ProviderChoice['provider'] {
+    return this.sessions.provider.provider;
+  }
   readonly queue: DeviceQueue;
   private registry: ModelRegistry | undefined;
   private readonly models = new Map<string, ImageModel>();

@@ -1,3 +1,4 @@
+// Serves `/apps/:slug`: a form page per trigger, for people rather than programs.
 import { join } from 'node:path';
 import express, { Router } from 'express';
 import type { AppContext } from '../context';

@@ -1,3 +1,4 @@
+// Who a request (or socket) is and what it may do: token and scope checks for HTTP and socket.io.
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';

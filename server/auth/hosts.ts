@@ -1,3 +1,4 @@
+// The Host-header allow-list that keeps DNS-rebinding pages off a server bound to loopback.
 import { isIP } from 'node:net';
 
 /** Loopback names, always allowed; `localhost` also covers what browsers pin to it (`app.localhost`). */

@@ -1,3 +1,4 @@
+// API tokens in sqlite: created with a scope, stored only as hashes, listed, revoked.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../db';
 import type { Scope } from './scopes';

@@ -2,8 +2,8 @@
 // name), and the status with its messages. Built from run records, so a restart loses nothing the
 // run store kept.
 import { catalogPorts, detectFormat, toApiFormat, type ApiPrompt, type PortsOf } from '../../engine/api-format';
-import type { Catalog, OutputKind } from '../../engine/node';
-import type { Workflow } from '../../engine/workflow';
+import type { OutputKind, Workflow } from '../../engine/contract';
+import type { Catalog } from '../../engine/node';
 import { ARTIFACT_ID } from '../artifacts';
 import { isImageRef, type JsonValue } from '../json-values';
 import { FINISHED, type RunRecord } from '../store/runs';

@@ -1,8 +1,8 @@
 // The node catalog in ComfyUI's `/object_info` shape, so clients that build prompts from it (widget
 // defaults, link outputs by index) can drive picflow's nodes.
-import type { AnyNodeDefinition, Catalog, CatalogEntry, PortSpec } from '../../engine/node';
+import type { AnyNodeDefinition, Catalog, PortSpec } from '../../engine/node';
 import { describeCatalog } from '../../engine/node';
-import { baseOf, isList, type BaseType } from '../../engine/types';
+import { baseOf, isList, type BaseType, type CatalogEntry } from '../../engine/contract';
 
 /** `[type, options]`, or `[[choices], options]` for an enum widget. */
 export type InputSpec = [string | unknown[], Record<string, unknown>];

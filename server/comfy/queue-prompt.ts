@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { catalogPorts, fromApiFormat } from '../../engine/api-format';
 import type { Engine } from '../../engine/engine';
-import type { Workflow, WorkflowIssue } from '../../engine/workflow';
+import type { Workflow, WorkflowIssue } from '../../engine/contract';
 import type { RunManager } from '../run-manager';
 import type { PromptBook } from './prompts';
 import type { ComfyRelay } from './relay';

@@ -3,7 +3,7 @@
 import type { Catalog } from '../../engine/node';
 import type { ArtifactStore } from '../artifacts';
 import { isImageRef, type JsonValue } from '../json-values';
-import type { RunMessage } from '../live-run';
+import type { RunMessage } from '../../engine/contract';
 import type { RunManager } from '../run-manager';
 import { endMessage, flatten, nodeOutput } from './history';
 import type { ComfyPrompt, PromptBook } from './prompts';

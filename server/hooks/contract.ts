@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { Engine } from '../../engine/engine';
 import { outputName } from '../../engine/graph';
 import { templateVariables } from '../../engine/run-inputs';
-import { baseOf, isList, type SocketType } from '../../engine/types';
-import { WorkflowSchema, type RunInputs, type WorkflowIssue } from '../../engine/workflow';
+import { baseOf, isList, type RunInputs, type SocketType, type WorkflowIssue } from '../../engine/contract';
+import { WorkflowSchema } from '../../engine/workflow';
 import { imageRefSchema } from '../run-document';
 import type { ExposedParam } from '../store/triggers';
 

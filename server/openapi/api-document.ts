@@ -1,3 +1,4 @@
+// The whole HTTP API as an OpenAPI 3.1 document, built from the zod schemas the routes validate with.
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { WorkflowSchema } from '../../engine/workflow';

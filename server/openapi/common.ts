@@ -1,3 +1,4 @@
+// zod schemas shared by the OpenAPI documents: the error answer, the accepted-run answer.
 import { z } from 'zod';
 import { SIGNATURE_HEADER } from '../hooks/signature';
 

@@ -1,3 +1,4 @@
+// One trigger's OpenAPI 3.1 document: its run inputs as the body, its outputs as the answer.
 import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { outputValueSchema, type TriggerContract } from '../hooks/contract';

@@ -1,3 +1,4 @@
+// Serves the API's OpenAPI document and its swagger-ui reference page.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router } from 'express';

@@ -1,3 +1,4 @@
+// `/api/uploads` and `/api/artifacts/:id`: image uploads checked by decoding, artifacts served immutable.
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';

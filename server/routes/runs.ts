@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { asWorkflowV1, catalogPorts } from '../../engine/api-format';
-import { formatIssue } from '../../engine/workflow';
+import { formatIssue } from '../../engine/contract';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
 import { imageRefsIn } from '../json-values';

@@ -1,3 +1,4 @@
+// `/api/health`, `/api/nodes`, `/api/models` and `/api/templates`: what the server is and offers.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Router } from 'express';
@@ -33,7 +34,7 @@ export function systemRoutes(ctx: AppContext): Router {
       name: 'picflow',
       version: ctx.version,
       uptime: (Date.now() - ctx.startedAt) / 1000,
-      device: models?.sessions.provider.provider ?? 'cpu',
+      device: models?.device ?? 'cpu',
       queue,
       // Scale-out: whether the Redis that runs wait in answers (runs are refused while it does not).
       ...(queue.mode === 'bullmq' && { redis: queue.workers === null ? 'down' : 'up' }),

@@ -1,3 +1,4 @@
+// `/api/workflows/:id/trigger`: set, read and remove a workflow's HTTP trigger.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';

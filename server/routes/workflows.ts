@@ -1,3 +1,4 @@
+// `/api/workflows`: save, list, read, version and delete workflows; validate one.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';

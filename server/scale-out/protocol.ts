@@ -1,7 +1,7 @@
 // The contract between the server and its workers on one Redis: queue name, job data, outcome, connections.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RunResult } from '../../engine/executor';
-import type { RunInputs } from '../../engine/workflow';
+import type { RunInputs } from '../../engine/contract';
 import type { ReusedOutputs } from '../run-queue';
 
 /**

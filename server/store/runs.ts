@@ -1,13 +1,10 @@
 // Run history in sqlite: one row per run with its node states and outputs, and start-up recovery of what a stopped process left.
 import type { NodeStatus } from '../../engine/executor';
-import type { OutputKind } from '../../engine/node';
-import type { SocketType } from '../../engine/types';
-import type { RunInputs } from '../../engine/workflow';
+import type { JsonValue, RunError, RunInputs, RunOutputJson, RunState } from '../../engine/contract';
 import type { Database, SqlValue } from '../db';
-import type { JsonValue } from '../json-values';
 
-/** `interrupted`: the server stopped (crash or shutdown) before the run finished. */
-export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+// The run shapes clients also read are the contract's.
+export type { RunError, RunOutputJson, RunState };
 export const FINISHED: ReadonlySet<RunState> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 
 export interface NodeState {
@@ -20,20 +17,6 @@ export interface NodeState {
   outputs?: Record<string, JsonValue>;
   /** The latest progress report, while it runs. */
   progress?: { step: number; total: number };
-}
-
-export interface RunOutputJson {
-  node: string;
-  kind: OutputKind;
-  type: SocketType;
-  value: JsonValue;
-}
-
-export interface RunError {
-  node: string | null;
-  message: string;
-  /** The node broke (a programming error) rather than refusing its inputs: hooks answer 500, not 422. */
-  crashed?: boolean;
 }
 
 export interface RunSummary {

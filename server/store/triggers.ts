@@ -1,3 +1,4 @@
+// HTTP triggers in sqlite: slug, mode, exposed params, hashed token and signing secret.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isUniqueViolation, WriteCounter, type Database } from '../db';
 

@@ -1,3 +1,4 @@
+// Saved workflows in sqlite: every version kept, listed with their triggers.
 import { randomUUID } from 'node:crypto';
 import { WriteCounter, type Database } from '../db';
 

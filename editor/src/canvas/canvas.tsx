@@ -8,7 +8,7 @@ import { ClassicFlow, ConnectionPlugin, getSourceTarget } from 'rete-connection-
 import { HistoryPlugin, Presets as HistoryPresets } from 'rete-history-plugin';
 import { fromWorkflow, freshId, remapFragment, toWorkflow, type GraphSnapshot } from '../serialize';
 import { Observable } from '../store';
-import type { CatalogEntry, Workflow } from '../types';
+import type { CatalogEntry, Workflow } from '../../../engine/contract';
 import { Camera, READABLE_ZOOM, ZOOM } from './camera';
 import { compatiblePort, linkRefusal, orderEnds, type LinkEnd } from './connect-rules';
 import { FieldEdits } from './field-edits';

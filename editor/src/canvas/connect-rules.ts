@@ -1,6 +1,5 @@
 import type { NodeEditor } from 'rete';
-import { linkProblem } from '../link-rule';
-import type { CatalogEntry, SocketType } from '../types';
+import { linkProblem, type CatalogEntry, type SocketType } from '../../../engine/contract';
 import type { Schemes } from './node';
 
 export interface LinkEnd {

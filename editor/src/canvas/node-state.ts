@@ -1,7 +1,8 @@
 // What a node shows, derived from its run state and the server's issues: shared by the node's
 // plain-DOM frame (node-shell.ts) and its React widgets (node-body.tsx).
 
-import type { NodeRunState, WorkflowIssue } from '../types';
+import type { WorkflowIssue } from '../../../engine/contract';
+import type { NodeRunState } from '../types';
 import type { PicNode } from './node';
 
 export function statusText(state: NodeRunState | undefined): string {

@@ -1,5 +1,5 @@
 import { ClassicPreset, type GetSchemes } from 'rete';
-import type { CatalogEntry, PortEntry, SocketType } from '../types';
+import type { CatalogEntry, PortEntry, SocketType } from '../../../engine/contract';
 import { bareHeight, NODE_WIDTH } from './layout';
 
 /** A socket named by its type (`image`, `text[]`), so links can be checked and sockets coloured. */

@@ -1,5 +1,6 @@
 import { KeyedStore, Observable } from '../store';
-import type { ModelChoice, NodeRunState, WorkflowIssue } from '../types';
+import type { WorkflowIssue } from '../../../engine/contract';
+import type { ModelChoice, NodeRunState } from '../types';
 import type { Vocabulary } from '../vocabulary';
 
 /**

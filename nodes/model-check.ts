@@ -1,30 +1,8 @@
-import { z } from 'zod';
+// A model node's check before anything runs: its model exists and can do the node's task, and the
+// constant prompt words fit the model's vocabulary where it publishes one.
 import type { NodeDefinition } from '../engine/node';
 import { cannot, type FoundModel, type TaskName } from '../engine/runtime';
-import type { WorkflowIssue } from '../engine/workflow';
-
-/** The model a model node uses unless its `model` param names another: the shipped, offline one. */
-export const DEFAULT_MODEL = 'tiny-shapes';
-
-/**
- * A model node's `model` param. Its JSON schema carries the node's task (`x-picflow-task`), so an
- * editor can offer only the models whose `tasks` in GET /api/models include it.
- */
-export function modelParam(task: TaskName) {
-  return z.string().min(1).max(128).default(DEFAULT_MODEL).describe('model name (see GET /api/models)').meta({ 'x-picflow-task': task });
-}
-
-/** Sampling params shared by generate and edit; unset ones take the model's own defaults. */
-export const samplingParams = (task: 'generate' | 'edit') =>
-  z.object({
-    model: modelParam(task),
-    seed: z.int().min(0).max(2 ** 32 - 1).default(0),
-    count: z.int().min(1).max(16).default(1),
-    cfg: z.number().min(1).max(20).optional().describe('guidance scale (1 = none); default: the model\'s'),
-    temperature: z.number().min(0).max(5).optional().describe('0 = greedy; default: the model\'s'),
-    topK: z.int().min(0).max(100_000).optional().describe('0 = off; default: the model\'s'),
-    topP: z.number().gt(0).max(1).optional().describe('1 = off; default: the model\'s'),
-  });
+import type { WorkflowIssue } from '../engine/contract';
 
 /**
  * A model node's validation: its model exists and can do `task`; and where the model publishes a
