@@ -26,7 +26,6 @@ export function hookDocument(options: { trigger: Trigger; workflowName: string; 
     openapi: '3.1.0',
     info: {
       title: `${options.workflowName} (picflow trigger '${trigger.slug}')`,
-      summary: options.workflowName,
       version: '2',
       description: `Runs the workflow '${options.workflowName}'. Answers are run documents (apiVersion 2).`,
     },
