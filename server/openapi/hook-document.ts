@@ -22,13 +22,17 @@ export function hookDocument(options: { trigger: Trigger; workflowName: string; 
   const security: Record<string, string[]>[] = protectedTrigger ? [...(trigger.tokenHash !== null ? [{ bearer: [] }] : []), { signature: [] }] : [];
   const path = `/hooks/${trigger.slug}`;
 
+  // OpenAPI 3.1's `info.summary` (the app page's title) is missing from zod-openapi 5's info type; as a
+  // value, not a literal, it passes through to the document.
+  const info = {
+    title: `${options.workflowName} (picflow trigger '${trigger.slug}')`,
+    summary: options.workflowName,
+    version: '2',
+    description: `Runs the workflow '${options.workflowName}'. Answers are run documents (apiVersion 2).`,
+  };
   return createDocument({
     openapi: '3.1.0',
-    info: {
-      title: `${options.workflowName} (picflow trigger '${trigger.slug}')`,
-      version: '2',
-      description: `Runs the workflow '${options.workflowName}'. Answers are run documents (apiVersion 2).`,
-    },
+    info,
     servers: [{ url: options.serverUrl }],
     components: { securitySchemes },
     security,
