@@ -10,11 +10,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import sqlite3 from 'sqlite3';
+import { freePort } from '../test/redis-server';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const root = join(import.meta.dirname, '..');
@@ -24,14 +24,6 @@ const scratch = join(root, 'bench', '.tmp');
 const nodeRedDir = join(scratch, 'node-red');
 const nodeRedMain = join(nodeRedDir, 'node_modules', 'node-red', 'red.js');
 const work = await mkdtemp(join(tmpdir(), 'picflow-bench-server-'));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts a server process (its output into a log file) and waits until `ready` answers 200. */
 async function start(args: string[], ready: string, log: string): Promise<ChildProcess> {
