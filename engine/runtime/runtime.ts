@@ -8,7 +8,7 @@ import { chooseProvider, type DeviceRequest, type ProviderChoice } from './provi
 import { DeviceQueue } from './queue';
 import { modelDirs, ModelRegistry } from './registry';
 import { SessionManager } from './sessions';
-import { UnifiedArModel } from './unified-ar';
+import type { UnifiedArModel } from './unified-ar';
 
 export interface ModelRuntimeOptions {
   /** `auto` (default): CUDA when available, else CPU. */
@@ -60,7 +60,8 @@ export class ModelRuntime {
   }
   readonly queue: DeviceQueue;
   private registry: ModelRegistry | undefined;
-  private readonly models = new Map<string, ImageModel>();
+  /** Adapters by model name, shared while being created so concurrent first calls make one. */
+  private readonly models = new Map<string, Promise<ImageModel>>();
   private readonly budget: number;
 
   constructor(private readonly options: ModelRuntimeOptions = {}) {
@@ -89,16 +90,18 @@ export class ModelRuntime {
   async model(name: string): Promise<ImageModel> {
     let model = this.models.get(name);
     if (!model) {
-      model = this.find(name).create({ sessions: this.sessions, queue: this.queue });
-      this.models.set(name, model);
+      const created = this.find(name).create({ sessions: this.sessions, queue: this.queue });
+      // a failed import may be retried
+      created.catch(() => this.models.get(name) === created && this.models.delete(name));
+      this.models.set(name, (model = created));
     }
     return model;
   }
 
   /** A picflow bundle's adapter with its code-level methods (image codes, encode/decode), for tests and tools. */
   async unifiedAr(name: string): Promise<UnifiedArModel> {
-    const model = await this.model(name);
-    if (!(model instanceof UnifiedArModel)) throw new Error(`model '${name}' is not a picflow bundle`);
+    const [model, { UnifiedArModel: Adapter }] = await Promise.all([this.model(name), import('./unified-ar')]);
+    if (!(model instanceof Adapter)) throw new Error(`model '${name}' is not a picflow bundle`);
     return model;
   }
 
