@@ -7,6 +7,8 @@ import type { SessionManager } from './sessions';
 export interface AdapterHost {
   sessions: SessionManager;
   queue: DeviceQueue;
+  /** Most rows that calls of different runs share in one batched model call (adapters that batch). */
+  batchRows: number;
 }
 
 /** The words a model's tokenizer takes, so validation can name an unknown word where it was typed. */

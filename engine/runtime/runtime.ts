@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { FoundModel } from './formats';
+import type { AdapterHost, FoundModel } from './formats';
 import type { TaskName } from './manifest';
 import type { ImageModel } from './model';
 import { chooseProvider, type DeviceRequest, type ProviderChoice } from './provider';
@@ -16,6 +16,11 @@ export interface ModelRuntimeOptions {
   /** Threads inside one session.run; one is fastest for this tiny model on a shared 2-core machine. */
   intraOpThreads?: number;
   interOpThreads?: number;
+  /**
+   * Most rows (a guided image is two) that concurrent calls of different runs decode in one batch:
+   * one session.run per step for all of them. 1 turns batching off. Default 64.
+   */
+  batchRows?: number;
   /** Loaded models above this estimate are unloaded least recently used first. */
   memoryBudgetBytes?: number;
   /** Folders holding models besides the shipped ones (`--models`, PICFLOW_MODELS): each sub-folder is one model. */
@@ -63,6 +68,7 @@ export class ModelRuntime {
   /** Adapters by model name, shared while being created so concurrent first calls make one. */
   private readonly models = new Map<string, Promise<ImageModel>>();
   private readonly budget: number;
+  private readonly host: AdapterHost;
 
   constructor(private readonly options: ModelRuntimeOptions = {}) {
     const provider = chooseProvider(options.device ?? 'auto');
@@ -74,6 +80,7 @@ export class ModelRuntime {
       memoryBudgetBytes: this.budget,
     });
     this.queue = new DeviceQueue(provider.provider);
+    this.host = { sessions: this.sessions, queue: this.queue, batchRows: options.batchRows ?? 64 };
   }
 
   private scan(): ModelRegistry {
@@ -90,7 +97,7 @@ export class ModelRuntime {
   async model(name: string): Promise<ImageModel> {
     let model = this.models.get(name);
     if (!model) {
-      const created = this.find(name).create({ sessions: this.sessions, queue: this.queue });
+      const created = this.find(name).create(this.host);
       // a failed import may be retried
       created.catch(() => this.models.get(name) === created && this.models.delete(name));
       this.models.set(name, (model = created));
@@ -113,7 +120,7 @@ export class ModelRuntime {
     } catch (err) {
       return [(err as Error).message];
     }
-    return found.inspect({ sessions: this.sessions, queue: this.queue });
+    return found.inspect(this.host);
   }
 
   /** Reads the model folders again (after a download); loaded models are unloaded. */

@@ -28,7 +28,7 @@ export const unifiedArFormat: ModelFormat = {
         },
       },
       // onnxruntime comes with the adapter, when the model is first used
-      create: async (host) => new (await import('./unified-ar')).UnifiedArModel(bundle, host.sessions, host.queue),
+      create: async (host) => new (await import('./unified-ar')).UnifiedArModel(bundle, host),
       inspect: async (host) => (await import('./bundle-sessions')).inspectBundle(bundle, host.sessions),
     };
   },
