@@ -1,6 +1,7 @@
 // Calls of different runs decode together in one batch (issue 16); each result stays what the call alone gives.
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodePng, type ImageValue } from '../engine/image';
+import { runtimeOptionsFromEnv } from '../engine/runtime';
 import { heldoutSample, modelEngine, render } from './model-fixtures';
 
 const TOKENS = 66; // image tokens of a tiny-shapes image: one sampling step each
@@ -131,5 +132,23 @@ describe('batching calls of different runs', () => {
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
     await first;
     expect(progressed).toBe(false);
+  });
+});
+
+describe('batch size', () => {
+  it('batchRows 1 runs one call at a time, each alone', async () => {
+    const { runtime } = modelEngine({ batchRows: 1 });
+    const model = await runtime.unifiedAr('tiny-shapes');
+    await Promise.all([model.generate(prompt, { seed: 1 }), model.generate(prompt, { seed: 2 })]);
+    expect(model.lastStats.runs).toBe(TOKENS + 1);
+    await runtime.close();
+  });
+
+  it('PICFLOW_BATCH_ROWS sets it; a bad value is refused naming the variable', () => {
+    expect(runtimeOptionsFromEnv({ PICFLOW_BATCH_ROWS: '8' }).batchRows).toBe(8);
+    expect(runtimeOptionsFromEnv({}).batchRows).toBeUndefined();
+    for (const bad of ['0', '2.5', 'lots', '-4']) {
+      expect(() => runtimeOptionsFromEnv({ PICFLOW_BATCH_ROWS: bad })).toThrow(`PICFLOW_BATCH_ROWS must be an integer of at least 1 (1: no batching), not '${bad}'`);
+    }
   });
 });

@@ -168,7 +168,7 @@ function folderBytes(dir: string): number {
   return total;
 }
 
-/** Host-side options from the environment: PICFLOW_DEVICE, PICFLOW_THREADS, PICFLOW_MODEL_MEMORY_MB. */
+/** Host-side options from the environment: PICFLOW_DEVICE, PICFLOW_THREADS, PICFLOW_MODEL_MEMORY_MB, PICFLOW_BATCH_ROWS. */
 export function runtimeOptionsFromEnv(env = process.env): ModelRuntimeOptions {
   const device = env.PICFLOW_DEVICE;
   if (device !== undefined && !['auto', 'cpu', 'cuda'].includes(device)) {
@@ -179,9 +179,14 @@ export function runtimeOptionsFromEnv(env = process.env): ModelRuntimeOptions {
     throw new Error(`PICFLOW_THREADS must be an integer from 1 to ${availableParallelism()}`);
   }
   const mb = env.PICFLOW_MODEL_MEMORY_MB ? Number(env.PICFLOW_MODEL_MEMORY_MB) : undefined;
+  const batchRows = env.PICFLOW_BATCH_ROWS ? Number(env.PICFLOW_BATCH_ROWS) : undefined;
+  if (batchRows !== undefined && !(Number.isInteger(batchRows) && batchRows >= 1)) {
+    throw new Error(`PICFLOW_BATCH_ROWS must be an integer of at least 1 (1: no batching), not '${env.PICFLOW_BATCH_ROWS}'`);
+  }
   return {
     device: device as DeviceRequest | undefined,
     intraOpThreads: threads,
+    batchRows,
     memoryBudgetBytes: mb !== undefined && mb > 0 ? mb * 1024 ** 2 : undefined,
   };
 }
