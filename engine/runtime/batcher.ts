@@ -20,7 +20,7 @@ export class CallBatcher<M extends BatchMember> {
   constructor(
     private readonly queue: DeviceQueue,
     private readonly maxRows: number,
-    /** Runs one batch; it settles each member's call (members it leaves unsettled are failed with its error). */
+    /** Runs one batch and settles each member's call; if it throws, every member is failed with its error (settled ones stay as they are). */
     private readonly run: (members: M[]) => Promise<void>,
   ) {}
 

@@ -64,7 +64,8 @@ class Timer {
 /**
  * The adapter for `picflow.unified-ar` bundles: one decoder-only transformer over text + image
  * tokens with a KV cache, an image encoder and decoder. Everything model-specific comes from the
- * manifest; every call runs as one job on the device queue.
+ * manifest; every call runs as one job on the device queue, except that generate, edit and caption
+ * calls of different runs join batches (`lastStats` is then that of the whole batch).
  */
 export class UnifiedArModel implements ImageModel {
   readonly name: string;
@@ -84,7 +85,8 @@ export class UnifiedArModel implements ImageModel {
   private readonly batcher: CallBatcher<DecodeCall>;
 
   constructor(bundle: BundleRef & { tokenizer: TokenizerFile }, host: AdapterHost) {
-    ({ sessions: this.sessions, queue: this.queue } = host);
+    this.sessions = host.sessions;
+    this.queue = host.queue;
     this.loader = bundleLoader(bundle, this.sessions);
     this.batcher = new CallBatcher(this.queue, host.batchRows, (members) => this.runBatch(members));
     const m = (this.manifest = bundle.manifest);
