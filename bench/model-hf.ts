@@ -109,13 +109,14 @@ function print(title: string, table: Row[]): void {
 /** Prints both tables (the bench-size one unless `tinyOnly`). */
 export async function benchHf(options: { runs?: number; tinyOnly?: boolean } = {}): Promise<void> {
   const runs = options.runs ?? 9;
+  const benchRuns = Math.max(3, Math.ceil(runs / 3));
   const threads = Number(process.env.PICFLOW_THREADS ?? 1);
   const photo = await decodeImage(readFileSync(new URL('../workflows/assets/red-circle.png', import.meta.url)));
-  const settings = `CPU, ${threads} intra-op thread(s), median of ${runs} calls (first call: 1)`;
+  const settings = `CPU, ${threads} intra-op thread(s), median of ${runs} calls on the tiny fixtures, ${benchRuns} on the bench-size ones (first call: 1)`;
   print(`Hugging Face layouts, tiny fixtures (test/fixtures/hf) through transformers.js, ${settings}; load average ${loadavg()[0].toFixed(1)}`, await rows(TINY_DIR, 'tiny', photo, runs, 8));
   if (options.tinyOnly) return;
   const dir = benchFixtures();
-  print(`Hugging Face layouts, bench-size fixtures (${dir}), ${settings}; load average ${loadavg()[0].toFixed(1)}`, await rows(dir, 'bench', await resizeImage(photo, 384, 384), Math.max(3, Math.ceil(runs / 3)), 4));
+  print(`Hugging Face layouts, bench-size fixtures (${dir}), ${settings}; load average ${loadavg()[0].toFixed(1)}`, await rows(dir, 'bench', await resizeImage(photo, 384, 384), benchRuns, 4));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
