@@ -1,9 +1,8 @@
 /**
  * Model runtime benchmark (CPU): per task, the median wall time of a call, the time inside
  * session.run and the overhead outside it (ours, the median of each call's wall minus its run time);
- * KV cache on vs off; first call (load) vs warm. Then the same for the tiny Hugging Face layouts
- * (test/fixtures/hf) run through transformers.js: there "ours" includes transformers.js' own work
- * (tokenizing, preprocessing, its generation loop), everything outside onnxruntime.
+ * KV cache on vs off; first call (load) vs warm. Then the Hugging Face layouts through transformers.js
+ * (bench/model-hf.ts).
  * Then throughput under concurrency: prompt → generate → save-image workflows through the engine, a new seed
  * per run (nothing cached), with 1, 4 and 16 runs in flight: runs/s and p50/p99 of a run's wall time, with
  * calls of different runs batched (the default) and not (batchRows 1: one call at a time), the two measured
@@ -15,10 +14,10 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Engine } from '../engine/engine';
 import { decodeImage, type ImageValue } from '../engine/image';
-import { fileURLToPath } from 'node:url';
 import { ModelRuntime, type ImageModel } from '../engine/runtime';
 import { createServices } from '../engine/services';
 import { catalog } from '../nodes';
+import { benchHf } from './model-hf';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
 const threads = Number(process.env.PICFLOW_THREADS ?? 1);
@@ -77,31 +76,8 @@ async function main() {
   await runtime.close();
   const concurrency = await throughput();
   print(`tiny-shapes on CPU, onnxruntime-node, ${threads} intra-op thread(s), median of ${runs} runs (first call: 1)`, rows);
-  print(`Hugging Face layouts (tiny random fixtures) through transformers.js, same settings`, await hfRows(image));
+  await benchHf();
   printThroughput(concurrency);
-}
-
-async function hfRows(image: ImageValue): Promise<Row[]> {
-  const runtime = new ModelRuntime({ device: 'cpu', intraOpThreads: threads, modelDirs: [fileURLToPath(new URL('../test/fixtures/hf', import.meta.url))] });
-  const janus = await runtime.model('janus-tiny');
-  const rows: Row[] = [await measure('janus generate, first call (load)', janus, () => janus.generate(prompt, { seed: 0 }), 1)];
-  const tasks: [string, ImageModel, () => Promise<unknown>][] = [
-    ['janus generate ×1 (cfg 5, sampled)', janus, () => janus.generate(prompt, { seed: 1 })],
-    ['janus generate ×1 (greedy, cfg 1)', janus, () => janus.generate(prompt, { temperature: 0, cfg: 1 })],
-    ['janus caption (greedy, 64 tokens)', janus, () => janus.caption(image)],
-    ['janus score', janus, () => janus.score(image, prompt)],
-  ];
-  for (const name of ['clip-tiny', 'siglip-tiny']) {
-    const scorer = await runtime.model(name);
-    tasks.push([`${name} score ×1`, scorer, () => scorer.score(image, prompt)]);
-    tasks.push([`${name} score ×8 (one batch)`, scorer, () => scorer.scoreBatch(Array(8).fill(image), prompt)]);
-  }
-  for (const [label, model, call] of tasks) {
-    await call(); // warm this path
-    rows.push(await measure(label, model, call));
-  }
-  await runtime.close();
-  return rows;
 }
 
 function print(title: string, rows: Row[]): void {

@@ -87,6 +87,8 @@ export interface PortEntry {
   optional?: boolean;
   /** Inputs only: computed only when the node asks for it. */
   lazy?: boolean;
+  /** Inputs only: a list fed to this scalar input is handled by the node in one call (one model batch) rather than mapped. */
+  batched?: boolean;
 }
 
 /** A JSON Schema fragment as zod's `toJSONSchema` writes a node's params (the parts clients read). */

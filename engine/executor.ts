@@ -251,7 +251,10 @@ class RunExecution {
     this.settleIfDone();
   }
 
-  /** Calls `run`, once per element when scalar inputs are fed lists (list outputs of each call are concatenated). */
+  /**
+   * Calls `run`, once per element when scalar inputs are fed lists (list outputs of each call are
+   * concatenated); once with the lists when every such input is `batched`.
+   */
   private async runNode(node: GraphNode, inputs: PortValues): Promise<PortValues> {
     const { definition, params } = node;
     if (definition.output) {
@@ -260,7 +263,7 @@ class RunExecution {
       return { value: inputs[first] };
     }
     const run = definition.run!;
-    if (node.mapped.length === 0) return run(inputs, params, this.context(node.id, 0, 1));
+    if (node.mapped.every((input) => definition.inputs[input].batched)) return run(inputs, params, this.context(node.id, 0, 1));
 
     const lengths = node.mapped.map((input) => (inputs[input] as unknown[]).length);
     if (lengths.some((length) => length !== lengths[0])) {

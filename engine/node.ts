@@ -11,6 +11,11 @@ export interface PortSpec {
   optional?: boolean;
   /** Inputs only: computed only when the node's `lazy()` asks for it (the unchosen branch of a switch never runs). */
   lazy?: boolean;
+  /**
+   * Inputs only, on a scalar input: a list fed to it reaches `run` whole instead of mapping the node
+   * over it (the node maps it itself, e.g. as one model batch), and `run` returns a list per output.
+   */
+  batched?: boolean;
 }
 
 export interface NodeContext {

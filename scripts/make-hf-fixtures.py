@@ -1,17 +1,21 @@
 #!/usr/bin/python3
-"""Writes tiny, randomly initialised models in the exact published Hugging Face ONNX layouts, for tests.
+"""Writes small, randomly initialised models in the exact published Hugging Face ONNX layouts.
 
-  test/fixtures/hf/janus-tiny/   onnx-community/Janus-Pro-1B-ONNX layout (six graphs, MultiModalityCausalLM)
-  test/fixtures/hf/clip-tiny/    Xenova/clip-vit-base-patch32 layout (onnx/model.onnx, CLIPModel)
-  test/fixtures/hf/siglip-tiny/  Xenova/siglip-base-patch16-224 layout (onnx/model.onnx, SiglipModel)
+  <out>/janus-<size>/   onnx-community/Janus-Pro-1B-ONNX layout (six graphs, MultiModalityCausalLM)
+  <out>/clip-<size>/    Xenova/clip-vit-base-patch32 layout (onnx/model.onnx, CLIPModel)
+  <out>/siglip-<size>/  Xenova/siglip-base-patch16-224 layout (onnx/model.onnx, SiglipModel)
 
 Same file names, graph input/output names, dtypes and dynamic axes as the real exports, and config,
 processor and tokenizer files that transformers.js reads; weights are random (seeded), so the outputs
-are meaningless but deterministic. Run: /usr/bin/python3 scripts/make-hf-fixtures.py (Debian python3-torch 1.13, python3-onnx).
+are meaningless but deterministic. `--size tiny` (default) writes the committed test fixtures into
+test/fixtures/hf; `--size bench --out bench/.tmp/hf` the larger ones bench/model-hf.ts measures (see SIZES).
+Run: /usr/bin/python3 scripts/make-hf-fixtures.py [janus clip siglip] [--size tiny|bench] [--out DIR]
+(Debian python3-torch 1.13, python3-onnx).
 """
+import argparse
 import json
 import os
-import sys
+import types
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 import torch  # noqa: E402
@@ -20,6 +24,24 @@ from torch import nn  # noqa: E402
 torch.set_num_threads(1)
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'hf')
 OPSET = 14
+
+# Model sizes. `tiny`: the committed test fixtures, a few hundred KB. `bench`: for bench/model-hf.ts (never
+# committed, ~0.8 GB): the real exports' text vocabularies (Janus 102400, CLIP 49408, SigLIP 32000), Janus'
+# codebook (16384) and image size (384), CLIP ViT-B/32's and SigLIP base/16's image and patch sizes and text
+# lengths, so that transformers.js' per-token and per-image work (sampling over the vocabulary, guidance,
+# resizing and normalising the image) is what it is with the real models; narrower, shallower transformers
+# (hidden 512 × 8 layers for Janus, about 25 M parameters; 384 × 6 per tower for CLIP/SigLIP) and 144 instead
+# of 576 image tokens keep a call within seconds on one CPU thread. A step then costs what a ~30 M-parameter
+# model's step costs, a fiftieth of Janus-Pro-1B's: an outside share measured on them bounds the real one.
+SIZES = {
+    'tiny': dict(j_d=32, j_heads=2, j_layers=2, j_img=32, j_grid=4, j_codes=32, j_maxpos=512, j_vocab=0,
+                 e_d=32, e_heads=2, e_layers=1, e_img=32, e_patch=8, e_maxlen=16, clip_vocab=0, siglip_vocab=0,
+                 siglip_patch=8, siglip_maxlen=16),
+    'bench': dict(j_d=512, j_heads=8, j_layers=8, j_img=384, j_grid=12, j_codes=16384, j_maxpos=1024, j_vocab=102400,
+                  e_d=384, e_heads=6, e_layers=6, e_img=224, e_patch=32, e_maxlen=77, clip_vocab=49408,
+                  siglip_vocab=32000, siglip_patch=16, siglip_maxlen=64),
+}
+S = types.SimpleNamespace(**SIZES['tiny'])
 
 
 def write_json(path, value):
@@ -50,6 +72,12 @@ def byte_chars():
     return [chr(c) for _, c in sorted(zip(bs, cs))]
 
 
+def fill(vocab, size):
+    """Pads a BPE vocabulary to `size` entries with tokens no merge makes (a real vocabulary's size, unused)."""
+    while len(vocab) < size:
+        vocab[f'<unused_{len(vocab)}>'] = len(vocab)
+
+
 def added(id_, content, special=True):
     return {'id': id_, 'content': content, 'single_word': False, 'lstrip': False, 'rstrip': False,
             'normalized': not special, 'special': special}
@@ -57,8 +85,6 @@ def added(id_, content, special=True):
 
 # ---------------------------------------------------------------------------------------------- Janus
 
-J_D, J_HEADS, J_LAYERS, J_IMG, J_GRID, J_CODES, J_MAXPOS = 32, 2, 2, 32, 4, 32, 512
-J_TOKENS = J_GRID * J_GRID
 J_SPECIALS = ['<｜begin▁of▁sentence｜>', '<｜end▁of▁sentence｜>', '<｜▁pad▁｜>', '<image_placeholder>',
               '<begin_of_image>', '<end_of_image>', '<|User|>', '<|Assistant|>', '<|System|>']
 
@@ -68,43 +94,44 @@ class PrepareInputsEmbeds(nn.Module):
 
     def __init__(self, vocab):
         super().__init__()
-        self.embed = nn.Embedding(vocab, J_D)
-        self.vision = nn.Linear(3 * 2, J_D)  # per grid cell: mean colour and its spread
+        self.embed = nn.Embedding(vocab, S.j_d)
+        self.vision = nn.Linear(3 * 2, S.j_d)  # per grid cell: mean colour and its spread
 
     def forward(self, input_ids, pixel_values, images_seq_mask, images_emb_mask):
         text = self.embed(input_ids)
         b, n, c, h, w = pixel_values.shape
-        cells = pixel_values.reshape(b * n, c, J_GRID, h // J_GRID, J_GRID, w // J_GRID)
+        cells = pixel_values.reshape(b * n, c, S.j_grid, h // S.j_grid, S.j_grid, w // S.j_grid)
         mean = cells.mean(dim=(3, 5))
         spread = cells.abs().mean(dim=(3, 5))
-        feats = torch.cat([mean, spread], dim=1).permute(0, 2, 3, 1).reshape(b * n * J_GRID * J_GRID, 2 * c)
+        feats = torch.cat([mean, spread], dim=1).permute(0, 2, 3, 1).reshape(b * n * S.j_grid * S.j_grid, 2 * c)
         img = self.vision(feats)
         keep = images_emb_mask.reshape(-1, 1).to(img.dtype)
         img = img[: keep.shape[0]] * keep[: img.shape[0]]
-        rows = torch.cat([img, torch.zeros(1, J_D)], dim=0)
+        rows = torch.cat([img, torch.zeros(1, S.j_d)], dim=0)
         seq = images_seq_mask.to(torch.int64)
         idx = (torch.cumsum(seq.reshape(-1), 0) - 1).clamp(min=0).reshape(seq.shape)
         return torch.where(images_seq_mask.unsqueeze(-1), rows[idx], text)
 
 
 class Block(nn.Module):
-    def __init__(self):
+    def __init__(self, d, heads):
         super().__init__()
-        self.ln1 = nn.LayerNorm(J_D)
-        self.qkv = nn.Linear(J_D, 3 * J_D)
-        self.out = nn.Linear(J_D, J_D)
-        self.ln2 = nn.LayerNorm(J_D)
-        self.mlp = nn.Sequential(nn.Linear(J_D, 2 * J_D), nn.GELU(), nn.Linear(2 * J_D, J_D))
+        self.d, self.heads = d, heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
 
     def forward(self, x, bias, past_k, past_v):
         b, s, _ = x.shape
-        hd = J_D // J_HEADS
-        q, k, v = self.qkv(self.ln1(x)).split(J_D, dim=-1)
-        q, k, v = (t.reshape(b, s, J_HEADS, hd).transpose(1, 2) for t in (q, k, v))
+        hd = self.d // self.heads
+        q, k, v = self.qkv(self.ln1(x)).split(self.d, dim=-1)
+        q, k, v = (t.reshape(b, s, self.heads, hd).transpose(1, 2) for t in (q, k, v))
         k = torch.cat([past_k, k], dim=2)
         v = torch.cat([past_v, v], dim=2)
         att = torch.softmax(q @ k.transpose(-1, -2) / hd ** 0.5 + bias, dim=-1)
-        y = (att @ v).transpose(1, 2).reshape(b, s, J_D)
+        y = (att @ v).transpose(1, 2).reshape(b, s, self.d)
         x = x + self.out(y)
         return x + self.mlp(self.ln2(x)), k, v
 
@@ -112,14 +139,14 @@ class Block(nn.Module):
 class LanguageModel(nn.Module):
     def __init__(self):
         super().__init__()
-        self.pos = nn.Embedding(J_MAXPOS, J_D)
-        self.blocks = nn.ModuleList(Block() for _ in range(J_LAYERS))
-        self.ln = nn.LayerNorm(J_D)
+        self.pos = nn.Embedding(S.j_maxpos, S.j_d)
+        self.blocks = nn.ModuleList(Block(S.j_d, S.j_heads) for _ in range(S.j_layers))
+        self.ln = nn.LayerNorm(S.j_d)
 
     def forward(self, inputs_embeds, attention_mask, position_ids, *past):
         s = inputs_embeds.shape[1]
         total = attention_mask.shape[1]
-        x = inputs_embeds + self.pos(position_ids.clamp(0, J_MAXPOS - 1))
+        x = inputs_embeds + self.pos(position_ids.clamp(0, S.j_maxpos - 1))
         # key j is visible to query i when j <= past + i and the mask keeps it; a large finite
         # negative (not -inf) keeps a fully masked row (guidance's unconditional row) free of NaN
         q_at = torch.arange(s).unsqueeze(1) + (total - s)
@@ -136,7 +163,7 @@ class LanguageModel(nn.Module):
 class Head(nn.Module):
     def __init__(self, n):
         super().__init__()
-        self.proj = nn.Linear(J_D, n)
+        self.proj = nn.Linear(S.j_d, n)
 
     def forward(self, hidden_states):
         return self.proj(hidden_states)
@@ -145,8 +172,8 @@ class Head(nn.Module):
 class GenImgEmbeds(nn.Module):
     def __init__(self):
         super().__init__()
-        self.embed = nn.Embedding(J_CODES, J_D)
-        self.align = nn.Linear(J_D, J_D)
+        self.embed = nn.Embedding(S.j_codes, S.j_d)
+        self.align = nn.Linear(S.j_d, S.j_d)
 
     def forward(self, image_ids):
         return self.align(self.embed(image_ids))
@@ -157,15 +184,15 @@ class ImageDecode(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.patch = J_IMG // J_GRID
-        self.codebook = nn.Embedding(J_CODES, 3 * self.patch * self.patch)
+        self.patch = S.j_img // S.j_grid
+        self.codebook = nn.Embedding(S.j_codes, 3 * self.patch * self.patch)
 
     def forward(self, generated_tokens):
         b = generated_tokens.shape[0]
         p = self.patch
         x = torch.tanh(2 * self.codebook(generated_tokens))  # [b, T, 3·p·p]
-        x = x.reshape(b, J_GRID, J_GRID, 3, p, p).permute(0, 3, 1, 4, 2, 5)
-        return x.reshape(b, 3, J_IMG, J_IMG)
+        x = x.reshape(b, S.j_grid, S.j_grid, 3, p, p).permute(0, 3, 1, 4, 2, 5)
+        return x.reshape(b, 3, S.j_img, S.j_img)
 
 
 def janus_tokenizer():
@@ -181,6 +208,7 @@ def janus_tokenizer():
                 cur += ch
                 vocab.setdefault(cur, len(vocab))
     merges = list(dict.fromkeys(merges))
+    fill(vocab, S.j_vocab - len(J_SPECIALS))
     specials = [added(len(vocab) + i, t) for i, t in enumerate(J_SPECIALS)]
     return {
         'version': '1.0',
@@ -206,8 +234,8 @@ def make_janus(out):
     torch.manual_seed(11)
     onnx_dir = os.path.join(out, 'onnx')
     export(PrepareInputsEmbeds(vocab_size),
-           (torch.zeros(1, 20, dtype=torch.int64), torch.zeros(1, 1, 3, J_IMG, J_IMG),
-            torch.zeros(1, 20, dtype=torch.bool), torch.ones(1, 1, J_TOKENS, dtype=torch.bool)),
+           (torch.zeros(1, 20, dtype=torch.int64), torch.zeros(1, 1, 3, S.j_img, S.j_img),
+            torch.zeros(1, 20, dtype=torch.bool), torch.ones(1, 1, S.j_grid ** 2, dtype=torch.bool)),
            os.path.join(onnx_dir, 'prepare_inputs_embeds.onnx'),
            ['input_ids', 'pixel_values', 'images_seq_mask', 'images_emb_mask'], ['inputs_embeds'],
            {'input_ids': {0: 'batch_size', 1: 'sequence_length'},
@@ -215,14 +243,14 @@ def make_janus(out):
             'images_seq_mask': {0: 'seq_mask_batch_size', 1: 'sequence_length'},
             'images_emb_mask': {0: 'emb_mask_batch_size', 1: 'emb_mask_num_images', 2: 'num_image_tokens'},
             'inputs_embeds': {0: 'batch_size', 1: 'sequence_length'}})
-    hd = J_D // J_HEADS
-    past_names = [f'past_key_values.{i}.{kv}' for i in range(J_LAYERS) for kv in ('key', 'value')]
-    present_names = [f'present.{i}.{kv}' for i in range(J_LAYERS) for kv in ('key', 'value')]
+    hd = S.j_d // S.j_heads
+    past_names = [f'past_key_values.{i}.{kv}' for i in range(S.j_layers) for kv in ('key', 'value')]
+    present_names = [f'present.{i}.{kv}' for i in range(S.j_layers) for kv in ('key', 'value')]
     kv_axes = {n: {0: 'batch_size', 2: 'past_sequence_length'} for n in past_names}
     kv_axes.update({n: {0: 'batch_size', 2: 'total_sequence_length'} for n in present_names})
     export(LanguageModel(),
-           (torch.zeros(2, 5, J_D), torch.ones(2, 8, dtype=torch.int64), torch.zeros(2, 5, dtype=torch.int64),
-            *[torch.zeros(2, J_HEADS, 3, hd) for _ in past_names]),
+           (torch.zeros(2, 5, S.j_d), torch.ones(2, 8, dtype=torch.int64), torch.zeros(2, 5, dtype=torch.int64),
+            *[torch.zeros(2, S.j_heads, 3, hd) for _ in past_names]),
            os.path.join(onnx_dir, 'language_model.onnx'),
            ['inputs_embeds', 'attention_mask', 'position_ids', *past_names], ['hidden_states', *present_names],
            {'inputs_embeds': {0: 'batch_size', 1: 'sequence_length'},
@@ -230,28 +258,28 @@ def make_janus(out):
             'position_ids': {0: 'batch_size', 1: 'sequence_length'},
             'hidden_states': {0: 'batch_size', 1: 'sequence_length'}, **kv_axes})
     seq_axes = {0: 'batch_size', 1: 'sequence_length'}
-    for name, n in (('lm_head', vocab_size), ('gen_head', J_CODES)):
-        export(Head(n), (torch.zeros(1, 3, J_D),), os.path.join(onnx_dir, f'{name}.onnx'),
+    for name, n in (('lm_head', vocab_size), ('gen_head', S.j_codes)):
+        export(Head(n), (torch.zeros(1, 3, S.j_d),), os.path.join(onnx_dir, f'{name}.onnx'),
                ['hidden_states'], ['logits'], {'hidden_states': seq_axes, 'logits': seq_axes})
     export(GenImgEmbeds(), (torch.zeros(1, 3, dtype=torch.int64),), os.path.join(onnx_dir, 'gen_img_embeds.onnx'),
            ['image_ids'], ['inputs_embeds'], {'image_ids': seq_axes, 'inputs_embeds': seq_axes})
-    export(ImageDecode(), (torch.zeros(1, J_TOKENS, dtype=torch.int64),), os.path.join(onnx_dir, 'image_decode.onnx'),
+    export(ImageDecode(), (torch.zeros(1, S.j_grid ** 2, dtype=torch.int64),), os.path.join(onnx_dir, 'image_decode.onnx'),
            ['generated_tokens'], ['decoded_image'],
            {'generated_tokens': {0: 'batch_size'}, 'decoded_image': {0: 'batch_size'}})
 
     bos, eos, pad = ids['<｜begin▁of▁sentence｜>'], ids['<｜end▁of▁sentence｜>'], ids['<｜▁pad▁｜>']
-    language = {'model_type': 'llama', 'hidden_size': J_D, 'num_hidden_layers': J_LAYERS,
-                'num_attention_heads': J_HEADS, 'num_key_value_heads': J_HEADS, 'intermediate_size': 2 * J_D,
-                'max_position_embeddings': J_MAXPOS, 'vocab_size': vocab_size, 'torch_dtype': 'float32'}
+    language = {'model_type': 'llama', 'hidden_size': S.j_d, 'num_hidden_layers': S.j_layers,
+                'num_attention_heads': S.j_heads, 'num_key_value_heads': S.j_heads, 'intermediate_size': 2 * S.j_d,
+                'max_position_embeddings': S.j_maxpos, 'vocab_size': vocab_size, 'torch_dtype': 'float32'}
     write_json(os.path.join(out, 'config.json'), {
         'architectures': ['MultiModalityCausalLM'],
         'model_type': 'multi_modality',
         'language_config': language,
-        'vision_config': {'cls': 'CLIPVisionTower', 'model_type': 'vision', 'params': {'image_size': J_IMG}},
-        'aligner_config': {'cls': 'MlpProjector', 'model_type': 'aligner', 'params': {'n_embed': J_D}},
-        'gen_vision_config': {'cls': 'VQ-16', 'model_type': 'gen_vision', 'params': {'image_token_size': J_CODES, 'n_embed': 8}},
-        'gen_aligner_config': {'cls': 'MlpProjector', 'model_type': 'gen_aligner', 'params': {'n_embed': J_D}},
-        'gen_head_config': {'cls': 'vision_head', 'model_type': 'gen_head', 'params': {'image_token_size': J_CODES, 'n_embed': J_D}},
+        'vision_config': {'cls': 'CLIPVisionTower', 'model_type': 'vision', 'params': {'image_size': S.j_img}},
+        'aligner_config': {'cls': 'MlpProjector', 'model_type': 'aligner', 'params': {'n_embed': S.j_d}},
+        'gen_vision_config': {'cls': 'VQ-16', 'model_type': 'gen_vision', 'params': {'image_token_size': S.j_codes, 'n_embed': 8}},
+        'gen_aligner_config': {'cls': 'MlpProjector', 'model_type': 'gen_aligner', 'params': {'n_embed': S.j_d}},
+        'gen_head_config': {'cls': 'vision_head', 'model_type': 'gen_head', 'params': {'image_token_size': S.j_codes, 'n_embed': S.j_d}},
         'torch_dtype': 'float32',
         'transformers_version': '4.48.0',
     })
@@ -259,14 +287,14 @@ def make_janus(out):
                {'bos_token_id': bos, 'eos_token_id': eos, 'pad_token_id': pad, 'transformers_version': '4.48.0'})
     write_json(os.path.join(out, 'preprocessor_config.json'), {
         'image_processor_type': 'VLMImageProcessor', 'processor_class': 'VLChatProcessor',
-        'image_size': J_IMG, 'size': {'longest_edge': J_IMG}, 'min_size': 14, 'do_resize': True, 'resample': 3,
+        'image_size': S.j_img, 'size': {'longest_edge': S.j_img}, 'min_size': 14, 'do_resize': True, 'resample': 3,
         'do_rescale': True, 'rescale_factor': 1 / 255, 'do_normalize': True,
         'image_mean': [0.5, 0.5, 0.5], 'image_std': [0.5, 0.5, 0.5], 'background_color': [127, 127, 127],
     })
     write_json(os.path.join(out, 'processor_config.json'), {
         'processor_class': 'VLChatProcessor', 'image_tag': '<image_placeholder>',
         'image_start_tag': '<begin_of_image>', 'image_end_tag': '<end_of_image>', 'pad_tag': '<｜▁pad▁｜>',
-        'num_image_tokens': J_TOKENS, 'add_special_token': False, 'sft_format': 'deepseek', 'mask_prompt': True,
+        'num_image_tokens': S.j_grid ** 2, 'add_special_token': False, 'sft_format': 'deepseek', 'mask_prompt': True,
         'ignore_id': -100,
     })
     understand = ("{{ bos_token }}{% for message in messages %}"
@@ -290,36 +318,47 @@ def make_janus(out):
 
 # ------------------------------------------------------------------------------------- CLIP / SigLIP
 
-E_D, E_IMG, E_PATCH, E_MAXLEN = 32, 32, 8, 16
 
 
 class Encoder(nn.Module):
-    """One transformer block (the Janus one, without a cache) and a final norm."""
+    """Transformer blocks (the Janus one, without a cache) and a final norm."""
 
     def __init__(self):
         super().__init__()
-        self.block = Block()
-        self.ln = nn.LayerNorm(E_D)
+        self.block = Block(S.e_d, S.e_heads)
+        self.deeper = nn.ModuleList(Block(S.e_d, S.e_heads) for _ in range(S.e_layers - 1))
+        self.ln = nn.LayerNorm(S.e_d)
 
     def forward(self, x, pad_mask=None):
         b = x.shape[0]
         bias = torch.zeros(1) if pad_mask is None else pad_mask.to(x.dtype)[:, None, None, :] * -1e9
-        empty = torch.zeros(b, J_HEADS, 0, E_D // J_HEADS)
-        return self.ln(self.block(x, bias, empty, empty)[0])
+        empty = torch.zeros(b, S.e_heads, 0, S.e_d // S.e_heads)
+        for block in [self.block, *self.deeper]:
+            x = block(x, bias, empty, empty)[0]
+        return self.ln(x)
+
+
+def patch_size(kind):
+    return S.siglip_patch if kind == 'siglip' else S.e_patch
+
+
+def max_length(kind):
+    return S.siglip_maxlen if kind == 'siglip' else S.e_maxlen
 
 
 class DualEncoder(nn.Module):
     def __init__(self, vocab, sigmoid):
         super().__init__()
+        kind = 'siglip' if sigmoid else 'clip'
         self.sigmoid = sigmoid
-        self.tok = nn.Embedding(vocab, E_D)
-        self.tpos = nn.Embedding(E_MAXLEN, E_D)
+        self.tok = nn.Embedding(vocab, S.e_d)
+        self.tpos = nn.Embedding(max_length(kind), S.e_d)
         self.text = Encoder()
-        self.patch = nn.Conv2d(3, E_D, E_PATCH, E_PATCH)
-        self.vpos = nn.Parameter(torch.randn((E_IMG // E_PATCH) ** 2, E_D) * 0.02)
+        self.patch = nn.Conv2d(3, S.e_d, patch_size(kind), patch_size(kind))
+        self.vpos = nn.Parameter(torch.randn((S.e_img // patch_size(kind)) ** 2, S.e_d) * 0.02)
         self.vision = Encoder()
-        self.tproj = nn.Linear(E_D, E_D, bias=False)
-        self.vproj = nn.Linear(E_D, E_D, bias=False)
+        self.tproj = nn.Linear(S.e_d, S.e_d, bias=False)
+        self.vproj = nn.Linear(S.e_d, S.e_d, bias=False)
         self.logit_scale = nn.Parameter(torch.tensor(2.3 if sigmoid else 4.6052))
         self.logit_bias = nn.Parameter(torch.tensor(-1.0))
 
@@ -369,6 +408,7 @@ def clip_tokenizer():
             merges.append(f'{cur} {nxt}')
             cur += nxt
             vocab.setdefault(cur, len(vocab))
+    fill(vocab, S.clip_vocab - 2)
     start, end = len(vocab), len(vocab) + 1
     vocab['<|startoftext|>'] = start
     vocab['<|endoftext|>'] = end
@@ -395,9 +435,10 @@ def siglip_tokenizer():
     words = ['a', 'red', 'blue', 'green', 'circle', 'square', 'photo', 'of', 'the']
     pieces += [['▁' + w, -1.0 - i * 0.01] for i, w in enumerate(words)]
     pieces += [[c, -5.0] for c in 'abcdefghijklmnopqrstuvwxyz0123456789.,!?\'-']
+    pieces += [[f'<extra_id_{i}>', -30.0] for i in range(S.siglip_vocab - len(pieces))]
     return {
         'version': '1.0', 'truncation': None,
-        'padding': {'strategy': {'Fixed': E_MAXLEN}, 'direction': 'Right', 'pad_to_multiple_of': None,
+        'padding': {'strategy': {'Fixed': S.siglip_maxlen}, 'direction': 'Right', 'pad_to_multiple_of': None,
                     'pad_id': 1, 'pad_type_id': 0, 'pad_token': '</s>'},
         'added_tokens': [added(0, '<pad>'), added(1, '</s>'), added(2, '<unk>')],
         'normalizer': {'type': 'Sequence', 'normalizers': [
@@ -431,12 +472,12 @@ def export_dual(model, args, out, inputs):
 
 def dual_config(kind, vocab_size, **text):
     """config.json of a CLIP / SigLIP export: the two towers' sizes, as transformers writes them."""
-    tower = {'hidden_size': E_D, 'num_hidden_layers': 1, 'num_attention_heads': 2, 'intermediate_size': 2 * E_D}
+    tower = {'hidden_size': S.e_d, 'num_hidden_layers': S.e_layers, 'num_attention_heads': S.e_heads, 'intermediate_size': 2 * S.e_d}
     return {
-        'text_config': {'model_type': f'{kind}_text_model', **tower, 'max_position_embeddings': E_MAXLEN,
+        'text_config': {'model_type': f'{kind}_text_model', **tower, 'max_position_embeddings': max_length(kind),
                         'vocab_size': vocab_size, **text},
-        'vision_config': {'model_type': f'{kind}_vision_model', **tower, 'image_size': E_IMG,
-                          'patch_size': E_PATCH, 'num_channels': 3},
+        'vision_config': {'model_type': f'{kind}_vision_model', **tower, 'image_size': S.e_img,
+                          'patch_size': patch_size(kind), 'num_channels': 3},
         'torch_dtype': 'float32', 'transformers_version': '4.48.0',
     }
 
@@ -445,23 +486,23 @@ def make_clip(out):
     tokenizer, vocab_size, start, end = clip_tokenizer()
     torch.manual_seed(12)
     export_dual(ClipModel(vocab_size, sigmoid=False),
-                (torch.tensor([[start, 5, 6, end], [start, 7, end, end]]), torch.zeros(3, 3, E_IMG, E_IMG),
+                (torch.tensor([[start, 5, 6, end], [start, 7, end, end]]), torch.zeros(3, 3, S.e_img, S.e_img),
                  torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])),
                 out, ['input_ids', 'pixel_values', 'attention_mask'])
     write_json(os.path.join(out, 'config.json'), {
-        'architectures': ['CLIPModel'], 'model_type': 'clip', 'projection_dim': E_D, 'logit_scale_init_value': 2.6592,
+        'architectures': ['CLIPModel'], 'model_type': 'clip', 'projection_dim': S.e_d, 'logit_scale_init_value': 2.6592,
         **dual_config('clip', vocab_size, bos_token_id=start, eos_token_id=end, pad_token_id=1),
     })
     write_json(os.path.join(out, 'preprocessor_config.json'), {
         'image_processor_type': 'CLIPImageProcessor', 'feature_extractor_type': 'CLIPFeatureExtractor',
-        'do_resize': True, 'size': {'shortest_edge': E_IMG}, 'resample': 3, 'do_center_crop': True,
-        'crop_size': {'height': E_IMG, 'width': E_IMG}, 'do_rescale': True, 'rescale_factor': 1 / 255,
+        'do_resize': True, 'size': {'shortest_edge': S.e_img}, 'resample': 3, 'do_center_crop': True,
+        'crop_size': {'height': S.e_img, 'width': S.e_img}, 'do_rescale': True, 'rescale_factor': 1 / 255,
         'do_normalize': True, 'do_convert_rgb': True,
         'image_mean': [0.48145466, 0.4578275, 0.40821073], 'image_std': [0.26862954, 0.26130258, 0.27577711],
     })
     write_json(os.path.join(out, 'tokenizer.json'), tokenizer)
     write_json(os.path.join(out, 'tokenizer_config.json'), {
-        'tokenizer_class': 'CLIPTokenizer', 'model_max_length': E_MAXLEN, 'do_lower_case': True,
+        'tokenizer_class': 'CLIPTokenizer', 'model_max_length': S.e_maxlen, 'do_lower_case': True,
         'bos_token': '<|startoftext|>', 'eos_token': '<|endoftext|>', 'pad_token': '<|endoftext|>',
         'unk_token': '<|endoftext|>', 'clean_up_tokenization_spaces': True,
     })
@@ -474,7 +515,7 @@ def make_siglip(out):
     tokenizer, vocab_size = siglip_tokenizer()
     torch.manual_seed(13)
     export_dual(SiglipModel(vocab_size, sigmoid=True),
-                (torch.ones(2, E_MAXLEN, dtype=torch.int64), torch.zeros(3, 3, E_IMG, E_IMG)),
+                (torch.ones(2, S.siglip_maxlen, dtype=torch.int64), torch.zeros(3, 3, S.e_img, S.e_img)),
                 out, ['input_ids', 'pixel_values'])
     write_json(os.path.join(out, 'config.json'), {
         'architectures': ['SiglipModel'], 'model_type': 'siglip',
@@ -482,21 +523,29 @@ def make_siglip(out):
     })
     write_json(os.path.join(out, 'preprocessor_config.json'), {
         'image_processor_type': 'SiglipImageProcessor', 'processor_class': 'SiglipProcessor',
-        'do_resize': True, 'size': {'height': E_IMG, 'width': E_IMG}, 'resample': 3, 'do_rescale': True,
+        'do_resize': True, 'size': {'height': S.e_img, 'width': S.e_img}, 'resample': 3, 'do_rescale': True,
         'rescale_factor': 1 / 255, 'do_normalize': True, 'image_mean': [0.5, 0.5, 0.5], 'image_std': [0.5, 0.5, 0.5],
     })
     write_json(os.path.join(out, 'tokenizer.json'), tokenizer)
     write_json(os.path.join(out, 'tokenizer_config.json'), {
-        'tokenizer_class': 'SiglipTokenizer', 'model_max_length': E_MAXLEN, 'do_lower_case': True,
+        'tokenizer_class': 'SiglipTokenizer', 'model_max_length': S.siglip_maxlen, 'do_lower_case': True,
         'eos_token': '</s>', 'pad_token': '</s>', 'unk_token': '<unk>', 'clean_up_tokenization_spaces': True,
     })
     write_json(os.path.join(out, 'special_tokens_map.json'), {'eos_token': '</s>', 'pad_token': '</s>', 'unk_token': '<unk>'})
 
 
 if __name__ == '__main__':
-    which = sys.argv[1:] or ['janus', 'clip', 'siglip']
-    makers = {'janus': ('janus-tiny', make_janus), 'clip': ('clip-tiny', make_clip), 'siglip': ('siglip-tiny', make_siglip)}
-    for name in which:
-        folder, make = makers[name]
-        make(os.path.join(ROOT, folder))
-        print(f'wrote {os.path.relpath(os.path.join(ROOT, folder))}')
+    makers = {'janus': make_janus, 'clip': make_clip, 'siglip': make_siglip}
+    parser = argparse.ArgumentParser(description='Writes <model>-<size>/ folders in Hugging Face ONNX layouts.')
+    parser.add_argument('models', nargs='*', help='janus, clip, siglip (default: all)')
+    parser.add_argument('--size', choices=list(SIZES), default='tiny')
+    parser.add_argument('--out', default=ROOT, help='parent folder (default test/fixtures/hf)')
+    args = parser.parse_args()
+    S.__dict__.update(SIZES[args.size])
+    unknown = [m for m in args.models if m not in makers]
+    if unknown:
+        parser.error(f"unknown model {', '.join(unknown)} (choose from {', '.join(makers)})")
+    for name in args.models or list(makers):
+        folder = os.path.join(args.out, f'{name}-{args.size}')
+        makers[name](folder)
+        print(f'wrote {os.path.relpath(folder)}')

@@ -26,13 +26,13 @@ export function fixtureCopy(...names: string[]): string {
 }
 
 /** prompt → generate → caption and reward-score of the image against the prompt, all on `model`. */
-export function janusWorkflow(options: { model?: string; prompt?: string; seed?: number; cfg?: number; temperature?: number } = {}) {
-  const { model = 'janus-tiny', prompt = 'a red circle', seed = 0, cfg = 4, temperature = 0 } = options;
+export function janusWorkflow(options: { model?: string; prompt?: string; seed?: number; cfg?: number; temperature?: number; topP?: number } = {}) {
+  const { model = 'janus-tiny', prompt = 'a red circle', seed = 0, cfg = 4, temperature = 0, topP } = options;
   return {
     version: 1,
     nodes: {
       p: { type: 'prompt', params: { text: prompt } },
-      g: { type: 'generate', params: { model, seed, cfg, temperature }, inputs: { prompt: ['p', 'text'] } },
+      g: { type: 'generate', params: { model, seed, cfg, temperature, ...(topP === undefined ? {} : { topP }) }, inputs: { prompt: ['p', 'text'] } },
       c: { type: 'caption', params: { model }, inputs: { image: ['g', 'image'] } },
       s: { type: 'reward-score', params: { model }, inputs: { image: ['g', 'image'], text: ['p', 'text'] } },
       image: { type: 'output', params: { name: 'image' }, inputs: { value: ['g', 'image'] } },

@@ -48,6 +48,21 @@ describe('Janus-Pro layout through transformers.js: generate, caption and score 
     await runtime.close();
   });
 
+  it('top-p (the node param topP): repeatable per seed, it changes the image, and a vanishing nucleus samples the most likely token', async () => {
+    const { engine, runtime } = hfEngine();
+    const result = await engine.run(janusWorkflow({ seed: 5, temperature: 1, topP: 0.3 }));
+    expect(result.status, result.error?.message).toBe('succeeded');
+    const model = await runtime.model('janus-tiny');
+    const sample = async (topP: number, temperature = 1) => hex((await model.generate('a red circle', { seed: 5, cfg: 4, temperature, topP }))[0]);
+    const nucleus = hex(result.outputs.image.value as ImageValue);
+    expect(await sample(0.3)).toBe(nucleus);
+    expect(await sample(0.3)).toBe(nucleus);
+    expect(await sample(1)).not.toBe(nucleus);
+    expect(await sample(1)).toBe(hex(await direct.generate('a red circle', { seed: 5, cfg: 4, temperature: 1 })));
+    expect(await sample(1e-6)).toBe(await sample(1, 0));
+    await runtime.close();
+  });
+
   it('count 2 gives two images, image i sampled from seed + i', async () => {
     const { runtime } = hfEngine();
     const model = await runtime.model('janus-tiny');

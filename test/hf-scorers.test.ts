@@ -60,6 +60,37 @@ describe.each(['clip-tiny', 'siglip-tiny'] as const)('%s as the reward model of 
     expect(model.lastStats.runs).toBe(1);
   });
 
+  it('reward-score fed a list of images (generate count 3) scores them in one batch: one session.run, the numbers of scoring one by one', async () => {
+    const model = await runtime.model(name);
+    let runs = 0;
+    const scoreBatch = model.scoreBatch.bind(model);
+    model.scoreBatch = async (...args) => {
+      const scores = await scoreBatch(...args);
+      runs += model.lastStats.runs;
+      return scores;
+    };
+    const result = await engine.run({
+      version: 1,
+      nodes: {
+        p: { type: 'prompt', params: { text: TEXT } },
+        g: { type: 'generate', params: { model: 'janus-tiny', count: 3, temperature: 1 }, inputs: { prompt: ['p', 'text'] } },
+        s: { type: 'reward-score', params: { model: name }, inputs: { image: ['g', 'image'], text: ['p', 'text'] } },
+        images: { type: 'output', params: { name: 'images' }, inputs: { value: ['g', 'image'] } },
+        scores: { type: 'output', params: { name: 'scores' }, inputs: { value: ['s', 'score'] } },
+      },
+    });
+    expect(result.status, result.error?.message).toBe('succeeded');
+    expect(runs).toBe(1);
+    const generated = result.outputs.images.value as ImageValue[];
+    const batched = result.outputs.scores.value as number[];
+    expect(batched).toHaveLength(3);
+    const oneByOne: number[] = [];
+    for (const image of generated) oneByOne.push(await model.score(image, TEXT));
+    expect(runs).toBe(4);
+    batched.forEach((s, i) => expect(s).toBeCloseTo(oneByOne[i], 6));
+    expect(new Set(batched.map((s) => s.toFixed(6))).size).toBe(3);
+  });
+
   it('is a score-only model: validation refuses generate and caption', () => {
     const { errors } = engine.validate({
       version: 1,

@@ -52,7 +52,11 @@ function cosines(imageEmbeds: Tensor, textEmbeds: Tensor): number[] {
   const [n, d] = imageEmbeds.dims;
   const img = imageEmbeds.data as Float32Array;
   const txt = textEmbeds.data as Float32Array;
-  const norm = (v: Float32Array, at: number) => Math.hypot(...v.subarray(at, at + d));
+  const norm = (v: Float32Array, at: number) => {
+    let sum = 0;
+    for (let k = at; k < at + d; k++) sum += v[k] * v[k];
+    return Math.sqrt(sum);
+  };
   const tn = norm(txt, 0);
   return Array.from({ length: n }, (_, i) => {
     let dot = 0;

@@ -10,10 +10,11 @@ import type { ImageValue } from '../image';
 import type { AdapterHost } from './formats';
 import { HfModel, pretrainedOptions, type HfFound } from './hf-model';
 import type { CallOptions, CaptionOptions, GenerateOptions } from './model';
+import { samplingProcessors } from './top-p-warper';
 import { fromRawImage, toRawImage } from './transformers-js';
 
-/** Janus' own defaults for text-to-image (DeepSeek's reference: guidance 5, temperature 1, no top-k). */
-const GENERATE_DEFAULTS = { cfg: 5, temperature: 1, topK: 0 };
+/** Janus' own defaults for text-to-image (DeepSeek's reference: guidance 5, temperature 1, no top-k or top-p). */
+const GENERATE_DEFAULTS = { cfg: 5, temperature: 1, topK: 0, topP: 1 };
 const CAPTION_INSTRUCTION = 'Describe this image.';
 const CAPTION_MAX_TOKENS = 64;
 const USER = '<|User|>';
@@ -55,10 +56,11 @@ export class JanusModel extends HfModel<MultiModalityCausalLM, Processor> {
 
   override generate(prompt: string, options: GenerateOptions = {}, call: CallOptions = {}): Promise<ImageValue[]> {
     if (options.negative) throw new Error(`model '${this.name}' takes no negative prompt (its guidance uses an empty one)`);
-    if (options.topP !== undefined && options.topP !== 1) throw new Error(`model '${this.name}' does not apply top-p (transformers.js samples with top-k); leave topP at 1`);
     const count = options.count ?? 1;
     const cfg = options.cfg ?? GENERATE_DEFAULTS.cfg;
     const temperature = options.temperature ?? GENERATE_DEFAULTS.temperature;
+    const topK = options.topK ?? GENERATE_DEFAULTS.topK;
+    const topP = options.topP ?? GENERATE_DEFAULTS.topP;
     return this.job(call, async ({ model, extra: processor }) => {
       const inputs = await processor([{ role: USER, content: prompt }], { chat_template: 'text_to_image' });
       const tokens = (processor as unknown as { num_image_tokens: number }).num_image_tokens;
@@ -73,7 +75,8 @@ export class JanusModel extends HfModel<MultiModalityCausalLM, Processor> {
           max_new_tokens: tokens,
           do_sample: temperature > 0,
           temperature: temperature > 0 ? temperature : 1,
-          top_k: options.topK ?? GENERATE_DEFAULTS.topK,
+          top_k: topK,
+          logits_processor: temperature > 0 ? samplingProcessors(topP, topK) : undefined,
           guidance_scale: cfg,
           streamer,
         } as unknown as Parameters<MultiModalityCausalLM['generate_images']>[0]);

@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { env, RawImage } from '@huggingface/transformers';
 import type * as ort from 'onnxruntime-node';
@@ -11,6 +12,34 @@ import type { Loader, SessionManager } from './sessions';
 // Models come from the models folder only: nothing is fetched while a workflow runs (`picflow models pull` downloads).
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
+
+/**
+ * Serves the folder's files to transformers.js through its custom-cache hook. Left to itself, it opens
+ * each local file as a FileResponse, whose constructor starts streaming the whole file into a body that
+ * is never read (ONNX graphs are handed to onnxruntime by path, the other files are read again with
+ * readFile): every graph is read twice, and a copy of it sits in memory until collected, while the
+ * first calls run. Here graphs (and external data) are answered with their path, other files with one
+ * read. transformers.js asks by local path first, then, on a hit, again by the hub URL it would have
+ * downloaded from (`<remoteHost><model dir>/resolve/<revision>/<file>`), which maps back to that path.
+ */
+const localFiles = {
+  async match(key: string): Promise<string | Response | undefined> {
+    const path = existsSync(key) ? key : hubKeyPath(key);
+    if (!path) return undefined;
+    if (/\.onnx(_data(_\d+)?)?$/.test(path)) return path;
+    return new Response(await readFile(path));
+  },
+  async put(): Promise<void> {},
+};
+
+function hubKeyPath(key: string): string | undefined {
+  if (!key.startsWith(env.remoteHost)) return undefined;
+  const parts = key.slice(env.remoteHost.length).match(/^(.*)\/resolve\/[^/]+\/(.+)$/);
+  const path = parts && `/${parts[1]}/${parts[2]}`;
+  return path && existsSync(path) ? path : undefined;
+}
+env.useCustomCache = true;
+env.customCache = localFiles;
 
 /** A loaded transformers.js model: its ONNX sessions (by transformers.js' names) and a way to free them. */
 export interface LoadedHf {
@@ -105,7 +134,8 @@ export function toRawImage(image: ImageValue): RawImage {
   return new RawImage(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height, image.channels);
 }
 
+/** A decoded image as picflow's value, on the same pixels (transformers.js made them for this call alone). */
 export function fromRawImage(raw: RawImage): ImageValue {
   const rgb = raw.channels === 3 ? raw : raw.rgb();
-  return makeImage(rgb.width, rgb.height, 3, new Uint8Array(rgb.data.buffer, rgb.data.byteOffset, rgb.data.length).slice());
+  return makeImage(rgb.width, rgb.height, 3, new Uint8Array(rgb.data.buffer, rgb.data.byteOffset, rgb.data.length));
 }
