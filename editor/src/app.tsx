@@ -155,7 +155,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
         <button type="button" aria-label="zoom out" onClick={() => void controller.canvas?.camera.zoomBy(1 / 1.2)}>
           −
         </button>
-        <button type="button" onClick={() => void controller.canvas?.fit()} data-testid="fit-button" title="F">
+        <button type="button" onClick={() => void controller.canvas?.camera.fit()} data-testid="fit-button" title="F">
           Fit
         </button>
         <button type="button" onClick={() => void controller.canvas?.camera.zoomTo(1)} data-testid="zoom-100" title="0">

@@ -6,7 +6,9 @@
 import { toApiFormat } from '../../engine/api-format';
 import { readWorkflow } from '../../engine/png-metadata';
 import { api, type SavedWorkflow, type TriggerInfo, type TriggerSettings } from './api';
-import { Canvas, type ContextMenuRequest } from './canvas/canvas';
+import type { ContextMenuRequest } from './canvas/area-events';
+import { Canvas } from './canvas/canvas';
+import { addLinkedNode } from './canvas/linked-node';
 import { createViewContext, type ViewContext } from './canvas/view-context';
 import { Clipboard } from './clipboard';
 import { Notices } from './notices';
@@ -97,7 +99,7 @@ export class Controller {
       rename: (nodeId, title) => this.canvas?.fields.rename(nodeId, title),
       upload: (file) => api.upload(file),
       connected: (nodeId, side, key) => this.canvas?.connected(nodeId, side, key) ?? false,
-      resized: () => this.canvas?.viewChanged(),
+      resized: () => this.canvas?.view.poke(),
     });
     this.problems = new Problems(this.ctx, canvas, this.notices);
     this.clipboard = new Clipboard(canvas, this.notices);
@@ -390,7 +392,7 @@ export class Controller {
     await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, true);
     // Templates laid out for smaller nodes are spread out, then shown readable.
     await this.canvas!.spreadOverlaps();
-    await this.canvas!.fit();
+    await this.canvas!.camera.fit();
     this.markClean();
     if (missing.length > 0) this.notices.toast('error', `Template "${template.name}": cannot upload ${missing.join(', ')}; set the image on its node`);
     else this.notices.toast('info', `Template "${template.name}" loaded`);
@@ -428,7 +430,7 @@ export class Controller {
 
   /** Adds a node where a link was let go and links it to that link's socket. */
   async addLinkedNode(type: string, at: { x: number; y: number }, from: { nodeId: string; side: 'input' | 'output'; key: string }): Promise<void> {
-    const id = await this.canvas?.addLinkedNode(type, at, from);
+    const id = this.canvas && (await addLinkedNode(this.canvas, type, at, from));
     if (!id) this.notices.toast('error', `Unknown node type '${type}'`);
   }
 }

@@ -33,7 +33,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'L', does: 'Connect the selected node’s inputs', match: (e) => plain(e) && e.key === 'l', run: (c) => openLinkDialog(c) },
   { keys: 'N / Shift+N', does: 'Select the next / previous node', match: (e) => plain(e) && e.key.toLowerCase() === 'n', run: (c, e) => c.canvas?.selection.cycleSelection(e.shiftKey ? -1 : 1) },
   { keys: 'Arrow keys', does: 'Move the selected nodes (Shift: further); pan when none is selected', match: (e) => !mod(e) && e.key.startsWith('Arrow'), run: (c, e) => arrows(c, e) },
-  { keys: 'F', does: 'Fit the graph to the view', match: (e) => plain(e) && e.key.toLowerCase() === 'f', run: (c) => c.canvas?.fit() },
+  { keys: 'F', does: 'Fit the graph to the view', match: (e) => plain(e) && e.key.toLowerCase() === 'f', run: (c) => c.canvas?.camera.fit() },
   { keys: '0', does: 'Zoom to 100%', match: (e) => plain(e) && e.key === '0', run: (c) => c.canvas?.camera.zoomTo(1) },
   { keys: '+ / −', does: 'Zoom in / out', match: (e) => plain(e) && (e.key === '+' || e.key === '=' || e.key === '-'), run: (c, e) => c.canvas?.camera.zoomBy(e.key === '-' ? 1 / 1.2 : 1.2) },
   { keys: 'Shift+L', does: 'Auto-arrange the graph', match: (e) => !mod(e) && e.shiftKey && e.key === 'L', run: (c) => c.canvas?.arrange() },

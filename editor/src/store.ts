@@ -26,6 +26,23 @@ export class Observable<T> {
   };
 }
 
+/** A counter bumped at most once an animation frame however often it is poked: one redraw for many changes. */
+export class FrameSignal extends Observable<number> {
+  private frame = 0;
+
+  constructor() {
+    super(0);
+  }
+
+  poke(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.update((n) => n + 1);
+    });
+  }
+}
+
 export function useValue<T>(observable: Observable<T>): T {
   return useSyncExternalStore(observable.subscribe, () => observable.get());
 }
