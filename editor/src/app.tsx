@@ -19,7 +19,7 @@ export function App({ controller }: { controller: Controller }) {
   const catalog = useValue(controller.catalog);
   const ready = useValue(controller.ready);
   const loadError = useValue(controller.loadError);
-  const dirty = useValue(controller.dirty);
+  const dirty = useValue(controller.document.dirty);
 
   // Started before the first paint, so that a workflow named in the URL can be in it.
   useLayoutEffect(() => {
@@ -124,7 +124,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
     const file = e.dataTransfer.files[0];
     if (file) {
       e.preventDefault();
-      void controller.importFile(file);
+      void controller.files.importFile(file);
       return;
     }
     const type = e.dataTransfer.getData(NODE_DRAG_TYPE);

@@ -40,7 +40,7 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
   const [list, setList] = useState<SavedWorkflowSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [renaming, setRenaming] = useState<string | null>(null);
-  const current = useValue(controller.doc).id;
+  const current = useValue(controller.document.state).id;
 
   const refresh = () =>
     api.listWorkflows().then(
@@ -57,8 +57,8 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
     if (!trimmed || trimmed === w.name) return;
     if (w.id === current) {
       // The open workflow: rename it on the canvas and save, so unsaved edits are not lost or overwritten.
-      controller.rename(trimmed);
-      await controller.save();
+      controller.document.rename(trimmed);
+      await controller.document.save();
     } else {
       try {
         const saved = await api.getWorkflow(w.id);
@@ -95,7 +95,7 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
                   onBlur={(e) => void rename(w, e.currentTarget.value)}
                 />
               ) : (
-                <button type="button" className="link-button workflow-name" data-testid="open-workflow" onClick={() => void controller.open(w.id)}>
+                <button type="button" className="link-button workflow-name" data-testid="open-workflow" onClick={() => void controller.document.open(w.id)}>
                   {w.name}
                 </button>
               )}
@@ -109,7 +109,7 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
                   className="small danger"
                   data-testid="delete-workflow"
                   onClick={async () => {
-                    if (await controller.deleteWorkflow(w.id, w.name)) controller.notices.dialog.set({ kind: 'open' });
+                    if (await controller.document.deleteWorkflow(w.id, w.name)) controller.notices.dialog.set({ kind: 'open' });
                     else controller.notices.dialog.set({ kind: 'open' });
                   }}
                 >
@@ -125,14 +125,14 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
 }
 
 function SaveAsDialog({ controller, onClose }: { controller: Controller; onClose(): void }) {
-  const doc = useValue(controller.doc);
+  const doc = useValue(controller.document.state);
   const [name, setName] = useState(doc.id ? `${doc.name} copy` : doc.name === 'untitled' ? '' : doc.name);
   return (
     <Modal title="Save as" onClose={onClose} testId="save-as-dialog">
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void controller.saveAs(name);
+          void controller.document.saveAs(name);
         }}
       >
         <label className="stack">
@@ -160,7 +160,7 @@ function TemplatesDialog({ controller, onClose }: { controller: Controller; onCl
       <ul className="template-list">
         {templates.map((t) => (
           <li key={t.id}>
-            <button type="button" className="template" data-testid={`template-${t.id}`} onClick={() => void controller.useTemplate(t)}>
+            <button type="button" className="template" data-testid={`template-${t.id}`} onClick={() => void controller.document.useTemplate(t)}>
               <strong>{t.name}</strong>
               {t.description && <span className="muted">{t.description}</span>}
             </button>

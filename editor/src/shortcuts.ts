@@ -17,7 +17,7 @@ const plain = (e: KeyboardEvent) => !e.ctrlKey && !e.metaKey && !e.altKey;
 export const SHORTCUTS: Shortcut[] = [
   { keys: 'Ctrl+Enter', does: 'Run the workflow', inFields: true, match: (e) => mod(e) && e.key === 'Enter', run: (c) => c.runs.run() },
   { keys: 'Ctrl+.', does: 'Cancel the run', inFields: true, match: (e) => mod(e) && e.key === '.', run: (c) => c.runs.cancel() },
-  { keys: 'Ctrl+S', does: 'Save', inFields: true, match: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.save() },
+  { keys: 'Ctrl+S', does: 'Save', inFields: true, match: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.document.save() },
   { keys: 'Ctrl+Shift+S', does: 'Save as…', inFields: true, match: (e) => mod(e) && e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.notices.dialog.set({ kind: 'save-as' }) },
   { keys: 'Ctrl+O', does: 'Open a saved workflow', inFields: true, match: (e) => mod(e) && e.key.toLowerCase() === 'o', run: (c) => c.notices.dialog.set({ kind: 'open' }) },
   { keys: 'Ctrl+Z', does: 'Undo', match: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 'z', run: (c) => c.canvas?.undo() },
