@@ -18,7 +18,7 @@ import { Runs } from './runs';
 import { runFeed } from './socket';
 import { Observable } from './store';
 import { loadTemplates, type TemplateEntry } from './templates';
-import type { CatalogEntry } from '../../engine/contract';
+import type { CatalogEntry, Workflow } from '../../engine/contract';
 import { modelChoicesOf } from './models-report';
 import { vocabulariesOf } from './vocabulary';
 
@@ -134,6 +134,11 @@ export class Controller {
     } catch {
       /* models are optional for the editor */
     }
+  }
+
+  /** The canvas as the document's workflow JSON (read from the console and the page tests as `window.picflow.workflow()`). */
+  workflow(): Workflow {
+    return this.document.workflow();
   }
 
   /** Adds a node: centred on `at` (a drop from the palette), or cascading from the middle of the view. */

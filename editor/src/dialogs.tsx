@@ -1,3 +1,6 @@
+// The dialogs the notices open, one at a time: open, save as, templates, confirm and keyboard help
+// here; trigger, gallery, node search and links in files of their own.
+
 import { useEffect, useState } from 'react';
 import { api, type SavedWorkflowSummary } from './api';
 import type { Controller } from './controller';
@@ -5,7 +8,7 @@ import type { Dialog } from './notices';
 import { GalleryDialog } from './gallery-dialog';
 import { LinkDialog } from './link-dialog';
 import { NodeSearch } from './node-search';
-import { Modal } from './modal';
+import { DialogActions, Modal } from './modal';
 import { SHORTCUTS } from './shortcuts';
 import { useValue } from './store';
 import { TriggerDialog } from './trigger-dialog';
@@ -109,8 +112,9 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
                   className="small danger"
                   data-testid="delete-workflow"
                   onClick={async () => {
-                    if (await controller.document.deleteWorkflow(w.id, w.name)) controller.notices.dialog.set({ kind: 'open' });
-                    else controller.notices.dialog.set({ kind: 'open' });
+                    // The confirm question took this dialog's place: come back to the list either way.
+                    await controller.document.deleteWorkflow(w.id, w.name);
+                    controller.notices.dialog.set({ kind: 'open' });
                   }}
                 >
                   Delete
@@ -139,14 +143,7 @@ function SaveAsDialog({ controller, onClose }: { controller: Controller; onClose
           Name
           <input autoFocus data-testid="save-as-name" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} placeholder="my workflow" />
         </label>
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" data-testid="save-as-confirm">
-            Save
-          </button>
-        </div>
+        <DialogActions onCancel={onClose} label="Save" testId="save-as-confirm" />
       </form>
     </Modal>
   );
@@ -175,14 +172,7 @@ function ConfirmDialog({ dialog }: { dialog: Extract<Dialog, { kind: 'confirm' }
   return (
     <Modal title="Are you sure?" onClose={() => dialog.resolve(false)} testId="confirm-dialog">
       <p>{dialog.message}</p>
-      <div className="dialog-actions">
-        <button type="button" onClick={() => dialog.resolve(false)}>
-          Cancel
-        </button>
-        <button type="button" className="primary danger" data-testid="confirm-ok" autoFocus onClick={() => dialog.resolve(true)}>
-          {dialog.confirmLabel}
-        </button>
-      </div>
+      <DialogActions onCancel={() => dialog.resolve(false)} label={dialog.confirmLabel} testId="confirm-ok" onConfirm={() => dialog.resolve(true)} danger autoFocus />
     </Modal>
   );
 }
