@@ -1,3 +1,6 @@
+// The editor's page: the top bar, the palette, the canvas with its zoom controls, selection box and
+// file drop, the side panel, and the overlays (menus, dialogs, toasts); it starts the controller.
+
 import { useEffect, useLayoutEffect, useRef, useState, type DragEvent, type PointerEvent as ReactPointerEvent } from 'react';
 import { Minimap } from './canvas/minimap';
 import { SOCKET_LEGEND, socketColour } from './canvas/socket-colors';

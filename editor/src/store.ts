@@ -1,3 +1,6 @@
+// The editor's small reactive stores: an observable value, a frame-rate signal and a keyed store,
+// each with its React hook.
+
 import { useSyncExternalStore } from 'react';
 
 /** One observable value: React subscribes with `useValue`. */

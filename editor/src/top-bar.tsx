@@ -1,3 +1,6 @@
+// The top bar: the workflow's name (renamed in place), the document and file buttons, the run button
+// and the server's connection state.
+
 import { useRef, useState } from 'react';
 import type { Controller } from './controller';
 import { useValue } from './store';
