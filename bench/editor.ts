@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       await page.waitForSelector('[data-testid=app][data-ready=true]');
       const asked = await pageNow(page);
       await page.evaluate((workflowId) => {
-        void (window as unknown as { picflow: { document: { open(id: string, o: { force: boolean }): Promise<void> } } }).picflow.document.open(workflowId, { force: true });
+        void (window as unknown as { picflow: { open(id: string, o: { force: boolean }): Promise<void> } }).picflow.open(workflowId, { force: true });
       }, id);
       await waitGraph(page, count, links);
       const drawn = (await pageNow(page)) - asked;
