@@ -9,7 +9,7 @@ import { Canvas } from './canvas/canvas';
 import { addLinkedNode } from './canvas/linked-node';
 import { createViewContext, type ViewContext } from './canvas/view-context';
 import { Clipboard } from './clipboard';
-import { WorkflowDocument } from './document';
+import { WorkflowDocument, type DocState } from './document';
 import { DocumentFiles } from './document-files';
 import { Notices } from './notices';
 import { Problems } from './problems';
@@ -136,10 +136,23 @@ export class Controller {
     }
   }
 
-  /** The canvas as the document's workflow JSON (read from the console and the page tests as `window.picflow.workflow()`). */
+  // ---- the page handle: tests, the bench and the console reach the document as `window.picflow` ----
+
+  /** The document's state (the same observable as `document.state`). */
+  get doc(): Observable<DocState> {
+    return this.document.state;
+  }
+
+  /** The canvas as the document's workflow JSON. */
   workflow(): Workflow {
     return this.document.workflow();
   }
+
+  open(id: string, options?: Parameters<WorkflowDocument['open']>[1]): Promise<void> {
+    return this.document.open(id, options);
+  }
+
+  // ---- editing ----
 
   /** Adds a node: centred on `at` (a drop from the palette), or cascading from the middle of the view. */
   async addNode(type: string, at?: { x: number; y: number }): Promise<void> {
