@@ -1,5 +1,5 @@
-// The editor's small reactive stores: an observable value, a frame-rate signal and a keyed store,
-// each with its React hook.
+// The editor's small reactive stores: an observable value (and one bumped at most once a frame), a
+// store of values by key, and the React hooks that read them.
 
 import { useSyncExternalStore } from 'react';
 

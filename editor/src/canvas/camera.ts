@@ -1,6 +1,6 @@
 // The camera: zoom and pan of the canvas, framing boxes and nodes, the level of detail drawn at each
-// zoom, and conversions between screen and graph coordinates. Computed from kept sizes, never from the DOM
-// where avoidable (reading a box would force a layout of the whole graph).
+// zoom, and conversions between screen and graph coordinates. Computed from kept sizes, never from
+// the DOM where avoidable (reading a box would force a layout of the whole graph).
 
 import type { AreaPlugin } from 'rete-area-plugin';
 import type { ViewContext } from './view-context';
