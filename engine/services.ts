@@ -1,4 +1,4 @@
-import type { ModelRuntime } from './runtime/runtime';
+import type { ModelHost } from './model-host';
 
 /**
  * What the host (CLI or server) hands to nodes. The engine only passes it through; each host decides
@@ -16,7 +16,7 @@ export interface Services {
   baseDir?: string;
   artifacts?: ArtifactReader;
   /** The model runtime (models, shared sessions, device queue) that model nodes call; the host builds it. */
-  models?: ModelRuntime;
+  models?: ModelHost;
 }
 
 /** The services a host starts with: what it allows and the model runtime it built (hosts share one per process). */

@@ -1,3 +1,6 @@
+// The editor's page: the top bar, the palette, the canvas with its zoom controls, selection box and
+// file drop, the side panel, and the overlays (menus, dialogs, toasts); it starts the controller.
+
 import { useEffect, useLayoutEffect, useRef, useState, type DragEvent, type PointerEvent as ReactPointerEvent } from 'react';
 import { Minimap } from './canvas/minimap';
 import { SOCKET_LEGEND, socketColour } from './canvas/socket-colors';
@@ -19,7 +22,7 @@ export function App({ controller }: { controller: Controller }) {
   const catalog = useValue(controller.catalog);
   const ready = useValue(controller.ready);
   const loadError = useValue(controller.loadError);
-  const dirty = useValue(controller.dirty);
+  const dirty = useValue(controller.document.dirty);
 
   // Started before the first paint, so that a workflow named in the URL can be in it.
   useLayoutEffect(() => {
@@ -124,7 +127,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
     const file = e.dataTransfer.files[0];
     if (file) {
       e.preventDefault();
-      void controller.importFile(file);
+      void controller.files.importFile(file);
       return;
     }
     const type = e.dataTransfer.getData(NODE_DRAG_TYPE);
@@ -155,7 +158,7 @@ function CanvasArea({ controller, containerRef }: { controller: Controller; cont
         <button type="button" aria-label="zoom out" onClick={() => void controller.canvas?.camera.zoomBy(1 / 1.2)}>
           −
         </button>
-        <button type="button" onClick={() => void controller.canvas?.fit()} data-testid="fit-button" title="F">
+        <button type="button" onClick={() => void controller.canvas?.camera.fit()} data-testid="fit-button" title="F">
           Fit
         </button>
         <button type="button" onClick={() => void controller.canvas?.camera.zoomTo(1)} data-testid="zoom-100" title="0">

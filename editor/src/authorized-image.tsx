@@ -1,3 +1,5 @@
+// Images from the API shown with the API token when there is one (an <img> cannot send a header).
+
 import { useEffect, useState, type ImgHTMLAttributes } from 'react';
 import { apiToken } from './auth';
 import { useValue } from './store';

@@ -54,7 +54,7 @@ export function ContextMenu({ controller }: { controller: Controller }) {
             <button type="button" role="menuitem" onClick={act(() => canvas?.selection.selectAll())}>
               Select all
             </button>
-            <button type="button" role="menuitem" onClick={act(() => canvas?.fit())}>
+            <button type="button" role="menuitem" onClick={act(() => canvas?.camera.fit())}>
               Fit view
             </button>
           </div>
@@ -78,7 +78,7 @@ export function ContextMenu({ controller }: { controller: Controller }) {
         </>
       )}
       {request.kind === 'link' && request.id && (
-        <button type="button" role="menuitem" data-testid="menu-delete-link" className="danger" onClick={act(() => canvas?.removeLink(request.id!))}>
+        <button type="button" role="menuitem" data-testid="menu-delete-link" className="danger" onClick={act(() => canvas?.links.remove(request.id!))}>
           Delete link
         </button>
       )}

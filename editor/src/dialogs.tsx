@@ -1,3 +1,6 @@
+// The dialogs the notices open, one at a time: open, save as, templates, confirm and keyboard help
+// here; trigger, gallery, node search and links in files of their own.
+
 import { useEffect, useState } from 'react';
 import { api, type SavedWorkflowSummary } from './api';
 import type { Controller } from './controller';
@@ -5,7 +8,7 @@ import type { Dialog } from './notices';
 import { GalleryDialog } from './gallery-dialog';
 import { LinkDialog } from './link-dialog';
 import { NodeSearch } from './node-search';
-import { Modal } from './modal';
+import { DialogActions, Modal } from './modal';
 import { SHORTCUTS } from './shortcuts';
 import { useValue } from './store';
 import { TriggerDialog } from './trigger-dialog';
@@ -40,7 +43,7 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
   const [list, setList] = useState<SavedWorkflowSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [renaming, setRenaming] = useState<string | null>(null);
-  const current = useValue(controller.doc).id;
+  const current = useValue(controller.document.state).id;
 
   const refresh = () =>
     api.listWorkflows().then(
@@ -57,8 +60,8 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
     if (!trimmed || trimmed === w.name) return;
     if (w.id === current) {
       // The open workflow: rename it on the canvas and save, so unsaved edits are not lost or overwritten.
-      controller.rename(trimmed);
-      await controller.save();
+      controller.document.rename(trimmed);
+      await controller.document.save();
     } else {
       try {
         const saved = await api.getWorkflow(w.id);
@@ -95,7 +98,7 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
                   onBlur={(e) => void rename(w, e.currentTarget.value)}
                 />
               ) : (
-                <button type="button" className="link-button workflow-name" data-testid="open-workflow" onClick={() => void controller.open(w.id)}>
+                <button type="button" className="link-button workflow-name" data-testid="open-workflow" onClick={() => void controller.document.open(w.id)}>
                   {w.name}
                 </button>
               )}
@@ -109,8 +112,9 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
                   className="small danger"
                   data-testid="delete-workflow"
                   onClick={async () => {
-                    if (await controller.deleteWorkflow(w.id, w.name)) controller.notices.dialog.set({ kind: 'open' });
-                    else controller.notices.dialog.set({ kind: 'open' });
+                    // The confirm question took this dialog's place: come back to the list either way.
+                    await controller.document.deleteWorkflow(w.id, w.name);
+                    controller.notices.dialog.set({ kind: 'open' });
                   }}
                 >
                   Delete
@@ -125,28 +129,21 @@ function OpenDialog({ controller, onClose }: { controller: Controller; onClose()
 }
 
 function SaveAsDialog({ controller, onClose }: { controller: Controller; onClose(): void }) {
-  const doc = useValue(controller.doc);
+  const doc = useValue(controller.document.state);
   const [name, setName] = useState(doc.id ? `${doc.name} copy` : doc.name === 'untitled' ? '' : doc.name);
   return (
     <Modal title="Save as" onClose={onClose} testId="save-as-dialog">
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void controller.saveAs(name);
+          void controller.document.saveAs(name);
         }}
       >
         <label className="stack">
           Name
           <input autoFocus data-testid="save-as-name" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} placeholder="my workflow" />
         </label>
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" data-testid="save-as-confirm">
-            Save
-          </button>
-        </div>
+        <DialogActions onCancel={onClose} label="Save" testId="save-as-confirm" />
       </form>
     </Modal>
   );
@@ -160,7 +157,7 @@ function TemplatesDialog({ controller, onClose }: { controller: Controller; onCl
       <ul className="template-list">
         {templates.map((t) => (
           <li key={t.id}>
-            <button type="button" className="template" data-testid={`template-${t.id}`} onClick={() => void controller.useTemplate(t)}>
+            <button type="button" className="template" data-testid={`template-${t.id}`} onClick={() => void controller.document.useTemplate(t)}>
               <strong>{t.name}</strong>
               {t.description && <span className="muted">{t.description}</span>}
             </button>
@@ -175,14 +172,7 @@ function ConfirmDialog({ dialog }: { dialog: Extract<Dialog, { kind: 'confirm' }
   return (
     <Modal title="Are you sure?" onClose={() => dialog.resolve(false)} testId="confirm-dialog">
       <p>{dialog.message}</p>
-      <div className="dialog-actions">
-        <button type="button" onClick={() => dialog.resolve(false)}>
-          Cancel
-        </button>
-        <button type="button" className="primary danger" data-testid="confirm-ok" autoFocus onClick={() => dialog.resolve(true)}>
-          {dialog.confirmLabel}
-        </button>
-      </div>
+      <DialogActions onCancel={() => dialog.resolve(false)} label={dialog.confirmLabel} testId="confirm-ok" onConfirm={() => dialog.resolve(true)} danger autoFocus />
     </Modal>
   );
 }

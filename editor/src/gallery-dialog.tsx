@@ -14,7 +14,7 @@ const PAGE = 24;
 const STATUSES: RunState[] = ['succeeded', 'failed', 'cancelled'];
 
 export function GalleryDialog({ controller, onClose }: { controller: Controller; onClose(): void }) {
-  const doc = useValue(controller.doc);
+  const doc = useValue(controller.document.state);
   const [onlyThis, setOnlyThis] = useState(Boolean(doc.id));
   const [status, setStatus] = useState<RunState | ''>('');
   const [since, setSince] = useState('');

@@ -39,8 +39,8 @@ export function LinkDialog({ controller, nodeId, onClose }: { controller: Contro
               onChange={async (e) => {
                 const [source, output] = e.target.value.split('\u0000');
                 const problem = e.target.value
-                  ? await canvas.connect({ nodeId: source, side: 'output', key: output }, { nodeId, side: 'input', key: port.name })
-                  : (await canvas.disconnectInput(nodeId, port.name), null);
+                  ? await canvas.links.connect({ nodeId: source, side: 'output', key: output }, { nodeId, side: 'input', key: port.name })
+                  : (await canvas.links.disconnectInput(nodeId, port.name), null);
                 setMessage(problem);
                 refresh();
               }}

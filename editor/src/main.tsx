@@ -1,3 +1,5 @@
+// The editor's entry point: makes the controller and renders the app.
+
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app';

@@ -1,3 +1,6 @@
+// The frame every dialog of the editor shares: a labelled modal over the page, and its row of
+// Cancel and confirm buttons.
+
 import { useEffect, useRef, type ReactNode } from 'react';
 
 /** A dialog over the editor: labelled, closes on Escape (handled by the shortcuts) or the backdrop. */
@@ -20,6 +23,29 @@ export function Modal({ title, onClose, children, testId, wide }: { title: strin
         </header>
         <div className="modal-body">{children}</div>
       </div>
+    </div>
+  );
+}
+
+/**
+ * A dialog's Cancel button and its primary one: the submit button of the form it sits in, or, given
+ * `onConfirm`, a button of its own.
+ */
+export function DialogActions(props: { onCancel(): void; label: ReactNode; testId: string; onConfirm?(): void; danger?: boolean; autoFocus?: boolean }) {
+  return (
+    <div className="dialog-actions">
+      <button type="button" onClick={props.onCancel}>
+        Cancel
+      </button>
+      <button
+        type={props.onConfirm ? 'button' : 'submit'}
+        className={props.danger ? 'primary danger' : 'primary'}
+        data-testid={props.testId}
+        autoFocus={props.autoFocus}
+        onClick={props.onConfirm}
+      >
+        {props.label}
+      </button>
     </div>
   );
 }

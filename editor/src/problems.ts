@@ -38,6 +38,6 @@ export class Problems {
     for (const [node, list] of byNode) this.ctx.issues.set(node, list);
     this.general.set(general);
     const first = [...byNode.keys()][0];
-    if (first) void canvas?.reveal(first);
+    if (first) void canvas?.camera.reveal(first);
   }
 }

@@ -174,12 +174,13 @@ export function stableStringify(value: unknown): string {
 
 /**
  * Re-ids a fragment (copied nodes and the links among them) so it can be pasted next to the
- * originals; positions are moved so the fragment's top-left corner lands at `at`.
+ * originals; positions are moved so the fragment's top-left corner lands at `at` (by default a
+ * little right of and below where it was).
  */
 export function remapFragment(
   fragment: GraphSnapshot,
   taken: (id: string) => boolean,
-  at: { x: number; y: number },
+  at?: { x: number; y: number },
 ): GraphSnapshot {
   const ids = new Map<string, string>();
   const used = new Set<string>();
@@ -190,8 +191,9 @@ export function remapFragment(
   }
   const minX = Math.min(...fragment.nodes.map((n) => n.x));
   const minY = Math.min(...fragment.nodes.map((n) => n.y));
+  const to = at ?? { x: minX + 40, y: minY + 40 };
   return {
-    nodes: fragment.nodes.map((n) => ({ ...n, params: structuredClone(n.params), id: ids.get(n.id)!, x: n.x - minX + at.x, y: n.y - minY + at.y })),
+    nodes: fragment.nodes.map((n) => ({ ...n, params: structuredClone(n.params), id: ids.get(n.id)!, x: n.x - minX + to.x, y: n.y - minY + to.y })),
     links: fragment.links
       .filter((l) => ids.has(l.source) && ids.has(l.target))
       .map((l) => ({ ...l, source: ids.get(l.source)!, target: ids.get(l.target)! })),

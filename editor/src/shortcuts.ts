@@ -17,7 +17,7 @@ const plain = (e: KeyboardEvent) => !e.ctrlKey && !e.metaKey && !e.altKey;
 export const SHORTCUTS: Shortcut[] = [
   { keys: 'Ctrl+Enter', does: 'Run the workflow', inFields: true, match: (e) => mod(e) && e.key === 'Enter', run: (c) => c.runs.run() },
   { keys: 'Ctrl+.', does: 'Cancel the run', inFields: true, match: (e) => mod(e) && e.key === '.', run: (c) => c.runs.cancel() },
-  { keys: 'Ctrl+S', does: 'Save', inFields: true, match: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.save() },
+  { keys: 'Ctrl+S', does: 'Save', inFields: true, match: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.document.save() },
   { keys: 'Ctrl+Shift+S', does: 'Save as…', inFields: true, match: (e) => mod(e) && e.shiftKey && e.key.toLowerCase() === 's', run: (c) => c.notices.dialog.set({ kind: 'save-as' }) },
   { keys: 'Ctrl+O', does: 'Open a saved workflow', inFields: true, match: (e) => mod(e) && e.key.toLowerCase() === 'o', run: (c) => c.notices.dialog.set({ kind: 'open' }) },
   { keys: 'Ctrl+Z', does: 'Undo', match: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 'z', run: (c) => c.canvas?.undo() },
@@ -33,7 +33,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'L', does: 'Connect the selected node’s inputs', match: (e) => plain(e) && e.key === 'l', run: (c) => openLinkDialog(c) },
   { keys: 'N / Shift+N', does: 'Select the next / previous node', match: (e) => plain(e) && e.key.toLowerCase() === 'n', run: (c, e) => c.canvas?.selection.cycleSelection(e.shiftKey ? -1 : 1) },
   { keys: 'Arrow keys', does: 'Move the selected nodes (Shift: further); pan when none is selected', match: (e) => !mod(e) && e.key.startsWith('Arrow'), run: (c, e) => arrows(c, e) },
-  { keys: 'F', does: 'Fit the graph to the view', match: (e) => plain(e) && e.key.toLowerCase() === 'f', run: (c) => c.canvas?.fit() },
+  { keys: 'F', does: 'Fit the graph to the view', match: (e) => plain(e) && e.key.toLowerCase() === 'f', run: (c) => c.canvas?.camera.fit() },
   { keys: '0', does: 'Zoom to 100%', match: (e) => plain(e) && e.key === '0', run: (c) => c.canvas?.camera.zoomTo(1) },
   { keys: '+ / −', does: 'Zoom in / out', match: (e) => plain(e) && (e.key === '+' || e.key === '=' || e.key === '-'), run: (c, e) => c.canvas?.camera.zoomBy(e.key === '-' ? 1 / 1.2 : 1.2) },
   { keys: 'Shift+L', does: 'Auto-arrange the graph', match: (e) => !mod(e) && e.shiftKey && e.key === 'L', run: (c) => c.canvas?.arrange() },

@@ -65,7 +65,7 @@ export function SidePanel({ controller }: { controller: Controller }) {
   const history = useValue(controller.runs.history);
   const shown = useValue(controller.runs.shown);
   const issues = useValue(controller.problems.general);
-  const doc = useValue(controller.doc);
+  const doc = useValue(controller.document.state);
 
   const outputs = shown ? Object.entries((shown.outputs ?? {}) as Record<string, { value?: unknown; node?: string } | unknown>) : [];
 

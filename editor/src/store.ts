@@ -1,3 +1,6 @@
+// The editor's small reactive stores: an observable value (and one bumped at most once a frame), a
+// store of values by key, and the React hooks that read them.
+
 import { useSyncExternalStore } from 'react';
 
 /** One observable value: React subscribes with `useValue`. */
@@ -24,6 +27,23 @@ export class Observable<T> {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   };
+}
+
+/** A counter bumped at most once an animation frame however often it is poked: one redraw for many changes. */
+export class FrameSignal extends Observable<number> {
+  private frame = 0;
+
+  constructor() {
+    super(0);
+  }
+
+  poke(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.update((n) => n + 1);
+    });
+  }
 }
 
 export function useValue<T>(observable: Observable<T>): T {

@@ -1,3 +1,5 @@
+// The toasts at the bottom of the page: short notices that go away after a while, or with their ×.
+
 import type { Controller } from './controller';
 import { useValue } from './store';
 

@@ -1,6 +1,8 @@
+// The dialog that asks for an API token when the server wants one (see auth.ts).
+
 import { useState } from 'react';
 import { tokenQuestion } from './auth';
-import { Modal } from './modal';
+import { DialogActions, Modal } from './modal';
 import { useValue } from './store';
 
 /** Asks for the API token when the server wants one (see auth.ts). */
@@ -35,14 +37,7 @@ export function TokenDialog() {
           Token
           <input autoFocus type="password" autoComplete="off" data-testid="token-input" value={token} onChange={(e) => setToken(e.target.value)} placeholder="pf_…" />
         </label>
-        <div className="dialog-actions">
-          <button type="button" onClick={decline}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" data-testid="token-confirm">
-            Use token
-          </button>
-        </div>
+        <DialogActions onCancel={decline} label="Use token" testId="token-confirm" />
       </form>
     </Modal>
   );

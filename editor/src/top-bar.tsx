@@ -1,10 +1,13 @@
+// The top bar: the workflow's name (renamed in place), the document and file buttons, the run button
+// and the server's connection state.
+
 import { useRef, useState } from 'react';
 import type { Controller } from './controller';
 import { useValue } from './store';
 
 export function TopBar({ controller }: { controller: Controller }) {
-  const doc = useValue(controller.doc);
-  const dirty = useValue(controller.dirty);
+  const doc = useValue(controller.document.state);
+  const dirty = useValue(controller.document.dirty);
   const run = useValue(controller.runs.current);
   const connected = useValue(controller.connected);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -22,7 +25,7 @@ export function TopBar({ controller }: { controller: Controller }) {
           value={draftName ?? doc.name}
           onChange={(e) => setDraftName(e.target.value)}
           onBlur={() => {
-            if (draftName !== null) controller.rename(draftName);
+            if (draftName !== null) controller.document.rename(draftName);
             setDraftName(null);
           }}
           onKeyDown={(e) => {
@@ -34,13 +37,13 @@ export function TopBar({ controller }: { controller: Controller }) {
         </span>
       </span>
       <nav className="file-actions">
-        <button type="button" onClick={() => void controller.newWorkflow()} data-testid="new-button">
+        <button type="button" onClick={() => void controller.document.newWorkflow()} data-testid="new-button">
           New
         </button>
         <button type="button" onClick={() => controller.notices.dialog.set({ kind: 'open' })} data-testid="open-button" title="Ctrl+O">
           Open
         </button>
-        <button type="button" onClick={() => void controller.save()} data-testid="save-button" title="Ctrl+S">
+        <button type="button" onClick={() => void controller.document.save()} data-testid="save-button" title="Ctrl+S">
           Save
         </button>
         <button type="button" onClick={() => controller.notices.dialog.set({ kind: 'save-as' })} data-testid="save-as-button" title="Ctrl+Shift+S">
@@ -61,13 +64,13 @@ export function TopBar({ controller }: { controller: Controller }) {
           onChange={(e) => {
             const file = e.target.files?.[0];
             e.target.value = '';
-            if (file) void controller.importFile(file);
+            if (file) void controller.files.importFile(file);
           }}
         />
-        <button type="button" onClick={() => controller.exportFile()} data-testid="export-button">
+        <button type="button" onClick={() => controller.files.exportFile()} data-testid="export-button">
           Export
         </button>
-        <button type="button" onClick={() => controller.exportApiFile()} data-testid="export-api-button" title="the workflow in ComfyUI's API format, for ComfyUI clients">
+        <button type="button" onClick={() => controller.files.exportApiFile()} data-testid="export-api-button" title="the workflow in ComfyUI's API format, for ComfyUI clients">
           Export (API)
         </button>
         <button type="button" onClick={() => controller.notices.dialog.set({ kind: 'trigger' })} data-testid="trigger-button">

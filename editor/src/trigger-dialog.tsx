@@ -47,7 +47,7 @@ async function copyText(text: string): Promise<boolean> {
 }
 
 export function TriggerDialog({ controller, onClose }: { controller: Controller; onClose(): void }) {
-  const doc = useValue(controller.doc);
+  const doc = useValue(controller.document.state);
   const existing = doc.trigger ?? null;
   const [slug, setSlug] = useState(existing?.slug ?? slugify(doc.name));
   const [mode, setMode] = useState<'sync' | 'async'>(existing?.mode ?? 'sync');
@@ -109,7 +109,7 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
         className="trigger-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (validSlug) void controller.setTrigger({ slug, mode, inputs, ...(token ? { token } : {}) });
+          if (validSlug) void controller.document.setTrigger({ slug, mode, inputs, ...(token ? { token } : {}) });
         }}
       >
         <label className="stack">

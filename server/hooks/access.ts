@@ -1,3 +1,6 @@
+// Who may call a hook: the trigger a request is for, its token or signature checked, CORS for its
+// allowed origins, and its own rate limit.
+
 import type { Request, RequestHandler } from 'express';
 import cors from 'cors';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';

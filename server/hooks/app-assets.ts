@@ -1,3 +1,6 @@
+// The routes a trigger's app page needs besides the hook itself, under the trigger's credentials:
+// uploading an image for its inputs, and reading the images of its own runs.
+
 import express, { Router } from 'express';
 import { ARTIFACT_ID } from '../artifacts';
 import type { AppContext } from '../context';

@@ -1,3 +1,6 @@
+// Where a callback may go: a callback URL parsed, resolved and refused when it reaches an internal
+// address, and pinned to the address it was checked at.
+
 import { lookup } from 'node:dns/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';

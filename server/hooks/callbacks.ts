@@ -1,3 +1,6 @@
+// Callback delivery: finished runs POSTed, signed, to their callers' callback URLs, retried with
+// backoff, each attempt recorded, and pending deliveries resumed after a restart.
+
 import type { Logger } from 'pino';
 import type { Database } from '../db';
 import { HttpError } from '../http-error';

@@ -1,3 +1,6 @@
+// A trigger's contract: the inputs and outputs a call has, derived from its workflow and exposed
+// params, as a zod schema that validates calls and becomes the OpenAPI request body.
+
 import { z } from 'zod';
 import type { Engine } from '../../engine/engine';
 import { outputName } from '../../engine/graph';

@@ -1,3 +1,6 @@
+// A hook answered with an image instead of JSON: the output an `Accept: image/...` call asks for,
+// decided before the run, and its bytes in the asked-for type.
+
 import sharp from 'sharp';
 import type { ArtifactStore } from '../artifacts';
 import { HttpError } from '../http-error';

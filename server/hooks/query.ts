@@ -1,3 +1,6 @@
+// The query string of a hook call: how the caller wants its answer (sync or async, which image
+// output, inline images, a callback URL).
+
 import { z } from 'zod';
 
 /** How one call wants its answer; the trigger's mode is the default. */

@@ -1,3 +1,6 @@
+// The hook routes: `/hooks/:slug` runs a saved workflow for a caller over HTTP, with its OpenAPI
+// document and the status URL of its runs.
+
 import { admissionOf } from '../admission';
 import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../context';

@@ -1,3 +1,5 @@
+// HMAC signatures of hook requests and callbacks (`Picflow-Signature`): made and checked.
+
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**

@@ -1,6 +1,6 @@
-// The camera: zoom and pan of the canvas, framing boxes, the level of detail drawn at each zoom, and
-// conversions between screen and graph coordinates. Computed from kept sizes, never from the DOM
-// where avoidable (reading a box would force a layout of the whole graph).
+// The camera: zoom and pan of the canvas, framing boxes and nodes, the level of detail drawn at each
+// zoom, and conversions between screen and graph coordinates. Computed from kept sizes, never from
+// the DOM where avoidable (reading a box would force a layout of the whole graph).
 
 import type { AreaPlugin } from 'rete-area-plugin';
 import type { ViewContext } from './view-context';
@@ -16,7 +16,7 @@ export const ZOOM = { min: 0.08, max: 2.5 };
 /** Fitting leaves this share of the view to the graph. */
 const FIT_SCALE = 0.9;
 /** Fit (the button, F) never zooms out past where widgets and text stay readable; it pans instead. */
-export const READABLE_ZOOM = 0.5;
+const READABLE_ZOOM = 0.5;
 /** Where a graph too big to fit readably starts, from the view's top-left corner (screen px). */
 const MARGIN = 40;
 
@@ -25,6 +25,14 @@ export interface Box {
   y: number;
   w: number;
   h: number;
+}
+
+/** The nodes as the camera frames them, and the canvas's size changes. */
+export interface CameraHost {
+  /** The boxes of the nodes named (all when none are). */
+  boxes(ids?: string[]): Box[];
+  element(id: string): HTMLElement | undefined;
+  resized(): void;
 }
 
 export class Camera {
@@ -37,12 +45,12 @@ export class Camera {
     private readonly area: AreaPlugin<any, any>,
     private readonly container: HTMLElement,
     private readonly ctx: ViewContext,
-    onResize: () => void,
+    private readonly host: CameraHost,
   ) {
     this.size = { width: container.clientWidth, height: container.clientHeight };
     this.observer = new ResizeObserver(([entry]) => {
       this.size = { width: entry.contentRect.width, height: entry.contentRect.height };
-      onResize();
+      host.resized();
     });
     this.observer.observe(container);
   }
@@ -105,8 +113,15 @@ export class Camera {
     await this.area.area.zoom(k, 0, 0);
   }
 
-  /** Pans so an element (a node's) is in view, keeping the zoom. */
-  async reveal(el: HTMLElement): Promise<void> {
+  /** Frames the nodes (all, or some), at a zoom where their text stays readable. */
+  async fit(ids?: string[]): Promise<void> {
+    await this.frame(this.host.boxes(ids), undefined, READABLE_ZOOM);
+  }
+
+  /** Pans so a node is in view, keeping the zoom. */
+  async reveal(id: string): Promise<void> {
+    const el = this.host.element(id);
+    if (!el) return;
     const box = el.getBoundingClientRect();
     const view = this.container.getBoundingClientRect();
     if (box.left >= view.left && box.right <= view.right && box.top >= view.top && box.bottom <= view.bottom) return;

@@ -1,3 +1,6 @@
+// The link rules on the canvas: which socket may feed which (the contract's link rule), no node
+// feeding itself, no cycle, and the port of a new node that fits a dragged link.
+
 import type { NodeEditor } from 'rete';
 import { linkProblem, type CatalogEntry, type SocketType } from '../../../engine/contract';
 import type { Schemes } from './node';

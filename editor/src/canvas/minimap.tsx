@@ -3,16 +3,23 @@
 
 import { useRef, type PointerEvent } from 'react';
 import { useValue } from '../store';
+import type { Box } from './camera';
 import type { Canvas } from './canvas';
 
 const WIDTH = 180;
 const HEIGHT = 120;
 const PAD = 40;
 
+/** The nodes' boxes and the visible part of the graph, in graph coordinates. */
+function minimapData(canvas: Canvas): { nodes: (Box & { id: string; selected: boolean })[]; viewport: Box } {
+  const nodes = canvas.nodes().map((n) => ({ id: n.id, ...canvas.box(n), selected: Boolean(n.selected) }));
+  return { nodes, viewport: canvas.camera.viewport() };
+}
+
 export function Minimap({ canvas }: { canvas: Canvas }) {
   useValue(canvas.view);
   const svg = useRef<SVGSVGElement>(null);
-  const { nodes, viewport } = canvas.minimapData();
+  const { nodes, viewport } = minimapData(canvas);
   if (nodes.length === 0) return null;
 
   let left = viewport.x;

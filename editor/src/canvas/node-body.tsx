@@ -3,7 +3,8 @@
 
 import { useState, type SyntheticEvent } from 'react';
 import { OutputsView } from '../outputs-view';
-import { ParamField, resolveSchema, widgetKind } from '../schema-widgets';
+import { resolveSchema, widgetKind } from '../param-schema';
+import { ParamField } from '../schema-widgets';
 import { useKeyed, useValue } from '../store';
 import type { JsonSchema } from '../../../engine/contract';
 import type { ModelChoice } from '../types';

@@ -1,3 +1,5 @@
+// The canvas's node, socket and link classes (Rete's classic preset), built from catalog entries.
+
 import { ClassicPreset, type GetSchemes } from 'rete';
 import type { CatalogEntry, PortEntry, SocketType } from '../../../engine/contract';
 import { bareHeight, NODE_WIDTH } from './layout';

@@ -1,3 +1,5 @@
+// Where links attach to sockets, computed from the node's place and the socket's fixed offset.
+
 import type { NodeEditor, Scope } from 'rete';
 import { BaseAreaPlugin } from 'rete-area-plugin';
 import type { SocketPositionWatcher } from 'rete-render-utils';

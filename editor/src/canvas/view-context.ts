@@ -1,3 +1,6 @@
+// What every node on the canvas reads and calls (run states, issues, models, edits), given to their
+// separate React roots by closure.
+
 import { KeyedStore, Observable } from '../store';
 import type { WorkflowIssue } from '../../../engine/contract';
 import type { ModelChoice, NodeRunState } from '../types';
