@@ -12,7 +12,7 @@ import { createServices } from '../engine/services';
 import { PICFLOW_VERSION } from '../engine/version';
 import { catalog as shippedCatalog } from '../nodes';
 import { admitAtTheDoor } from './admission';
-import { createApp } from './app';
+import { createApp, firstSteps } from './app';
 import { ArtifactStore } from './artifacts';
 import { Access } from './auth/access';
 import { HostAllowList, isLoopbackBind } from './auth/hosts';
@@ -22,6 +22,8 @@ import type { AppContext, Limits } from './context';
 import { lockDataDir } from './data-dir-lock';
 import { Database } from './db';
 import { CallbackDispatcher, DEFAULT_CALLBACK_OPTIONS, type CallbackOptions } from './hooks/callbacks';
+import { hookDoor } from './hooks/door';
+import { HookLookup } from './hooks/lookup';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
 import { RunManager } from './run-manager';
@@ -170,9 +172,11 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
     startedAt: Date.now(),
   };
   const comfy = new ComfyApi(ctx);
-  const app = createApp(ctx, comfy);
+  const first = firstSteps(ctx);
+  const hookLookup = new HookLookup(ctx);
+  const app = createApp(ctx, comfy, first, hookLookup);
 
-  const http = createServer(admitAtTheDoor(manager, logger, app));
+  const http = createServer(admitAtTheDoor(manager, logger, app, hookDoor(ctx, hookLookup, first)));
   access.guardUpgrades(http);
   const io = attachSocket(http, manager, access);
   comfy.attach(http);
