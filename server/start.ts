@@ -36,6 +36,9 @@ import { WorkflowStore } from './store/workflows';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** Connections waiting to be accepted. */
+const LISTEN_BACKLOG = 4096;
+
 export interface ServerOptions {
   /** Folder of the sqlite database and the artifacts; created when missing. */
   dataDir: string;
@@ -183,7 +186,9 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
   try {
     await new Promise<void>((resolveListen, reject) => {
       http.once('error', reject);
-      http.listen(options.port ?? 8188, host, () => {
+      // A backlog for a burst of a thousand clients connecting at once: past Node's 511 the kernel drops their
+      // handshakes, which then wait for retransmits (1 s, 3 s, ...) or are reset (the kernel caps it at somaxconn).
+      http.listen({ port: options.port ?? 8188, host, backlog: LISTEN_BACKLOG }, () => {
         http.off('error', reject);
         resolveListen();
       });
