@@ -19,7 +19,7 @@ import { ANSWER_TYPES, imageBytes, imageOutputFor, type ImageType } from './imag
 import type { HookLookup } from './lookup';
 import { hookQuery } from './query';
 
-export function hookStatusUrl(slug: string, runId: string): string {
+function hookStatusUrl(slug: string, runId: string): string {
   return `/hooks/${slug}/runs/${runId}`;
 }
 

@@ -68,10 +68,7 @@ export function hookDoor(ctx: AppContext, lookup: HookLookup, first: Middleware[
   };
   const steps: Middleware[] = [...first, bodyType, findTrigger, hookOrigin as Middleware, hookRateLimit as unknown as Middleware, jsonBody, depth];
 
-  return {
-    handles: isHookCall,
-    serve: (req, res, admission) => serve(req, res, admission),
-  };
+  return { handles: isHookCall, serve };
 
   function serve(req: IncomingMessage, res: ServerResponse, admission: Admission): void {
     // What the hook steps use of an express response: `locals` (the trigger), `append` (rate limit headers).
