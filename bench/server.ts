@@ -2,11 +2,14 @@
 // into an output) behind picflow's sync trigger `POST /hooks/echo`, and Node-RED 4's http in → function →
 // http response, which records nothing. Every picflow request is a full run (queued, executed, recorded in
 // sqlite, answered) with its own input, so nothing comes from the cache; after the load the bench counts the
-// succeeded runs in the database. Node-RED is installed into bench/.tmp/node-red when missing (never a project
+// succeeded runs in the database; 'server CPU ms/req' is the server process's CPU time per request (steadier than
+// req/s on a shared machine). Node-RED is installed into bench/.tmp/node-red when missing (never a project
 // dependency). Prints a table; nothing is asserted.
 //   BENCH_SECONDS: duration of each measurement (default 5). BENCH_PROFILE=<dir>: the picflow server writes a
 //   --cpu-prof profile there (read it with bench/cpuprofile-top.ts). BENCH_ONLY=picflow skips Node-RED.
 //   BENCH_PICFLOW_ARGS: more `picflow serve` options (e.g. '--concurrency 16'). BENCH_PICFLOW_ROOT: see below.
+//   BENCH_BASELINE=<checkout>: also measures that checkout's picflow (built: `npm run build:cli` there) in the
+//   same run, as 'baseline' rows beside this one's (before/after on one machine at one time).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,20 +18,22 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import sqlite3 from 'sqlite3';
 import { freePort } from '../test/redis-server';
+import { cpuMs, cpuPerRequest } from './process-cpu';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const root = join(import.meta.dirname, '..');
 // BENCH_PICFLOW_ROOT: another checkout's picflow to measure (an earlier commit, for a before/after table).
 const picflowRoot = process.env.BENCH_PICFLOW_ROOT ?? root;
+const baselineRoot = process.env.BENCH_BASELINE;
 const scratch = join(root, 'bench', '.tmp');
 const nodeRedDir = join(scratch, 'node-red');
 const nodeRedMain = join(nodeRedDir, 'node_modules', 'node-red', 'red.js');
 const work = await mkdtemp(join(tmpdir(), 'picflow-bench-server-'));
 
 /** Starts a server process (its output into a log file) and waits until `ready` answers 200. */
-async function start(args: string[], ready: string, log: string): Promise<ChildProcess> {
+async function start(args: string[], ready: string, log: string, cwd = root): Promise<ChildProcess> {
   const out = openSync(log, 'w');
-  const child = spawn(process.execPath, args, { cwd: args.includes('bin/picflow.js') ? picflowRoot : root, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', out, out] });
   let exited = false;
   child.once('exit', () => (exited = true));
   for (let i = 0; i < 600; i++) {
@@ -55,13 +60,14 @@ async function json(method: string, url: string, body: unknown): Promise<any> {
   return response.json();
 }
 
-async function startPicflow(): Promise<{ child: ChildProcess; hook: string; dataDir: string }> {
+async function startPicflow(checkout: string, name: string): Promise<{ child: ChildProcess; hook: string; dataDir: string }> {
   const port = await freePort();
-  const dataDir = join(work, 'picflow-data');
+  const dataDir = join(work, `${name}-data`);
   const profile = process.env.BENCH_PROFILE;
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   const extra = (process.env.BENCH_PICFLOW_ARGS ?? '').split(' ').filter(Boolean);
-  const child = await start([...flags, 'bin/picflow.js', 'serve', '--port', String(port), '--data', dataDir, ...extra], `http://127.0.0.1:${port}/api/health`, join(work, 'picflow.log'));
+  const args = [...flags, 'bin/picflow.js', 'serve', '--port', String(port), '--data', dataDir, ...extra];
+  const child = await start(args, `http://127.0.0.1:${port}/api/health`, join(work, `${name}.log`), checkout);
   const base = `http://127.0.0.1:${port}`;
   const workflow = {
     version: 1,
@@ -131,18 +137,21 @@ async function succeededRuns(dataDir: string): Promise<number> {
 
 const loadBefore = loadavg()[0];
 const rows: Record<string, string | number>[] = [];
-const servers: [string, () => Promise<{ child: ChildProcess; hook: string; dataDir?: string }>][] = [['picflow', startPicflow]];
+const servers: [string, () => Promise<{ child: ChildProcess; hook: string; dataDir?: string }>][] = [['picflow', () => startPicflow(picflowRoot, 'picflow')]];
+if (baselineRoot) servers.unshift(['baseline', () => startPicflow(baselineRoot, 'baseline')]);
 if (process.env.BENCH_ONLY !== 'picflow') servers.push(['node-red', startNodeRed]);
 for (const [name, begin] of servers) {
   const server = await begin();
   let answered = (await load(server.hook, 16, 5))['2xx']; // warm-up: JIT, sqlite pages
   for (const connections of [1, 16, 64]) {
+    const cpuBefore = cpuMs(server.child.pid);
     const result = await load(server.hook, connections, seconds);
     answered += result['2xx'];
     rows.push({
       server: name,
       connections,
       'req/s': Math.round(result.requests.average),
+      'server CPU ms/req': cpuPerRequest(cpuBefore, cpuMs(server.child.pid), result.requests.total),
       'p50 ms': result.latency.p50,
       'p99 ms': result.latency.p99,
       '2xx': result['2xx'],
@@ -151,12 +160,12 @@ for (const [name, begin] of servers) {
     });
   }
   await stop(server.child);
-  if (server.dataDir) console.log(`picflow answered ${answered} requests with 2xx and recorded ${await succeededRuns(server.dataDir)} succeeded runs with outputs and node timings`);
+  if (server.dataDir) console.log(`${name} answered ${answered} requests with 2xx and recorded ${await succeededRuns(server.dataDir)} succeeded runs with outputs and node timings`);
 }
 const rate = (server: string, connections: number) => rows.find((r) => r.server === server && r.connections === connections)?.['req/s'] as number | undefined;
 for (const row of rows) {
   const other = rate('node-red', row.connections as number);
-  if (row.server === 'picflow' && other) row['× node-red'] = +((row['req/s'] as number) / other).toFixed(2);
+  if (row.server !== 'node-red' && other) row['× node-red'] = +((row['req/s'] as number) / other).toFixed(2);
 }
 console.log(`echo workflow, sync trigger, ${seconds} s per row; load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
 console.table(rows);

@@ -16,15 +16,21 @@ import type { Logger } from 'pino';
 import { QueueClosedError, QueueFullError, QueueUnavailableError } from './run-errors';
 import type { Admission, RunManager } from './run-manager';
 
-/** The express paths of the requests that start a run. */
-export const RUN_STARTS = ['/api/runs', '/hooks/:slug'];
+/** The express path of the requests that start a run in the app (a hook's call is served by the hook door). */
+export const RUN_STARTS = ['/api/runs'];
 /** The same, for the door (express routes are case-insensitive, a trailing slash allowed). */
 const STARTS_RUN = /^\/(api\/runs|hooks\/[^/?]+)\/?(\?|$)/i;
 
 const admitted = new WeakMap<IncomingMessage, Admission>();
 
-/** Wraps the app: run-starting requests are admitted (or refused) before it sees them. */
-export function admitAtTheDoor(manager: RunManager, logger: Logger, app: RequestListener, refusalDelayMs = 1_000): RequestListener {
+/** Serves some run-starting requests itself, with the place taken at the door, instead of the app (hooks/door.ts). */
+export interface DoorHandler {
+  handles(req: IncomingMessage): boolean;
+  serve(req: IncomingMessage, res: ServerResponse, admission: Admission): void;
+}
+
+/** Wraps the app: run-starting requests are admitted (or refused) before it sees them; those `door` handles go there instead. */
+export function admitAtTheDoor(manager: RunManager, logger: Logger, app: RequestListener, door: DoorHandler, refusalDelayMs = 1_000): RequestListener {
   let refused = 0;
   let reason = '';
   const report = setInterval(() => {
@@ -46,8 +52,9 @@ export function admitAtTheDoor(manager: RunManager, logger: Logger, app: Request
         else refuse(res, err);
         return;
       }
-      admitted.set(req, admission);
       res.once('close', admission.release);
+      if (door.handles(req)) return door.serve(req, res, admission);
+      admitted.set(req, admission);
     }
     app(req, res);
   };

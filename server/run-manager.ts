@@ -52,6 +52,8 @@ export class RunManager {
   private readonly listeners: RunListener[] = [];
   /** Places admitted but not yet in the queue. */
   private reserved = 0;
+  /** Ends of runs executed here that are still being recorded (outside their queue slot): `close` waits for them. */
+  private readonly recording = new Set<Promise<void>>();
 
   constructor(private readonly options: RunManagerOptions) {
     this.queue = options.queue({
@@ -171,6 +173,7 @@ export class RunManager {
   /** Graceful shutdown: no new runs; running ones get `timeoutMs` to finish, then end interrupted. Waiting ones stay queued for the next start. */
   async close(timeoutMs: number): Promise<void> {
     const neverStarted = await this.queue.close(timeoutMs);
+    await Promise.all(this.recording);
     for (const runId of neverStarted) this.live.delete(runId);
     if (neverStarted.length > 0) this.options.logger.info({ queued: neverStarted.length }, 'queued runs stay queued for the next start');
   }
@@ -239,11 +242,17 @@ export class RunManager {
     } catch (err) {
       error = { node: null, message: (err as Error).message };
     }
-    if (signal.reason instanceof ShutdownAbort) {
-      await this.end(runId, { status: 'interrupted', error: { node: null, message: signal.reason.message }, result });
-    } else {
-      await this.end(runId, { status: result?.status ?? 'failed', error: result?.error ?? error, result });
-    }
+    const end: RunEnd =
+      signal.reason instanceof ShutdownAbort
+        ? { status: 'interrupted', error: { node: null, message: signal.reason.message }, result }
+        : { status: result?.status ?? 'failed', error: result?.error ?? error, result };
+    // The queue's slot bounds execution only: recording the end (outputs as JSON, a commit) goes on outside it,
+    // so the next run starts meanwhile and the ends of many runs share a commit. Waiters still hear of a run
+    // only once its end is committed.
+    const recorded: Promise<void> = this.end(runId, end)
+      .catch((err) => this.options.logger.error({ runId, err }, 'could not record the end of a run'))
+      .finally(() => this.recording.delete(recorded));
+    this.recording.add(recorded);
   }
 
   /** An event of a run executed elsewhere; one this server does not follow (finished, or never its own) is ignored. */

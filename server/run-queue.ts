@@ -41,7 +41,7 @@ export interface RunJob {
   reuse: ReusedOutputs;
 }
 
-/** Executes one run to its end; it must settle (never hang on a dead run) and report its own failures. */
+/** Executes one run; it must settle (never hang on a dead run) and report its own failures. It may settle before the run's end is recorded: the slot bounds execution. */
 export type RunProcessor = (job: RunJob, signal: AbortSignal) => Promise<void>;
 
 /**

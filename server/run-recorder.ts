@@ -1,7 +1,8 @@
 /**
  * Keeps the run history in sqlite in step with live runs, as a listener of their messages: a run is
- * recorded when queued, marked when it starts, has its node states saved while it runs (so that a
- * crash keeps what finished nodes made), and is written whole when it ends.
+ * recorded when queued (committed before it is queued), marked when it starts (not waited for), has its
+ * node states saved while it runs (so that a crash keeps what finished nodes made), and is written whole
+ * when it ends (committed before anyone hears of the end).
  */
 import type { Logger } from 'pino';
 import type { RunMessage } from '../engine/contract';
@@ -24,7 +25,9 @@ export class RunRecorder {
     try {
       switch (message.type) {
         case 'run:started':
-          await this.runs.markStarted(run.id, message.at);
+          // Not waited for: the run's next messages (its end above all) need not wait for this commit, and
+          // when the end comes before it is committed, the end record replaces it (RunStore.markStarted).
+          this.runs.markStarted(run.id, message.at).catch((err) => this.logger.warn({ runId: run.id, err }, 'could not record the start of a run'));
           break;
         case 'node:finished':
         case 'node:cached':

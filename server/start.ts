@@ -12,7 +12,7 @@ import { createServices } from '../engine/services';
 import { PICFLOW_VERSION } from '../engine/version';
 import { catalog as shippedCatalog } from '../nodes';
 import { admitAtTheDoor } from './admission';
-import { createApp } from './app';
+import { createApp, firstSteps } from './app';
 import { ArtifactStore } from './artifacts';
 import { Access } from './auth/access';
 import { HostAllowList, isLoopbackBind } from './auth/hosts';
@@ -22,6 +22,8 @@ import type { AppContext, Limits } from './context';
 import { lockDataDir } from './data-dir-lock';
 import { Database } from './db';
 import { CallbackDispatcher, DEFAULT_CALLBACK_OPTIONS, type CallbackOptions } from './hooks/callbacks';
+import { hookDoor } from './hooks/door';
+import { HookLookup } from './hooks/lookup';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
 import { RunManager } from './run-manager';
@@ -33,6 +35,9 @@ import { TriggerStore } from './store/triggers';
 import { WorkflowStore } from './store/workflows';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Connections waiting to be accepted. */
+const LISTEN_BACKLOG = 4096;
 
 export interface ServerOptions {
   /** Folder of the sqlite database and the artifacts; created when missing. */
@@ -170,16 +175,20 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
     startedAt: Date.now(),
   };
   const comfy = new ComfyApi(ctx);
-  const app = createApp(ctx, comfy);
+  const first = firstSteps(ctx);
+  const hookLookup = new HookLookup(ctx);
+  const app = createApp(ctx, comfy, first, hookLookup);
 
-  const http = createServer(admitAtTheDoor(manager, logger, app));
+  const http = createServer(admitAtTheDoor(manager, logger, app, hookDoor(ctx, hookLookup, first)));
   access.guardUpgrades(http);
   const io = attachSocket(http, manager, access);
   comfy.attach(http);
   try {
     await new Promise<void>((resolveListen, reject) => {
       http.once('error', reject);
-      http.listen(options.port ?? 8188, host, () => {
+      // A backlog for a burst of a thousand clients connecting at once: past Node's 511 the kernel drops their
+      // handshakes, which then wait for retransmits (1 s, 3 s, ...) or are reset (the kernel caps it at somaxconn).
+      http.listen({ port: options.port ?? 8188, host, backlog: LISTEN_BACKLOG }, () => {
         http.off('error', reject);
         resolveListen();
       });

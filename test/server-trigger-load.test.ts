@@ -51,6 +51,19 @@ async function expectRecorded(api: Api, workflowId: string, replies: Reply[]): P
   }
 }
 
+/** Every run of a workflow in the history, newest first (all pages). */
+async function history(api: Api, workflowId: string): Promise<{ id: string; status: string }[]> {
+  const runs: { id: string; status: string }[] = [];
+  for (let before: number | null = null, first = true; first || before !== null; first = false) {
+    const page: { runs: { id: string; status: string }[]; next: number | null } = (
+      await api('GET', `/api/runs?workflowId=${workflowId}&limit=200${before === null ? '' : `&before=${before}`}`)
+    ).body;
+    runs.push(...page.runs);
+    before = page.next;
+  }
+  return runs;
+}
+
 describe('sync triggers under load', () => {
   test('N requests at once make N succeeded runs, each answered with and recorded with its own outputs', async () => {
     // Two runs at a time: most requests wait in the queue, and their writes share commits.
@@ -59,6 +72,30 @@ describe('sync triggers under load', () => {
       const { id } = (await t.api('POST', '/api/workflows', echo)).body;
       expect((await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' })).status).toBe(200);
       await expectRecorded(t.api, id, await fire(t.api, 120, 24));
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('1,000 requests at once on a short queue: each is answered or refused with Retry-After, and only answered runs are in the history', async () => {
+    const t = await startTestServer({ concurrency: 2, maxQueue: 16 });
+    try {
+      // Set up on connections closed after use: a kept-alive one could meet the server's idle timeout while the
+      // burst holds both ends' event loop (the client runs in this process), and be reset under its request.
+      const close = { connection: 'close' };
+      const { id } = (await t.api('POST', '/api/workflows', echo, close)).body;
+      await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' }, close);
+      const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => t.api('POST', '/hooks/echo', { subject: `shape ${i}` })));
+      const answered = replies.filter((r) => r.status === 200);
+      const refused = replies.filter((r) => r.status === 503);
+      expect(answered.length + refused.length).toBe(1000);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((r) => Number(r.headers.get('retry-after')) >= 1 && /queue is full/.test(r.body.error))).toBe(true);
+      replies.forEach((reply, i) => reply.status === 200 && expect(reply.body.outputs.echo.value).toBe(`shape ${i}`));
+      // The history holds the answered runs, each succeeded, and nothing of the refused requests.
+      const runs = await history(t.api, id);
+      expect(runs.map((run) => run.id).sort()).toEqual(answered.map((r) => r.body.id).sort());
+      expect(runs.every((run) => run.status === 'succeeded')).toBe(true);
     } finally {
       await t.close();
     }

@@ -1,0 +1,96 @@
+// `POST /hooks/:slug` itself: a saved workflow called over HTTP, answered with the run document (JSON), the raw
+// bytes of an image output, or 202 for async calls (with an optional signed callback). Written on Node's own
+// request and response: the hook door (door.ts) serves it without express, whose per-request work cost more
+// than the run.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import express from 'express';
+import type { Admission } from '../run-manager';
+import type { AppContext } from '../context';
+import { HttpError, parseRequest } from '../http-error';
+import { inlineImages } from '../json-values';
+import { sendBytes, sendJson } from '../plain-response';
+import { runHttpStatus, toRunDocument } from '../run-document';
+import type { RunRecord } from '../store/runs';
+import type { Trigger } from '../store/triggers';
+import { authorize } from './access';
+import { runInputsOf } from './contract';
+import { ANSWER_TYPES, imageBytes, imageOutputFor, type ImageType } from './image-answer';
+import type { HookLookup } from './lookup';
+import { hookQuery } from './query';
+
+function hookStatusUrl(slug: string, runId: string): string {
+  return `/hooks/${slug}/runs/${runId}`;
+}
+
+/** What the door has established before the call: the trigger, the parsed body and the place in the queue. */
+export interface HookCall {
+  trigger: Trigger;
+  body: unknown;
+  admission: Admission;
+}
+
+/** The media type the caller accepts among ANSWER_TYPES (express's own `req.accepts`, on a plain request: it reads only the headers). */
+function acceptedType(req: IncomingMessage): string | false {
+  const accepts = express.request.accepts as (this: IncomingMessage, types: string[]) => string | false;
+  return accepts.call(req, [...ANSWER_TYPES]);
+}
+
+export async function callHook(ctx: AppContext, lookup: HookLookup, req: IncomingMessage, res: ServerResponse, call: HookCall): Promise<void> {
+  const { trigger, body } = call;
+  authorize(trigger, req);
+  const search = req.url!.indexOf('?');
+  const query = parseRequest(hookQuery, search < 0 ? {} : { ...parseQuery(req.url!.slice(search + 1)) }, 'query');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of run inputs');
+  const { saved, contract } = await lookup.contractOf(trigger);
+
+  const prefersAsync = req.headers.prefer?.includes('respond-async');
+  const async = query.callbackUrl !== undefined || (query.mode ?? (prefersAsync ? 'async' : trigger.mode)) === 'async';
+  const accepted = acceptedType(req);
+  if (accepted === false) throw new HttpError(406, `this hook answers ${ANSWER_TYPES.join(', ')}`);
+  const imageType = accepted !== 'application/json' ? (accepted as ImageType) : query.output !== undefined ? 'image/png' : undefined;
+  const image = imageType && imageOutputFor(contract.outputs, query.output);
+  if (image && async) throw new HttpError(400, 'an image answer needs a sync call: drop ?mode=async and callbackUrl, or ask for JSON');
+
+  const { inputs, issues } = runInputsOf(contract, body as Record<string, unknown>);
+  if (issues.length > 0) throw new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
+  if (query.callbackUrl) await ctx.callbacks.checkUrl(query.callbackUrl);
+  const runId = await call.admission.submit({ workflow: saved.workflow, inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
+  const statusUrl = hookStatusUrl(trigger.slug, runId);
+  if (query.callbackUrl) ctx.callbacks.deliverWhenDone(runId, query.callbackUrl, trigger.secret);
+  if (async) return accept(res, runId, statusUrl, 'queued');
+
+  const run = await finishedWithin(ctx, runId, trigger.timeoutMs);
+  if (!run) return accept(res, runId, statusUrl, 'running');
+  const status = runHttpStatus(run);
+  if (image && status === 200) {
+    const bytes = await imageBytes(run, image.name, imageType!, ctx.artifacts);
+    const disposition = `inline; filename="${image.name}.${imageType!.slice(6)}"`;
+    return sendBytes(res, 200, imageType!, bytes, { 'Picflow-Run-Id': runId, 'Content-Disposition': disposition });
+  }
+  const document = toRunDocument(run);
+  if (query.inline === '1' || query.inline === 'true') {
+    const outputs = Object.entries(run.outputs).map(async ([name, o]) => [name, { ...o, value: await inlineImages(o.value, ctx.artifacts) }] as const);
+    document.outputs = Object.fromEntries(await Promise.all(outputs));
+  }
+  sendJson(res, status, document);
+}
+
+/** 202 with where to follow the run. */
+function accept(res: ServerResponse, runId: string, statusUrl: string, status: string): void {
+  sendJson(res, 202, { runId, statusUrl, status }, { Location: statusUrl });
+}
+
+/** The finished run, or undefined when it takes longer than `timeoutMs` (it goes on). */
+async function finishedWithin(ctx: AppContext, runId: string, timeoutMs: number): Promise<RunRecord | undefined> {
+  let stopTimer = () => {};
+  const timeout = new Promise<undefined>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    stopTimer = () => clearTimeout(timer);
+  });
+  try {
+    return await Promise.race([ctx.manager.result(runId), timeout]);
+  } finally {
+    stopTimer();
+  }
+}
