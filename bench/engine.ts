@@ -81,7 +81,7 @@ const repsFor = (size: number) => (size >= 10_000 ? 7 : size >= 1_000 ? 15 : 40)
 for (const shape of ['chain', 'fan-out'] as Shape[]) await measure(shape, 1_000, 5);
 
 const loadBefore = loadavg()[0];
-const rows = [];
+const rows: Awaited<ReturnType<typeof measure>>[] = [];
 for (const shape of ['chain', 'fan-out'] as Shape[]) {
   for (const size of sizes) rows.push(await measure(shape, size, repsFor(size)));
 }
