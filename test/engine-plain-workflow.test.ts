@@ -57,7 +57,7 @@ const workflow = maybe(
 );
 
 describe('isPlainWorkflow: the schema fast path', () => {
-  it('vouches only for workflows the schema accepts unchanged (4,000 near misses)', () => {
+  it('vouches only for workflows the schema accepts unchanged (2,000 near misses)', () => {
     let vouched = 0;
     fc.assert(
       fc.property(workflow, (candidate) => {
@@ -67,10 +67,10 @@ describe('isPlainWorkflow: the schema fast path', () => {
         expect(parsed.success).toBe(true);
         expect(parsed.data).toEqual(candidate);
       }),
-      { numRuns: 4_000, seed: 16 },
+      { numRuns: 2_000, seed: 16 },
     );
     // the generator makes plenty of valid workflows, so the property above is not vacuous
-    expect(vouched).toBeGreaterThan(200);
+    expect(vouched).toBeGreaterThan(100);
   });
 
   it('takes every shipped workflow, so the usual document skips the schema', () => {
