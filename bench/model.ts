@@ -5,9 +5,11 @@
  * (test/fixtures/hf) run through transformers.js: there "ours" includes transformers.js' own work
  * (tokenizing, preprocessing, its generation loop), everything outside onnxruntime.
  * Then throughput under concurrency: prompt → generate → save-image workflows through the engine, a new seed
- * per run (nothing cached), with 1, 4 and 16 runs in flight: runs/s and p50/p99 of a run's wall time.
- * Prints tables; asserts nothing.  Usage: npm run bench:model [-- --runs 15]; BENCH_MODEL_SECONDS (default 8)
- * sets how long each concurrency is measured.
+ * per run (nothing cached), with 1, 4 and 16 runs in flight: runs/s and p50/p99 of a run's wall time, with
+ * calls of different runs batched (the default) and not (batchRows 1: one call at a time), the two measured
+ * in turn at each concurrency so that the machine's load weighs on both alike.
+ * Prints tables; asserts nothing.  Usage: npm run bench:model [-- --runs 15] [-- --throughput] (that table
+ * only); BENCH_MODEL_SECONDS (default 8) sets how long each concurrency is measured.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -51,6 +53,7 @@ async function measure(label: string, model: ImageModel, call: () => Promise<unk
 }
 
 async function main() {
+  if (process.argv.includes('--throughput')) return printThroughput(await throughput());
   const image: ImageValue = await decodeImage(readFileSync(new URL('../workflows/assets/red-circle.png', import.meta.url)));
   const runtime = new ModelRuntime({ device: 'cpu', intraOpThreads: threads });
   const model = await runtime.model('tiny-shapes');
@@ -71,12 +74,11 @@ async function main() {
     await call(); // warm this path
     rows.push(await measure(label, model, call));
   }
-  const concurrency = await throughput(runtime);
   await runtime.close();
+  const concurrency = await throughput();
   print(`tiny-shapes on CPU, onnxruntime-node, ${threads} intra-op thread(s), median of ${runs} runs (first call: 1)`, rows);
   print(`Hugging Face layouts (tiny random fixtures) through transformers.js, same settings`, await hfRows(image));
-  console.log(`\nprompt → generate → save-image, a seed per run, ${seconds} s per row; load average ${loadavg()[0].toFixed(1)}`);
-  console.table(concurrency);
+  printThroughput(concurrency);
 }
 
 async function hfRows(image: ImageValue): Promise<Row[]> {
@@ -122,38 +124,66 @@ const generateWorkflow = {
   },
 };
 
-/** Runs/s and run wall times with `clients` runs in flight at once, for each of 1, 4 and 16 clients. */
-async function throughput(runtime: ModelRuntime) {
-  const engine = new Engine({ catalog, services: createServices({ allowFilePaths: false, models: runtime }) });
+interface ThroughputRow {
+  clients: number;
+  batched: string;
+  runs: number;
+  'runs/s': number;
+  'p50 ms': number;
+  'p99 ms': number;
+}
+
+/** Runs/s and run wall times with `clients` runs in flight at once, for each of 1, 4 and 16 clients, batched and not. */
+async function throughput(): Promise<ThroughputRow[]> {
+  const modes = [
+    { batched: 'no', runtime: new ModelRuntime({ device: 'cpu', intraOpThreads: threads, batchRows: 1 }) },
+    { batched: 'yes', runtime: new ModelRuntime({ device: 'cpu', intraOpThreads: threads }) },
+  ];
   let seed = 1_000;
-  const runOnce = async () => {
-    const result = await engine.run(generateWorkflow, { inputs: { 'g.seed': seed++ } });
-    if (result.status !== 'succeeded') throw new Error(`run ${result.status}: ${result.error?.message}`);
-  };
-  await runOnce(); // warm
-  const rows: { clients: number; runs: number; 'runs/s': number; 'p50 ms': number; 'p99 ms': number }[] = [];
+  const runners = await Promise.all(
+    modes.map(async ({ batched, runtime }) => {
+      const engine = new Engine({ catalog, services: createServices({ allowFilePaths: false, models: runtime }) });
+      const runOnce = async () => {
+        const result = await engine.run(generateWorkflow, { inputs: { 'g.seed': seed++ } });
+        if (result.status !== 'succeeded') throw new Error(`run ${result.status}: ${result.error?.message}`);
+      };
+      await runOnce(); // warm
+      return { batched, runOnce };
+    }),
+  );
+  const rows: ThroughputRow[] = [];
   for (const clients of [1, 4, 16]) {
-    const walls: number[] = [];
-    const start = performance.now();
-    const lane = async () => {
-      while (performance.now() - start < seconds * 1000) {
-        const t = performance.now();
-        await runOnce();
-        walls.push(performance.now() - t);
-      }
-    };
-    await Promise.all(Array.from({ length: clients }, lane));
-    const elapsed = (performance.now() - start) / 1000;
-    const sorted = [...walls].sort((a, b) => a - b);
-    rows.push({
-      clients,
-      runs: walls.length,
-      'runs/s': +(walls.length / elapsed).toFixed(1),
-      'p50 ms': Math.round(sorted[Math.floor(sorted.length / 2)]),
-      'p99 ms': Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]),
-    });
+    for (const { batched, runOnce } of runners) {
+      const walls: number[] = [];
+      const start = performance.now();
+      const lane = async () => {
+        while (performance.now() - start < seconds * 1000) {
+          const t = performance.now();
+          await runOnce();
+          walls.push(performance.now() - t);
+        }
+      };
+      await Promise.all(Array.from({ length: clients }, lane));
+      const elapsed = (performance.now() - start) / 1000;
+      const sorted = [...walls].sort((a, b) => a - b);
+      rows.push({
+        clients,
+        batched,
+        runs: walls.length,
+        'runs/s': +(walls.length / elapsed).toFixed(1),
+        'p50 ms': Math.round(sorted[Math.floor(sorted.length / 2)]),
+        'p99 ms': Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]),
+      });
+    }
   }
-  return rows.map((row) => ({ ...row, '× 1 client': +(row['runs/s'] / rows[0]['runs/s']).toFixed(2) }));
+  await Promise.all(modes.map((m) => m.runtime.close()));
+  return rows;
+}
+
+function printThroughput(rows: ThroughputRow[]): void {
+  console.log(`\nprompt → generate → save-image, a seed per run, ${seconds} s per row; load average ${loadavg()[0].toFixed(1)} (1 min)`);
+  const single = (batched: string) => rows.find((r) => r.clients === 1 && r.batched === batched)!['runs/s'];
+  console.table(rows.map((row) => ({ ...row, '× 1 client': +(row['runs/s'] / single(row.batched)).toFixed(2) })));
 }
 
 main().catch((err) => {

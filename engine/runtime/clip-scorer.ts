@@ -3,13 +3,7 @@ import type { ImageValue } from '../image';
 import type { AdapterHost } from './formats';
 import { HfModel, pretrainedOptions, type HfFound } from './hf-model';
 import type { CallOptions } from './model';
-import { toRawImage, type GraphIo } from './transformers-js';
-
-/** The combined graph of Xenova's CLIP / SigLIP exports (`onnx/model.onnx`) and the I/O this adapter uses. */
-export function dualEncoderGraphs(kind: 'clip' | 'siglip'): Record<string, GraphIo> {
-  const inputs = kind === 'clip' ? ['input_ids', 'pixel_values', 'attention_mask'] : ['input_ids', 'pixel_values'];
-  return { model: { inputs, outputs: ['logits_per_image', 'text_embeds', 'image_embeds'] } };
-}
+import { toRawImage } from './transformers-js';
 
 type Processors = [Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>, Awaited<ReturnType<typeof AutoImageProcessor.from_pretrained>>];
 

@@ -7,6 +7,8 @@ import type { SessionManager } from './sessions';
 export interface AdapterHost {
   sessions: SessionManager;
   queue: DeviceQueue;
+  /** Most rows that calls of different runs share in one batched model call (adapters that batch). */
+  batchRows: number;
 }
 
 /** The words a model's tokenizer takes, so validation can name an unknown word where it was typed. */
@@ -27,8 +29,8 @@ export interface FoundModel {
   /** The weights' precision the adapter loads (fp32, fp16, q8, q4f16…), when the format has a choice. */
   dtype?: string;
   vocabulary?: Vocabulary;
-  /** The adapter; the runtime makes one per model and shares it. */
-  create(host: AdapterHost): ImageModel;
+  /** The adapter; the runtime makes one per model and shares it. Its code (onnxruntime, transformers.js) is imported here, not before. */
+  create(host: AdapterHost): Promise<ImageModel>;
   /** A deep check of the folder: every missing or mismatched file, each named (empty when sound). */
   inspect(host: AdapterHost): Promise<string[]>;
 }

@@ -1,10 +1,11 @@
-import { DualEncoderScorer, dualEncoderGraphs } from './clip-scorer';
 import type { AdapterHost, ModelFormat } from './formats';
+import { folderDtype, graphFile, inspectGraphs, missingFiles, type GraphIo } from './hf-files';
 import type { HfFound } from './hf-model';
-import { JanusModel, janusGraphs } from './janus';
 import { BundleError, readJson, type TaskName } from './manifest';
 import type { ImageModel } from './model';
-import { folderDtype, graphFile, inspectGraphs, missingFiles, type GraphIo } from './transformers-js';
+
+// Only the folder's description lives here; the adapters (transformers.js, onnxruntime, sharp) are imported when a
+// model is first created, so finding and validating models costs none of them.
 
 type Json = Record<string, unknown>;
 
@@ -16,10 +17,29 @@ interface HfAdapter {
   files: readonly string[];
   graphs(config: Json, dir: string): Record<string, GraphIo>;
   imageSize(preprocessor: Json): unknown;
-  create(found: HfFound, host: AdapterHost): ImageModel;
+  create(found: HfFound, host: AdapterHost): Promise<ImageModel>;
 }
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
+
+/** The six graphs of onnx-community's Janus / Janus-Pro exports and the I/O transformers.js uses. */
+function janusGraphs(layers: number): Record<string, GraphIo> {
+  const kv = (prefix: string) => Array.from({ length: layers }, (_, i) => [`${prefix}.${i}.key`, `${prefix}.${i}.value`]).flat();
+  return {
+    prepare_inputs_embeds: { inputs: ['input_ids', 'pixel_values', 'images_seq_mask', 'images_emb_mask'], outputs: ['inputs_embeds'] },
+    language_model: { inputs: ['inputs_embeds', 'attention_mask', ...kv('past_key_values')], outputs: kv('present') },
+    lm_head: { inputs: [], outputs: ['logits'] },
+    gen_head: { inputs: [], outputs: ['logits'] },
+    gen_img_embeds: { inputs: ['image_ids'], outputs: ['inputs_embeds'] },
+    image_decode: { inputs: ['generated_tokens'], outputs: ['decoded_image'] },
+  };
+}
+
+/** The combined graph of Xenova's CLIP / SigLIP exports (`onnx/model.onnx`) and the I/O this adapter uses. */
+function dualEncoderGraphs(kind: 'clip' | 'siglip'): Record<string, GraphIo> {
+  const inputs = kind === 'clip' ? ['input_ids', 'pixel_values', 'attention_mask'] : ['input_ids', 'pixel_values'];
+  return { model: { inputs, outputs: ['logits_per_image', 'text_embeds', 'image_embeds'] } };
+}
 
 const janus: HfAdapter = {
   description: 'Janus / Janus-Pro unified model (text-to-image and image understanding) via transformers.js',
@@ -33,7 +53,7 @@ const janus: HfAdapter = {
     return janusGraphs(layers as number);
   },
   imageSize: (p) => p.image_size,
-  create: (found, host) => new JanusModel(found, host),
+  create: async (found, host) => new (await import('./janus')).JanusModel(found, host),
 };
 
 const dualEncoder = (kind: 'clip' | 'siglip'): HfAdapter => ({
@@ -42,7 +62,7 @@ const dualEncoder = (kind: 'clip' | 'siglip'): HfAdapter => ({
   files: ['config.json', 'preprocessor_config.json', ...TOKENIZER_FILES],
   graphs: () => dualEncoderGraphs(kind),
   imageSize: (p) => (p.crop_size as Json | undefined)?.height ?? (p.size as Json | undefined)?.height ?? (p.size as Json | undefined)?.shortest_edge,
-  create: (found, host) => new DualEncoderScorer(found, kind, host),
+  create: async (found, host) => new (await import('./clip-scorer')).DualEncoderScorer(found, kind, host),
 });
 
 /** `config.json`'s `model_type` → its adapter. Adding a model family is one adapter and one entry here. */

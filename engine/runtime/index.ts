@@ -11,7 +11,7 @@ export { BundleError, readBundle } from './manifest';
 export { normalizeWords } from './tokenizer';
 export { chooseProvider, type DeviceRequest, type ProviderChoice } from './provider';
 export { modelDirs, SHIPPED_MODELS_DIR, MODEL_FORMATS } from './registry';
-export { DTYPE_SUFFIX } from './transformers-js';
+export { DTYPE_SUFFIX } from './hf-files';
 
 /** The model a node asked for, checked to support the task; errors name the model and what it can do. */
 export async function modelFor(services: Services, name: string, task: TaskName): Promise<ImageModel> {

@@ -10,20 +10,7 @@ import type { ImageValue } from '../image';
 import type { AdapterHost } from './formats';
 import { HfModel, pretrainedOptions, type HfFound } from './hf-model';
 import type { CallOptions, CaptionOptions, GenerateOptions } from './model';
-import { fromRawImage, toRawImage, type GraphIo } from './transformers-js';
-
-/** The six graphs of onnx-community's Janus / Janus-Pro exports and the I/O transformers.js uses. */
-export function janusGraphs(layers: number): Record<string, GraphIo> {
-  const kv = (prefix: string) => Array.from({ length: layers }, (_, i) => [`${prefix}.${i}.key`, `${prefix}.${i}.value`]).flat();
-  return {
-    prepare_inputs_embeds: { inputs: ['input_ids', 'pixel_values', 'images_seq_mask', 'images_emb_mask'], outputs: ['inputs_embeds'] },
-    language_model: { inputs: ['inputs_embeds', 'attention_mask', ...kv('past_key_values')], outputs: kv('present') },
-    lm_head: { inputs: [], outputs: ['logits'] },
-    gen_head: { inputs: [], outputs: ['logits'] },
-    gen_img_embeds: { inputs: ['image_ids'], outputs: ['inputs_embeds'] },
-    image_decode: { inputs: ['generated_tokens'], outputs: ['decoded_image'] },
-  };
-}
+import { fromRawImage, toRawImage } from './transformers-js';
 
 /** Janus' own defaults for text-to-image (DeepSeek's reference: guidance 5, temperature 1, no top-k). */
 const GENERATE_DEFAULTS = { cfg: 5, temperature: 1, topK: 0 };

@@ -1,14 +1,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { FoundModel } from './formats';
+import type { AdapterHost, FoundModel } from './formats';
 import type { TaskName } from './manifest';
 import type { ImageModel } from './model';
 import { chooseProvider, type DeviceRequest, type ProviderChoice } from './provider';
 import { DeviceQueue } from './queue';
 import { modelDirs, ModelRegistry } from './registry';
 import { SessionManager } from './sessions';
-import { UnifiedArModel } from './unified-ar';
+import type { UnifiedArModel } from './unified-ar';
 
 export interface ModelRuntimeOptions {
   /** `auto` (default): CUDA when available, else CPU. */
@@ -16,6 +16,11 @@ export interface ModelRuntimeOptions {
   /** Threads inside one session.run; one is fastest for this tiny model on a shared 2-core machine. */
   intraOpThreads?: number;
   interOpThreads?: number;
+  /**
+   * Most rows (a guided image is two) that concurrent calls of different runs decode in one batch:
+   * one session.run per step for all of them. 1 turns batching off. Default 64.
+   */
+  batchRows?: number;
   /** Loaded models above this estimate are unloaded least recently used first. */
   memoryBudgetBytes?: number;
   /** Folders holding models besides the shipped ones (`--models`, PICFLOW_MODELS): each sub-folder is one model. */
@@ -60,8 +65,10 @@ export class ModelRuntime {
   }
   readonly queue: DeviceQueue;
   private registry: ModelRegistry | undefined;
-  private readonly models = new Map<string, ImageModel>();
+  /** Adapters by model name, shared while being created so concurrent first calls make one. */
+  private readonly models = new Map<string, Promise<ImageModel>>();
   private readonly budget: number;
+  private readonly host: AdapterHost;
 
   constructor(private readonly options: ModelRuntimeOptions = {}) {
     const provider = chooseProvider(options.device ?? 'auto');
@@ -73,6 +80,7 @@ export class ModelRuntime {
       memoryBudgetBytes: this.budget,
     });
     this.queue = new DeviceQueue(provider.provider);
+    this.host = { sessions: this.sessions, queue: this.queue, batchRows: options.batchRows ?? 64 };
   }
 
   private scan(): ModelRegistry {
@@ -89,16 +97,18 @@ export class ModelRuntime {
   async model(name: string): Promise<ImageModel> {
     let model = this.models.get(name);
     if (!model) {
-      model = this.find(name).create({ sessions: this.sessions, queue: this.queue });
-      this.models.set(name, model);
+      const created = this.find(name).create(this.host);
+      // a failed import may be retried
+      created.catch(() => this.models.get(name) === created && this.models.delete(name));
+      this.models.set(name, (model = created));
     }
     return model;
   }
 
   /** A picflow bundle's adapter with its code-level methods (image codes, encode/decode), for tests and tools. */
   async unifiedAr(name: string): Promise<UnifiedArModel> {
-    const model = await this.model(name);
-    if (!(model instanceof UnifiedArModel)) throw new Error(`model '${name}' is not a picflow bundle`);
+    const [model, { UnifiedArModel: Adapter }] = await Promise.all([this.model(name), import('./unified-ar')]);
+    if (!(model instanceof Adapter)) throw new Error(`model '${name}' is not a picflow bundle`);
     return model;
   }
 
@@ -110,7 +120,7 @@ export class ModelRuntime {
     } catch (err) {
       return [(err as Error).message];
     }
-    return found.inspect({ sessions: this.sessions, queue: this.queue });
+    return found.inspect(this.host);
   }
 
   /** Reads the model folders again (after a download); loaded models are unloaded. */
@@ -158,7 +168,7 @@ function folderBytes(dir: string): number {
   return total;
 }
 
-/** Host-side options from the environment: PICFLOW_DEVICE, PICFLOW_THREADS, PICFLOW_MODEL_MEMORY_MB. */
+/** Host-side options from the environment: PICFLOW_DEVICE, PICFLOW_THREADS, PICFLOW_MODEL_MEMORY_MB, PICFLOW_BATCH_ROWS. */
 export function runtimeOptionsFromEnv(env = process.env): ModelRuntimeOptions {
   const device = env.PICFLOW_DEVICE;
   if (device !== undefined && !['auto', 'cpu', 'cuda'].includes(device)) {
@@ -169,9 +179,14 @@ export function runtimeOptionsFromEnv(env = process.env): ModelRuntimeOptions {
     throw new Error(`PICFLOW_THREADS must be an integer from 1 to ${availableParallelism()}`);
   }
   const mb = env.PICFLOW_MODEL_MEMORY_MB ? Number(env.PICFLOW_MODEL_MEMORY_MB) : undefined;
+  const batchRows = env.PICFLOW_BATCH_ROWS ? Number(env.PICFLOW_BATCH_ROWS) : undefined;
+  if (batchRows !== undefined && !(Number.isInteger(batchRows) && batchRows >= 1)) {
+    throw new Error(`PICFLOW_BATCH_ROWS must be an integer of at least 1 (1: no batching), not '${env.PICFLOW_BATCH_ROWS}'`);
+  }
   return {
     device: device as DeviceRequest | undefined,
     intraOpThreads: threads,
+    batchRows,
     memoryBudgetBytes: mb !== undefined && mb > 0 ? mb * 1024 ** 2 : undefined,
   };
 }

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { ProviderChoice } from './provider';
 
 export interface SessionManagerOptions {

@@ -1,8 +1,6 @@
-import { inspectBundle } from './bundle-sessions';
 import type { ModelFormat } from './formats';
 import { readBundle, UNIFIED_AR_FORMAT, type TaskName } from './manifest';
 import { WordTokenizer } from './tokenizer';
-import { UnifiedArModel } from './unified-ar';
 
 /** picflow's own bundles (tiny-shapes): a manifest.json naming the graphs, a word tokenizer. */
 export const unifiedArFormat: ModelFormat = {
@@ -29,8 +27,9 @@ export const unifiedArFormat: ModelFormat = {
           }
         },
       },
-      create: (host) => new UnifiedArModel(bundle, host.sessions, host.queue),
-      inspect: (host) => inspectBundle(bundle, host.sessions),
+      // onnxruntime comes with the adapter, when the model is first used
+      create: async (host) => new (await import('./unified-ar')).UnifiedArModel(bundle, host),
+      inspect: async (host) => (await import('./bundle-sessions')).inspectBundle(bundle, host.sessions),
     };
   },
 };

@@ -4,8 +4,9 @@ import { TaskLayout } from './layout';
 import type { SamplingDefaults, TaskName, TokenizerFile, UnifiedArManifest } from './manifest';
 import type { DeviceQueue } from './queue';
 import { meanLogProb, Picker, Rng, type SamplingParams } from './sampling';
+import { CallBatcher, type BatchMember } from './batcher';
 import { bundleLoader, type BundleRef, type Sessions } from './bundle-sessions';
-import { cannot } from './formats';
+import { cannot, type AdapterHost } from './formats';
 import type { CallOptions, CallStats, CaptionOptions, GenerateOptions, ImageModel } from './model';
 import type { Loader, SessionManager } from './sessions';
 import { WordTokenizer } from './tokenizer';
@@ -13,6 +14,33 @@ import { WordTokenizer } from './tokenizer';
 type Feeds = Record<string, ort.Tensor>;
 
 const int64 = (data: BigInt64Array, dims: number[]) => new ort.Tensor('int64', data, dims);
+
+/** A call's rows while they decode with other calls' rows in one batch. */
+interface Decoding<T> {
+  /** Full-length rows, prefix filled; each chosen token is written in. */
+  rows: BigInt64Array[];
+  /** Positions it samples at most (its progress total). */
+  steps: number;
+  /** Tokens for its rows (cycled) at the next position, from each row's last logits at `rowAt[i]`; null when done. */
+  choose(logits: Float32Array, rowAt: readonly number[]): number[] | null;
+  /** The call's result from its finished rows. */
+  finish(s: Sessions, timer: Timer): Promise<T>;
+}
+
+/** A generate, edit or caption call waiting for (or in) a batch of its task. */
+interface DecodeCall extends BatchMember {
+  task: TaskName;
+  call: CallOptions;
+  /** Its rows, made once the sessions are loaded (edit and caption encode their image here). */
+  prepare(s: Sessions, timer: Timer): Promise<Decoding<unknown>>;
+  succeed(value: unknown): void;
+}
+
+/** A prepared call in the decode loop. */
+interface Active {
+  member: DecodeCall;
+  decoding: Decoding<unknown>;
+}
 
 /** Times every session.run of one call. */
 class Timer {
@@ -36,7 +64,8 @@ class Timer {
 /**
  * The adapter for `picflow.unified-ar` bundles: one decoder-only transformer over text + image
  * tokens with a KV cache, an image encoder and decoder. Everything model-specific comes from the
- * manifest; every call runs as one job on the device queue.
+ * manifest; every call runs as one job on the device queue, except that generate, edit and caption
+ * calls of different runs join batches (`lastStats` is then that of the whole batch).
  */
 export class UnifiedArModel implements ImageModel {
   readonly name: string;
@@ -51,13 +80,15 @@ export class UnifiedArModel implements ImageModel {
   private readonly slotHi: Int32Array;
   private readonly kvNames: { past: string[]; present: string[] };
   private readonly textAllowed: Int32Array;
+  private readonly sessions: SessionManager;
+  private readonly queue: DeviceQueue;
+  private readonly batcher: CallBatcher<DecodeCall>;
 
-  constructor(
-    bundle: BundleRef & { tokenizer: TokenizerFile },
-    private readonly sessions: SessionManager,
-    private readonly queue: DeviceQueue,
-  ) {
-    this.loader = bundleLoader(bundle, sessions);
+  constructor(bundle: BundleRef & { tokenizer: TokenizerFile }, host: AdapterHost) {
+    this.sessions = host.sessions;
+    this.queue = host.queue;
+    this.loader = bundleLoader(bundle, this.sessions);
+    this.batcher = new CallBatcher(this.queue, host.batchRows, (members) => this.runBatch(members));
     const m = (this.manifest = bundle.manifest);
     this.name = bundle.name;
     this.tokenizer = new WordTokenizer(bundle.tokenizer, bundle.name);
@@ -90,22 +121,22 @@ export class UnifiedArModel implements ImageModel {
   // ---- tasks ----------------------------------------------------------------------------------
 
   generate(prompt: string, options: GenerateOptions = {}, call: CallOptions = {}): Promise<ImageValue[]> {
-    return this.withImages(call, (s, timer) => this.generateWith(s, timer, prompt, options, call));
+    return this.sampleImages('generate', options, call, async () => this.generateRows(prompt, options), (s, timer, codes) => this.decodeWith(s, timer, codes));
   }
 
   edit(image: ImageValue, instruction: string, options: GenerateOptions = {}, call: CallOptions = {}): Promise<ImageValue[]> {
-    return this.withImages(call, (s, timer) => this.editWith(s, timer, image, instruction, options, call));
+    return this.sampleImages('edit', options, call, (s, timer) => this.editRows(s, timer, image, instruction), (s, timer, codes) => this.decodeWith(s, timer, codes));
   }
 
   generateCodes(prompt: string, options: GenerateOptions = {}, call: CallOptions = {}): Promise<Int32Array[]> {
-    return this.job(call, (s, timer) => this.generateWith(s, timer, prompt, options, call));
+    return this.sampleImages('generate', options, call, async () => this.generateRows(prompt, options), async (_s, _timer, codes) => codes);
   }
 
   editCodes(image: ImageValue, instruction: string, options: GenerateOptions = {}, call: CallOptions = {}): Promise<Int32Array[]> {
-    return this.job(call, (s, timer) => this.editWith(s, timer, image, instruction, options, call));
+    return this.sampleImages('edit', options, call, (s, timer) => this.editRows(s, timer, image, instruction), async (_s, _timer, codes) => codes);
   }
 
-  caption(image: ImageValue, options: CaptionOptions = {}, call: CallOptions = {}): Promise<string> {
+  async caption(image: ImageValue, options: CaptionOptions = {}, call: CallOptions = {}): Promise<string> {
     const layout = this.layout('caption');
     const { output, image: input } = layout.spec;
     const segment = layout.segment(output!);
@@ -113,7 +144,7 @@ export class UnifiedArModel implements ImageModel {
     const maxTokens = Math.min(options.maxTokens ?? defaults.maxTokens, segment.length);
     const temperature = options.temperature ?? defaults.temperature;
     const eos = segment.segment.kind === 'text' && segment.segment.eos ? this.tokenizer.id(segment.segment.eos) : -1;
-    return this.job(call, async (s, timer) => {
+    return this.batched<string>('caption', call, 1, async (s, timer) => {
       const codes = await this.encodeWith(s, timer, image);
       const row = layout.row({}, { [input!]: codes }, this.manifest.image.vocabOffset);
       const allowed = this.textAllowed;
@@ -122,14 +153,18 @@ export class UnifiedArModel implements ImageModel {
       const rng = new Rng(options.seed ?? 0);
       const params: SamplingParams = { cfg: 1, cfgMinRatio: 0, temperature, topK: 0, topP: 1 };
       const words: string[] = [];
-      await this.decodeLoop(s, timer, 'caption', [row], segment.start, maxTokens, call, (logits, at) => {
-        for (let i = 0; i < allowed.length; i++) gathered[i] = logits[at + allowed[i]];
-        const id = allowed[picker.pick(gathered, 0, null, 0, allowed.length, params, rng)];
-        if (id === eos) return null;
-        words.push(this.tokenizer.token(id));
-        return [id];
-      });
-      return words.join(' ');
+      return {
+        rows: [row],
+        steps: maxTokens,
+        choose: (logits, [at]) => {
+          for (let i = 0; i < allowed.length; i++) gathered[i] = logits[at + allowed[i]];
+          const id = allowed[picker.pick(gathered, 0, null, 0, allowed.length, params, rng)];
+          if (id === eos) return null;
+          words.push(this.tokenizer.token(id));
+          return [id];
+        },
+        finish: async () => words.join(' '),
+      };
     });
   }
 
@@ -201,36 +236,67 @@ export class UnifiedArModel implements ImageModel {
     return this.queue.run(work, call.signal);
   }
 
-  private withImages(call: CallOptions, sample: (s: Sessions, timer: Timer) => Promise<Int32Array[]>): Promise<ImageValue[]> {
-    return this.job(call, async (s, timer) => this.decodeWith(s, timer, await sample(s, timer)));
+  /**
+   * A generate, edit or caption call: it joins the batch forming for its task on the device queue, so
+   * calls of different runs decode together (one session.run per step for all their rows); each keeps
+   * its own rows, random streams, progress and cancel.
+   */
+  private batched<T>(task: TaskName, call: CallOptions, rows: number, prepare: (s: Sessions, timer: Timer) => Promise<Decoding<T>>): Promise<T> {
+    const cached = call.kvCache ?? true;
+    return new Promise<T>((resolve, reject) => {
+      const member: DecodeCall = { task, call, rows, signal: call.signal, prepare, succeed: resolve as (v: unknown) => void, fail: reject };
+      this.batcher.add(cached ? task : `${task} (no KV cache)`, member);
+    });
   }
 
-  private generateWith(s: Sessions, timer: Timer, prompt: string, options: GenerateOptions, call: CallOptions): Promise<Int32Array[]> {
+  /** One batch of calls of one task: each prepared (a failure fails that call only), decoded together, finished. */
+  private runBatch(members: DecodeCall[]): Promise<void> {
+    const onLoad = (step: number, total: number) => members.forEach((m) => m.call.onProgress?.(step, total));
+    return this.sessions.use(
+      this.loader,
+      async (s) => {
+        const timer = new Timer();
+        try {
+          const active: Active[] = [];
+          for (const member of members) {
+            try {
+              active.push({ member, decoding: await member.prepare(s, timer) });
+            } catch (err) {
+              member.fail(err);
+            }
+          }
+          if (active.length === 0) return;
+          for (const { member, decoding } of await this.decodeLoop(s, timer, members[0].task, active, members[0].call.kvCache ?? true)) {
+            try {
+              member.succeed(await decoding.finish(s, timer));
+            } catch (err) {
+              member.fail(err);
+            }
+          }
+        } finally {
+          this.lastStats = timer.stats();
+        }
+      },
+      onLoad,
+    );
+  }
+
+  private generateRows(prompt: string, options: GenerateOptions): { cond: BigInt64Array; uncond: BigInt64Array } {
     const layout = this.layout('generate');
     const text = layout.spec.text!;
     const off = this.manifest.image.vocabOffset;
     const cond = layout.row({ [text]: layout.textIds(text, prompt, 'prompt') }, {}, off);
     const negative = options.negative ? layout.textIds(text, options.negative, 'negative prompt') : null;
-    const uncond = layout.row({ [text]: negative }, {}, off);
-    return this.sampleImages(s, timer, 'generate', cond, uncond, this.sampling('generate', options), options, call);
+    return { cond, uncond: layout.row({ [text]: negative }, {}, off) };
   }
 
-  private async editWith(
-    s: Sessions,
-    timer: Timer,
-    image: ImageValue,
-    instruction: string,
-    options: GenerateOptions,
-    call: CallOptions,
-  ): Promise<Int32Array[]> {
+  private async editRows(s: Sessions, timer: Timer, image: ImageValue, instruction: string): Promise<{ cond: BigInt64Array; uncond: BigInt64Array }> {
     const layout = this.layout('edit');
     const { text, image: input } = layout.spec;
     const ids = layout.textIds(text!, instruction, 'instruction');
     const codes = await this.encodeWith(s, timer, image);
     const off = this.manifest.image.vocabOffset;
-    const cond = layout.row({ [text!]: ids }, { [input!]: codes }, off);
-    const uncond = layout.row({ [text!]: null }, { [input!]: codes }, off);
-    return this.sampleImages(s, timer, 'edit', cond, uncond, this.sampling('edit', options), options, call);
+    return { cond: layout.row({ [text!]: ids }, { [input!]: codes }, off), uncond: layout.row({ [text!]: null }, { [input!]: codes }, off) };
   }
 
   private emptyPast(rows: number): Feeds {
@@ -255,89 +321,109 @@ export class UnifiedArModel implements ImageModel {
     return { [roles.tokens]: int64(ids, dims), [roles.positions]: int64(pos, dims), [roles.cells]: int64(cells, dims), ...past };
   }
 
-  private presentAsPast(out: ort.InferenceSession.ReturnType): Feeds {
+  /** The KV cache a run returned, as the next run's input: all rows, or only the `keep` rows (in that order). */
+  private presentAsPast(out: ort.InferenceSession.ReturnType, keep: readonly number[] | null): Feeds {
     const past: Feeds = {};
-    this.kvNames.present.forEach((name, i) => (past[this.kvNames.past[i]] = out[name] as ort.Tensor));
+    this.kvNames.present.forEach((name, i) => (past[this.kvNames.past[i]] = keep ? keepRows(out[name] as ort.Tensor, keep) : (out[name] as ort.Tensor)));
     return past;
   }
 
   /**
-   * Runs the prefix [0, start) of all rows once, then one position per step. `choose` gets the
-   * logits and the offset of row 0's last position (row r's is r × logits.length / rows + that),
-   * and returns the token per row (cycled over the rows) or null to stop.
+   * Decodes the calls' rows together: the prefix [0, start) of every row in one run, then one position
+   * per step. A call leaves the batch when it is done (its last step, or `choose` says so) or cancelled
+   * (failed at once); the others go on with its rows taken out of the batch. Returns the calls that finished.
    */
-  private async decodeLoop(
-    s: Sessions,
-    timer: Timer,
-    task: TaskName,
-    rows: BigInt64Array[],
-    start: number,
-    steps: number,
-    call: CallOptions,
-    choose: (logits: Float32Array, lastAt: number) => number[] | null,
-  ): Promise<void> {
+  private async decodeLoop(s: Sessions, timer: Timer, task: TaskName, active: Active[], cached: boolean): Promise<Active[]> {
     const layout = this.layout(task);
+    const start = layout.segment(layout.spec.output!).start;
     const V = this.manifest.vocab.size;
-    const cached = call.kvCache ?? true;
     const roles = this.manifest.graphs.transformer.roles;
-    // one position per row per step: these inputs are allocated once and refilled
-    const R = rows.length;
-    const [ids, pos, cells] = [new BigInt64Array(R), new BigInt64Array(R), new BigInt64Array(R)];
-    const stepInputs = { [roles.tokens]: int64(ids, [R, 1]), [roles.positions]: int64(pos, [R, 1]), [roles.cells]: int64(cells, [R, 1]) };
-    let out = await timer.run(s.transformer, this.feeds(layout, rows, 0, start, this.emptyPast(R)));
+    const finished: Active[] = [];
+    let rows = active.flatMap((a) => a.decoding.rows);
+    let out = await timer.run(s.transformer, this.feeds(layout, rows, 0, start, this.emptyPast(rows.length)));
     let width = start;
-    for (let step = 0; step < steps; step++) {
-      call.signal?.throwIfAborted();
-      const chosen = choose(out[roles.logits].data as Float32Array, (width - 1) * V);
-      call.onProgress?.(step + 1, steps);
-      if (chosen === null || step + 1 === steps) return;
+    for (let step = 0; ; step++) {
+      const logits = out[roles.logits].data as Float32Array;
+      const staying: Active[] = [];
+      const keep: number[] = []; // batch rows that go on, and their next tokens
+      const next: number[] = [];
+      let first = 0;
+      for (const a of active) {
+        const { rows: own, steps } = a.decoding;
+        const at = first;
+        first += own.length;
+        const { signal, onProgress } = a.member.call;
+        if (signal?.aborted) {
+          a.member.fail(signal.reason);
+          continue;
+        }
+        const chosen = a.decoding.choose(logits, own.map((_, i) => ((at + i) * width + width - 1) * V));
+        onProgress?.(step + 1, steps);
+        if (chosen === null || step + 1 === steps) {
+          finished.push(a);
+          continue;
+        }
+        staying.push(a);
+        own.forEach((row, i) => {
+          row[start + step] = BigInt(chosen[i % chosen.length]);
+          keep.push(at + i);
+          next.push(chosen[i % chosen.length]);
+        });
+      }
+      if (staying.length === 0) return finished;
       const at = start + step;
-      for (let r = 0; r < R; r++) rows[r][at] = ids[r] = BigInt(chosen[r % chosen.length]);
+      const R = keep.length;
+      rows = staying.flatMap((a) => a.decoding.rows);
       if (cached) {
-        pos.fill(BigInt(at));
-        cells.fill(layout.cells[at]);
-        out = await timer.run(s.transformer, { ...stepInputs, ...this.presentAsPast(out) });
+        const past = this.presentAsPast(out, R < first ? keep : null);
+        const ids = BigInt64Array.from(next, BigInt);
+        const pos = new BigInt64Array(R).fill(BigInt(at));
+        const cells = new BigInt64Array(R).fill(layout.cells[at]);
+        out = await timer.run(s.transformer, { [roles.tokens]: int64(ids, [R, 1]), [roles.positions]: int64(pos, [R, 1]), [roles.cells]: int64(cells, [R, 1]), ...past });
       } else {
         out = await timer.run(s.transformer, this.feeds(layout, rows, 0, at + 1, this.emptyPast(R)));
       }
       width = cached ? 1 : at + 1;
+      active = staying;
     }
   }
 
-  /** Samples `count` images' codes; guided runs put the unconditional rows after the conditional ones. */
-  private async sampleImages(
-    s: Sessions,
-    timer: Timer,
+  /** A generate or edit call's codes: guided calls put their unconditional rows after their conditional ones. */
+  private async sampleImages<T>(
     task: 'generate' | 'edit',
-    cond: BigInt64Array,
-    uncond: BigInt64Array,
-    params: SamplingParams,
     options: GenerateOptions,
     call: CallOptions,
-  ): Promise<Int32Array[]> {
+    rowsOf: (s: Sessions, timer: Timer) => Promise<{ cond: BigInt64Array; uncond: BigInt64Array }>,
+    finish: (s: Sessions, timer: Timer, codes: Int32Array[]) => Promise<T>,
+  ): Promise<T> {
     const layout = this.layout(task);
-    const start = layout.segment(layout.spec.output!).start;
+    const params = this.sampling(task, options);
     const n = options.count ?? 1;
     const guided = layout.spec.guidance === true && params.cfg !== 1;
-    const rows = Array.from({ length: guided ? 2 * n : n }, (_, r) => (r < n ? cond : uncond).slice());
-    const rngs = Array.from({ length: n }, (_, i) => new Rng(options.seed ?? 0, i));
-    const tokens = this.manifest.image.tokens;
-    const codes = Array.from({ length: n }, () => new Int32Array(tokens));
-    const picker = new Picker(this.manifest.vocab.size);
-    const chosen = new Array<number>(n);
-    const off = this.manifest.image.vocabOffset;
-    let slot = 0;
-    await this.decodeLoop(s, timer, task, rows, start, tokens, call, (logits, lastAt) => {
-      const rowSize = logits.length / rows.length;
-      for (let i = 0; i < n; i++) {
-        const uncondAt = guided ? (n + i) * rowSize + lastAt : null;
-        chosen[i] = picker.pick(logits, i * rowSize + lastAt, uncondAt, this.slotLo[slot], this.slotHi[slot], params, rngs[i]);
-        codes[i][slot] = chosen[i] - off;
-      }
-      slot++;
-      return chosen;
+    return this.batched<T>(task, call, guided ? 2 * n : n, async (s, timer) => {
+      const { cond, uncond } = await rowsOf(s, timer);
+      const rows = Array.from({ length: guided ? 2 * n : n }, (_, r) => (r < n ? cond : uncond).slice());
+      const rngs = Array.from({ length: n }, (_, i) => new Rng(options.seed ?? 0, i));
+      const tokens = this.manifest.image.tokens;
+      const codes = Array.from({ length: n }, () => new Int32Array(tokens));
+      const picker = new Picker(this.manifest.vocab.size);
+      const chosen = new Array<number>(n);
+      const off = this.manifest.image.vocabOffset;
+      let slot = 0;
+      return {
+        rows,
+        steps: tokens,
+        choose: (logits, rowAt) => {
+          for (let i = 0; i < n; i++) {
+            chosen[i] = picker.pick(logits, rowAt[i], guided ? rowAt[n + i] : null, this.slotLo[slot], this.slotHi[slot], params, rngs[i]);
+            codes[i][slot] = chosen[i] - off;
+          }
+          slot++;
+          return chosen;
+        },
+        finish: (s, timer) => finish(s, timer, codes),
+      };
     });
-    return codes;
   }
 
   private async encodeWith(s: Sessions, timer: Timer, image: ImageValue): Promise<Int32Array> {
@@ -360,6 +446,15 @@ export class UnifiedArModel implements ImageModel {
     const size = width * height * 3;
     return codes.map((_, i) => makeImage(width, height, 3, pixels.slice(i * size, (i + 1) * size)));
   }
+}
+
+/** The given rows (first dimension) of a float tensor, copied. */
+function keepRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
+  const data = t.data as Float32Array;
+  const size = data.length / t.dims[0];
+  const kept = new Float32Array(keep.length * size);
+  keep.forEach((r, i) => kept.set(data.subarray(r * size, (r + 1) * size), i * size));
+  return new ort.Tensor('float32', kept, [keep.length, ...t.dims.slice(1)]);
 }
 
 function dropAlpha(rgba: Uint8Array): Uint8Array {
