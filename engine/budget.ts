@@ -45,11 +45,12 @@ export class PixelBudget {
 
   /** Swaps a node's reservations for the images it output; throws when they do not fit. */
   hold(nodeId: string, outputs: PortValues): void {
-    this.live -= this.reserved.get(nodeId) ?? 0;
-    this.reserved.delete(nodeId);
+    this.release(nodeId);
+    const images = imagesIn(outputs);
+    if (images.length === 0) return;
     let added = 0;
     const fresh: ImageValue[] = [];
-    for (const image of imagesIn(outputs)) {
+    for (const image of images) {
       if (this.held.has(image) || fresh.includes(image)) continue;
       added += this.checkImage(image.width, image.height);
       fresh.push(image);
@@ -60,6 +61,7 @@ export class PixelBudget {
 
   /** A node that failed holds nothing. */
   release(nodeId: string): void {
+    if (this.reserved.size === 0) return;
     this.live -= this.reserved.get(nodeId) ?? 0;
     this.reserved.delete(nodeId);
   }
@@ -82,8 +84,15 @@ export class PixelBudget {
   }
 }
 
-function* imagesIn(outputs: PortValues): Generator<ImageValue> {
+/** The images among a node's outputs, lists included (a plain loop: this runs for every node of every run). */
+function imagesIn(outputs: PortValues): ImageValue[] {
+  const images: ImageValue[] = [];
   for (const value of Object.values(outputs)) {
-    for (const item of Array.isArray(value) ? value : [value]) if (isImage(item)) yield item;
+    if (!Array.isArray(value)) {
+      if (isImage(value)) images.push(value);
+      continue;
+    }
+    for (const item of value) if (isImage(item)) images.push(item);
   }
+  return images;
 }

@@ -56,11 +56,14 @@ export class OutputCache {
 function estimateBytes(outputs: PortValues): number {
   let bytes = 64;
   for (const value of Object.values(outputs)) {
-    for (const item of Array.isArray(value) ? value : [value]) {
-      if (isImage(item)) bytes += item.data.length;
-      else if (typeof item === 'string') bytes += item.length * 2;
-      else bytes += 16;
-    }
+    if (!Array.isArray(value)) bytes += itemBytes(value);
+    else for (const item of value) bytes += itemBytes(item);
   }
   return bytes;
+}
+
+function itemBytes(item: unknown): number {
+  if (isImage(item)) return item.data.length;
+  if (typeof item === 'string') return item.length * 2;
+  return 16;
 }

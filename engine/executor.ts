@@ -1,9 +1,10 @@
-import { DEFAULT_PIXEL_LIMITS, PixelBudget, type PixelLimits } from './budget';
+import { DEFAULT_PIXEL_LIMITS, PixelBudget, type ImageBudget, type PixelLimits } from './budget';
 import type { OutputCache } from './cache';
 import type { RunEvent, RunStatus } from './events';
 import { outputName, type Graph, type GraphNode } from './graph';
 import type { NodeContext, PortValues } from './node';
 import type { Plan } from './plan';
+import { portsOf } from './ports';
 import type { Services } from './services';
 import { isList, type OutputKind, type SocketType } from './contract';
 
@@ -54,6 +55,29 @@ export function execute(graph: Graph, plan: Plan, options: ExecuteOptions): Prom
   return new RunExecution(graph, plan, options).start();
 }
 
+/** One node's part in a run: the scheduler's bookkeeping in one object, so following a link costs no lookups. */
+interface NodeState {
+  readonly id: string;
+  /** Undefined for an id the graph lacks: touching it fails the run naming it. */
+  readonly node: GraphNode | undefined;
+  /** Undefined for an id the plan lacks. */
+  readonly key: string | undefined;
+  /** Undefined for an id outside the plan, which the result does not report. */
+  readonly record: NodeRecord | undefined;
+  /** Set once the node finished or came from the cache. */
+  outputs: PortValues | undefined;
+  demanded: boolean;
+  /** Nodes waiting for this one's outputs (once per link). */
+  waiters: NodeState[] | undefined;
+  /** Sources this node still waits for. */
+  pending: number;
+  /** For a lazy node: the lazy inputs its `lazy()` asked for, once asked. */
+  lazyWanted: Set<string> | undefined;
+  /** While running: when it started (performance.now()), and what its run returned or threw, once known. */
+  startedMs: number;
+  result: { outputs: unknown; thrown: false; ms: number } | { thrown: true; error: unknown; ms: number } | undefined;
+}
+
 /**
  * Demand-driven scheduling. Output nodes are demanded first; a demanded node that is not cached
  * demands the sources of its eager inputs and waits until that set is empty, then (for a lazy node
@@ -66,12 +90,13 @@ export function execute(graph: Graph, plan: Plan, options: ExecuteOptions): Prom
  * a way that cannot throw past `settle`.
  */
 class RunExecution {
-  private readonly records = new Map<string, NodeRecord>();
-  private readonly values = new Map<string, PortValues>();
-  private readonly waiters = new Map<string, string[]>();
-  private readonly pending = new Map<string, number>();
-  private readonly lazyWanted = new Map<string, Set<string>>();
-  private readonly demanded = new Set<string>();
+  private readonly states = new Map<string, NodeState>();
+  /** The plan's nodes in its order: the ones the result reports. */
+  private readonly planned: NodeState[] = [];
+  private readonly demandOrder: NodeState[] = [];
+  /** Nodes whose run returned or threw without a promise, handled in order by `drain` (see `launch`). */
+  private readonly returned: NodeState[] = [];
+  private draining = false;
   private readonly controller = new AbortController();
   private readonly startedAt = performance.now();
   private unfinished = 0;
@@ -88,8 +113,31 @@ class RunExecution {
     private readonly plan: Plan,
     private readonly options: ExecuteOptions,
   ) {
-    for (const id of plan.order) this.records.set(id, { status: 'pending' });
+    for (const id of plan.order) this.planned.push(this.addState(id, { status: 'pending' }));
     this.budget = new PixelBudget(options.pixels ?? DEFAULT_PIXEL_LIMITS);
+  }
+
+  private addState(id: string, record: NodeRecord | undefined): NodeState {
+    const state: NodeState = {
+      id,
+      node: this.graph.nodes.get(id),
+      key: this.plan.keys.get(id),
+      record,
+      outputs: undefined,
+      demanded: false,
+      waiters: undefined,
+      pending: 0,
+      lazyWanted: undefined,
+      startedMs: 0,
+      result: undefined,
+    };
+    this.states.set(id, state);
+    return state;
+  }
+
+  /** The state of a linked node; a link to a node outside the plan gets one too, and fails when it is touched. */
+  private stateOf(id: string): NodeState {
+    return this.states.get(id) ?? this.addState(id, undefined);
   }
 
   start(): Promise<RunResult> {
@@ -100,31 +148,34 @@ class RunExecution {
       this.stop({ status: 'cancelled' });
     } else {
       signal?.addEventListener('abort', () => this.stop({ status: 'cancelled' }), { once: true });
-      this.demand(this.plan.outputs);
+      this.demand(this.plan.outputs.map((id) => this.stateOf(id)));
+      this.drain();
     }
     return done;
   }
 
-  private demand(ids: string[]): void {
+  private demand(states: NodeState[]): void {
     this.demandDepth++;
     try {
-      const stack = [...ids];
+      const stack = [...states];
       while (stack.length > 0 && !this.stopped) {
-        const id = stack.pop()!;
-        if (this.demanded.has(id)) continue;
-        this.demanded.add(id);
+        const state = stack.pop()!;
+        if (state.demanded) continue;
+        state.demanded = true;
+        this.demandOrder.push(state);
         this.unfinished++;
-        this.guard(id, () => {
-          const cached = this.options.reuse?.get(id) ?? this.options.cache?.get(this.key(id));
+        this.guard(state.id, () => {
+          const cached = this.options.reuse?.get(state.id) ?? this.options.cache?.get(this.key(state));
           if (cached) {
-            this.budget.hold(id, cached);
-            this.finish(id, cached, 'cached');
-            this.reportCachedSources(id);
+            this.budget.hold(state.id, cached);
+            this.finish(state, cached, 'cached');
+            this.reportCachedSources(state);
             return;
           }
-          const node = this.node(id);
-          const eager = Object.entries(node.links).filter(([input]) => !node.definition.inputs[input].lazy);
-          this.waitFor(id, eager.map(([, link]) => link.from), stack);
+          const node = this.node(state);
+          const eager: string[] = [];
+          for (const input of Object.keys(node.links)) if (!node.definition.inputs[input].lazy) eager.push(node.links[input].from);
+          this.waitFor(state, eager, stack);
         });
       }
     } finally {
@@ -145,7 +196,7 @@ class RunExecution {
   private failNode(id: string, err: unknown): void {
     if (this.settled) return;
     const message = err instanceof Error ? err.message : String(err);
-    const record = this.records.get(id);
+    const record = this.states.get(id)?.record;
     if (record) {
       record.status = 'failed';
       record.error = message;
@@ -161,82 +212,117 @@ class RunExecution {
    * reported cached (with their outputs, for the editor's previews) instead of looking skipped.
    * Lazy inputs are not followed: which branch a cached switch took is not known.
    */
-  private reportCachedSources(id: string): void {
-    const stack = [id];
+  private reportCachedSources(state: NodeState): void {
+    const stack = [state];
     while (stack.length > 0) {
       const node = this.node(stack.pop()!);
-      for (const [input, { from }] of Object.entries(node.links)) {
-        if (node.definition.inputs[input].lazy || this.demanded.has(from) || this.records.get(from)!.status !== 'pending') continue;
-        const outputs = this.options.reuse?.get(from) ?? this.options.cache?.get(this.key(from));
+      for (const input of Object.keys(node.links)) {
+        if (node.definition.inputs[input].lazy) continue;
+        const source = this.stateOf(node.links[input].from);
+        if (source.demanded || source.record!.status !== 'pending') continue;
+        const outputs = this.options.reuse?.get(source.id) ?? this.options.cache?.get(this.key(source));
         if (!outputs) continue;
-        this.records.get(from)!.status = 'cached';
-        this.emit({ type: 'node:cached', runId: this.options.runId, nodeId: from, outputs });
-        stack.push(from);
+        source.record!.status = 'cached';
+        this.emit({ type: 'node:cached', runId: this.options.runId, nodeId: source.id, outputs });
+        stack.push(source);
       }
     }
   }
 
-  /** Registers `id` as waiting on the unfinished ones among `sources`, pushing those to be demanded. */
-  private waitFor(id: string, sources: string[], stack: string[]): void {
+  /** Registers `state` as waiting on the unfinished ones among `sources` (each once), pushing those to be demanded. */
+  private waitFor(state: NodeState, sources: string[], stack: NodeState[]): void {
     let count = 0;
-    for (const source of new Set(sources)) {
-      if (this.values.has(source)) continue;
-      let list = this.waiters.get(source);
-      if (!list) this.waiters.set(source, (list = []));
-      list.push(id);
+    for (let i = 0; i < sources.length; i++) {
+      if (sources.indexOf(sources[i]) !== i) continue; // a node linked twice is waited for once
+      const source = this.stateOf(sources[i]);
+      if (source.outputs) continue;
+      (source.waiters ??= []).push(state);
       count++;
       stack.push(source);
     }
-    this.pending.set(id, count);
-    if (count === 0) this.ready(id);
+    state.pending = count;
+    if (count === 0) this.ready(state);
   }
 
-  private ready(id: string): void {
+  private ready(state: NodeState): void {
     if (this.stopped) return;
-    this.guard(id, () => {
-      const node = this.node(id);
-      if (node.definition.lazy && !this.lazyWanted.has(id)) {
-        const asked: unknown = node.definition.lazy(this.collectInputs(node), node.params);
+    this.guard(state.id, () => {
+      const node = this.node(state);
+      if (node.definition.lazy && !state.lazyWanted) {
+        const asked: unknown = node.definition.lazy(this.collectInputs(state, node), node.params);
         if (!Array.isArray(asked)) throw new Error('its lazy() did not return a list of input names');
         const wanted = new Set(asked.filter((input): input is string => typeof input === 'string' && Object.hasOwn(node.links, input)));
-        this.lazyWanted.set(id, wanted);
-        const stack: string[] = [];
-        this.waitFor(id, [...wanted].map((input) => node.links[input].from), stack);
+        state.lazyWanted = wanted;
+        const stack: NodeState[] = [];
+        this.waitFor(state, [...wanted].map((input) => node.links[input].from), stack);
         if (stack.length > 0) this.demand(stack);
         return;
       }
-      void this.launch(node);
+      void this.launch(state, node);
     });
   }
 
-  private async launch(node: GraphNode): Promise<void> {
-    const { runId } = this.options;
-    const record = this.records.get(node.id)!;
+  /**
+   * Starts a node. A run that returns a promise is handled when it settles; one that returns (or throws)
+   * at once is queued and handled by `drain` in order, as a promise's would be: no promise or microtask
+   * per node, and no call stack growing along a chain.
+   */
+  private launch(state: NodeState, node: GraphNode): void {
+    const record = state.record!;
     record.status = 'running';
     record.startedAt = Date.now();
-    const started = performance.now();
+    state.startedMs = performance.now();
     this.running++;
-    this.emit({ type: 'node:started', runId, nodeId: node.id, at: record.startedAt });
-    let outputs: PortValues;
+    this.emit({ type: 'node:started', runId: this.options.runId, nodeId: node.id, at: record.startedAt });
+    let returned: unknown;
     try {
-      outputs = await this.runNode(node, this.collectInputs(node));
-      if (typeof outputs !== 'object' || outputs === null) throw new Error(`run() returned ${outputs === null ? 'null' : typeof outputs}, not an object of outputs`);
-    } catch (err) {
-      if (this.settled) return; // left behind after a stop: the run has ended without it
-      record.ms = performance.now() - started;
-      this.running--;
-      this.budget.release(node.id);
-      if (this.controller.signal.aborted) {
-        record.status = 'cancelled';
-        this.settleIfDone();
-      } else {
-        this.failNode(node.id, err);
-      }
+      returned = this.runNode(node, this.collectInputs(state, node));
+    } catch (error) {
+      state.result = { thrown: true, error, ms: performance.now() - state.startedMs };
+      this.returned.push(state);
       return;
     }
-    if (this.settled) return;
-    record.ms = performance.now() - started;
+    if (!isThenable(returned)) {
+      state.result = { outputs: returned, thrown: false, ms: performance.now() - state.startedMs };
+      this.returned.push(state);
+      return;
+    }
+    Promise.resolve(returned).then(
+      (outputs) => {
+        this.complete(state, node, { outputs, thrown: false, ms: performance.now() - state.startedMs });
+        this.drain();
+      },
+      (error) => {
+        this.complete(state, node, { thrown: true, error, ms: performance.now() - state.startedMs });
+        this.drain();
+      },
+    );
+  }
+
+  /** Handles the queued results of runs that did not return a promise; what they start is queued behind them. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    let next = 0;
+    while (next < this.returned.length) {
+      const state = this.returned[next++];
+      this.complete(state, state.node!, state.result!);
+    }
+    this.returned.length = 0;
+    this.draining = false;
+  }
+
+  /** A node's run is over: its outputs are held, cached and passed on, or its failure stops the run. */
+  private complete(state: NodeState, node: GraphNode, result: NonNullable<NodeState['result']>): void {
+    state.result = undefined;
+    if (this.settled) return; // left behind after a stop: the run has ended without it
+    const record = state.record!;
+    record.ms = result.ms;
     this.running--;
+    if (result.thrown) return this.failed(state, node, result.error);
+    const problem = notOutputs(result.outputs);
+    if (problem) return this.failed(state, node, problem);
+    const outputs = result.outputs as PortValues;
     if (this.stopped) {
       record.status = 'cancelled';
       this.budget.release(node.id);
@@ -245,26 +331,42 @@ class RunExecution {
     }
     this.guard(node.id, () => {
       this.budget.hold(node.id, outputs);
-      this.options.cache?.set(this.key(node.id), outputs);
-      this.finish(node.id, outputs, 'succeeded');
+      this.options.cache?.set(this.key(state), outputs);
+      this.finish(state, outputs, 'succeeded');
     });
     this.settleIfDone();
   }
 
+  /** A run that threw: cancelled when the run was being stopped anyway, else the node fails the run. */
+  private failed(state: NodeState, node: GraphNode, error: unknown): void {
+    this.budget.release(node.id);
+    if (this.controller.signal.aborted) {
+      state.record!.status = 'cancelled';
+      this.settleIfDone();
+    } else {
+      this.failNode(node.id, error);
+    }
+  }
+
   /**
    * Calls `run`, once per element when scalar inputs are fed lists (list outputs of each call are
-   * concatenated); once with the lists when every such input is `batched`.
+   * concatenated); once with the lists when every such input is `batched`. Returns what `run` returns: a promise only when the node's work is asynchronous.
    */
-  private async runNode(node: GraphNode, inputs: PortValues): Promise<PortValues> {
+  private runNode(node: GraphNode, inputs: PortValues): unknown {
     const { definition, params } = node;
     if (definition.output) {
-      const first = Object.keys(definition.inputs)[0];
-      if (definition.run) await definition.run(inputs, params, this.context(node.id, 0, 1));
-      return { value: inputs[first] };
+      const reported = { value: inputs[portsOf(definition).inputs[0]] };
+      const ran: unknown = definition.run?.(inputs, params, this.context(node.id, 0, 1));
+      return isThenable(ran) ? Promise.resolve(ran).then(() => reported) : reported;
     }
-    const run = definition.run!;
-    if (node.mapped.every((input) => definition.inputs[input].batched)) return run(inputs, params, this.context(node.id, 0, 1));
+    // `every` holds for no mapped input too: then the node runs once as it is.
+    if (node.mapped.every((input) => definition.inputs[input].batched)) return definition.run!(inputs, params, this.context(node.id, 0, 1));
+    return this.runMapped(node, inputs);
+  }
 
+  private async runMapped(node: GraphNode, inputs: PortValues): Promise<PortValues> {
+    const { definition, params } = node;
+    const run = definition.run!;
     const lengths = node.mapped.map((input) => (inputs[input] as unknown[]).length);
     if (lengths.some((length) => length !== lengths[0])) {
       throw new Error(`list inputs differ in length (${node.mapped.map((m, i) => `${m}: ${lengths[i]}`).join(', ')})`);
@@ -285,25 +387,30 @@ class RunExecution {
 
   private context(nodeId: string, part: number, parts: number): NodeContext {
     const { runId, services } = this.options;
+    const budget = this.budget;
+    let images: ImageBudget | undefined;
     return {
       runId,
       nodeId,
       services,
       signal: this.controller.signal,
-      images: this.budget.forNode(nodeId),
+      // made when a node asks: most never touch images
+      get images() {
+        return (images ??= budget.forNode(nodeId));
+      },
       progress: (step, total) => {
         if (!this.settled) this.emit({ type: 'node:progress', runId, nodeId, step: part * total + step, total: parts * total });
       },
     };
   }
 
-  private collectInputs(node: GraphNode): PortValues {
+  private collectInputs(state: NodeState, node: GraphNode): PortValues {
     const inputs: PortValues = {};
-    const wanted = this.lazyWanted.get(node.id);
-    for (const [input, link] of Object.entries(node.links)) {
+    for (const input of Object.keys(node.links)) {
+      const link = node.links[input];
       const port = node.definition.inputs[input];
-      if (port.lazy && !wanted?.has(input)) continue;
-      const source = this.values.get(link.from);
+      if (port.lazy && !state.lazyWanted?.has(input)) continue;
+      const source = this.states.get(link.from)?.outputs;
       if (!source) continue;
       const value = source[link.output];
       inputs[input] = isList(port.type) && !Array.isArray(value) ? [value] : value;
@@ -311,22 +418,18 @@ class RunExecution {
     return inputs;
   }
 
-  private finish(id: string, outputs: PortValues, status: 'succeeded' | 'cached'): void {
+  private finish(state: NodeState, outputs: PortValues, status: 'succeeded' | 'cached'): void {
     const { runId } = this.options;
-    const emit = (event: RunEvent) => this.emit(event);
-    this.values.set(id, outputs);
-    const record = this.records.get(id)!;
+    state.outputs = outputs;
+    const record = state.record!;
     const reported = record.status === 'cached'; // already reported by reportCachedSources
     record.status = status;
-    if (status === 'succeeded') emit({ type: 'node:finished', runId, nodeId: id, ms: record.ms ?? 0, outputs });
-    else if (!reported) emit({ type: 'node:cached', runId, nodeId: id, outputs });
+    if (status === 'succeeded') this.emit({ type: 'node:finished', runId, nodeId: state.id, ms: record.ms ?? 0, outputs });
+    else if (!reported) this.emit({ type: 'node:cached', runId, nodeId: state.id, outputs });
     this.unfinished--;
-    for (const waiter of this.waiters.get(id) ?? []) {
-      const left = this.pending.get(waiter)! - 1;
-      this.pending.set(waiter, left);
-      if (left === 0) this.ready(waiter);
-    }
-    this.waiters.delete(id);
+    const waiters = state.waiters;
+    if (waiters) for (const waiter of waiters) if (--waiter.pending === 0) this.ready(waiter);
+    state.waiters = undefined;
     this.settleIfDone();
   }
 
@@ -341,10 +444,10 @@ class RunExecution {
   /** Nodes that did not stop when asked: the run ends without them, and whatever they return later is dropped. */
   private abandonRunning(): void {
     const grace = this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
-    for (const record of this.records.values()) {
-      if (record.status !== 'running') continue;
-      record.status = 'cancelled';
-      record.error = `did not stop within ${grace} ms of the run stopping; its result is dropped`;
+    for (const { record } of this.planned) {
+      if (record!.status !== 'running') continue;
+      record!.status = 'cancelled';
+      record!.error = `did not stop within ${grace} ms of the run stopping; its result is dropped`;
     }
     this.running = 0;
     this.settleIfDone();
@@ -354,8 +457,8 @@ class RunExecution {
     if (this.settled || this.running > 0 || this.demandDepth > 0) return;
     if (!this.stopped && this.unfinished > 0) {
       // Nothing runs and nothing is being demanded, yet nodes wait: nothing can wake them.
-      const waiting = [...this.demanded].find((id) => this.records.get(id)?.status === 'pending');
-      this.failNode(waiting ?? this.plan.outputs[0], new Error('waits for inputs that can never arrive (engine fault)'));
+      const waiting = this.demandOrder.find((state) => state.record?.status === 'pending');
+      this.failNode(waiting?.id ?? this.plan.outputs[0], new Error('waits for inputs that can never arrive (engine fault)'));
       return;
     }
     this.settled = true;
@@ -372,12 +475,14 @@ class RunExecution {
         outputs = collected.outputs;
       }
     }
-    for (const record of this.records.values()) {
-      if (record.status === 'pending') record.status = status === 'cancelled' ? 'cancelled' : 'skipped';
+    for (const { record } of this.planned) {
+      if (record!.status === 'pending') record!.status = status === 'cancelled' ? 'cancelled' : 'skipped';
     }
     const ms = performance.now() - this.startedAt;
     this.emit({ type: 'run:finished', runId: this.options.runId, status, ms, ...(error && { error }) });
-    this.settle({ runId: this.options.runId, status, ms, ...(error && { error }), nodes: Object.fromEntries(this.records), outputs });
+    // fromEntries defines own properties, so no node id can reach a prototype
+    const nodes = Object.fromEntries(this.planned.map((state) => [state.id, state.record!]));
+    this.settle({ runId: this.options.runId, status, ms, ...(error && { error }), nodes, outputs });
   }
 
   /** Output values by output name, or the output node whose value cannot be reported. */
@@ -385,13 +490,12 @@ class RunExecution {
     const entries: [string, RunOutput][] = [];
     for (const id of this.plan.outputs) {
       try {
-        const node = this.node(id);
-        const first = Object.keys(node.definition.inputs)[0];
-        const link = node.links[first];
-        const values = this.values.get(id);
-        if (!values) throw new Error('it never received its value');
-        const type = this.node(link.from).outputTypes[link.output];
-        entries.push([outputName(node), { node: id, kind: node.definition.output!, type, value: values.value }]);
+        const state = this.stateOf(id);
+        const node = this.node(state);
+        const link = node.links[portsOf(node.definition).inputs[0]];
+        if (!state.outputs) throw new Error('it never received its value');
+        const type = this.node(this.stateOf(link.from)).outputTypes[link.output];
+        entries.push([outputName(node), { node: id, kind: node.definition.output!, type, value: state.outputs.value }]);
       } catch (err) {
         return { error: { node: id, message: `node '${id}' failed: its output cannot be reported (${(err as Error).message})` } };
       }
@@ -400,16 +504,14 @@ class RunExecution {
     return { outputs: Object.fromEntries(entries) };
   }
 
-  private key(id: string): string {
-    const key = this.plan.keys.get(id);
-    if (key === undefined) throw new Error(`the plan has no node '${id}'`);
-    return key;
+  private key(state: NodeState): string {
+    if (state.key === undefined) throw new Error(`the plan has no node '${state.id}'`);
+    return state.key;
   }
 
-  private node(id: string): GraphNode {
-    const node = this.graph.nodes.get(id);
-    if (!node) throw new Error(`the graph has no node '${id}'`);
-    return node;
+  private node(state: NodeState): GraphNode {
+    if (!state.node) throw new Error(`the graph has no node '${state.id}'`);
+    return state.node;
   }
 
   /** Events go out through the host's listener; a listener that throws must not keep the run from ending. */
@@ -420,6 +522,16 @@ class RunExecution {
       process.emitWarning(`run event listener failed on ${event.type}: ${(err as Error).message}`);
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/** Why what a run returned is not an object of outputs, or undefined when it is one. */
+function notOutputs(value: unknown): Error | undefined {
+  if (typeof value === 'object' && value !== null) return undefined;
+  return new Error(`run() returned ${value === null ? 'null' : typeof value}, not an object of outputs`);
 }
 
 /**

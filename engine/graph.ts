@@ -3,6 +3,8 @@ import type { AnyNodeDefinition, Catalog } from './node';
 import { DEFAULT_WORKFLOW_LIMITS, limitIssues, type WorkflowLimits } from './limits';
 import { applyRunInputs } from './run-inputs';
 import { baseOf, isList, linkProblem, listOf, type RunInputs, type SocketType, type Workflow, type WorkflowIssue } from './contract';
+import { isPlainWorkflow } from './plain-workflow';
+import { portsOf } from './ports';
 import { WorkflowSchema } from './workflow';
 
 export interface GraphLink {
@@ -43,16 +45,24 @@ export function buildGraph(
 ): ValidationResult {
   const tooBig = limitIssues(raw, runInputs, limits);
   if (tooBig.length > 0) return { ok: false, issues: tooBig };
-  const parsed = WorkflowSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(schemaIssue) };
+  let parsed: Workflow;
+  if (isPlainWorkflow(raw)) {
+    parsed = raw;
+  } else {
+    const result = WorkflowSchema.safeParse(raw);
+    if (!result.success) return { ok: false, issues: result.error.issues.map(schemaIssue) };
+    parsed = result.data;
+  }
 
-  const applied = applyRunInputs(parsed.data, runInputs, catalog);
+  const applied = applyRunInputs(parsed, runInputs, catalog);
   const workflow = applied.workflow;
   const issues = applied.issues;
   const nodes = new Map<string, GraphNode>();
-  const declared = new Map(Object.entries(workflow.nodes));
+  const declared = workflow.nodes;
+  const ids = Object.keys(declared);
 
-  for (const [id, node] of declared) {
+  for (const id of ids) {
+    const node = declared[id];
     const definition = catalog.get(node.type);
     if (!definition) {
       issues.push({ node: id, field: 'type', message: `unknown node type '${node.type}'` });
@@ -70,14 +80,15 @@ export function buildGraph(
     });
   }
 
-  for (const [id, graphNode] of nodes) {
-    const { definition } = graphNode;
-    const links = declared.get(id)!.inputs ?? {};
-    for (const [input, [from, output]] of Object.entries(links)) {
+  for (const graphNode of nodes.values()) {
+    const { id, definition } = graphNode;
+    const links = declared[id].inputs ?? {};
+    for (const input of Object.keys(links)) {
+      const [from, output] = links[input];
       const field = `inputs.${input}`;
       if (!Object.hasOwn(definition.inputs, input)) {
         issues.push({ node: id, field, message: `unknown input (inputs: ${listNames(definition.inputs)})` });
-      } else if (!declared.has(from)) {
+      } else if (!Object.hasOwn(declared, from)) {
         issues.push({ node: id, field, message: `links to missing node '${from}'` });
       } else {
         const source = nodes.get(from);
@@ -93,9 +104,9 @@ export function buildGraph(
         }
       }
     }
-    for (const [input, port] of Object.entries(definition.inputs)) {
-      if (!port.optional && !Object.hasOwn(links, input)) {
-        issues.push({ node: id, field: `inputs.${input}`, message: `required input (${port.type}) is not connected` });
+    for (const input of portsOf(definition).required) {
+      if (!Object.hasOwn(links, input)) {
+        issues.push({ node: id, field: `inputs.${input}`, message: `required input (${definition.inputs[input].type}) is not connected` });
       }
     }
   }
@@ -116,7 +127,7 @@ export function buildGraph(
     outputNames.set(name, node.id);
   }
   // Skipped when a node's type is unknown: that node may well be the output.
-  if (outputNames.size === 0 && nodes.size === declared.size) {
+  if (outputNames.size === 0 && nodes.size === ids.length) {
     issues.push({ node: null, field: 'nodes', message: 'the workflow has no output node (output, save-image or preview)' });
   }
 
@@ -158,40 +169,55 @@ function paramIssues(node: string, definition: AnyNodeDefinition, issue: z.core.
   return [{ node, field: ['params', ...issue.path.map(String)].join('.'), message: issue.message }];
 }
 
-/** Kahn's algorithm; nodes left over lie on or behind a cycle, and each cycle is traced back and named. */
+/**
+ * Kahn's algorithm over node indices (links as flat arrays, no Map or list per node); nodes left over lie
+ * on or behind a cycle, and each cycle is traced back and named.
+ */
 function topologicalOrder(nodes: Map<string, GraphNode>): { order: string[]; cycles: string[][] } {
-  const indegree = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
+  const ids = [...nodes.keys()];
+  const count = ids.length;
+  const index = new Map<string, number>();
+  for (let i = 0; i < count; i++) index.set(ids[i], i);
+  // Links as (source, target) pairs, then grouped by source in link order: dependents[start[s] .. start[s + 1]).
+  const sources: number[] = [];
+  const targets: number[] = [];
+  const indegree = new Int32Array(count);
+  const start = new Int32Array(count + 1);
+  let target = 0;
   for (const node of nodes.values()) {
-    indegree.set(node.id, Object.keys(node.links).length);
-    for (const { from } of Object.values(node.links)) {
-      let list = dependents.get(from);
-      if (!list) dependents.set(from, (list = []));
-      list.push(node.id);
+    for (const input of Object.keys(node.links)) {
+      const source = index.get(node.links[input].from)!;
+      sources.push(source);
+      targets.push(target);
+      indegree[target]++;
+      start[source + 1]++;
     }
+    target++;
   }
-  const ready = [...indegree].filter(([, d]) => d === 0).map(([id]) => id);
+  for (let i = 0; i < count; i++) start[i + 1] += start[i];
+  const next = start.slice(0, count);
+  const dependents = new Int32Array(sources.length);
+  for (let l = 0; l < sources.length; l++) dependents[next[sources[l]]++] = targets[l];
+
+  const ready: number[] = [];
+  for (let i = 0; i < count; i++) if (indegree[i] === 0) ready.push(i);
   const order: string[] = [];
   while (ready.length > 0) {
-    const id = ready.pop()!;
-    order.push(id);
-    for (const next of dependents.get(id) ?? []) {
-      const left = indegree.get(next)! - 1;
-      indegree.set(next, left);
-      if (left === 0) ready.push(next);
-    }
+    const i = ready.pop()!;
+    order.push(ids[i]);
+    for (let d = start[i]; d < start[i + 1]; d++) if (--indegree[dependents[d]] === 0) ready.push(dependents[d]);
   }
   const cycles: string[][] = [];
-  if (order.length === nodes.size) return { order, cycles };
+  if (order.length === count) return { order, cycles };
 
   // Every leftover node has a leftover source; walking sources from any of them must revisit a node.
-  const leftover = new Set([...indegree].filter(([, d]) => d > 0).map(([id]) => id));
+  const leftover = new Set(ids.filter((_, i) => indegree[i] > 0));
   const traced = new Set<string>();
-  for (const start of leftover) {
-    if (traced.has(start)) continue;
+  for (const first of leftover) {
+    if (traced.has(first)) continue;
     const path: string[] = [];
     const position = new Map<string, number>();
-    let current = start;
+    let current = first;
     while (!position.has(current) && !traced.has(current)) {
       position.set(current, path.length);
       path.push(current);
@@ -208,9 +234,10 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
   const issues: WorkflowIssue[] = [];
   for (const id of order) {
     const node = nodes.get(id)!;
-    const { definition } = node;
+    const { definition, links } = node;
     let generic: { port: SocketType; source: SocketType } | undefined;
-    for (const [input, link] of Object.entries(node.links)) {
+    for (const input of Object.keys(links)) {
+      const link = links[input];
       const port = definition.inputs[input].type;
       const sourceTypes = nodes.get(link.from)!.outputTypes;
       if (!Object.hasOwn(sourceTypes, link.output)) continue; // links are checked against the outputs above
@@ -223,8 +250,10 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
       if (isList(source) && !isList(port) && baseOf(port) !== 'any') node.mapped.push(input);
       if (!generic && baseOf(port) === 'any') generic = { port, source };
     }
-    const declared = { ...mapValues(definition.outputs, (p) => p.type), ...definition.outputTypes?.(node.params) };
-    for (const [output, type] of Object.entries(declared) as [string, SocketType][]) {
+    const declared = portsOf(definition).outputTypes;
+    // Types that depend on params override the declared ones (and may add outputs of their own).
+    const withParams = definition.outputTypes && Object.entries({ ...Object.fromEntries(declared), ...definition.outputTypes(node.params) });
+    for (const [output, type] of (withParams ?? declared) as [string, SocketType][]) {
       let resolved = type;
       if (baseOf(type) === 'any' && generic) {
         const element = isList(generic.port) ? baseOf(generic.source) : generic.source;
@@ -234,8 +263,4 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
     }
   }
   return issues;
-}
-
-function mapValues<T, U>(record: Record<string, T>, fn: (value: T) => U): Record<string, U> {
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, fn(v)]));
 }

@@ -80,6 +80,9 @@ export function jsonDepthPast(value: unknown, limit: number): { depth: number; p
 export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): WorkflowIssue[] {
   const issues = countIssues(raw, runInputs, limits);
   if (issues.length > 0) return issues; // counted before anything is walked: a huge document is refused cheaply
+  // Nearly every document fits: one walk that builds no paths says so, and only one that does not fit
+  // is walked again to name the places (walking with paths twice was most of validating a large workflow).
+  if (fits(raw, limits) && fits(runInputs, limits)) return [];
 
   const deep = jsonDepthPast(raw, limits.maxDepth);
   if (deep) return [workflowIssue(deep.path, `nested deeper than the limit of ${limits.maxDepth} levels`)];
@@ -90,36 +93,68 @@ export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLi
   return [...longStrings(raw, [], limits), ...longStrings(runInputs, ['inputs'], limits)];
 }
 
+/** Whether `value` has no object or array nested past `maxDepth` and no string past `maxStringLength`. */
+function fits(value: unknown, limits: WorkflowLimits): boolean {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const current = values.pop();
+    const depth = depths.pop()!;
+    if (typeof current === 'string') {
+      if (current.length > limits.maxStringLength) return false;
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= limits.maxDepth) return false;
+    const record = current as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      values.push(record[key]);
+      depths.push(depth + 1);
+    }
+  }
+  return true;
+}
+
+const PARTS = ['params', 'inputs'] as const;
+
 /** Counts and names: nodes, params and links per node, run inputs, and every name's length. */
 function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): WorkflowIssue[] {
   const issues: WorkflowIssue[] = [];
   if (isObject(runInputs)) {
     const keys = Object.keys(runInputs);
     if (keys.length > limits.maxRunInputs) return [{ node: null, field: 'inputs', message: `${keys.length} run inputs; the limit is ${limits.maxRunInputs}` }];
-    for (const key of keys) checkName(issues, key, { node: null, field: `inputs.${clip(key)}` }, limits, 'run input');
+    for (const key of keys) {
+      const problem = nameProblem(key, limits, 'run input');
+      if (problem) issues.push({ node: null, field: `inputs.${clip(key)}`, message: problem });
+    }
   }
 
   const nodes = isObject(raw) ? raw.nodes : undefined;
   if (!isObject(nodes)) return issues; // the schema says what is wrong
   const ids = Object.keys(nodes);
   if (ids.length > limits.maxNodes) return [{ node: null, field: 'nodes', message: `${ids.length} nodes; the limit is ${limits.maxNodes} nodes per workflow` }];
-  for (const [id, node] of Object.entries(nodes)) {
-    checkName(issues, id, { node: null, field: `nodes.${clip(id)}` }, limits, 'node id');
+  // Places are named only for a name with a problem: building them for every name cost more than the checks.
+  for (const id of ids) {
+    const idProblem = nameProblem(id, limits, 'node id');
+    if (idProblem) issues.push({ node: null, field: `nodes.${clip(id)}`, message: idProblem });
+    const node = nodes[id];
     if (!isObject(node)) continue;
-    const at = clip(id);
-    for (const part of ['params', 'inputs'] as const) {
+    for (const part of PARTS) {
       const entries = node[part];
       if (!isObject(entries)) continue;
       const names = Object.keys(entries);
       if (names.length > limits.maxParamsPerNode) {
-        issues.push({ node: at, field: part, message: `${names.length} ${part}; the limit is ${limits.maxParamsPerNode} per node` });
+        issues.push({ node: clip(id), field: part, message: `${names.length} ${part}; the limit is ${limits.maxParamsPerNode} per node` });
         continue;
       }
-      for (const [name, value] of Object.entries(entries)) {
-        const where = { node: at, field: `${part}.${clip(name)}` };
-        checkName(issues, name, where, limits, part === 'params' ? 'param name' : 'input name');
-        if (part === 'inputs' && Array.isArray(value)) {
-          for (const end of value) if (typeof end === 'string') checkName(issues, end, where, limits, 'linked name');
+      for (const name of names) {
+        const problem = nameProblem(name, limits, part === 'params' ? 'param name' : 'input name');
+        if (problem) issues.push({ node: clip(id), field: `${part}.${clip(name)}`, message: problem });
+        const value = entries[name];
+        if (part !== 'inputs' || !Array.isArray(value)) continue;
+        for (const end of value) {
+          const endProblem = typeof end === 'string' ? nameProblem(end, limits, 'linked name') : null;
+          if (endProblem) issues.push({ node: clip(id), field: `${part}.${clip(name)}`, message: endProblem });
         }
       }
     }
@@ -127,12 +162,11 @@ function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): 
   return issues;
 }
 
-function checkName(issues: WorkflowIssue[], name: string, where: Omit<WorkflowIssue, 'message'>, limits: WorkflowLimits, what: string): void {
-  if (name.length > limits.maxNameLength) {
-    issues.push({ ...where, message: `${what} of ${name.length} characters; the limit is ${limits.maxNameLength}` });
-  } else if (name === UNUSABLE_NAME) {
-    issues.push({ ...where, message: `'${UNUSABLE_NAME}' cannot be used as a ${what}` });
-  }
+/** What is wrong with a name from outside, or null. */
+function nameProblem(name: string, limits: WorkflowLimits, what: string): string | null {
+  if (name.length > limits.maxNameLength) return `${what} of ${name.length} characters; the limit is ${limits.maxNameLength}`;
+  if (name === UNUSABLE_NAME) return `'${UNUSABLE_NAME}' cannot be used as a ${what}`;
+  return null;
 }
 
 /** Every string longer than the limit (the first 20), named by its path. */

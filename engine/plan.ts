@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Graph, GraphNode } from './graph';
+import { portsOf } from './ports';
 import type { Services } from './services';
 
 export interface Plan {
@@ -34,7 +35,7 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
     let text = `${node.definition.type}\0${JSON.stringify(node.params)}`;
     if (node.definition.cacheSalt) text += `\0${await saltOf(node, services)}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
-    for (const input of Object.keys(node.definition.inputs)) {
+    for (const input of portsOf(node.definition).inputs) {
       const link = node.links[input];
       if (link) text += `\0${input}=${keys.get(link.from)}.${link.output}`;
     }
