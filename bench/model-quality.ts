@@ -31,13 +31,22 @@ function scenes(count: number, salt: number): Scene[] {
 const agrees = (want: Partial<Scene>, seen: Partial<Scene>) => ATTRS.every((a) => want[a] === undefined || want[a] === seen[a]);
 const pct = (k: number, of: number) => `${((100 * k) / of).toFixed(1)}%`;
 
-/** The attributes a prompt names: size and position only when it names them. */
-const namedBy = (s: Scene, size: boolean, position: boolean): Partial<Scene> => ({
+/** Which attributes a generate row's prompts name, for the i-th prompt. */
+const PROMPTS = {
+  full: () => ({ size: true, position: true, background: true }),
+  // as the grammar allows: size and position each left out half the time
+  'size/position left out': (i: number) => ({ size: i % 2 === 0, position: i % 4 < 2, background: true }),
+  // the model picks the background: right only if the object is there in a colour of its own
+  'background left out': () => ({ size: true, position: true, background: false }),
+};
+
+/** The attributes a prompt names. */
+const namedBy = (s: Scene, named: { size: boolean; position: boolean; background: boolean }): Partial<Scene> => ({
   color: s.color,
   shape: s.shape,
-  background: s.background,
-  ...(size ? { size: s.size } : {}),
-  ...(position ? { position: s.position } : {}),
+  ...(named.size ? { size: s.size } : {}),
+  ...(named.position ? { position: s.position } : {}),
+  ...(named.background ? { background: s.background } : {}),
 });
 
 /** An instruction of the given kind, and the scene it asks for. */
@@ -76,20 +85,19 @@ console.log(`tiny-shapes through onnxruntime-node, ${n} held-out combinations pe
 
 const generateRows = [];
 for (const [cfg, cfgMinRatio] of sweep) {
-  for (const partial of [false, true]) {
+  for (const [prompts, naming] of Object.entries(PROMPTS)) {
     const wrong: Record<string, number> = {};
     let right = 0;
     for (const [i, scene] of scenes(n, 0).entries()) {
-      // partial: size and position each left out half the time, as the grammar allows
-      const [size, position] = partial ? [i % 2 === 0, i % 4 < 2] : [true, true];
-      const want = namedBy(scene, size, position);
-      const [image] = await model.generate(caption(scene, { size, position }), { seed: i, cfg, cfgMinRatio });
+      const named = naming(i);
+      const want = namedBy(scene, named);
+      const [image] = await model.generate(caption(scene, named), { seed: i, cfg, cfgMinRatio });
       const seen = inspect(image);
       if (agrees(want, seen)) right++;
       for (const a of ATTRS) if (want[a] !== undefined && want[a] !== seen[a]) wrong[a] = (wrong[a] ?? 0) + 1;
     }
     generateRows.push({
-      prompts: partial ? 'size/position left out' : 'full',
+      prompts,
       cfg,
       cfgMinRatio,
       'named attributes right': pct(right, n),

@@ -121,11 +121,12 @@ export async function userImage(scene: Scene, kind: ImageKind, i: number): Promi
   }
 }
 
-/** The grammar's description of a scene; size and position may be left out (a partial prompt). */
-export function caption(s: Scene, named: { size?: boolean; position?: boolean } = {}): string {
+/** The grammar's description of a scene; size, position and background may be left out (a partial prompt). */
+export function caption(s: Scene, named: { size?: boolean; position?: boolean; background?: boolean } = {}): string {
   const where = s.position === 'center' ? 'in the center' : `at the ${s.position}`;
   const size = named.size === false ? '' : `${s.size} `;
-  return `a ${size}${s.color} ${s.shape}${named.position === false ? '' : ` ${where}`} on a ${s.background} background`;
+  const background = named.background === false ? '' : ` on a ${s.background} background`;
+  return `a ${size}${s.color} ${s.shape}${named.position === false ? '' : ` ${where}`}${background}`;
 }
 
 /** The caption with one attribute (chosen by `k`) changed to another valid value. */

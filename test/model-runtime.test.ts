@@ -52,9 +52,12 @@ describe('the shared model session', () => {
   it('the same seed gives a byte-identical PNG and different seeds give different images', async () => {
     const { engine, runtime } = modelEngine();
     const png = (seed: number) => generatedPng(seed, engine.services);
-    const [a, b, c] = [await png(5), await png(5), await png(6)];
+    const [a, b] = [await png(5), await png(5)];
     expect(a.equals(b)).toBe(true);
-    expect(a.equals(c)).toBe(false);
+    // The prompt leaves size and cell open, but each is drawn at its cell's centre and guidance
+    // favours a few of the 18 (see the bundle README), so two seeds may well pick the same image.
+    const others = await Promise.all([6, 7, 8, 9, 10, 11].map(png));
+    expect(new Set([a, ...others].map((p) => p.toString('base64'))).size).toBeGreaterThan(1);
     await runtime.close();
   });
 

@@ -10,6 +10,7 @@ import {
   heldoutSample,
   IMAGE_KINDS,
   inspect,
+  manifest,
   modelEngine,
   named,
   render,
@@ -102,6 +103,21 @@ describe('tiny-shapes through the engine', () => {
       const wrong = scenes.map((s, i) => [caption(s), texts[i]]).filter(([want, got]) => want !== got);
       expect({ kind, wrong: wrong.length > 1 ? wrong : [] }).toEqual({ kind, wrong: [] });
     }
+  });
+
+  it('"move the ... to the ..." draws the object in the asked cell and keeps the rest (>= 19 of 20 held-out scenes)', async () => {
+    const model = await runtime.model('tiny-shapes');
+    const positions = manifest.domain.positions as string[];
+    const cases = heldoutSample(20).map((scene, i) => {
+      const to = positions.filter((p) => p !== scene.position)[i % 8];
+      return { scene, instruction: `move the ${scene.shape} to the ${to}`, want: { ...scene, position: to } };
+    });
+    const seen = await Promise.all(cases.map(async (c, i) => inspect((await model.edit(render(c.scene), c.instruction, { seed: i }))[0])));
+    const attributes = ({ size, color, shape, position, background }: Partial<Scene>) => ({ size, color, shape, position, background });
+    const wrong = cases
+      .map((c, i) => ({ source: c.scene, instruction: c.instruction, seen: attributes(seen[i]) }))
+      .filter(({ seen: got }, i) => JSON.stringify(got) !== JSON.stringify(attributes(cases[i].want)));
+    expect(wrong.length > 1 ? wrong : []).toEqual([]);
   });
 
   it('"make the background yellow" gives a yellow background and keeps the object as it was', async () => {

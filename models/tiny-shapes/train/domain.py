@@ -86,11 +86,11 @@ def position_phrase(position):
     return "in the center" if position == "center" else f"at the {position}"
 
 
-def caption(scene, with_size=True, with_position=True):
+def caption(scene, with_size=True, with_position=True, with_background=True):
     words = ["a"] + ([scene.size] if with_size else []) + [scene.color, scene.shape]
     if with_position:
         words.append(position_phrase(scene.position))
-    return " ".join(words + ["on", "a", scene.background, "background"])
+    return " ".join(words + (["on", "a", scene.background, "background"] if with_background else []))
 
 
 def parse_caption(text):
@@ -106,7 +106,7 @@ def parse_caption(text):
         if i < len(w) and w[i] in SHAPES:
             out["shape"] = w[i]; i += 1
         if i < len(w) and w[i] in ("at", "in"):
-            j = w.index("on", i)
+            j = w.index("on", i) if "on" in w[i:] else len(w)  # a prompt may leave the background out
             phrase = " ".join(w[i + 2:j])
             if phrase in POSITIONS:
                 out["position"] = phrase

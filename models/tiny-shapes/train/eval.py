@@ -100,15 +100,18 @@ class Evaluator:
             score[kind] = float(np.mean(np.array(right) > np.array(wrong)))
         return cap, score
 
-    def generate_metrics(self, cfg, min_ratio, temperature, partial=False):
+    def generate_metrics(self, cfg, min_ratio, temperature, prompts="full"):
+        """Share of generated images in which every attribute the prompt names is right. prompts:
+        "full", "partial" (size and position each left out half the time) or "no background" (the
+        model picks the background: right only if the object is there, in a colour of its own)."""
         rng = np.random.default_rng(self.seed + 3)
-        named, prompts = [], []
+        named, texts = [], []
         for s in self.scenes(rng):
-            ws, wp = (rng.random() >= 0.5, rng.random() >= 0.5) if partial else (True, True)
-            prompts.append(domain.caption(s, with_size=ws, with_position=wp))
-            named.append(domain.parse_caption(prompts[-1]))
+            ws, wp = (rng.random() >= 0.5, rng.random() >= 0.5) if prompts == "partial" else (True, True)
+            texts.append(domain.caption(s, with_size=ws, with_position=wp, with_background=prompts != "no background"))
+            named.append(domain.parse_caption(texts[-1]))
         codes = self.batched(lambda p: self.runner.generate(p, cfg=cfg, min_ratio=min_ratio,
-                                                            temperature=temperature, rng=rng), prompts)
+                                                            temperature=temperature, rng=rng), texts)
         return float(np.mean([domain.agrees(n, domain.check(im)) for n, im in zip(named, self.decode(codes))]))
 
     def weak_spot(self, cfg, min_ratio, temperature):
@@ -165,7 +168,8 @@ def main():
     m["caption"], m["score"] = ev.understanding_metrics()
     print(f"understanding done {time.time() - t0:.0f}s", flush=True)
     m["generate"] = ev.generate_metrics(g["cfg"], g["cfgMinRatio"], g["temperature"])
-    m["generatePartialPrompt"] = ev.generate_metrics(g["cfg"], g["cfgMinRatio"], g["temperature"], partial=True)
+    m["generatePartialPrompt"] = ev.generate_metrics(g["cfg"], g["cfgMinRatio"], g["temperature"], prompts="partial")
+    m["generateNoBackground"] = ev.generate_metrics(g["cfg"], g["cfgMinRatio"], g["temperature"], prompts="no background")
     m["weakSpot"] = {"prompt": WEAK_SPOT, "right": ev.weak_spot(g["cfg"], g["cfgMinRatio"], g["temperature"]), "of": WEAK_SPOT_SEEDS}
     print(f"generate done {time.time() - t0:.0f}s", flush=True)
     m["edit"] = ev.edit_metrics(e["cfg"], e["cfgMinRatio"], e["temperature"])
@@ -181,7 +185,8 @@ def print_table(m):
         same = m["tokenizer"].get(f"sameCodes.{kind}")
         print(f"{kind:<12}{m['caption'][kind]:>15.4f}{m['score'][kind]:>26.4f}{'' if same is None else f'{same:.4f}':>16}")
     print(f"tokenizer exact reconstruction {m['tokenizer']['exact']:.4f}")
-    print(f"generate, full prompt {m['generate']:.4f}; size/position left out at random {m['generatePartialPrompt']:.4f}")
+    print(f"generate, full prompt {m['generate']:.4f}; size/position left out at random {m['generatePartialPrompt']:.4f}; "
+          f"background left out {m['generateNoBackground']:.4f}")
     w = m["weakSpot"]
     print(f"weak spot '{w['prompt']}': {w['right']}/{w['of']} seeds")
     print("edit by kind: " + ", ".join(f"{k} {v:.4f}" for k, v in m["edit"].items()))
