@@ -97,7 +97,7 @@ class RunExecution {
   /** Nodes whose run returned or threw without a promise, handled in order by `drain` (see `launch`). */
   private readonly returned: NodeState[] = [];
   private draining = false;
-  private readonly controller = new AbortController();
+  readonly controller = new AbortController();
   private readonly startedAt = performance.now();
   private unfinished = 0;
   private running = 0;
@@ -106,12 +106,12 @@ class RunExecution {
   private settle!: (result: RunResult) => void;
   private settled = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly budget: PixelBudget;
+  readonly budget: PixelBudget;
 
   constructor(
     private readonly graph: Graph,
     private readonly plan: Plan,
-    private readonly options: ExecuteOptions,
+    readonly options: ExecuteOptions,
   ) {
     for (const id of plan.order) this.planned.push(this.addState(id, { status: 'pending' }));
     this.budget = new PixelBudget(options.pixels ?? DEFAULT_PIXEL_LIMITS);
@@ -386,22 +386,12 @@ class RunExecution {
   }
 
   private context(nodeId: string, part: number, parts: number): NodeContext {
-    const { runId, services } = this.options;
-    const budget = this.budget;
-    let images: ImageBudget | undefined;
-    return {
-      runId,
-      nodeId,
-      services,
-      signal: this.controller.signal,
-      // made when a node asks: most never touch images
-      get images() {
-        return (images ??= budget.forNode(nodeId));
-      },
-      progress: (step, total) => {
-        if (!this.settled) this.emit({ type: 'node:progress', runId, nodeId, step: part * total + step, total: parts * total });
-      },
-    };
+    return new RunNodeContext(this, nodeId, part, parts);
+  }
+
+  /** A node's progress, as one part of `parts` when it runs once per list element; silent once the run has ended. */
+  reportProgress(nodeId: string, step: number, total: number, part: number, parts: number): void {
+    if (!this.settled) this.emit({ type: 'node:progress', runId: this.options.runId, nodeId, step: part * total + step, total: parts * total });
   }
 
   private collectInputs(state: NodeState, node: GraphNode): PortValues {
@@ -521,6 +511,42 @@ class RunExecution {
     } catch (err) {
       process.emitWarning(`run event listener failed on ${event.type}: ${(err as Error).message}`);
     }
+  }
+}
+
+/**
+ * What a node's `run` gets: a class, so the methods live on its prototype and a node's context is one small
+ * object (closures per node were a visible share of executing a large workflow).
+ */
+class RunNodeContext implements NodeContext {
+  private imageBudget: ImageBudget | undefined;
+
+  constructor(
+    private readonly execution: RunExecution,
+    readonly nodeId: string,
+    private readonly part: number,
+    private readonly parts: number,
+  ) {}
+
+  get runId(): string {
+    return this.execution.options.runId;
+  }
+
+  get services(): Services {
+    return this.execution.options.services;
+  }
+
+  get signal(): AbortSignal {
+    return this.execution.controller.signal;
+  }
+
+  /** Made when a node asks: most never touch images. */
+  get images(): ImageBudget {
+    return (this.imageBudget ??= this.execution.budget.forNode(this.nodeId));
+  }
+
+  progress(step: number, total: number): void {
+    this.execution.reportProgress(this.nodeId, step, total, this.part, this.parts);
   }
 }
 
