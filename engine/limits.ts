@@ -157,7 +157,9 @@ function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): 
         if (problem) issues.push({ node: clip(id), field: `${part}.${clip(name)}`, message: problem });
         const value = entries[name];
         if (part !== 'inputs' || !Array.isArray(value)) continue;
-        for (const end of value) {
+        // By index: an iterator object per link showed in allocation profiles.
+        for (let i = 0; i < value.length; i++) {
+          const end: unknown = value[i];
           const endProblem = typeof end === 'string' ? nameProblem(end, limits, 'linked name') : null;
           if (endProblem) issues.push({ node: clip(id), field: `${part}.${clip(name)}`, message: endProblem });
         }
