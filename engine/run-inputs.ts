@@ -20,23 +20,26 @@ export function applyRunInputs(
   catalog: Catalog,
 ): { workflow: Workflow; issues: WorkflowIssue[] } {
   const issues: WorkflowIssue[] = [];
-  // Node ids, param names and run-input keys all come from outside: Maps and own-property checks only.
-  const nodes = new Map(Object.entries(workflow.nodes));
+  // Node ids, param names and run-input keys all come from outside: own-property checks and Maps only.
+  const declared = workflow.nodes;
   const given = (key: string) => Object.hasOwn(inputs, key);
   // Copy on write: only the nodes whose params change are copied (a 10,000-node workflow has a handful);
-  // copying every node and its params was the hottest line of validating a large workflow.
-  const copied = new Set<string>();
+  // copying every node and its params, then the whole node table, was the hottest part of validating a large workflow.
+  const copies = new Map<string, Workflow['nodes'][string]>();
+  const current = (id: string) => copies.get(id) ?? declared[id];
   const writable = (id: string): Record<string, unknown> => {
-    if (!copied.has(id)) {
-      const node = nodes.get(id)!;
-      nodes.set(id, { ...node, params: { ...node.params } });
-      copied.add(id);
+    let copy = copies.get(id);
+    if (!copy) {
+      const node = declared[id];
+      copy = { ...node, params: { ...node.params } };
+      copies.set(id, copy);
     }
-    return nodes.get(id)!.params!;
+    return copy.params!;
   };
 
   const used = new Set<string>();
-  for (const [id, node] of nodes) {
+  for (const id of Object.keys(declared)) {
+    const node = declared[id];
     const named = catalog.get(node.type)?.namedInput;
     if (!named) continue;
     const name = node.params?.[named.nameParam];
@@ -44,7 +47,7 @@ export function applyRunInputs(
       writable(id)[named.valueParam] = inputs[name];
       used.add(name);
     }
-    const text = nodes.get(id)!.params?.[named.valueParam];
+    const text = current(id).params?.[named.valueParam];
     if (named.template && typeof text === 'string' && text.includes('{')) {
       writable(id)[named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
         if (given(variable)) {
@@ -66,7 +69,7 @@ export function applyRunInputs(
     const dot = key.lastIndexOf('.');
     const nodeId = dot > 0 ? key.slice(0, dot) : '';
     const param = key.slice(dot + 1);
-    const node = nodes.get(nodeId);
+    const node = Object.hasOwn(declared, nodeId) ? current(nodeId) : undefined;
     if (!node) {
       issues.push({
         node: null,
@@ -87,5 +90,8 @@ export function applyRunInputs(
     }
     writable(nodeId)[param] = value;
   }
-  return { workflow: { ...workflow, nodes: Object.fromEntries(nodes) }, issues };
+  // A fresh node table either way (spreading defines own properties, so no id reaches a prototype).
+  const nodes = { ...declared };
+  for (const [id, copy] of copies) nodes[id] = copy;
+  return { workflow: { ...workflow, nodes }, issues };
 }
