@@ -1,3 +1,4 @@
+// Cross-run batching on the device queue: compatible model calls that wait while a batch runs go together.
 import type { DeviceQueue } from './queue';
 
 /** A call waiting to join a batch: how many rows it brings and its cancel signal. */

@@ -11,8 +11,10 @@ import { HttpError, parseRequest } from '../http-error';
 import { inlineImages } from '../json-values';
 import { sendBytes, sendJson } from '../plain-response';
 import { runHttpStatus, toRunDocument } from '../run-document';
+import { settledWithin } from '../run-queue';
 import type { RunRecord } from '../store/runs';
 import type { Trigger } from '../store/triggers';
+import { hookUrl } from '../store/workflows';
 import { authorize } from './access';
 import { runInputsOf } from './contract';
 import { ANSWER_TYPES, imageBytes, imageOutputFor, type ImageType } from './image-answer';
@@ -20,7 +22,7 @@ import type { HookLookup } from './lookup';
 import { hookQuery } from './query';
 
 function hookStatusUrl(slug: string, runId: string): string {
-  return `/hooks/${slug}/runs/${runId}`;
+  return `${hookUrl(slug)}/runs/${runId}`;
 }
 
 /** What the door has established before the call: the trigger, the parsed body and the place in the queue. */
@@ -83,14 +85,6 @@ function accept(res: ServerResponse, runId: string, statusUrl: string, status: s
 
 /** The finished run, or undefined when it takes longer than `timeoutMs` (it goes on). */
 async function finishedWithin(ctx: AppContext, runId: string, timeoutMs: number): Promise<RunRecord | undefined> {
-  let stopTimer = () => {};
-  const timeout = new Promise<undefined>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    stopTimer = () => clearTimeout(timer);
-  });
-  try {
-    return await Promise.race([ctx.manager.result(runId), timeout]);
-  } finally {
-    stopTimer();
-  }
+  const result = ctx.manager.result(runId);
+  return (await settledWithin(result, timeoutMs)) ? result : undefined;
 }
