@@ -55,6 +55,20 @@ def lookup_table(codebook):
 YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], dtype=np.float32)
 LUMA_WEIGHT_COLOR, LUMA_WEIGHT_MASK = 4.0, 2.0
 CONFIDENT = 4.0  # a pixel votes for the object colour only if it is 4x (squared) closer to it than to the background
+# Each patch takes the mask of the domain shape that best explains the whole image's object/background evidence
+# when its own pixels differ from that shape's in at most AGREE_BITS of 16: JPEG ringing, blurred chroma and
+# resampled edges flip a few edge pixels (a small circle read as a square patch by patch), while a patch that
+# really differs (an image the domain never drew) keeps its own mask. Evidence per pixel is quantised to
+# EVIDENCE_LEVELS steps either way, so the fit's sums are whole numbers: torch and onnxruntime pick alike.
+AGREE_BITS = 4
+FIT_OVERHANG = 4  # px a fitted shape may reach past the image's edge (images shifted by up to 3 px cut objects)
+EVIDENCE_LEVELS = 8.0
+
+
+def shape_kernels(extent):
+    """[3,1,e,e] 0/1 masks of each shape in an e x e box, the box at the image's top-left corner."""
+    m = [domain.shape_mask(shape, extent, extent // 2, extent // 2)[:extent, :extent] for shape in domain.SHAPES]
+    return torch.tensor(np.stack(m)[:, None], dtype=torch.float32)
 
 
 def _space(luma_weight):
@@ -81,6 +95,29 @@ class Encoder(nn.Module):
         border = torch.zeros(domain.SIZE, domain.SIZE)
         border[0], border[-1], border[:, 0], border[:, -1] = 1, 1, 1, 1
         self.register_buffer("border", border)
+        self.kernels = [f"kernel{e}" for e in domain.SIZES.values()]
+        for name, e in zip(self.kernels, domain.SIZES.values()):
+            self.register_buffer(name, shape_kernels(e))
+
+    def shape_fit(self, evidence):
+        """[B,1,32,32] evidence (+ object, - background) -> [B,32,32] mask of the best-fitting shape, size
+        and position (up to FIT_OVERHANG px past an edge): the one maximising the sum of evidence inside it
+        (every placement is one cell of a correlation; the chosen one is drawn back with the transposed one)."""
+        scores = [nn.functional.conv2d(evidence, getattr(self, k), padding=FIT_OVERHANG) for k in self.kernels]
+        sizes = [x.shape[1:] for x in scores]
+        flat = torch.cat([x.flatten(1) for x in scores], 1)
+        best = (torch.arange(flat.shape[1]) == flat.argmax(1, keepdim=True)).to(torch.float32)
+        mask, start = 0, 0
+        for k, shape in zip(self.kernels, sizes):
+            n = shape[0] * shape[1] * shape[2]
+            mask = mask + nn.functional.conv_transpose2d(best[:, start:start + n].view(-1, *shape), getattr(self, k),
+                                                      padding=FIT_OVERHANG)
+            start += n
+        return mask.squeeze(1)
+
+    def patch_bits(self, mask):
+        b = mask.shape[0]
+        return mask.view(b, GRID, PATCH, GRID, PATCH).permute(0, 1, 3, 2, 4).reshape(b, GRID * GRID, PATCH * PATCH)
 
     def forward(self, pixels):
         x = pixels.to(torch.float32)
@@ -94,9 +131,13 @@ class Encoder(nn.Module):
         obj = counts.argmax(-1)
         obj_hot = (obj.unsqueeze(-1) == torch.arange(N_COLORS)).to(torch.float32).view(-1, 1, 1, N_COLORS)
         dm = ((torch.matmul(x, self.to_mask).unsqueeze(3) - self.palette_mask) ** 2).sum(-1)
-        mask = ((dm * obj_hot).sum(-1) < (dm * bg_hot).sum(-1)).to(torch.int64)  # [B,32,32]
-        b = mask.shape[0]
-        p = mask.view(b, GRID, PATCH, GRID, PATCH).permute(0, 1, 3, 2, 4).reshape(b, GRID * GRID, PATCH * PATCH)
+        d_obj, d_bg = (dm * obj_hot).sum(-1), (dm * bg_hot).sum(-1)
+        own = self.patch_bits((d_obj < d_bg).to(torch.float32))  # [B,64,16]
+        evidence = torch.round(EVIDENCE_LEVELS * (d_bg - d_obj) / (d_bg + d_obj + 1e-6))
+        fit = self.patch_bits(self.shape_fit(evidence.unsqueeze(1)))
+        agree = ((own - fit).abs().sum(-1, keepdim=True) <= AGREE_BITS).to(torch.float32)
+        p = (agree * fit + (1 - agree) * own).round().to(torch.int64)
+        b = p.shape[0]
         codes = self.table[(p * self.bit_weights).sum(-1)] + N_COLORS
         return torch.cat([bg.view(b, 1), obj.view(b, 1), codes], 1)
 
