@@ -11,8 +11,8 @@ export interface Plan {
 }
 
 /**
- * Prunes the graph to what its output nodes need and gives each kept node its cache key: a hash of
- * its type, params and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once.
+ * Prunes the graph to what its output nodes need and gives each kept node its cache key: its type, params
+ * and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once. See `keyOf`.
  */
 export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   const outputs = graph.order.filter((id) => graph.nodes.get(id)!.definition.output);
@@ -36,16 +36,35 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   for (const id of order) {
     const node = graph.nodes.get(id)!;
     let text = `${node.definition.type}\0${paramsText(node.params)}`;
-    if (node.definition.cacheSalt) text += `\0${await saltOf(node, services)}`;
+    if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
       const link = node.links[input];
-      if (link) text += `\0${input}=${keys.get(link.from)}.${link.output}`;
+      if (link) text += `\0${input}=${sized(keys.get(link.from) ?? '')}.${link.output}`;
     }
-    // One-shot hashing of the whole text: a Hash object per node cost more than the rest of planning.
-    keys.set(id, hash('sha1', text, 'base64url'));
+    keys.set(id, keyOf(text));
   }
   return { order, outputs, keys };
+}
+
+/** Key texts up to this length are keys as they are; a longer one is hashed. */
+const LONGEST_PLAIN_KEY = 256;
+
+/**
+ * A node's key: its key text itself while short, else the text's SHA-256. Hashing every node's text was
+ * most of planning (about 1 µs a call, nearly all of it the call itself), and most texts are short: a
+ * node's text holds its sources' keys, so along a chain the texts grow until one is hashed, and only every
+ * few nodes pays for a hash. Keys stay collision-resistant: a plain key is its text, and texts are
+ * unambiguous (params are JSON, which escapes NUL; salts and source keys carry their length); a plain key
+ * holds a NUL and a hashed one (base64url) never does, so the two kinds cannot meet.
+ */
+function keyOf(text: string): string {
+  return text.length <= LONGEST_PLAIN_KEY ? text : hash('sha256', text, 'base64url');
+}
+
+/** A text that may hold anything, NUL included, prefixed with its length so it cannot run into what follows. */
+function sized(text: string): string {
+  return `${text.length}:${text}`;
 }
 
 /** Params as JSON; most nodes of a large workflow set none, and stringifying `{}` per node showed in profiles. */
