@@ -84,7 +84,10 @@ export function buildGraph(
     const { id, definition } = graphNode;
     const links = declared[id].inputs ?? {};
     for (const input of Object.keys(links)) {
-      const [from, output] = links[input];
+      // By index: destructuring a link makes an iterator per link.
+      const link = links[input];
+      const from = link[0];
+      const output = link[1];
       const field = `inputs.${input}`;
       if (!Object.hasOwn(definition.inputs, input)) {
         issues.push({ node: id, field, message: `unknown input (inputs: ${listNames(definition.inputs)})` });
