@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Graph, GraphNode } from './graph';
+import type { AnyNodeDefinition } from './node';
 import { portsOf } from './ports';
 import type { Services } from './services';
 
@@ -35,7 +36,7 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   const keys = new Map<string, string>();
   for (const id of order) {
     const node = graph.nodes.get(id)!;
-    let text = `${node.definition.type}\0${paramsText(node.params)}`;
+    let text = `${node.definition.type}\0${paramsText(node)}`;
     if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
@@ -67,10 +68,49 @@ function sized(text: string): string {
   return `${text.length}:${text}`;
 }
 
-/** Params as JSON; most nodes of a large workflow set none, and stringifying `{}` per node showed in profiles. */
-function paramsText(params: Record<string, unknown>): string {
-  for (const _ in params) return JSON.stringify(params);
-  return '{}';
+/** A node type's last params: a copy of their keys and values, and their JSON. */
+interface ParamsText {
+  keys: string[];
+  values: unknown[];
+  text: string;
+}
+
+const lastParams = new WeakMap<AnyNodeDefinition, ParamsText>();
+
+/**
+ * Params as JSON. The nodes of a large workflow mostly share their params (often all defaults), and
+ * stringifying them per node showed in profiles: params equal, key by key and in order, to the last ones
+ * of the same node type reuse that text. Only own primitive values are compared, against a copy taken
+ * when the text was made, so a params object changed since (by a node's run, say) is never mistaken.
+ */
+function paramsText(node: GraphNode): string {
+  const last = lastParams.get(node.definition);
+  if (last && sameFlatParams(last, node.params)) return last.text;
+  const text = JSON.stringify(node.params);
+  const flat = flatParams(node.params, text);
+  if (flat) lastParams.set(node.definition, flat);
+  return text;
+}
+
+function sameFlatParams(last: ParamsText, params: Record<string, unknown>): boolean {
+  let i = 0;
+  for (const key in params) {
+    if (i === last.keys.length || last.keys[i] !== key || last.values[i] !== params[key] || !Object.hasOwn(params, key)) return false;
+    i++;
+  }
+  return i === last.keys.length;
+}
+
+/** A copy of params whose values are all own primitives, or undefined. */
+function flatParams(params: Record<string, unknown>, text: string): ParamsText | undefined {
+  const flat: ParamsText = { keys: [], values: [], text };
+  for (const key in params) {
+    const value = params[key];
+    if (!Object.hasOwn(params, key) || (typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') return undefined;
+    flat.keys.push(key);
+    flat.values.push(value);
+  }
+  return flat;
 }
 
 /**
