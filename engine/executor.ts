@@ -189,12 +189,13 @@ class RunExecution {
       return;
     }
     const node = this.node(state);
-    const inputs = Object.keys(node.links);
-    // Sized up front: an array grown from empty by push reserves 16 slots, a large share of a run's garbage.
-    const eager = new Array<string>(inputs.length);
+    // Counted, then filled: an array grown from empty by push reserves 16 slots, and one listing the links'
+    // names is another array per node (links are engine-made objects: for-in walks them without one).
     let count = 0;
-    for (const input of inputs) if (!node.definition.inputs[input].lazy) eager[count++] = node.links[input].from;
-    eager.length = count;
+    for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) count++;
+    const eager = new Array<string>(count);
+    count = 0;
+    for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) eager[count++] = node.links[input].from;
     this.waitFor(state, eager, stack);
   }
 
@@ -221,8 +222,8 @@ class RunExecution {
     const stack = [state];
     while (stack.length > 0) {
       const node = this.node(stack.pop()!);
-      for (const input of Object.keys(node.links)) {
-        if (node.definition.inputs[input].lazy) continue;
+      for (const input in node.links) {
+        if (!Object.hasOwn(node.links, input) || node.definition.inputs[input].lazy) continue;
         const source = this.stateOf(node.links[input].from);
         if (source.demanded || source.record!.status !== 'pending') continue;
         const outputs = this.options.reuse?.get(source.id) ?? this.options.cache?.get(this.key(source));
@@ -409,7 +410,8 @@ class RunExecution {
 
   private collectInputs(state: NodeState, node: GraphNode): PortValues {
     const inputs: PortValues = {};
-    for (const input of Object.keys(node.links)) {
+    for (const input in node.links) {
+      if (!Object.hasOwn(node.links, input)) continue;
       const link = node.links[input];
       const port = node.definition.inputs[input];
       if (port.lazy && !state.lazyWanted?.has(input)) continue;

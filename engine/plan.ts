@@ -23,7 +23,8 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
     // A source the graph lacks is left to the executor, which fails the run naming it.
     const links = graph.nodes.get(stack.pop()!)?.links;
     if (!links) continue;
-    for (const input of Object.keys(links)) {
+    for (const input in links) {
+      if (!Object.hasOwn(links, input)) continue;
       const from = links[input].from;
       if (!needed.has(from)) {
         needed.add(from);
