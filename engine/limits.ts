@@ -108,10 +108,11 @@ function fits(value: unknown, limits: WorkflowLimits): boolean {
     const depth = depths.pop()!;
     if (depth >= limits.maxDepth) return false;
     // Arrays by index: listing an array's keys makes a string per element (links are arrays, one per input).
+    // Objects by for-in over own keys (Object.keys' set and order): no key array for each small object.
     if (Array.isArray(record)) {
       for (let i = 0; i < record.length; i++) if (!childFits(record[i], depth, limits, objects, depths)) return false;
     } else {
-      for (const key of Object.keys(record)) if (!childFits(record[key], depth, limits, objects, depths)) return false;
+      for (const key in record) if (Object.hasOwn(record, key) && !childFits(record[key], depth, limits, objects, depths)) return false;
     }
   }
   return true;
