@@ -50,7 +50,7 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
 }
 
 /** Key texts up to this length are keys as they are; a longer one is hashed. */
-const LONGEST_PLAIN_KEY = 128;
+const LONGEST_PLAIN_KEY = 256;
 
 /**
  * A node's key: its key text itself while short, else the text's SHA-256. Hashing every node's text was
