@@ -1,10 +1,11 @@
 // Reads a `node --cpu-prof` profile and prints where the time went: the top functions by self time and the
 // top files (packages folded into one row each). Usage: npx tsx bench/cpuprofile-top.ts <file.cpuprofile> [rows]
+// Idle time is left out of the shares (a profile of a waiting thread, such as tsx's loader, is all idle).
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -19,7 +20,8 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+profile.samples.forEach((id, i) => idle.has(id) || selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 /** A package's files count as the package; the project's files keep their path. */
@@ -41,6 +43,11 @@ function top(key: (n: ProfileNode) => string) {
     .map(([name, us]) => ({ name, 'self ms': +(us / 1000).toFixed(1), '%': +((100 * us) / total).toFixed(1) }));
 }
 
-console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
-console.table(top((n) => `${n.callFrame.functionName || '(anonymous)'} ${place(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`));
+/** Where a function starts; tsx compiles each module to one line, where only the column tells functions apart. */
+function position({ lineNumber, columnNumber }: ProfileNode['callFrame']): string {
+  return lineNumber > 0 || columnNumber <= 0 ? `:${lineNumber + 1}` : `@${columnNumber + 1}`;
+}
+
+console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled, idle left out`);
+console.table(top((n) => `${n.callFrame.functionName || '(anonymous)'} ${place(n.callFrame.url)}${position(n.callFrame)}`));
 console.table(top((n) => place(n.callFrame.url)));

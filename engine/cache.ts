@@ -1,16 +1,20 @@
 import { isImage } from './image';
+import { DEFAULT_WORKFLOW_LIMITS } from './limits';
 import type { PortValues } from './node';
 
 /**
  * Node outputs by cache key, least recently used evicted first. Bounded by entry count and by an
  * estimate of the bytes held (images dominate), so a long-lived server cannot grow without limit.
+ * The bytes are the real bound; the count is there for the per-entry cost the estimate misses, and by
+ * default holds two of the largest workflows the default limits allow: a count below one workflow's
+ * size made its re-run find only the last few thousand nodes cached.
  */
 export class OutputCache {
   private readonly entries = new Map<string, { outputs: PortValues; bytes: number }>();
   private bytes = 0;
 
   constructor(
-    readonly maxEntries = 5_000,
+    readonly maxEntries = 2 * DEFAULT_WORKFLOW_LIMITS.maxNodes,
     readonly maxBytes = 256 * 1024 * 1024,
   ) {}
 
@@ -32,14 +36,14 @@ export class OutputCache {
       this.bytes -= existing.bytes;
       this.entries.delete(key);
     }
-    const bytes = estimateBytes(outputs);
+    const bytes = estimateBytes(outputs) + key.length * 2;
     if (bytes > this.maxBytes) return;
     this.entries.set(key, { outputs, bytes });
     this.bytes += bytes;
     if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) return;
     // Over the count, 1/16 of it goes at once: each pass starts a Map iterator, which walks past the slots of
     // entries evicted before, so evicting one per `set` made a run of more nodes than maxEntries quadratic.
-    const keep = this.maxEntries - Math.floor(this.maxEntries / 16);
+    const keep = Number.isFinite(this.maxEntries) ? this.maxEntries - Math.floor(this.maxEntries / 16) : Infinity;
     for (const [oldest, entry] of this.entries) {
       if (this.entries.size <= keep && this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);

@@ -50,8 +50,9 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.catalog = options.catalog;
     this.services = options.services;
-    this.cache = options.cache ?? new OutputCache();
     this.limits = { ...DEFAULT_WORKFLOW_LIMITS, ...options.limits };
+    // Room for two of the largest workflows this engine accepts (see OutputCache).
+    this.cache = options.cache ?? new OutputCache(2 * this.limits.maxNodes);
     this.pixels = { ...DEFAULT_PIXEL_LIMITS, ...options.pixels };
     this.stopGraceMs = options.stopGraceMs;
     this.watchdog = { ...DEFAULT_WATCHDOG, ...options.watchdog };

@@ -189,12 +189,13 @@ class RunExecution {
       return;
     }
     const node = this.node(state);
-    const inputs = Object.keys(node.links);
-    // Sized up front: an array grown from empty by push reserves 16 slots, a large share of a run's garbage.
-    const eager = new Array<string>(inputs.length);
+    // Counted, then filled: an array grown from empty by push reserves 16 slots, and one listing the links'
+    // names is another array per node (links are engine-made objects: for-in walks them without one).
     let count = 0;
-    for (const input of inputs) if (!node.definition.inputs[input].lazy) eager[count++] = node.links[input].from;
-    eager.length = count;
+    for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) count++;
+    const eager = new Array<string>(count);
+    count = 0;
+    for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) eager[count++] = node.links[input].from;
     this.waitFor(state, eager, stack);
   }
 
@@ -221,8 +222,8 @@ class RunExecution {
     const stack = [state];
     while (stack.length > 0) {
       const node = this.node(stack.pop()!);
-      for (const input of Object.keys(node.links)) {
-        if (node.definition.inputs[input].lazy) continue;
+      for (const input in node.links) {
+        if (!Object.hasOwn(node.links, input) || node.definition.inputs[input].lazy) continue;
         const source = this.stateOf(node.links[input].from);
         if (source.demanded || source.record!.status !== 'pending') continue;
         const outputs = this.options.reuse?.get(source.id) ?? this.options.cache?.get(this.key(source));
@@ -409,7 +410,8 @@ class RunExecution {
 
   private collectInputs(state: NodeState, node: GraphNode): PortValues {
     const inputs: PortValues = {};
-    for (const input of Object.keys(node.links)) {
+    for (const input in node.links) {
+      if (!Object.hasOwn(node.links, input)) continue;
       const link = node.links[input];
       const port = node.definition.inputs[input];
       if (port.lazy && !state.lazyWanted?.has(input)) continue;
@@ -483,14 +485,14 @@ class RunExecution {
     }
     const ms = performance.now() - this.startedAt;
     this.emit({ type: 'run:finished', runId: this.options.runId, status, ms, ...(error && { error }) });
-    // fromEntries defines own properties, so no node id can reach a prototype
-    const nodes = Object.fromEntries(this.planned.map((state) => [state.id, state.record!]));
+    const nodes: Record<string, NodeRecord> = {};
+    for (const state of this.planned) defineOwn(nodes, state.id, state.record!);
     this.settle({ runId: this.options.runId, status, ms, ...(error && { error }), nodes, outputs });
   }
 
   /** Output values by output name, or the output node whose value cannot be reported. */
   private collectOutputs(): { outputs: Record<string, RunOutput> } | { error: { node: string; message: string } } {
-    const entries: [string, RunOutput][] = [];
+    const outputs: Record<string, RunOutput> = {};
     for (const id of this.plan.outputs) {
       try {
         const state = this.stateOf(id);
@@ -498,13 +500,12 @@ class RunExecution {
         const link = node.links[portsOf(node.definition).inputs[0]];
         if (!state.outputs) throw new Error('it never received its value');
         const type = this.node(this.stateOf(link.from)).outputTypes[link.output];
-        entries.push([outputName(node), { node: id, kind: node.definition.output!, type, value: state.outputs.value }]);
+        defineOwn(outputs, outputName(node), { node: id, kind: node.definition.output!, type, value: state.outputs.value });
       } catch (err) {
         return { error: { node: id, message: `node '${id}' failed: its output cannot be reported (${(err as Error).message})` } };
       }
     }
-    // fromEntries defines own properties: an output named `__proto__` or `constructor` is just a name.
-    return { outputs: Object.fromEntries(entries) };
+    return { outputs };
   }
 
   private key(state: NodeState): string {
@@ -561,6 +562,16 @@ class RunNodeContext implements NodeContext {
   progress(step: number, total: number): void {
     this.execution.reportProgress(this.nodeId, step, total, this.part, this.parts);
   }
+}
+
+/**
+ * Sets an own property named by outside input, as `Object.fromEntries` would (without an entry array per
+ * key, which showed in profiles of large runs): `__proto__` becomes a plain key, never the prototype, and
+ * `constructor` or `toString` merely shadow Object.prototype's.
+ */
+function defineOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -17,6 +17,7 @@ export interface GraphNode {
   id: string;
   definition: AnyNodeDefinition;
   params: Record<string, unknown>;
+  /** Connected inputs, in the workflow's order; made here with own keys only, so hot loops walk it with for-in (no key array). */
   links: Record<string, GraphLink>;
   outputTypes: Record<string, SocketType>;
   /** Scalar inputs fed a list: the node runs once per element. */
@@ -84,7 +85,10 @@ export function buildGraph(
     const { id, definition } = graphNode;
     const links = declared[id].inputs ?? {};
     for (const input of Object.keys(links)) {
-      const [from, output] = links[input];
+      // By index: destructuring a link makes an iterator per link.
+      const link = links[input];
+      const from = link[0];
+      const output = link[1];
       const field = `inputs.${input}`;
       if (!Object.hasOwn(definition.inputs, input)) {
         issues.push({ node: id, field, message: `unknown input (inputs: ${listNames(definition.inputs)})` });
@@ -185,7 +189,8 @@ function topologicalOrder(nodes: Map<string, GraphNode>): { order: string[]; cyc
   const start = new Int32Array(count + 1);
   let target = 0;
   for (const node of nodes.values()) {
-    for (const input of Object.keys(node.links)) {
+    for (const input in node.links) {
+      if (!Object.hasOwn(node.links, input)) continue;
       const source = index.get(node.links[input].from)!;
       sources.push(source);
       targets.push(target);
@@ -236,7 +241,8 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
     const node = nodes.get(id)!;
     const { definition, links } = node;
     let generic: { port: SocketType; source: SocketType } | undefined;
-    for (const input of Object.keys(links)) {
+    for (const input in links) {
+      if (!Object.hasOwn(links, input)) continue;
       const link = links[input];
       const port = definition.inputs[input].type;
       const sourceTypes = nodes.get(link.from)!.outputTypes;

@@ -101,21 +101,29 @@ export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLi
 function fits(value: unknown, limits: WorkflowLimits): boolean {
   if (typeof value === 'string') return value.length <= limits.maxStringLength;
   if (typeof value !== 'object' || value === null) return true;
-  const objects: Record<string, unknown>[] = [value as Record<string, unknown>];
+  const objects: unknown[] = [value];
   const depths: number[] = [0];
   while (objects.length > 0) {
-    const record = objects.pop()!;
+    const record = objects.pop() as Record<string, unknown>;
     const depth = depths.pop()!;
     if (depth >= limits.maxDepth) return false;
-    for (const key of Object.keys(record)) {
-      const child = record[key];
-      if (typeof child === 'string') {
-        if (child.length > limits.maxStringLength) return false;
-      } else if (typeof child === 'object' && child !== null) {
-        objects.push(child as Record<string, unknown>);
-        depths.push(depth + 1);
-      }
+    // Arrays by index: listing an array's keys makes a string per element (links are arrays, one per input).
+    // Objects by for-in over own keys (Object.keys' set and order): no key array for each small object.
+    if (Array.isArray(record)) {
+      for (let i = 0; i < record.length; i++) if (!childFits(record[i], depth, limits, objects, depths)) return false;
+    } else {
+      for (const key in record) if (Object.hasOwn(record, key) && !childFits(record[key], depth, limits, objects, depths)) return false;
     }
+  }
+  return true;
+}
+
+/** False for a string past the limit; an object or array is queued to be walked one level deeper. */
+function childFits(child: unknown, depth: number, limits: WorkflowLimits, objects: unknown[], depths: number[]): boolean {
+  if (typeof child === 'string') return child.length <= limits.maxStringLength;
+  if (typeof child === 'object' && child !== null) {
+    objects.push(child);
+    depths.push(depth + 1);
   }
   return true;
 }

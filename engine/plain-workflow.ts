@@ -26,7 +26,7 @@ function isPlainNode(node: unknown): boolean {
   if (node.params !== undefined && !isRecord(node.params)) return false;
   if (node.inputs !== undefined) {
     if (!isRecord(node.inputs)) return false;
-    for (const input of Object.keys(node.inputs)) if (!isLink(node.inputs[input])) return false;
+    for (const input in node.inputs) if (Object.hasOwn(node.inputs, input) && !isLink(node.inputs[input])) return false;
   }
   return node.ui === undefined || isPlainUi(node.ui);
 }

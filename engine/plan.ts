@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Graph, GraphNode } from './graph';
+import type { AnyNodeDefinition } from './node';
 import { portsOf } from './ports';
 import type { Services } from './services';
 
@@ -11,8 +12,8 @@ export interface Plan {
 }
 
 /**
- * Prunes the graph to what its output nodes need and gives each kept node its cache key: a hash of
- * its type, params and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once.
+ * Prunes the graph to what its output nodes need and gives each kept node its cache key: its type, params
+ * and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once. See `keyOf`.
  */
 export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   const outputs = graph.order.filter((id) => graph.nodes.get(id)!.definition.output);
@@ -22,7 +23,8 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
     // A source the graph lacks is left to the executor, which fails the run naming it.
     const links = graph.nodes.get(stack.pop()!)?.links;
     if (!links) continue;
-    for (const input of Object.keys(links)) {
+    for (const input in links) {
+      if (!Object.hasOwn(links, input)) continue;
       const from = links[input].from;
       if (!needed.has(from)) {
         needed.add(from);
@@ -35,23 +37,81 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   const keys = new Map<string, string>();
   for (const id of order) {
     const node = graph.nodes.get(id)!;
-    let text = `${node.definition.type}\0${paramsText(node.params)}`;
-    if (node.definition.cacheSalt) text += `\0${await saltOf(node, services)}`;
+    let text = `${node.definition.type}\0${paramsText(node)}`;
+    if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
       const link = node.links[input];
-      if (link) text += `\0${input}=${keys.get(link.from)}.${link.output}`;
+      if (link) text += `\0${input}=${sized(keys.get(link.from) ?? '')}.${link.output}`;
     }
-    // One-shot hashing of the whole text: a Hash object per node cost more than the rest of planning.
-    keys.set(id, hash('sha1', text, 'base64url'));
+    keys.set(id, keyOf(text));
   }
   return { order, outputs, keys };
 }
 
-/** Params as JSON; most nodes of a large workflow set none, and stringifying `{}` per node showed in profiles. */
-function paramsText(params: Record<string, unknown>): string {
-  for (const _ in params) return JSON.stringify(params);
-  return '{}';
+/** Key texts up to this length are keys as they are; a longer one is hashed. */
+const LONGEST_PLAIN_KEY = 256;
+
+/**
+ * A node's key: its key text itself while short, else the text's SHA-256. Hashing every node's text was
+ * most of planning (about 1 µs a call, nearly all of it the call itself), and most texts are short: a
+ * node's text holds its sources' keys, so along a chain the texts grow until one is hashed, and only every
+ * few nodes pays for a hash. Keys stay collision-resistant: a plain key is its text, and texts are
+ * unambiguous (params are JSON, which escapes NUL; salts and source keys carry their length); a plain key
+ * holds a NUL and a hashed one (base64url) never does, so the two kinds cannot meet.
+ */
+function keyOf(text: string): string {
+  return text.length <= LONGEST_PLAIN_KEY ? text : hash('sha256', text, 'base64url');
+}
+
+/** A text that may hold anything, NUL included, prefixed with its length so it cannot run into what follows. */
+function sized(text: string): string {
+  return `${text.length}:${text}`;
+}
+
+/** A node type's last params: a copy of their keys and values, and their JSON. */
+interface ParamsText {
+  keys: string[];
+  values: unknown[];
+  text: string;
+}
+
+const lastParams = new WeakMap<AnyNodeDefinition, ParamsText>();
+
+/**
+ * Params as JSON. The nodes of a large workflow mostly share their params (often all defaults), and
+ * stringifying them per node showed in profiles: params equal, key by key and in order, to the last ones
+ * of the same node type reuse that text. Only own primitive values are compared, against a copy taken
+ * when the text was made, so a params object changed since (by a node's run, say) is never mistaken.
+ */
+function paramsText(node: GraphNode): string {
+  const last = lastParams.get(node.definition);
+  if (last && sameFlatParams(last, node.params)) return last.text;
+  const text = JSON.stringify(node.params);
+  const flat = flatParams(node.params, text);
+  if (flat) lastParams.set(node.definition, flat);
+  return text;
+}
+
+function sameFlatParams(last: ParamsText, params: Record<string, unknown>): boolean {
+  let i = 0;
+  for (const key in params) {
+    if (i === last.keys.length || last.keys[i] !== key || last.values[i] !== params[key] || !Object.hasOwn(params, key)) return false;
+    i++;
+  }
+  return i === last.keys.length;
+}
+
+/** A copy of params whose values are all own primitives, or undefined. */
+function flatParams(params: Record<string, unknown>, text: string): ParamsText | undefined {
+  const flat: ParamsText = { keys: [], values: [], text };
+  for (const key in params) {
+    const value = params[key];
+    if (!Object.hasOwn(params, key) || (typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') return undefined;
+    flat.keys.push(key);
+    flat.values.push(value);
+  }
+  return flat;
 }
 
 /**

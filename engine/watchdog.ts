@@ -31,10 +31,12 @@ export const DEFAULT_WATCHDOG: WatchdogOptions = {
  */
 export function watchRun(runId: string, options: WatchdogOptions): { observe(event: RunEvent): void } {
   const started = performance.now();
-  const running = new Set<string>();
+  // Node id → running now. Entries are flipped, never deleted: a Set's delete per node reallocated its table,
+  // a share of a large run's garbage, and the list is only read when a report is due.
+  const running = new Map<string, boolean>();
   const timer = setInterval(() => {
     try {
-      options.onOverdue({ runId, ms: performance.now() - started, budgetMs: options.runBudgetMs, running: [...running] });
+      options.onOverdue({ runId, ms: performance.now() - started, budgetMs: options.runBudgetMs, running: runningNow(running) });
     } catch {
       // A failing reporter must not take the process down; the next span reports again.
     }
@@ -43,9 +45,15 @@ export function watchRun(runId: string, options: WatchdogOptions): { observe(eve
   timer.unref();
   return {
     observe(event) {
-      if (event.type === 'node:started') running.add(event.nodeId);
-      else if (event.type === 'node:finished' || event.type === 'node:error') running.delete(event.nodeId);
+      if (event.type === 'node:started') running.set(event.nodeId, true);
+      else if (event.type === 'node:finished' || event.type === 'node:error') running.set(event.nodeId, false);
       else if (event.type === 'run:finished') clearInterval(timer);
     },
   };
+}
+
+function runningNow(running: ReadonlyMap<string, boolean>): string[] {
+  const ids: string[] = [];
+  for (const [id, now] of running) if (now) ids.push(id);
+  return ids;
 }

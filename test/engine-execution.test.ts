@@ -83,6 +83,17 @@ describe('executor', () => {
     expect(small.cache.size).toBeLessThanOrEqual(3);
   });
 
+  it('holds a whole workflow of more than 5,000 nodes in the default cache, so its re-run runs nothing', async () => {
+    const { engine, calls } = setup();
+    const nodes: Record<string, unknown> = { n0: { type: 'add', params: { value: 1 } } };
+    for (let i = 1; i < 6_000; i++) nodes[`n${i}`] = { type: 'add', inputs: { a: [`n${i - 1}`, 'sum'] } };
+    nodes.o = out('n5999');
+    await engine.run({ version: 1, nodes });
+    const again = await engine.run({ version: 1, nodes });
+    expect(Object.values(calls).every((n) => n === 1)).toBe(true);
+    expect(Object.values(again.nodes).filter((n) => n.status === 'cached')).toHaveLength(6_001);
+  });
+
   it('maps a node over a list fed to a scalar input', async () => {
     const { engine, calls } = setup();
     const result = await engine.run({
