@@ -1,10 +1,11 @@
 // Reads a `node --cpu-prof` profile and prints where the time went: the top functions by self time and the
-// top files (packages folded into one row each). Usage: npx tsx bench/cpuprofile-top.ts <file.cpuprofile> [rows]
+// top files (packages folded into one row each), then the top functions with the time of their callees. Usage: npx tsx bench/cpuprofile-top.ts <file.cpuprofile> [rows]
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -29,18 +30,27 @@ function place(url: string): string {
   return url.replace(/^file:\/\/.*?\/(dist|engine|nodes|server|cli|bench)\//, '$1/') || '(node/native)';
 }
 
-function top(key: (n: ProfileNode) => string) {
+const parentOf = new Map<number, number>();
+for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
+
+const frameName = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${place(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+
+/** Time by `key`: self time of the samples' own frames, or with `inclusive`, of every frame on their stacks (each key once a stack). */
+function top(key: (n: ProfileNode) => string, inclusive = false) {
   const sums = new Map<string, number>();
   for (const [id, us] of selfUs) {
-    const k = key(byId.get(id)!);
-    sums.set(k, (sums.get(k) ?? 0) + us);
+    const keys = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = inclusive ? parentOf.get(at) : undefined) keys.add(key(byId.get(at)!));
+    for (const k of keys) sums.set(k, (sums.get(k) ?? 0) + us);
   }
   return [...sums]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
-    .map(([name, us]) => ({ name, 'self ms': +(us / 1000).toFixed(1), '%': +((100 * us) / total).toFixed(1) }));
+    .map(([name, us]) => ({ name, [inclusive ? 'total ms' : 'self ms']: +(us / 1000).toFixed(1), '%': +((100 * us) / total).toFixed(1) }));
 }
 
 console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
-console.table(top((n) => `${n.callFrame.functionName || '(anonymous)'} ${place(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`));
+console.table(top(frameName));
 console.table(top((n) => place(n.callFrame.url)));
+console.log('with their callees (each function once a sample):');
+console.table(top(frameName, true));

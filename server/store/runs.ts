@@ -104,7 +104,7 @@ export class RunStore {
    * earlier end is cleared and whose node states stay until it starts again.
    */
   async queue(run: Pick<RunRecord, 'id' | 'workflowId' | 'workflowVersion' | 'source' | 'workflow' | 'inputs' | 'createdAt'>): Promise<void> {
-    await this.db.run(
+    await this.db.write(
       `INSERT INTO runs (id, workflow_id, workflow_version, source, status, workflow, inputs, created_at)
        VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = 'queued', started_at = NULL, finished_at = NULL, ms = NULL, error = NULL, outputs = NULL`,
@@ -114,19 +114,19 @@ export class RunStore {
 
   /** Keyed by the run: when the run ends before this is committed, `finish` (which sets the start too) replaces it. */
   async markStarted(id: string, startedAt: number): Promise<void> {
-    await this.db.run("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id], runKey(id));
+    await this.db.write("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id], runKey(id));
   }
 
   /** The node states of a run under way, so that a crash keeps what its finished nodes made. */
   async saveNodes(id: string, nodes: RunRecord['nodes']): Promise<void> {
-    await this.db.run("UPDATE runs SET nodes = ? WHERE id = ? AND status = 'running'", [JSON.stringify(nodes), id]);
+    await this.db.write("UPDATE runs SET nodes = ? WHERE id = ? AND status = 'running'", [JSON.stringify(nodes), id]);
   }
 
   async finish(
     id: string,
     result: Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'ms' | 'error' | 'nodes' | 'outputs'>,
   ): Promise<void> {
-    await this.db.run(
+    await this.db.write(
       'UPDATE runs SET status = ?, started_at = ?, finished_at = ?, ms = ?, error = ?, nodes = ?, outputs = ? WHERE id = ?',
       [
         result.status,
