@@ -92,6 +92,16 @@ function record(row: Row): RunRecord {
   return { ...summary(row), workflow: JSON.parse(row.workflow), inputs: JSON.parse(row.inputs), nodes: row.nodes ? JSON.parse(row.nodes) : {} };
 }
 
+/** Workflow JSON by workflow object: the runs of one saved revision share its object (hooks/lookup.ts), and so its text. */
+const workflowTexts = new WeakMap<object, string>();
+
+function workflowText(workflow: unknown): string {
+  if (typeof workflow !== 'object' || workflow === null) return JSON.stringify(workflow);
+  let text = workflowTexts.get(workflow);
+  if (text === undefined) workflowTexts.set(workflow, (text = JSON.stringify(workflow)));
+  return text;
+}
+
 /** The write key of a run's state updates: a later one replaces an earlier one still waiting to be committed. */
 const runKey = (id: string) => `run:${id}`;
 
@@ -108,7 +118,7 @@ export class RunStore {
       `INSERT INTO runs (id, workflow_id, workflow_version, source, status, workflow, inputs, created_at)
        VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = 'queued', started_at = NULL, finished_at = NULL, ms = NULL, error = NULL, outputs = NULL`,
-      [run.id, run.workflowId, run.workflowVersion, run.source, JSON.stringify(run.workflow), JSON.stringify(run.inputs), run.createdAt],
+      [run.id, run.workflowId, run.workflowVersion, run.source, workflowText(run.workflow), JSON.stringify(run.inputs), run.createdAt],
     );
   }
 
