@@ -1,0 +1,83 @@
+// A hook call's JSON body as the hook door reads it: the common request (Content-Length, UTF-8) on its own fast
+// path, any other (chunked, compressed) through express.json, both with the same answers and the same refusals.
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestServer, type TestServer } from './server-harness';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+  const echo = {
+    version: 1,
+    name: 'echo',
+    nodes: {
+      subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
+      echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
+    },
+  };
+  const { id } = (await t.api('POST', '/api/workflows', echo)).body;
+  await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' });
+});
+afterAll(() => t.close());
+
+async function call(body: BodyInit, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const init: RequestInit & { duplex?: 'half' } = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body };
+  if (body instanceof ReadableStream) init.duplex = 'half';
+  const response = await fetch(`${t.url}/hooks/echo`, init);
+  return { status: response.status, body: await response.json() };
+}
+
+/** A body sent in two chunks with no Content-Length (Transfer-Encoding: chunked). */
+function chunked(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  const half = Math.floor(bytes.length / 2);
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes.slice(0, half));
+      controller.enqueue(bytes.slice(half));
+      controller.close();
+    },
+  });
+}
+
+describe('hook call bodies', () => {
+  test('plain, with a byte order mark, with a charset, chunked or gzip-compressed: the same run inputs', async () => {
+    const subject = 'é ✓ "quoted"';
+    const json = JSON.stringify({ subject });
+    const answers = [
+      await call(json),
+      await call(`\uFEFF${json}`),
+      await call(json, { 'content-type': 'application/json; charset=UTF-8' }),
+      await call(chunked(json)),
+      await call(gzipSync(json), { 'content-encoding': 'gzip' }),
+    ];
+    for (const answer of answers) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body.outputs.echo.value).toBe(subject);
+    }
+  });
+
+  test('an empty body is no inputs: the workflow runs with its own prompt', async () => {
+    const answer = await call('');
+    expect(answer.status).toBe(200);
+    expect(answer.body.outputs.echo.value).toBe('a red circle');
+  });
+
+  test('malformed JSON, a JSON value that is no object or array, and a body over the limit are refused, on either path', async () => {
+    for (const body of ['{"subject": ', '"a string"', '42']) {
+      for (const sent of [body, chunked(body)]) {
+        const answer = await call(sent);
+        expect(answer.status).toBe(400);
+        expect(answer.body.error).toMatch(/^malformed JSON body/);
+      }
+    }
+    const big = JSON.stringify({ subject: 'x'.repeat(2 * 1024 * 1024) });
+    for (const sent of [big, chunked(big)]) {
+      const answer = await call(sent);
+      expect(answer.status).toBe(413);
+      expect(answer.body.error).toBe('the body is larger than the limit of 2097152 bytes');
+    }
+    // The server is still up and serving calls.
+    expect((await call(JSON.stringify({ subject: 'after' }))).body.outputs.echo.value).toBe('after');
+  });
+});
