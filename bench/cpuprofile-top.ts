@@ -1,5 +1,5 @@
 // Reads a `node --cpu-prof` profile and prints where the time went: the top functions by self time and the
-// top files (packages folded into one row each), then the top functions with the time of their callees. Usage: npx tsx bench/cpuprofile-top.ts <file.cpuprofile> [rows]
+// top files (packages folded into one row each), then the top functions with the time of their callees. Usage: npx tsx bench/cpuprofile-top.ts <file.cpuprofile> [rows] [seconds to skip]
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -13,14 +13,19 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, rowsArg] = process.argv.slice(2);
-if (!file) throw new Error('usage: cpuprofile-top <file.cpuprofile> [rows]');
+const [file, rowsArg, skipArg] = process.argv.slice(2);
+if (!file) throw new Error('usage: cpuprofile-top <file.cpuprofile> [rows] [seconds to skip: start-up]');
+const skipUs = Number(skipArg ?? 0) * 1e6;
 const limit = Number(rowsArg ?? 25);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let elapsedUs = 0;
+profile.samples.forEach((id, i) => {
+  elapsedUs += profile.timeDeltas[i] ?? 0;
+  if (elapsedUs >= skipUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 /** A package's files count as the package; the project's files keep their path. */

@@ -14,16 +14,44 @@ export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
 
-export const securityHeaders: Middleware = helmet({
-  contentSecurityPolicy: {
-    directives: {
-      // Served over plain http on localhost: upgrading requests would break the editor.
-      upgradeInsecureRequests: null,
-      imgSrc: ["'self'", 'data:', 'blob:'],
-      workerSrc: ["'self'", 'blob:'],
+/**
+ * A middleware that only sets and removes the same headers on every response, recorded once and replayed:
+ * helmet with fixed directives (no per-request nonce) is one, and its chain of a dozen middlewares per
+ * request cost more than writing the headers. Throws at start-up should it ever need the request.
+ */
+function replayed(middleware: Middleware): Middleware {
+  const headers: [name: string, value: string | string[] | undefined][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string | string[]) => headers.push([name, value]) && recorder,
+    removeHeader: (name: string) => void headers.push([name, undefined]),
+  };
+  let finished = false;
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err) => {
+    if (err !== undefined) throw err;
+    finished = true;
+  });
+  if (!finished) throw new Error('the security headers middleware did not finish at once: it cannot be replayed');
+  return (_req, res, next) => {
+    for (const [name, value] of headers) {
+      if (value === undefined) res.removeHeader(name);
+      else res.setHeader(name, value);
+    }
+    next();
+  };
+}
+
+export const securityHeaders: Middleware = replayed(
+  helmet({
+    contentSecurityPolicy: {
+      directives: {
+        // Served over plain http on localhost: upgrading requests would break the editor.
+        upgradeInsecureRequests: null,
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        workerSrc: ["'self'", 'blob:'],
+      },
     },
-  },
-});
+  }) as Middleware,
+);
 
 /**
  * One log line per request (with its id, echoed in X-Request-Id), at a level that follows the status, written

@@ -1,5 +1,6 @@
-// A hook call's JSON body as the hook door reads it: the common request (Content-Length, UTF-8) on its own fast
-// path, any other (chunked, compressed) through express.json, both with the same answers and the same refusals.
+// What the hook door does before a call: the security headers every answer carries, as the app's do, and the JSON
+// body, read on its own fast path for the common request (Content-Length, UTF-8) and through express.json for any
+// other (chunked, compressed), with the same answers and the same refusals on both.
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer, type TestServer } from './server-harness';
@@ -79,5 +80,19 @@ describe('hook call bodies', () => {
     }
     // The server is still up and serving calls.
     expect((await call(JSON.stringify({ subject: 'after' }))).body.outputs.echo.value).toBe('after');
+  });
+});
+
+describe('security headers', () => {
+  test("a hook call's answer and an API answer carry the same security headers, and no X-Powered-By", async () => {
+    const hook = await fetch(`${t.url}/hooks/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const api = await fetch(`${t.url}/api/workflows`);
+    await Promise.all([hook.text(), api.text()]);
+    const security = (response: Response) =>
+      Object.fromEntries(['content-security-policy', 'x-content-type-options', 'x-frame-options', 'strict-transport-security', 'referrer-policy', 'cross-origin-opener-policy', 'x-powered-by'].map((name) => [name, response.headers.get(name)]));
+    expect(security(hook)).toEqual(security(api));
+    expect(security(hook)).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'SAMEORIGIN', 'x-powered-by': null });
+    expect(security(hook)['content-security-policy']).toMatch(/img-src 'self' data: blob:/);
+    expect(security(hook)['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
   });
 });
