@@ -51,9 +51,9 @@ export function inlined(sql: string, params: SqlValue[]): string | undefined {
 /**
  * One sqlite3 connection, promisified. Writes take turns: a transaction holds the turn from BEGIN to
  * COMMIT, so a write from another request can never land inside it (and be rolled back with it).
- * Plain writes are group-committed: those that arrive while the connection is busy wait together and
- * go in one transaction on the next turn, each promise settling (with its own result or error) only
- * once that transaction is committed. A commit per write was most of a busy trigger server's sqlite time.
+ * Plain writes are group-committed: those that arrive while the connection is busy, or in the same
+ * event-loop turn, wait together and go in one transaction on the next turn, each promise settling (with
+ * its own result or error) only once that transaction is committed. A commit per write was most of a busy trigger server's sqlite time.
  */
 export class Database implements Queries {
   private turn: Promise<unknown> = Promise.resolve();
@@ -127,7 +127,12 @@ export class Database implements Queries {
       }
       if (!this.open) {
         const batch: QueuedWrite[] = (this.open = []);
-        void this.exclusive(() => this.commitBatch(batch));
+        void this.exclusive(async () => {
+          // Open until the end of this event-loop turn: the writes a turn makes share a trip, and a write replaced
+          // within it (a run's start, by its end) is never made.
+          await new Promise((resolve) => setImmediate(resolve));
+          return this.commitBatch(batch);
+        });
       }
       this.open.push(write);
     });
