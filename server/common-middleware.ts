@@ -22,8 +22,13 @@ const REQUEST_ID = /^[\w-]{1,64}$/;
 function replayed(middleware: Middleware): Middleware {
   const headers: [name: string, value: string | string[] | undefined][] = [];
   const recorder = {
-    setHeader: (name: string, value: string | string[]) => headers.push([name, value]) && recorder,
-    removeHeader: (name: string) => void headers.push([name, undefined]),
+    setHeader(name: string, value: string | string[]) {
+      headers.push([name, value]);
+      return recorder;
+    },
+    removeHeader(name: string) {
+      headers.push([name, undefined]);
+    },
   };
   let finished = false;
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err) => {

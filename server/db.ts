@@ -53,7 +53,8 @@ export function inlined(sql: string, params: SqlValue[]): string | undefined {
  * COMMIT, so a write from another request can never land inside it (and be rolled back with it).
  * Plain writes are group-committed: those that arrive while the connection is busy, or in the same
  * event-loop turn, wait together and go in one transaction on the next turn, each promise settling (with
- * its own result or error) only once that transaction is committed. A commit per write was most of a busy trigger server's sqlite time.
+ * its own result or error) only once that transaction is committed. A commit per write was most of a
+ * busy trigger server's sqlite time.
  */
 export class Database implements Queries {
   private turn: Promise<unknown> = Promise.resolve();
@@ -107,7 +108,8 @@ export class Database implements Queries {
   /**
    * A write like `run` whose caller needs no `changes`/`lastID`: a batch of such writes is committed in ONE
    * trip to sqlite's thread (BEGIN, the statements with their values inlined, COMMIT, as one script) instead
-   * of a trip per statement, which was a busy trigger server's main sqlite cost.
+   * of a trip per statement, which was a busy trigger server's main sqlite cost. Its SQL uses `?` only as
+   * placeholders (never inside a quoted literal).
    */
   async write(sql: string, params: SqlValue[] = [], key?: string): Promise<void> {
     await this.queueWrite(sql, params, key, false);
