@@ -3,28 +3,20 @@
 // other (chunked, compressed), with the same answers and the same refusals on both.
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestServer, type TestServer } from './server-harness';
+import { startTestServer, workflows, type TestServer } from './server-harness';
 
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
-  const echo = {
-    version: 1,
-    name: 'echo',
-    nodes: {
-      subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
-      echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
-    },
-  };
-  const { id } = (await t.api('POST', '/api/workflows', echo)).body;
-  await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' });
+  const { id } = (await t.api('POST', '/api/workflows', workflows.caption())).body;
+  await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'caption', mode: 'sync' });
 });
 afterAll(() => t.close());
 
 async function call(body: BodyInit, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const init: RequestInit & { duplex?: 'half' } = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body };
   if (body instanceof ReadableStream) init.duplex = 'half';
-  const response = await fetch(`${t.url}/hooks/echo`, init);
+  const response = await fetch(`${t.url}/hooks/caption`, init);
   return { status: response.status, body: await response.json() };
 }
 
@@ -54,14 +46,14 @@ describe('hook call bodies', () => {
     ];
     for (const answer of answers) {
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-      expect(answer.body.outputs.echo.value).toBe(subject);
+      expect(answer.body.outputs.caption.value).toBe(`${subject} in the center`);
     }
   });
 
   test('an empty body is no inputs: the workflow runs with its own prompt', async () => {
     const answer = await call('');
     expect(answer.status).toBe(200);
-    expect(answer.body.outputs.echo.value).toBe('a red circle');
+    expect(answer.body.outputs.caption.value).toBe('a red circle in the center');
   });
 
   test('malformed JSON, a JSON value that is no object or array, and a body over the limit are refused, on either path', async () => {
@@ -79,13 +71,13 @@ describe('hook call bodies', () => {
       expect(answer.body.error).toBe('the body is larger than the limit of 2097152 bytes');
     }
     // The server is still up and serving calls.
-    expect((await call(JSON.stringify({ subject: 'after' }))).body.outputs.echo.value).toBe('after');
+    expect((await call(JSON.stringify({ subject: 'after' }))).body.outputs.caption.value).toBe('after in the center');
   });
 });
 
 describe('security headers', () => {
   test("a hook call's answer and an API answer carry the same security headers, and no X-Powered-By", async () => {
-    const hook = await fetch(`${t.url}/hooks/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const hook = await fetch(`${t.url}/hooks/caption`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const api = await fetch(`${t.url}/api/workflows`);
     await Promise.all([hook.text(), api.text()]);
     const security = (response: Response) =>
