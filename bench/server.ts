@@ -140,15 +140,18 @@ const rows: Record<string, string | number>[] = [];
 const servers: [string, () => Promise<{ child: ChildProcess; hook: string; dataDir?: string }>][] = [['picflow', () => startPicflow(picflowRoot, 'picflow')]];
 if (baselineRoot) servers.unshift(['baseline', () => startPicflow(baselineRoot, 'baseline')]);
 if (process.env.BENCH_ONLY !== 'picflow') servers.push(['node-red', startNodeRed]);
-for (const [name, begin] of servers) {
-  const server = await begin();
-  let answered = (await load(server.hook, 16, 5))['2xx']; // warm-up: JIT, sqlite pages
-  for (const connections of [1, 16, 64]) {
+// All servers up at once and measured in turn at each connection count: a shift in the machine's other load
+// falls on every server's row alike, not on one server's rows only.
+const started: { name: string; child: ChildProcess; hook: string; dataDir?: string; answered: number }[] = [];
+for (const [name, begin] of servers) started.push({ name, ...(await begin()), answered: 0 });
+for (const server of started) server.answered += (await load(server.hook, 16, 5))['2xx']; // warm-up: JIT, sqlite pages
+for (const connections of [1, 16, 64]) {
+  for (const server of started) {
     const cpuBefore = cpuMs(server.child.pid);
     const result = await load(server.hook, connections, seconds);
-    answered += result['2xx'];
+    server.answered += result['2xx'];
     rows.push({
-      server: name,
+      server: server.name,
       connections,
       'req/s': Math.round(result.requests.average),
       'server CPU ms/req': cpuPerRequest(cpuBefore, cpuMs(server.child.pid), result.requests.total),
@@ -159,8 +162,10 @@ for (const [name, begin] of servers) {
       errors: result.errors + result.timeouts,
     });
   }
+}
+for (const server of started) {
   await stop(server.child);
-  if (server.dataDir) console.log(`${name} answered ${answered} requests with 2xx and recorded ${await succeededRuns(server.dataDir)} succeeded runs with outputs and node timings`);
+  if (server.dataDir) console.log(`${server.name} answered ${server.answered} requests with 2xx and recorded ${await succeededRuns(server.dataDir)} succeeded runs with outputs and node timings`);
 }
 const rate = (server: string, connections: number) => rows.find((r) => r.server === server && r.connections === connections)?.['req/s'] as number | undefined;
 for (const row of rows) {
@@ -168,5 +173,7 @@ for (const row of rows) {
   if (row.server !== 'node-red' && other) row['× node-red'] = +((row['req/s'] as number) / other).toFixed(2);
 }
 console.log(`echo workflow, sync trigger, ${seconds} s per row; load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
+const order = started.map((server) => server.name);
+rows.sort((a, b) => order.indexOf(a.server as string) - order.indexOf(b.server as string));
 console.table(rows);
 await rm(work, { recursive: true, force: true });

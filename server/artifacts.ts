@@ -46,12 +46,15 @@ export function missingArtifact(id: string): Error {
 /** The artifact ids a run's nodes name in their params (e.g. `load-image`'s `artifact`), run inputs applied. */
 export function referencedArtifacts(graph: Graph): string[] {
   const ids = new Set<string>();
+  const note = (value: unknown) => typeof value === 'string' && ARTIFACT_ID.test(value) && ids.add(value);
+  // Every run's graph is walked (a hook server's many small runs): no flattened copy of each node's params.
   for (const node of graph.nodes.values()) {
-    for (const value of Object.values(node.params).flat()) {
-      if (typeof value === 'string' && ARTIFACT_ID.test(value)) ids.add(value);
+    for (const value of Object.values(node.params)) {
+      if (Array.isArray(value)) value.forEach(note);
+      else note(value);
     }
   }
-  return [...ids];
+  return ids.size === 0 ? [] : [...ids];
 }
 
 interface ArtifactRow {

@@ -16,15 +16,45 @@ interface QueuedWrite {
   params: SqlValue[];
   key?: string;
   superseded?: boolean;
+  /** Whether a waiter reads `changes`/`lastID`: such a write goes through its own prepared statement. */
+  wantsResult: boolean;
   waiters: { resolve(result: { changes: number; lastID: number }): void; reject(err: unknown): void }[];
+}
+
+/** What a write without a wanted result settles with. */
+const NO_RESULT = { changes: Number.NaN, lastID: Number.NaN };
+
+/**
+ * `sql` with its `?` replaced by `params` as SQL literals, or undefined when one cannot be written as one
+ * (a NUL would end the script, a non-finite number has no literal): that batch goes statement by statement.
+ * SQLite's string literals have one escape, a doubled quote, so a quoted value can never end its literal early.
+ */
+export function inlined(sql: string, params: SqlValue[]): string | undefined {
+  const parts = sql.split('?');
+  if (parts.length !== params.length + 1) return undefined;
+  let text = parts[0];
+  for (let i = 0; i < params.length; i++) {
+    const value = params[i];
+    if (value === null) text += 'NULL';
+    else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return undefined;
+      text += String(value);
+    } else {
+      if (value.includes('\0')) return undefined;
+      text += `'${value.replaceAll("'", "''")}'`;
+    }
+    text += parts[i + 1];
+  }
+  return text;
 }
 
 /**
  * One sqlite3 connection, promisified. Writes take turns: a transaction holds the turn from BEGIN to
  * COMMIT, so a write from another request can never land inside it (and be rolled back with it).
- * Plain writes are group-committed: those that arrive while the connection is busy wait together and
- * go in one transaction on the next turn, each promise settling (with its own result or error) only
- * once that transaction is committed. A commit per write was most of a busy trigger server's sqlite time.
+ * Plain writes are group-committed: those that arrive while the connection is busy, or in the same
+ * event-loop turn, wait together and go in one transaction on the next turn, each promise settling (with
+ * its own result or error) only once that transaction is committed. A commit per write was most of a
+ * busy trigger server's sqlite time.
  */
 export class Database implements Queries {
   private turn: Promise<unknown> = Promise.resolve();
@@ -72,19 +102,39 @@ export class Database implements Queries {
    * only the later statement runs, and both callers learn its outcome.
    */
   run(sql: string, params: SqlValue[] = [], key?: string): Promise<{ changes: number; lastID: number }> {
+    return this.queueWrite(sql, params, key, true);
+  }
+
+  /**
+   * A write like `run` whose caller needs no `changes`/`lastID`: a batch of such writes is committed in ONE
+   * trip to sqlite's thread (BEGIN, the statements with their values inlined, COMMIT, as one script) instead
+   * of a trip per statement, which was a busy trigger server's main sqlite cost. Its SQL uses `?` only as
+   * placeholders (never inside a quoted literal).
+   */
+  async write(sql: string, params: SqlValue[] = [], key?: string): Promise<void> {
+    await this.queueWrite(sql, params, key, false);
+  }
+
+  private queueWrite(sql: string, params: SqlValue[], key: string | undefined, wantsResult: boolean): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) => {
-      const write: QueuedWrite = { sql, params, key, waiters: [{ resolve, reject }] };
+      const write: QueuedWrite = { sql, params, key, wantsResult, waiters: [{ resolve, reject }] };
       if (key !== undefined) {
         const earlier = this.keyed.get(key);
         if (earlier) {
           earlier.superseded = true;
           write.waiters.push(...earlier.waiters);
+          write.wantsResult ||= earlier.wantsResult;
         }
         this.keyed.set(key, write);
       }
       if (!this.open) {
         const batch: QueuedWrite[] = (this.open = []);
-        void this.exclusive(() => this.commitBatch(batch));
+        void this.exclusive(async () => {
+          // Open until the end of this event-loop turn: the writes a turn makes share a trip, and a write replaced
+          // within it (a run's start, by its end) is never made.
+          await new Promise((resolve) => setImmediate(resolve));
+          return this.commitBatch(batch);
+        });
       }
       this.open.push(write);
     });
@@ -100,7 +150,7 @@ export class Database implements Queries {
 
   exec(sql: string): Promise<void> {
     this.open = undefined;
-    return this.exclusive(() => new Promise<void>((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve()))));
+    return this.exclusive(() => this.execNow(sql));
   }
 
   /** Runs `fn` between BEGIN IMMEDIATE and COMMIT, rolling back when it throws. */
@@ -148,6 +198,10 @@ export class Database implements Queries {
       settle(batch[0], await attempt(batch[0]));
       return;
     }
+    if (await this.commitAsScript(batch)) {
+      for (const w of batch) settle(w, { ok: true, result: NO_RESULT });
+      return;
+    }
     try {
       await this.raw.run('BEGIN IMMEDIATE');
       // A failing statement (a constraint) undoes itself only; the others still commit.
@@ -159,6 +213,30 @@ export class Database implements Queries {
       await this.raw.run('ROLLBACK').catch(() => undefined);
       for (const w of batch) settle(w, { ok: false, error });
     }
+  }
+
+  /**
+   * Commits a batch of writes that want no result as one script, in one trip; false (nothing written) when one
+   * cannot be inlined or the script fails: then the batch goes statement by statement, which says whose write failed.
+   */
+  private async commitAsScript(batch: QueuedWrite[]): Promise<boolean> {
+    const statements: string[] = [];
+    for (const w of batch) {
+      const statement = !w.wantsResult && inlined(w.sql, w.params);
+      if (!statement) return false;
+      statements.push(statement);
+    }
+    try {
+      await this.execNow(`BEGIN IMMEDIATE;\n${statements.join(';\n')};\nCOMMIT`);
+      return true;
+    } catch {
+      await this.execNow('ROLLBACK').catch(() => undefined);
+      return false;
+    }
+  }
+
+  private execNow(sql: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
   }
 
   private prepare(sql: string): Promise<sqlite3.Statement> {

@@ -62,7 +62,7 @@ export function sendError(err: unknown, _req: IncomingMessage, res: ServerRespon
   const { status, message, errors, headers } = describe(err, limits);
   res.locals ??= Object.create(null);
   // The request's log line carries the error: its stack for a 500, its message otherwise.
-  // pino-http logs `res.err` (with its stack) on the request's line.
+  // The request log (common-middleware.ts) writes `res.err` (with its stack) on the request's line.
   if (status >= 500 && status !== 503) (res as { err?: unknown }).err = err;
   else res.locals!.error = message;
   res.locals!.queueFull = err instanceof QueueFullError;

@@ -1,9 +1,9 @@
-// The sqlite wrapper's group commit: writes waiting together commit together, each with its own outcome.
+// The sqlite wrapper's group commit: writes waiting together commit together (in one trip when none wants a result), each with its own outcome.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { Database, isUniqueViolation } from '../server/db';
+import { Database, inlined, isUniqueViolation } from '../server/db';
 
 let dir: string;
 let db: Database;
@@ -62,6 +62,53 @@ describe('group commit', () => {
     expect(await rows()).toEqual([
       { id: 'a', value: 'before' },
       { id: 'b', value: 'after' },
+    ]);
+  });
+
+  test('writes that want no result commit as one script: hostile values come back exactly as bound', async () => {
+    await db.exec('CREATE TABLE v (id TEXT PRIMARY KEY, text TEXT, number REAL, absent TEXT)');
+    const values = [
+      ["it's", "'); DROP TABLE t; --", 1.5],
+      ['?', 'a ? b ?? c', -0.000123],
+      ['big', 'line\nbreak', 2 ** 53],
+      ['unicode', 'é 🚀 \u2028 "quoted" \\ backslash', 1e21],
+      ['empty', '', 0],
+    ] as const;
+    const blocker = db.run('INSERT INTO t VALUES (?, ?)', ['z', 'keeps the connection busy']);
+    await Promise.all([blocker, ...values.map(([id, text, number]) => db.write('INSERT INTO v VALUES (?, ?, ?, ?)', [id, text, number, null]))]);
+    const stored = await db.all<{ id: string; text: string; number: number; absent: null }>('SELECT * FROM v');
+    expect(new Map(stored.map((row) => [row.id, row]))).toEqual(new Map(values.map(([id, text, number]) => [id, { id, text, number, absent: null }])));
+    expect((await rows()).map((row) => row.id)).toEqual(['z']);
+  });
+
+  test('values no SQL literal can hold are bound: a NUL inside a text, a non-finite number', async () => {
+    expect(inlined('INSERT INTO t VALUES (?, ?)', ["it's", 1.5])).toBe("INSERT INTO t VALUES ('it''s', 1.5)");
+    expect(inlined('INSERT INTO t VALUES (?, ?)', ['a\0b', 1])).toBeUndefined();
+    expect(inlined('INSERT INTO t VALUES (?, ?)', ['a', Number.NaN])).toBeUndefined();
+    const blocker = db.run('INSERT INTO t VALUES (?, ?)', ['z', 'keeps the connection busy']);
+    await Promise.all([blocker, db.write('INSERT INTO t VALUES (?, ?)', ['a', 'before\0after']), db.write('INSERT INTO t VALUES (?, ?)', ['b', 'plain'])]);
+    expect(await rows()).toEqual([
+      { id: 'a', value: 'before\0after' },
+      { id: 'b', value: 'plain' },
+      { id: 'z', value: 'keeps the connection busy' },
+    ]);
+  });
+
+  test('a failing write in a batch of writes that want no result fails alone; the others are committed', async () => {
+    await db.run('INSERT INTO t VALUES (?, ?)', ['a', 'first']);
+    const blocker = db.run('INSERT INTO t VALUES (?, ?)', ['z', 'keeps the connection busy']);
+    const outcomes = await Promise.allSettled([
+      db.write('INSERT INTO t VALUES (?, ?)', ['b', 'one']),
+      db.write('INSERT INTO t VALUES (?, ?)', ['a', 'duplicate']),
+      db.write('UPDATE t SET value = ? WHERE id = ?', ['changed', 'z'], 'row:z'),
+    ]);
+    await blocker;
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(isUniqueViolation((outcomes[1] as PromiseRejectedResult).reason)).toBe(true);
+    expect(await rows()).toEqual([
+      { id: 'a', value: 'first' },
+      { id: 'b', value: 'one' },
+      { id: 'z', value: 'changed' },
     ]);
   });
 });

@@ -25,6 +25,9 @@ function hookStatusUrl(slug: string, runId: string): string {
   return `${hookUrl(slug)}/runs/${runId}`;
 }
 
+/** The query of a call without one (most calls): parsed once. */
+const NO_QUERY = parseRequest(hookQuery, {}, 'query');
+
 /** What the door has established before the call: the trigger, the parsed body and the place in the queue. */
 export interface HookCall {
   trigger: Trigger;
@@ -42,7 +45,7 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
   const { trigger, body } = call;
   authorize(trigger, req);
   const search = req.url!.indexOf('?');
-  const query = parseRequest(hookQuery, search < 0 ? {} : { ...parseQuery(req.url!.slice(search + 1)) }, 'query');
+  const query = search < 0 ? NO_QUERY : parseRequest(hookQuery, { ...parseQuery(req.url!.slice(search + 1)) }, 'query');
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of run inputs');
   const { saved, contract } = await lookup.contractOf(trigger);
 

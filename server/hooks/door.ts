@@ -2,10 +2,9 @@
 // request and response, without the express app, whose per-request work cost more CPU than the run itself
 // (bench/server.ts). The call goes through the same steps, in the same order, as a request through the app:
 // security headers, its log line, the Host allow-list, the body's media type, then the hook's own: its trigger,
-// origin, rate limit, JSON body (kept raw for signatures), depth limit, and the call (call.ts); any error is
+// origin, rate limit, JSON body (json-body.ts; kept raw for signatures), depth limit, and the call (call.ts); any error is
 // answered by error-response.ts, as the app's are.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express from 'express';
 import { assertBodyType, type Middleware } from '../common-middleware';
 import type { AppContext } from '../context';
 import { sendError } from '../error-response';
@@ -13,8 +12,9 @@ import { HttpError } from '../http-error';
 import { shallowJson } from '../json-depth';
 import type { DoorHandler } from '../admission';
 import type { Admission } from '../run-manager';
-import { hookOrigin, hookRateLimit, rawBodies, triggerOf, type HookResponse } from './access';
+import { hookOrigin, hookRateLimit, triggerOf, type HookResponse } from './access';
 import { callHook } from './call';
+import { hookJsonBody } from './json-body';
 import type { HookLookup } from './lookup';
 
 /** `/hooks/<slug>` as express routes it: any case, a trailing slash allowed, a query after. */
@@ -47,7 +47,10 @@ function runSteps(req: IncomingMessage, res: ServerResponse, steps: Middleware[]
 
 /** Serves a trigger's call with the place in the queue taken at the door (admission.ts), after `first`: the app's own first steps. */
 export function hookDoor(ctx: AppContext, lookup: HookLookup, first: Middleware[]): DoorHandler {
-  const jsonBody = express.json({ limit: ctx.limits.jsonBytes, verify: (req, _res, buf) => rawBodies.set(req as IncomingMessage, buf) }) as Middleware;
+  const jsonBody = hookJsonBody(ctx.limits.jsonBytes);
+  // Most triggers have no rate limit: their calls skip express-rate-limit's per-request (async) work.
+  const rateLimit: Middleware = (req, res, next) =>
+    triggerOf(res as HookResponse).rateLimit === null ? next() : (hookRateLimit as unknown as Middleware)(req, res, next);
   const depth = shallowJson(ctx.limits.jsonDepth) as unknown as Middleware;
   const bodyType: Middleware = (req, _res, next) => {
     assertBodyType(req, 'application/json');
@@ -66,7 +69,7 @@ export function hookDoor(ctx: AppContext, lookup: HookLookup, first: Middleware[
       next();
     }, next);
   };
-  const steps: Middleware[] = [...first, bodyType, findTrigger, hookOrigin as Middleware, hookRateLimit as unknown as Middleware, jsonBody, depth];
+  const steps: Middleware[] = [...first, bodyType, findTrigger, hookOrigin as Middleware, rateLimit, jsonBody, depth];
 
   return { handles: isHookCall, serve };
 

@@ -92,6 +92,16 @@ function record(row: Row): RunRecord {
   return { ...summary(row), workflow: JSON.parse(row.workflow), inputs: JSON.parse(row.inputs), nodes: row.nodes ? JSON.parse(row.nodes) : {} };
 }
 
+/** Workflow JSON by workflow object: the runs of one saved revision share its object (hooks/lookup.ts), and so its text. */
+const workflowTexts = new WeakMap<object, string>();
+
+function workflowText(workflow: unknown): string {
+  if (typeof workflow !== 'object' || workflow === null) return JSON.stringify(workflow);
+  let text = workflowTexts.get(workflow);
+  if (text === undefined) workflowTexts.set(workflow, (text = JSON.stringify(workflow)));
+  return text;
+}
+
 /** The write key of a run's state updates: a later one replaces an earlier one still waiting to be committed. */
 const runKey = (id: string) => `run:${id}`;
 
@@ -104,29 +114,29 @@ export class RunStore {
    * earlier end is cleared and whose node states stay until it starts again.
    */
   async queue(run: Pick<RunRecord, 'id' | 'workflowId' | 'workflowVersion' | 'source' | 'workflow' | 'inputs' | 'createdAt'>): Promise<void> {
-    await this.db.run(
+    await this.db.write(
       `INSERT INTO runs (id, workflow_id, workflow_version, source, status, workflow, inputs, created_at)
        VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = 'queued', started_at = NULL, finished_at = NULL, ms = NULL, error = NULL, outputs = NULL`,
-      [run.id, run.workflowId, run.workflowVersion, run.source, JSON.stringify(run.workflow), JSON.stringify(run.inputs), run.createdAt],
+      [run.id, run.workflowId, run.workflowVersion, run.source, workflowText(run.workflow), JSON.stringify(run.inputs), run.createdAt],
     );
   }
 
   /** Keyed by the run: when the run ends before this is committed, `finish` (which sets the start too) replaces it. */
   async markStarted(id: string, startedAt: number): Promise<void> {
-    await this.db.run("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id], runKey(id));
+    await this.db.write("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id], runKey(id));
   }
 
   /** The node states of a run under way, so that a crash keeps what its finished nodes made. */
   async saveNodes(id: string, nodes: RunRecord['nodes']): Promise<void> {
-    await this.db.run("UPDATE runs SET nodes = ? WHERE id = ? AND status = 'running'", [JSON.stringify(nodes), id]);
+    await this.db.write("UPDATE runs SET nodes = ? WHERE id = ? AND status = 'running'", [JSON.stringify(nodes), id]);
   }
 
   async finish(
     id: string,
     result: Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'ms' | 'error' | 'nodes' | 'outputs'>,
   ): Promise<void> {
-    await this.db.run(
+    await this.db.write(
       'UPDATE runs SET status = ?, started_at = ?, finished_at = ?, ms = ?, error = ?, nodes = ?, outputs = ? WHERE id = ?',
       [
         result.status,
