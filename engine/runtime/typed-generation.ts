@@ -49,7 +49,7 @@ export class TypedMultinomial extends LogitsProcessor {
   private keys = new Uint32Array(0);
   private keyScratch = new Uint32Array(0);
   private weights = new Float32Array(0);
-  private readonly counts = new Uint32Array(256);
+  private readonly counts = new Uint32Array(2048);
 
   constructor(private readonly topK: number) {
     super();
@@ -94,7 +94,8 @@ export class TypedMultinomial extends LogitsProcessor {
 
   /**
    * Token ids by descending logit, equal logits by ascending id (ONNX TopK's order): a stable LSD
-   * radix sort, 8 bits a pass, on keys that order float32 bit patterns from largest to smallest.
+   * radix sort, 11 bits a pass, on keys that order float32 bit patterns from largest to smallest
+   * (a pass whose digit all keys share moves nothing).
    */
   private sortDescending(row: Float32Array): Uint32Array {
     const n = row.length;
@@ -105,7 +106,10 @@ export class TypedMultinomial extends LogitsProcessor {
       this.keyScratch = new Uint32Array(n);
     }
     const bits = new Uint32Array(row.buffer, row.byteOffset, n);
-    let [order, nextOrder, keys, nextKeys] = [this.order, this.scratch, this.keys, this.keyScratch];
+    let order = this.order;
+    let nextOrder = this.scratch;
+    let keys = this.keys;
+    let nextKeys = this.keyScratch;
     for (let i = 0; i < n; i++) {
       // -0 compares equal to +0, so it sorts as +0; then larger floats get smaller keys
       const b = row[i] === 0 ? 0 : bits[i];
@@ -113,22 +117,29 @@ export class TypedMultinomial extends LogitsProcessor {
       order[i] = i;
     }
     const counts = this.counts;
-    for (let shift = 0; shift < 32; shift += 8) {
+    for (let shift = 0; shift < 32; shift += 11) {
       counts.fill(0);
-      for (let i = 0; i < n; i++) counts[(keys[i] >>> shift) & 0xff]++;
-      for (let b = 0, at = 0; b < 256; b++) {
-        const count = counts[b];
-        counts[b] = at; // where this byte's run starts
+      for (let i = 0; i < n; i++) counts[(keys[i] >>> shift) & 0x7ff]++;
+      if (counts[(keys[0] >>> shift) & 0x7ff] === n) continue;
+      for (let d = 0, at = 0; d < 2048; d++) {
+        const count = counts[d];
+        counts[d] = at; // where this digit's run starts
         at += count;
       }
       for (let i = 0; i < n; i++) {
-        const to = counts[(keys[i] >>> shift) & 0xff]++;
-        nextKeys[to] = keys[i];
+        const key = keys[i];
+        const to = counts[(key >>> shift) & 0x7ff]++;
+        nextKeys[to] = key;
         nextOrder[to] = order[i];
       }
-      [order, nextOrder, keys, nextKeys] = [nextOrder, order, nextKeys, keys];
+      const sorted = nextOrder;
+      nextOrder = order;
+      order = sorted;
+      const sortedKeys = nextKeys;
+      nextKeys = keys;
+      keys = sortedKeys;
     }
-    return order; // after an even number of passes, the array it started in
+    return order;
   }
 }
 
