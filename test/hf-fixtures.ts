@@ -56,7 +56,7 @@ export async function directJanus(dir = join(HF_FIXTURES, 'janus-tiny')) {
   const understand = (image: ImageValue) =>
     processor([{ role: '<|User|>', content: '<image_placeholder>\nDescribe this image.' }], { images: [toRaw(image)] }) as Promise<Record<string, Tensor>>;
   return {
-    async generate(prompt: string, opts: { seed: number; cfg: number; temperature: number }): Promise<ImageValue> {
+    async generate(prompt: string, opts: { seed: number; cfg: number; temperature: number; topK?: number }): Promise<ImageValue> {
       const inputs = await processor([{ role: '<|User|>', content: prompt }], { chat_template: 'text_to_image' });
       const tokens = processor.num_image_tokens;
       random.seed(opts.seed);
@@ -66,7 +66,7 @@ export async function directJanus(dir = join(HF_FIXTURES, 'janus-tiny')) {
         max_new_tokens: tokens,
         do_sample: opts.temperature > 0,
         temperature: opts.temperature > 0 ? opts.temperature : 1,
-        top_k: 0,
+        top_k: opts.topK ?? 0,
         guidance_scale: opts.cfg,
       } as never);
       return toValue(image);

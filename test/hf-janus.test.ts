@@ -48,6 +48,18 @@ describe('Janus-Pro layout through transformers.js: generate, caption and score 
     await runtime.close();
   });
 
+  it.each([
+    { seed: 11, cfg: 5, temperature: 1, topK: 0 },
+    { seed: 12, cfg: 2, temperature: 0.7, topK: 0 },
+    { seed: 13, cfg: 4, temperature: 1.3, topK: 5 },
+    { seed: 14, cfg: 1.5, temperature: 1, topK: 1 },
+  ])('sampled with guidance ($cfg), temperature $temperature, top-k $topK: the image transformers.js alone gives for seed $seed', async (opts) => {
+    const { runtime } = hfEngine();
+    const [image] = await (await runtime.model('janus-tiny')).generate('a red circle', opts);
+    expect(hex(image)).toBe(hex(await direct.generate('a red circle', opts)));
+    await runtime.close();
+  });
+
   it('top-p (the node param topP): repeatable per seed, it changes the image, and a vanishing nucleus samples the most likely token', async () => {
     const { engine, runtime } = hfEngine();
     const result = await engine.run(janusWorkflow({ seed: 5, temperature: 1, topP: 0.3 }));

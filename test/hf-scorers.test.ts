@@ -53,6 +53,20 @@ describe.each(['clip-tiny', 'siglip-tiny'] as const)('%s as the reward model of 
     expect(scores.some((s) => s > 0 && s < 1)).toBe(true);
   });
 
+  it('images of other sizes and channels (resized, centre-cropped, made RGB) score as transformers.js does directly', async () => {
+    const shapes = [
+      [384, 384, 3],
+      [50, 37, 3],
+      [61, 90, 4],
+    ] as const;
+    const others = shapes.map(([w, h, c], k) => makeImage(w, h, c, Uint8Array.from({ length: w * h * c }, (_, i) => (i * (5 + k) + (i >> 4)) % 256)));
+    const model = await runtime.model(name);
+    const direct = await Promise.all(others.map(async (image) => (await directDualEncoder(name, [image], TEXT))[0]));
+    const scores = await Promise.all(others.map((image) => model.score(image, TEXT)));
+    scores.forEach((s, i) => expect(s).toBeCloseTo(direct[i], 6));
+    expect(new Set(scores.map((s) => s.toFixed(6))).size).toBe(others.length);
+  });
+
   it('scores a list of images against one text in one batch: one session.run, the same numbers', async () => {
     const model = await runtime.model(name);
     const scores = await model.scoreBatch(images, TEXT);

@@ -3,6 +3,7 @@ import type { ImageValue } from '../image';
 import type { AdapterHost } from './formats';
 import { HfModel, pretrainedOptions, type HfFound } from './hf-model';
 import type { CallOptions } from './model';
+import { pixelValues } from './pixel-values';
 import { toRawImage } from './transformers-js';
 
 type Processors = [Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>, Awaited<ReturnType<typeof AutoImageProcessor.from_pretrained>>];
@@ -36,7 +37,7 @@ export class DualEncoderScorer extends HfModel<PreTrainedModel, Processors> {
     return this.job(call, async ({ model, extra: [tokenizer, imageProcessor] }) => {
       // SigLIP was trained on texts padded to the full length; CLIP masks its padding
       const textInputs = tokenizer([text], this.kind === 'siglip' ? { padding: 'max_length', truncation: true } : { padding: true, truncation: true });
-      const { pixel_values } = await imageProcessor(images.map(toRawImage));
+      const pixel_values = await pixelValues(imageProcessor, images.map(toRawImage));
       const out = (await model({ ...textInputs, pixel_values })) as Record<string, Tensor>;
       return this.kind === 'siglip' ? sigmoids(out.logits_per_image) : cosines(out.image_embeds, out.text_embeds);
     });

@@ -12,6 +12,7 @@ import { HfModel, pretrainedOptions, type HfFound } from './hf-model';
 import type { CallOptions, CaptionOptions, GenerateOptions } from './model';
 import { samplingProcessors } from './top-p-warper';
 import { fromRawImage, toRawImage } from './transformers-js';
+import { useTypedGeneration } from './typed-generation';
 
 /** Janus' own defaults for text-to-image (DeepSeek's reference: guidance 5, temperature 1, no top-k or top-p). */
 const GENERATE_DEFAULTS = { cfg: 5, temperature: 1, topK: 0, topP: 1 };
@@ -50,6 +51,7 @@ export class JanusModel extends HfModel<MultiModalityCausalLM, Processor> {
         MultiModalityCausalLM.from_pretrained(found.dir, pretrainedOptions(found, host)),
         AutoProcessor.from_pretrained(found.dir, { local_files_only: true }),
       ]);
+      useTypedGeneration(model);
       return { model: model as MultiModalityCausalLM, extra };
     });
   }
