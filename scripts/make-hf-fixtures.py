@@ -26,19 +26,21 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'f
 OPSET = 14
 
 # Model sizes. `tiny`: the committed test fixtures, a few hundred KB. `bench`: for bench/model-hf.ts (never
-# committed, ~0.8 GB): the real exports' text vocabularies (Janus 102400, CLIP 49408, SigLIP 32000), Janus'
+# committed, ~3 GB): the real exports' text vocabularies (Janus 102400, CLIP 49408, SigLIP 32000), Janus'
 # codebook (16384) and image size (384), CLIP ViT-B/32's and SigLIP base/16's image and patch sizes and text
 # lengths, so that transformers.js' per-token and per-image work (sampling over the vocabulary, guidance,
 # resizing and normalising the image) is what it is with the real models; narrower, shallower transformers
-# (hidden 512 × 8 layers for Janus, about 25 M parameters; 384 × 6 per tower for CLIP/SigLIP) and 144 instead
-# of 576 image tokens keep a call within seconds on one CPU thread. A step then costs what a ~30 M-parameter
-# model's step costs, a fiftieth of Janus-Pro-1B's: an outside share measured on them bounds the real one.
+# for Janus (hidden 1024 × 12 layers where Janus-Pro-1B has 2048 × 24: with its real vocabularies about 340 M
+# parameters, a step about a tenth of the real one's compute; and 144 instead of 576 image tokens) keep a call within
+# seconds on one CPU thread, so an outside share measured on it bounds the real one. CLIP/SigLIP run at their
+# published towers' width and depth (768 × 12, ViT-B; the MLP 2× wide where the real one is 4×, so about two thirds
+# of a real tower's compute): small enough for one CPU thread as they are.
 SIZES = {
     'tiny': dict(j_d=32, j_heads=2, j_layers=2, j_img=32, j_grid=4, j_codes=32, j_maxpos=512, j_vocab=0,
                  e_d=32, e_heads=2, e_layers=1, e_img=32, e_patch=8, e_maxlen=16, clip_vocab=0, siglip_vocab=0,
                  siglip_patch=8, siglip_maxlen=16),
-    'bench': dict(j_d=512, j_heads=8, j_layers=8, j_img=384, j_grid=12, j_codes=16384, j_maxpos=1024, j_vocab=102400,
-                  e_d=384, e_heads=6, e_layers=6, e_img=224, e_patch=32, e_maxlen=77, clip_vocab=49408,
+    'bench': dict(j_d=1024, j_heads=16, j_layers=12, j_img=384, j_grid=12, j_codes=16384, j_maxpos=1024, j_vocab=102400,
+                  e_d=768, e_heads=12, e_layers=12, e_img=224, e_patch=32, e_maxlen=77, clip_vocab=49408,
                   siglip_vocab=32000, siglip_patch=16, siglip_maxlen=64),
 }
 S = types.SimpleNamespace(**SIZES['tiny'])
