@@ -83,10 +83,11 @@ export function requestLog(logger: Logger): Middleware {
 
 function writeRequestLine(logger: Logger, req: IncomingMessage, res: ServerResponse & ResponseNotes, id: string, started: number): void {
   const { statusCode } = res;
-  const err = (res as { err?: unknown }).err ?? (statusCode >= 500 ? new Error(`failed with status code ${statusCode}`) : undefined);
+  const thrown = (res as { err?: unknown }).err;
+  const err = thrown ?? (statusCode >= 500 ? new Error(`failed with status code ${statusCode}`) : undefined);
   const notes = res.locals;
   // A full queue refusing is the server working as meant under load (info); any other 503 (an outage) is a warning.
-  const level = notes?.queueFull ? 'info' : (res as { err?: unknown }).err || (statusCode >= 500 && statusCode !== 503) ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+  const level = notes?.queueFull ? 'info' : thrown || (statusCode >= 500 && statusCode !== 503) ? 'error' : statusCode >= 400 ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   const line: Record<string, unknown> = { req: { id, method: req.method, url: req.url }, res: { statusCode }, responseTime: Math.round(performance.now() - started) };
   if (err) line.err = err;

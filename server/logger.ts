@@ -8,14 +8,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
  * again. No line waits past its turn, and what is left is written when the process exits.
  */
 function turnBufferedStdout(): DestinationStream & { flushSync(): void } {
-  stdout ??= bufferStdout();
-  return stdout;
-}
-
-/** One per process, however many loggers write to stdout. */
-let stdout: (DestinationStream & { flushSync(): void }) | undefined;
-
-function bufferStdout(): DestinationStream & { flushSync(): void } {
+  if (stdout) return stdout;
   const out = pino.destination({ dest: 1, sync: true, minLength: 8 * 1024 });
   let scheduled = false;
   const flush = () => {
@@ -23,7 +16,7 @@ function bufferStdout(): DestinationStream & { flushSync(): void } {
     out.flushSync();
   };
   process.once('exit', flush);
-  return {
+  return (stdout = {
     write(line: string) {
       out.write(line);
       if (!scheduled) {
@@ -32,8 +25,11 @@ function bufferStdout(): DestinationStream & { flushSync(): void } {
       }
     },
     flushSync: () => out.flushSync(),
-  };
+  });
 }
+
+/** One per process, however many loggers write to stdout. */
+let stdout: (DestinationStream & { flushSync(): void }) | undefined;
 
 /**
  * The server's logger; its level comes from PICFLOW_LOG_LEVEL (tests use `silent`). On a terminal the

@@ -48,9 +48,6 @@ function runSteps(req: IncomingMessage, res: ServerResponse, steps: Middleware[]
 /** Serves a trigger's call with the place in the queue taken at the door (admission.ts), after `first`: the app's own first steps. */
 export function hookDoor(ctx: AppContext, lookup: HookLookup, first: Middleware[]): DoorHandler {
   const jsonBody = hookJsonBody(ctx.limits.jsonBytes);
-  // Most triggers have no rate limit: their calls skip express-rate-limit's per-request (async) work.
-  const rateLimit: Middleware = (req, res, next) =>
-    triggerOf(res as HookResponse).rateLimit === null ? next() : (hookRateLimit as unknown as Middleware)(req, res, next);
   const depth = shallowJson(ctx.limits.jsonDepth) as unknown as Middleware;
   const bodyType: Middleware = (req, _res, next) => {
     assertBodyType(req, 'application/json');
@@ -69,7 +66,7 @@ export function hookDoor(ctx: AppContext, lookup: HookLookup, first: Middleware[
       next();
     }, next);
   };
-  const steps: Middleware[] = [...first, bodyType, findTrigger, hookOrigin as Middleware, rateLimit, jsonBody, depth];
+  const steps: Middleware[] = [...first, bodyType, findTrigger, hookOrigin as Middleware, hookRateLimit as Middleware, jsonBody, depth];
 
   return { handles: isHookCall, serve };
 
