@@ -5,7 +5,7 @@
 // succeeded runs in the database; 'server CPU ms/req' is the server process's CPU time per request (steadier than
 // req/s on a shared machine). Node-RED is installed into bench/.tmp/node-red when missing (never a project
 // dependency). Prints a table; nothing is asserted.
-//   BENCH_SECONDS: duration of each measurement (default 5). BENCH_PROFILE=<dir>: the picflow server writes a
+//   BENCH_SECONDS: duration of each measurement (default 5). BENCH_CONNECTIONS: the counts to measure (default 1,16,64). BENCH_PROFILE=<dir>: the picflow server writes a
 //   --cpu-prof profile there (read it with bench/cpuprofile-top.ts). BENCH_ONLY=picflow skips Node-RED.
 //   BENCH_PICFLOW_ARGS: more `picflow serve` options (e.g. '--concurrency 16'). BENCH_PICFLOW_ROOT: see below.
 //   BENCH_BASELINE=<checkout>: also measures that checkout's picflow (built: `npm run build:cli` there) in the
@@ -145,7 +145,7 @@ if (process.env.BENCH_ONLY !== 'picflow') servers.push(['node-red', startNodeRed
 const started: { name: string; child: ChildProcess; hook: string; dataDir?: string; answered: number }[] = [];
 for (const [name, begin] of servers) started.push({ name, ...(await begin()), answered: 0 });
 for (const server of started) server.answered += (await load(server.hook, 16, 5))['2xx']; // warm-up: JIT, sqlite pages
-for (const connections of [1, 16, 64]) {
+for (const connections of (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number)) {
   for (const server of started) {
     const cpuBefore = cpuMs(server.child.pid);
     const result = await load(server.hook, connections, seconds);

@@ -16,19 +16,63 @@ export interface ImageSink {
 export async function toJsonValue(value: unknown, artifacts: ImageSink): Promise<JsonValue> {
   if (Array.isArray(value)) return Promise.all(value.map((item) => toJsonValue(item, artifacts)));
   if (isImage(value)) return artifacts.imageRef(value);
+  return scalarJson(value);
+}
+
+/** A value that is neither a list nor an image, as JSON. */
+function scalarJson(value: unknown): JsonValue {
   if (isImageRef(value)) return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   return value === undefined || value === null ? null : String(value);
 }
 
-export async function toJsonPorts(values: PortValues, artifacts: ImageSink): Promise<Record<string, JsonValue>> {
+/** A value as JSON at once when it holds no image to store (undefined when it does). */
+function jsonValueNow(value: unknown): JsonValue | undefined {
+  if (isImage(value)) return undefined;
+  if (!Array.isArray(value)) return scalarJson(value);
+  const items: JsonValue[] = [];
+  for (const item of value) {
+    const json = jsonValueNow(item);
+    if (json === undefined) return undefined;
+    items.push(json);
+  }
+  return items;
+}
+
+/**
+ * Ports as JSON: at once, without a promise, when no value holds an image (most events of a busy trigger
+ * server), else once every image is an artifact.
+ */
+export function toJsonPorts(values: PortValues, artifacts: ImageSink): Record<string, JsonValue> | Promise<Record<string, JsonValue>> {
+  const entries: [string, JsonValue][] = [];
+  for (const [port, value] of Object.entries(values)) {
+    const json = jsonValueNow(value);
+    if (json === undefined) return toJsonPortsLater(values, artifacts);
+    entries.push([port, json]);
+  }
+  return Object.fromEntries(entries);
+}
+
+async function toJsonPortsLater(values: PortValues, artifacts: ImageSink): Promise<Record<string, JsonValue>> {
   const entries = await Promise.all(Object.entries(values).map(async ([port, value]) => [port, await toJsonValue(value, artifacts)] as const));
   return Object.fromEntries(entries);
 }
 
-/** A run's outputs (by name) with their values as JSON. */
-export async function toJsonOutputs(outputs: Record<string, RunOutput>, artifacts: ImageSink): Promise<Record<string, RunOutput & { value: JsonValue }>> {
+type JsonOutputs = Record<string, RunOutput & { value: JsonValue }>;
+
+/** A run's outputs (by name) with their values as JSON; at once when none holds an image. */
+export function toJsonOutputs(outputs: Record<string, RunOutput>, artifacts: ImageSink): JsonOutputs | Promise<JsonOutputs> {
+  const entries: [string, RunOutput & { value: JsonValue }][] = [];
+  for (const [name, output] of Object.entries(outputs)) {
+    const value = jsonValueNow(output.value);
+    if (value === undefined) return toJsonOutputsLater(outputs, artifacts);
+    entries.push([name, { ...output, value }]);
+  }
+  return Object.fromEntries(entries);
+}
+
+async function toJsonOutputsLater(outputs: Record<string, RunOutput>, artifacts: ImageSink): Promise<JsonOutputs> {
   const entries = await Promise.all(Object.entries(outputs).map(async ([name, o]) => [name, { ...o, value: await toJsonValue(o.value, artifacts) }] as const));
   return Object.fromEntries(entries);
 }

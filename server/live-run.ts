@@ -5,7 +5,7 @@
 import type { RunMessage } from '../engine/contract';
 import type { RunEvent } from '../engine/events';
 import type { Graph } from '../engine/graph';
-import { toJsonOutputs, toJsonPorts, type ImageSink } from './json-values';
+import { toJsonOutputs, toJsonPorts, type ImageSink, type JsonValue } from './json-values';
 import { OrderedSteps } from './ordered-steps';
 import type { RunEnd, RunJob } from './run-queue';
 import type { NodeState, RunRecord } from './store/runs';
@@ -31,8 +31,11 @@ export class LiveRun {
   }
 }
 
-/** Applies an engine event to the record; returns the message it becomes (none for the engine's run:finished, which `applyEnd` replaces). */
-export async function applyEvent(record: RunRecord, event: RunEvent, images: ImageSink): Promise<RunMessage | undefined> {
+/**
+ * Applies an engine event to the record; returns the message it becomes (none for the engine's run:finished,
+ * which `applyEnd` replaces). At once, without a promise, unless a node's outputs hold images to store.
+ */
+export function applyEvent(record: RunRecord, event: RunEvent, images: ImageSink): RunMessage | undefined | Promise<RunMessage | undefined> {
   const nodes = record.nodes;
   switch (event.type) {
     case 'run:started':
@@ -47,11 +50,8 @@ export async function applyEvent(record: RunRecord, event: RunEvent, images: Ima
       return event;
     case 'node:cached':
     case 'node:finished': {
-      const outputs = await toJsonPorts(event.outputs, images);
-      const cached = event.type === 'node:cached';
-      const { progress: _progress, ...state } = nodes[event.nodeId];
-      nodes[event.nodeId] = { ...state, status: cached ? 'cached' : 'succeeded', cached, outputs, ms: 'ms' in event ? event.ms : 0 };
-      return { ...event, outputs };
+      const outputs = toJsonPorts(event.outputs, images);
+      return outputs instanceof Promise ? outputs.then((json) => nodeDone(record, event, json)) : nodeDone(record, event, outputs);
     }
     case 'node:error':
       Object.assign(nodes[event.nodeId], { status: 'failed', error: event.message });
@@ -59,6 +59,13 @@ export async function applyEvent(record: RunRecord, event: RunEvent, images: Ima
     case 'run:finished':
       return undefined;
   }
+}
+
+function nodeDone(record: RunRecord, event: Extract<RunEvent, { type: 'node:cached' | 'node:finished' }>, outputs: Record<string, JsonValue>): RunMessage {
+  const cached = event.type === 'node:cached';
+  const { progress: _progress, ...state } = record.nodes[event.nodeId];
+  record.nodes[event.nodeId] = { ...state, status: cached ? 'cached' : 'succeeded', cached, outputs, ms: 'ms' in event ? event.ms : 0 };
+  return { ...event, outputs };
 }
 
 /** Writes how the run ended into its record (node records and outputs from the engine's result when there is one). */

@@ -49,7 +49,8 @@ export interface RunManagerOptions {
 export class RunManager {
   readonly queue: RunQueue;
   private readonly live = new Map<string, LiveRun>();
-  private readonly listeners: RunListener[] = [];
+  /** Replaced, never changed in place: a message goes to the listeners there were when its delivery began. */
+  private listeners: readonly RunListener[] = [];
   /** Places admitted but not yet in the queue. */
   private reserved = 0;
   /** Ends of runs executed here that are still being recorded (outside their queue slot): `close` waits for them. */
@@ -71,8 +72,8 @@ export class RunManager {
   }
 
   onMessage(listener: RunListener): () => void {
-    this.listeners.push(listener);
-    return () => void this.listeners.splice(this.listeners.indexOf(listener), 1);
+    this.listeners = [...this.listeners, listener];
+    return () => void (this.listeners = this.listeners.filter((l) => l !== listener));
   }
 
   /** Takes a place in the queue, or throws QueueFullError / QueueClosedError / QueueUnavailableError: call it before any other work. */
@@ -275,9 +276,9 @@ export class RunManager {
 
   /** Builds a message behind the run's earlier ones and hands it to the listeners in turn; the promise fails when one of them does. */
   private post(live: LiveRun, build: () => RunMessage | undefined | Promise<RunMessage | undefined>): Promise<void> {
-    return live.steps.add(async () => {
-      const message = await build();
-      if (message) for (const listener of [...this.listeners]) await listener(message, live.record);
+    return live.steps.add(() => {
+      const message = build();
+      return message instanceof Promise ? message.then((m) => deliver(this.listeners, m, live.record)) : deliver(this.listeners, message, live.record);
     });
   }
 
@@ -295,5 +296,14 @@ export class RunManager {
       { runId: record.id, workflowId: record.workflowId, source: record.source, status: record.status, ms: record.ms, error: record.error?.message },
       'run finished',
     );
+  }
+}
+
+/** Hands a message to each listener in turn, waiting only for those that return a promise (most return at once). */
+function deliver(listeners: readonly RunListener[], message: RunMessage | undefined, run: RunRecord, from = 0): void | Promise<void> {
+  if (!message) return;
+  for (let i = from; i < listeners.length; i++) {
+    const pending = listeners[i](message, run);
+    if (pending) return pending.then(() => deliver(listeners, message, run, i + 1));
   }
 }

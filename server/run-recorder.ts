@@ -19,31 +19,30 @@ export class RunRecorder {
     private readonly saveEveryMs = 250,
   ) {}
 
-  /** Called with each message in its run's order, waited for. Only the first write (queued) fails the caller: that run is refused. */
-  readonly record = async (message: RunMessage, run: RunRecord): Promise<void> => {
-    if (message.type === 'run:queued') return this.runs.queue(run);
-    try {
-      switch (message.type) {
-        case 'run:started':
-          // Not waited for: the run's next messages (its end above all) need not wait for this commit, and
-          // when the end comes before it is committed, the end record replaces it (RunStore.markStarted).
-          this.runs.markStarted(run.id, message.at).catch((err) => this.logger.warn({ runId: run.id, err }, 'could not record the start of a run'));
-          break;
-        case 'node:finished':
-        case 'node:cached':
-        case 'node:error':
-          this.saveNodesSoon(run);
-          break;
-        case 'run:finished':
-          clearTimeout(this.unsaved.get(run.id));
-          this.unsaved.delete(run.id);
-          await this.runs.finish(run.id, run);
-          break;
-        default:
-          break;
-      }
-    } catch (err) {
-      this.logger.error({ runId: run.id, err, message: message.type }, 'could not record a run');
+  /**
+   * Called with each message in its run's order; a promise (queued, finished) is waited for. Only the first
+   * write (queued) fails the caller: that run is refused.
+   */
+  readonly record = (message: RunMessage, run: RunRecord): void | Promise<void> => {
+    switch (message.type) {
+      case 'run:queued':
+        return this.runs.queue(run);
+      case 'run:started':
+        // Not waited for: the run's next messages (its end above all) need not wait for this commit, and
+        // when the end comes before it is committed, the end record replaces it (RunStore.markStarted).
+        this.runs.markStarted(run.id, message.at).catch((err) => this.logger.warn({ runId: run.id, err }, 'could not record the start of a run'));
+        return;
+      case 'node:finished':
+      case 'node:cached':
+      case 'node:error':
+        this.saveNodesSoon(run);
+        return;
+      case 'run:finished':
+        clearTimeout(this.unsaved.get(run.id));
+        this.unsaved.delete(run.id);
+        return this.runs.finish(run.id, run).catch((err) => this.logger.error({ runId: run.id, err, message: message.type }, 'could not record a run'));
+      default:
+        return;
     }
   };
 

@@ -37,7 +37,7 @@ export class ComfyRelay {
 
   constructor(private readonly options: RelayOptions) {
     this.unsubscribe = options.manager.onMessage((message) => {
-      this.chain = this.chain.then(() => this.relay(message)).catch(options.onError);
+      if (this.concerns(message)) this.chain = this.chain.then(() => this.relay(message)).catch(options.onError);
     });
   }
 
@@ -73,12 +73,20 @@ export class ComfyRelay {
     return this.options.book.ofRun(runId);
   }
 
+  /**
+   * Whether a message may have something to tell ComfyUI's clients: its run is (or may yet be) a prompt, or it
+   * changes the queue while clients listen. The others (a trigger's runs with no /ws client) skip the chain.
+   */
+  private concerns(message: RunMessage): boolean {
+    if (this.submitting.size > 0 || this.options.book.ofRun(message.runId)) return true;
+    return changesQueue(message) && !this.options.sockets.empty;
+  }
+
   private async relay(message: RunMessage): Promise<void> {
     try {
       const prompt = await this.promptOf(message.runId);
       if (prompt?.clientId) await this.toClient(message, prompt, prompt.clientId);
-      const queueChanged = message.type === 'run:queued' || message.type === 'run:started' || message.type === 'run:finished';
-      if (queueChanged && !this.options.sockets.empty) await this.sendStatus(null);
+      if (changesQueue(message) && !this.options.sockets.empty) await this.sendStatus(null);
     } finally {
       if (message.type === 'run:finished') this.progress.delete(message.runId);
     }
@@ -151,4 +159,8 @@ export class ComfyRelay {
       if (isImageRef(item)) this.options.sockets.sendPreview(clientId, await this.options.artifacts.read(item.artifact));
     }
   }
+}
+
+function changesQueue(message: RunMessage): boolean {
+  return message.type === 'run:queued' || message.type === 'run:started' || message.type === 'run:finished';
 }
