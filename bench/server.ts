@@ -3,7 +3,8 @@
 // http response, which records nothing. Every picflow request is a full run (queued, executed, recorded in
 // sqlite, answered) with its own input, so nothing comes from the cache; after the load the bench counts the
 // succeeded runs in the database; 'server CPU ms/req' is the server process's CPU time per request (steadier than
-// req/s on a shared machine). Node-RED is installed into bench/.tmp/node-red when missing (never a project
+// req/s on a shared machine), 'main thread ms/req' its main thread's share (where JavaScript runs: the bound on
+// req/s of a single-threaded server). Node-RED is installed into bench/.tmp/node-red when missing (never a project
 // dependency). Prints a table; nothing is asserted.
 //   BENCH_SECONDS: duration of each measurement (default 5). BENCH_CONNECTIONS: the counts to measure (default 1,16,64). BENCH_PROFILE=<dir>: the picflow server writes a
 //   --cpu-prof profile there (read it with bench/cpuprofile-top.ts). BENCH_ONLY=picflow skips Node-RED.
@@ -148,6 +149,7 @@ for (const server of started) server.answered += (await load(server.hook, 16, 5)
 for (const connections of (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number)) {
   for (const server of started) {
     const cpuBefore = cpuMs(server.child.pid);
+    const mainBefore = cpuMs(server.child.pid, true);
     const result = await load(server.hook, connections, seconds);
     server.answered += result['2xx'];
     rows.push({
@@ -155,6 +157,7 @@ for (const connections of (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(','
       connections,
       'req/s': Math.round(result.requests.average),
       'server CPU ms/req': cpuPerRequest(cpuBefore, cpuMs(server.child.pid), result.requests.total),
+      'main thread ms/req': cpuPerRequest(mainBefore, cpuMs(server.child.pid, true), result.requests.total),
       'p50 ms': result.latency.p50,
       'p99 ms': result.latency.p99,
       '2xx': result['2xx'],
