@@ -70,13 +70,8 @@ export function requestLog(logger: Logger): Middleware {
     res.setHeader('X-Request-Id', id);
     (req as IncomingMessage & { id?: string }).id = id;
     const started = performance.now();
-    const onEnd = () => {
-      res.removeListener('finish', onEnd);
-      res.removeListener('close', onEnd);
-      writeRequestLine(logger, req, res as ServerResponse & ResponseNotes, id, started);
-    };
-    res.on('finish', onEnd);
-    res.on('close', onEnd);
+    // 'close' comes once a response is finished and when its connection closed first: one listener for both.
+    res.on('close', () => writeRequestLine(logger, req, res as ServerResponse & ResponseNotes, id, started));
     next();
   };
 }

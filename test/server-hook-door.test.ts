@@ -1,7 +1,9 @@
 // What the hook door does before a call: the security headers every answer carries, as the app's do, and the JSON
 // body, read on its own fast path for the common request (Content-Length, UTF-8) and through express.json for any
 // other (chunked, compressed), with the same answers and the same refusals on both.
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer, workflows, type TestServer } from './server-harness';
 
@@ -86,5 +88,41 @@ describe('security headers', () => {
     expect(security(hook)).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'SAMEORIGIN', 'x-powered-by': null });
     expect(security(hook)['content-security-policy']).toMatch(/img-src 'self' data: blob:/);
     expect(security(hook)['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
+  });
+});
+
+describe('the request log', () => {
+  test('one line a request, with its id and status, whether the client waits for the answer or hangs up first', async () => {
+    const lines: Record<string, any>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const logged = await startTestServer({ logger });
+    try {
+      const { id } = (await logged.api('POST', '/api/workflows', workflows.caption())).body;
+      await logged.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'caption', mode: 'sync' });
+      const answer = await fetch(`${logged.url}/hooks/caption`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'call-1' }, body: '{}' });
+      await answer.text();
+      const missing = await fetch(`${logged.url}/hooks/nothing-here`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'call-2' }, body: '{}' });
+      await missing.text();
+      // A client that promises a body and hangs up halfway.
+      const { port } = new URL(logged.url);
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write('POST /hooks/caption HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Request-Id: call-3\r\nContent-Length: 100\r\n\r\n{"sub');
+          setTimeout(() => socket.destroy(), 100);
+        });
+        socket.on('close', () => resolve());
+      });
+      const of = async (requestId: string) => {
+        for (let i = 0; i < 100 && !lines.some((l) => l.req?.id === requestId); i++) await new Promise((r) => setTimeout(r, 20));
+        return lines.filter((l) => l.req?.id === requestId);
+      };
+      expect(await of('call-1')).toEqual([expect.objectContaining({ msg: 'request completed', level: 30, req: { id: 'call-1', method: 'POST', url: '/hooks/caption' }, res: { statusCode: 200 } })]);
+      expect(answer.headers.get('x-request-id')).toBe('call-1');
+      expect(await of('call-2')).toEqual([expect.objectContaining({ msg: 'request completed', level: 40, res: { statusCode: 404 } })]);
+      // Its answer (400) goes nowhere, but the line says what happened.
+      expect(await of('call-3')).toEqual([expect.objectContaining({ level: 40, res: { statusCode: 400 }, error: 'request aborted' })]);
+    } finally {
+      await logged.close();
+    }
   });
 });
