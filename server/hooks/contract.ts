@@ -148,11 +148,11 @@ function outputsOf(engine: Engine, workflow: unknown, variables: Set<string>): T
  */
 export function runInputsOf(contract: TriggerContract, body: Record<string, unknown>): { inputs: RunInputs; issues: WorkflowIssue[] } {
   const issues: WorkflowIssue[] = [];
-  const known = [...contract.inputs.keys()].join(', ') || 'none';
   const given: [string, unknown][] = [];
   for (const key of Object.keys(body)) {
     const input = contract.inputs.get(key);
     if (!input) {
+      const known = [...contract.inputs.keys()].join(', ') || 'none';
       issues.push({ node: null, field: `inputs.${key}`, message: `'${key}' is not an input of this trigger (inputs: ${known})` });
       continue;
     }
