@@ -44,20 +44,43 @@ export function buildGraph(
   runInputs: RunInputs = {},
   limits: WorkflowLimits = DEFAULT_WORKFLOW_LIMITS,
 ): ValidationResult {
+  const parsed = parseWorkflow(raw, runInputs, limits);
+  if (!parsed.ok) return parsed;
+  const typed = typeGraph(parsed.workflow, catalog, runInputs);
+  return typed.issues.length > 0 ? { ok: false, issues: typed.issues } : { ok: true, graph: typed.graph };
+}
+
+/** The raw document within the limits (its run inputs too) and as the schema reads it; nothing more is checked. */
+export function parseWorkflow(
+  raw: unknown,
+  runInputs: RunInputs,
+  limits: WorkflowLimits,
+): { ok: true; workflow: Workflow } | { ok: false; issues: WorkflowIssue[] } {
   const tooBig = limitIssues(raw, runInputs, limits);
   if (tooBig.length > 0) return { ok: false, issues: tooBig };
-  let parsed: Workflow;
-  if (isPlainWorkflow(raw)) {
-    parsed = raw;
-  } else {
-    const result = WorkflowSchema.safeParse(raw);
-    if (!result.success) return { ok: false, issues: result.error.issues.map(schemaIssue) };
-    parsed = result.data;
-  }
+  if (isPlainWorkflow(raw)) return { ok: true, workflow: raw };
+  const result = WorkflowSchema.safeParse(raw);
+  if (!result.success) return { ok: false, issues: result.error.issues.map(schemaIssue) };
+  return { ok: true, workflow: result.data };
+}
 
+/** A parsed workflow's graph with run inputs applied, and every issue found on the way. */
+export interface TypedGraph {
+  /** Complete only when `issues` is empty. */
+  graph: Graph;
+  /** The run inputs' issues first (`inputIssues` of them), then the workflow's own as it stands with them applied. */
+  issues: WorkflowIssue[];
+  inputIssues: number;
+  /** Nodes whose params the run inputs set. */
+  changed: readonly string[];
+}
+
+/** Applies the run inputs, then checks params, links, order, types and output names of a parsed workflow. */
+export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInputs): TypedGraph {
   const applied = applyRunInputs(parsed, runInputs, catalog);
   const workflow = applied.workflow;
   const issues = applied.issues;
+  const inputIssues = issues.length;
   const nodes = new Map<string, GraphNode>();
   const declared = workflow.nodes;
   const ids = Object.keys(declared);
@@ -69,7 +92,7 @@ export function buildGraph(
       issues.push({ node: id, field: 'type', message: `unknown node type '${node.type}'` });
       continue;
     }
-    const params = strictParams(definition).safeParse(node.params ?? {});
+    const params = parseParams(definition, node.params);
     if (!params.success) for (const issue of params.error.issues) issues.push(...paramIssues(id, definition, issue));
     nodes.set(id, {
       id,
@@ -135,13 +158,18 @@ export function buildGraph(
     issues.push({ node: null, field: 'nodes', message: 'the workflow has no output node (output, save-image or preview)' });
   }
 
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, graph: { workflow, nodes, order } };
+  return { graph: { workflow, nodes, order }, issues, inputIssues, changed: applied.changed };
 }
 
 /** The name an output node's value is reported under: its `name` param, else its id. */
 export function outputName(node: GraphNode): string {
   const name = node.params.name;
   return typeof name === 'string' && name !== '' ? name : node.id;
+}
+
+/** A node's params as its definition reads them (defaults filled), refusing params it does not know. */
+export function parseParams(definition: AnyNodeDefinition, params: Record<string, unknown> | undefined) {
+  return strictParams(definition).safeParse(params ?? {});
 }
 
 const strictSchemas = new WeakMap<AnyNodeDefinition, z.ZodObject>();
