@@ -10,7 +10,7 @@ import { DEFAULT_WORKFLOW_LIMITS, type WorkflowLimits } from './limits';
 import type { Catalog, PortValues } from './node';
 import { planRun } from './plan';
 import type { Services } from './services';
-import { DEFAULT_WATCHDOG, watchRun, type WatchdogOptions } from './watchdog';
+import { DEFAULT_WATCHDOG, type WatchdogOptions } from './watchdog';
 import type { RunInputs, WorkflowIssue } from './contract';
 import { WorkflowError } from './workflow';
 
@@ -97,13 +97,8 @@ export class Engine {
   async runGraph(graph: Graph, options: Omit<RunOptions, 'inputs'> = {}): Promise<RunResult> {
     const plan = await planRun(graph, this.services);
     const runId = options.runId ?? randomUUID();
-    const watch = watchRun(runId, this.watchdog);
-    const emit = (event: RunEvent) => {
-      watch.observe(event);
-      options.onEvent?.(event);
-    };
-    const { services, cache, pixels, stopGraceMs } = this;
-    return execute(graph, plan, { runId, services, emit, signal: options.signal, cache, pixels, stopGraceMs, reuse: options.reuse });
+    const { services, cache, pixels, stopGraceMs, watchdog } = this;
+    return execute(graph, plan, { runId, services, emit: options.onEvent, signal: options.signal, cache, pixels, stopGraceMs, reuse: options.reuse, watchdog });
   }
 }
 

@@ -7,6 +7,7 @@ import type { Plan } from './plan';
 import { portsOf } from './ports';
 import type { Services } from './services';
 import { isList, type OutputKind, type SocketType } from './contract';
+import { watchRun, type WatchdogOptions } from './watchdog';
 
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'cancelled' | 'skipped';
 
@@ -38,7 +39,8 @@ export interface RunResult {
 export interface ExecuteOptions {
   runId: string;
   services: Services;
-  emit: (event: RunEvent) => void;
+  /** The run's events; without a listener, node events are not even made. */
+  emit?: (event: RunEvent) => void;
   signal?: AbortSignal;
   cache?: OutputCache;
   pixels?: PixelLimits;
@@ -46,6 +48,8 @@ export interface ExecuteOptions {
   stopGraceMs?: number;
   /** Outputs by node id that count as already computed (a resumed run's finished nodes). */
   reuse?: ReadonlyMap<string, PortValues>;
+  /** Reports the run when it goes over its time budget. */
+  watchdog?: WatchdogOptions;
 }
 
 export const DEFAULT_STOP_GRACE_MS = 5_000;
@@ -106,6 +110,7 @@ class RunExecution {
   private settle!: (result: RunResult) => void;
   private settled = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private watch: { stop(): void } | undefined;
   readonly budget: PixelBudget;
 
   constructor(
@@ -142,7 +147,8 @@ class RunExecution {
 
   start(): Promise<RunResult> {
     const done = new Promise<RunResult>((resolve) => (this.settle = resolve));
-    const { signal, runId } = this.options;
+    const { signal, runId, watchdog } = this.options;
+    if (watchdog) this.watch = watchRun(runId, watchdog, () => this.planned.filter((state) => state.record!.status === 'running').map((state) => state.id));
     this.emit({ type: 'run:started', runId, nodes: this.plan.order, at: Date.now() });
     if (signal?.aborted) {
       this.stop({ status: 'cancelled' });
@@ -285,7 +291,7 @@ class RunExecution {
     record.startedAt = Date.now();
     state.startedMs = performance.now();
     this.running++;
-    this.emit({ type: 'node:started', runId: this.options.runId, nodeId: node.id, at: record.startedAt });
+    if (this.options.emit) this.emit({ type: 'node:started', runId: this.options.runId, nodeId: node.id, at: record.startedAt });
     let returned: unknown;
     try {
       returned = this.runNode(node, this.collectInputs(state, node));
@@ -429,8 +435,10 @@ class RunExecution {
     const record = state.record!;
     const reported = record.status === 'cached'; // already reported by reportCachedSources
     record.status = status;
-    if (status === 'succeeded') this.emit({ type: 'node:finished', runId, nodeId: state.id, ms: record.ms ?? 0, outputs });
-    else if (!reported) this.emit({ type: 'node:cached', runId, nodeId: state.id, outputs });
+    if (this.options.emit) {
+      if (status === 'succeeded') this.emit({ type: 'node:finished', runId, nodeId: state.id, ms: record.ms ?? 0, outputs });
+      else if (!reported) this.emit({ type: 'node:cached', runId, nodeId: state.id, outputs });
+    }
     this.unfinished--;
     const waiters = state.waiters;
     if (waiters) for (const waiter of waiters) if (--waiter.pending === 0) this.ready(waiter);
@@ -468,6 +476,7 @@ class RunExecution {
     }
     this.settled = true;
     clearTimeout(this.graceTimer);
+    this.watch?.stop();
     let status: RunStatus = this.stopped?.status ?? 'succeeded';
     let error = this.stopped?.error;
     let outputs: Record<string, RunOutput> = {};
@@ -521,7 +530,7 @@ class RunExecution {
   /** Events go out through the host's listener; a listener that throws must not keep the run from ending. */
   private emit(event: RunEvent): void {
     try {
-      this.options.emit(event);
+      this.options.emit?.(event);
     } catch (err) {
       process.emitWarning(`run event listener failed on ${event.type}: ${(err as Error).message}`);
     }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { AnyNodeDefinition, Catalog } from './node';
 import { DEFAULT_WORKFLOW_LIMITS, limitIssues, type WorkflowLimits } from './limits';
 import { applyRunInputs } from './run-inputs';
-import { baseOf, isList, linkProblem, listOf, type RunInputs, type SocketType, type Workflow, type WorkflowIssue } from './contract';
+import { baseOf, isList, linkProblem, listOf, type RunInputs, type SocketType, type Workflow, type WorkflowIssue, type WorkflowNode } from './contract';
 import { isPlainWorkflow } from './plain-workflow';
 import { portsOf } from './ports';
 import { WorkflowSchema } from './workflow';
@@ -85,6 +85,8 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
   const declared = workflow.nodes;
   const ids = Object.keys(declared);
 
+  // The declared node beside each graph node, so the link pass below looks neither up by id again.
+  const declaredOf: WorkflowNode[] = [];
   for (const id of ids) {
     const node = declared[id];
     const definition = catalog.get(node.type);
@@ -102,33 +104,33 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
       outputTypes: {},
       mapped: [],
     });
+    declaredOf.push(node);
   }
 
+  let index = 0;
   for (const graphNode of nodes.values()) {
     const { id, definition } = graphNode;
-    const links = declared[id].inputs ?? {};
-    for (const input of Object.keys(links)) {
+    const links = declaredOf[index++].inputs ?? {};
+    for (const input in links) {
+      if (!Object.hasOwn(links, input)) continue;
       // By index: destructuring a link makes an iterator per link.
       const link = links[input];
       const from = link[0];
       const output = link[1];
-      const field = `inputs.${input}`;
+      const source = nodes.get(from);
       if (!Object.hasOwn(definition.inputs, input)) {
-        issues.push({ node: id, field, message: `unknown input (inputs: ${listNames(definition.inputs)})` });
-      } else if (!Object.hasOwn(declared, from)) {
-        issues.push({ node: id, field, message: `links to missing node '${from}'` });
+        issues.push({ node: id, field: `inputs.${input}`, message: `unknown input (inputs: ${listNames(definition.inputs)})` });
+      } else if (!source) {
+        // A declared source missing here has an unknown type, already reported.
+        if (!Object.hasOwn(declared, from)) issues.push({ node: id, field: `inputs.${input}`, message: `links to missing node '${from}'` });
+      } else if (!Object.hasOwn(source.definition.outputs, output)) {
+        issues.push({
+          node: id,
+          field: `inputs.${input}`,
+          message: `node '${from}' (${source.definition.type}) has no output '${output}' (outputs: ${listNames(source.definition.outputs)})`,
+        });
       } else {
-        const source = nodes.get(from);
-        if (!source) continue; // its unknown type is already reported
-        if (!Object.hasOwn(source.definition.outputs, output)) {
-          issues.push({
-            node: id,
-            field,
-            message: `node '${from}' (${source.definition.type}) has no output '${output}' (outputs: ${listNames(source.definition.outputs)})`,
-          });
-        } else {
-          graphNode.links[input] = { from, output };
-        }
+        graphNode.links[input] = { from, output };
       }
     }
     for (const input of portsOf(definition).required) {
