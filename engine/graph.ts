@@ -19,10 +19,15 @@ export interface GraphNode {
   params: Record<string, unknown>;
   /** Connected inputs, in the workflow's order; made here with own keys only, so hot loops walk it with for-in (no key array). */
   links: Record<string, GraphLink>;
-  outputTypes: Record<string, SocketType>;
+  /** Shared, frozen, by the nodes of a type whose outputs have their declared types. */
+  outputTypes: Readonly<Record<string, SocketType>>;
   /** Scalar inputs fed a list: the node runs once per element. */
-  mapped: string[];
+  mapped: readonly string[];
 }
+
+/** Where a node maps no input: one frozen list, not an array per node. */
+const NONE_MAPPED: readonly string[] = Object.freeze([]);
+const NO_TYPES: Readonly<Record<string, SocketType>> = Object.freeze({});
 
 export interface Graph {
   workflow: Workflow;
@@ -101,8 +106,8 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
       definition,
       params: params.success ? params.data : {},
       links: {},
-      outputTypes: {},
-      mapped: [],
+      outputTypes: NO_TYPES,
+      mapped: NONE_MAPPED,
     });
     declaredOf.push(node);
   }
@@ -271,6 +276,7 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
     const node = nodes.get(id)!;
     const { definition, links } = node;
     let generic: { port: SocketType; source: SocketType } | undefined;
+    let mapped: string[] | undefined;
     for (const input in links) {
       if (!Object.hasOwn(links, input)) continue;
       const link = links[input];
@@ -283,20 +289,28 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
         issues.push({ node: id, field: `inputs.${input}`, message: `${problem} (from '${link.from}.${link.output}')` });
         continue;
       }
-      if (isList(source) && !isList(port) && baseOf(port) !== 'any') node.mapped.push(input);
+      if (isList(source) && !isList(port) && baseOf(port) !== 'any') (mapped ??= []).push(input);
       if (!generic && baseOf(port) === 'any') generic = { port, source };
     }
-    const declared = portsOf(definition).outputTypes;
+    if (mapped) node.mapped = mapped;
+    const ports = portsOf(definition);
+    // The usual node: its outputs are what its type declares, and it shares its type's record of them.
+    if (!mapped && !definition.outputTypes && (!generic || !ports.genericOutputs)) {
+      node.outputTypes = ports.declaredTypes;
+      continue;
+    }
     // Types that depend on params override the declared ones (and may add outputs of their own).
-    const withParams = definition.outputTypes && Object.entries({ ...Object.fromEntries(declared), ...definition.outputTypes(node.params) });
-    for (const [output, type] of (withParams ?? declared) as [string, SocketType][]) {
+    const withParams = definition.outputTypes && Object.entries({ ...ports.declaredTypes, ...definition.outputTypes(node.params) });
+    const types: Record<string, SocketType> = {};
+    for (const [output, type] of (withParams ?? ports.outputTypes) as [string, SocketType][]) {
       let resolved = type;
       if (baseOf(type) === 'any' && generic) {
         const element = isList(generic.port) ? baseOf(generic.source) : generic.source;
         resolved = isList(type) ? listOf(element) : element;
       }
-      node.outputTypes[output] = node.mapped.length > 0 ? listOf(resolved) : resolved;
+      types[output] = mapped ? listOf(resolved) : resolved;
     }
+    node.outputTypes = types;
   }
   return issues;
 }
