@@ -77,9 +77,11 @@ interface NodeState {
   pending: number;
   /** For a lazy node: the lazy inputs its `lazy()` asked for, once asked. */
   lazyWanted: Set<string> | undefined;
-  /** While running: when it started (performance.now()), and what its run returned or threw, once known. */
+  /** While running: when it started (performance.now()); once its run returned or threw without a promise, what and after how long (fields, not an object per node). */
   startedMs: number;
-  result: { outputs: unknown; thrown: false; ms: number } | { thrown: true; error: unknown; ms: number } | undefined;
+  value: unknown;
+  threw: boolean;
+  ms: number;
 }
 
 /**
@@ -134,7 +136,9 @@ class RunExecution {
       pending: 0,
       lazyWanted: undefined,
       startedMs: 0,
-      result: undefined,
+      value: undefined,
+      threw: false,
+      ms: 0,
     };
     this.states.set(id, state);
     return state;
@@ -293,25 +297,27 @@ class RunExecution {
     this.running++;
     if (this.options.emit) this.emit({ type: 'node:started', runId: this.options.runId, nodeId: node.id, at: record.startedAt });
     let returned: unknown;
+    let threw = false;
     try {
       returned = this.runNode(node, this.collectInputs(state, node));
     } catch (error) {
-      state.result = { thrown: true, error, ms: performance.now() - state.startedMs };
-      this.returned.push(state);
-      return;
+      returned = error;
+      threw = true;
     }
-    if (!isThenable(returned)) {
-      state.result = { outputs: returned, thrown: false, ms: performance.now() - state.startedMs };
+    if (threw || !isThenable(returned)) {
+      state.value = returned;
+      state.threw = threw;
+      state.ms = performance.now() - state.startedMs;
       this.returned.push(state);
       return;
     }
     Promise.resolve(returned).then(
       (outputs) => {
-        this.complete(state, node, { outputs, thrown: false, ms: performance.now() - state.startedMs });
+        this.complete(state, node, false, outputs, performance.now() - state.startedMs);
         this.drain();
       },
       (error) => {
-        this.complete(state, node, { thrown: true, error, ms: performance.now() - state.startedMs });
+        this.complete(state, node, true, error, performance.now() - state.startedMs);
         this.drain();
       },
     );
@@ -324,23 +330,25 @@ class RunExecution {
     let next = 0;
     while (next < this.returned.length) {
       const state = this.returned[next++];
-      this.complete(state, state.node!, state.result!);
+      const value = state.value;
+      state.value = undefined;
+      this.complete(state, state.node!, state.threw, value, state.ms);
     }
     this.returned.length = 0;
     this.draining = false;
   }
 
   /** A node's run is over: its outputs are held, cached and passed on, or its failure stops the run. */
-  private complete(state: NodeState, node: GraphNode, result: NonNullable<NodeState['result']>): void {
-    state.result = undefined;
+  /** `value` is what the run returned, or what it threw. */
+  private complete(state: NodeState, node: GraphNode, threw: boolean, value: unknown, ms: number): void {
     if (this.settled) return; // left behind after a stop: the run has ended without it
     const record = state.record!;
-    record.ms = result.ms;
+    record.ms = ms;
     this.running--;
-    if (result.thrown) return this.failed(state, node, result.error);
-    const problem = notOutputs(result.outputs);
+    if (threw) return this.failed(state, node, value);
+    const problem = notOutputs(value);
     if (problem) return this.failed(state, node, problem);
-    const outputs = result.outputs as PortValues;
+    const outputs = value as PortValues;
     if (this.stopped) {
       record.status = 'cancelled';
       this.budget.release(node.id);
