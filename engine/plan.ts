@@ -37,7 +37,7 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   const keys = new Map<string, string>();
   for (const id of order) {
     const node = graph.nodes.get(id)!;
-    let text = `${node.definition.type}\0${paramsText(node)}`;
+    let text = keyHead(node);
     if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
@@ -69,28 +69,29 @@ function sized(text: string): string {
   return `${text.length}:${text}`;
 }
 
-/** A node type's last params: a copy of their keys and values, and their JSON. */
+/** A node type's last params: a copy of their keys and values, and the head of a key text for them. */
 interface ParamsText {
   keys: string[];
   values: unknown[];
-  text: string;
+  head: string;
 }
 
 const lastParams = new WeakMap<AnyNodeDefinition, ParamsText>();
 
 /**
- * Params as JSON. The nodes of a large workflow mostly share their params (often all defaults), and
- * stringifying them per node showed in profiles: params equal, key by key and in order, to the last ones
- * of the same node type reuse that text. Only own primitive values are compared, against a copy taken
- * when the text was made, so a params object changed since (by a node's run, say) is never mistaken.
+ * A key text's head: the node's type and its params as JSON. The nodes of a large workflow mostly share
+ * their params (often all defaults), and stringifying them per node showed in profiles: params equal, key
+ * by key and in order, to the last ones of the same node type reuse that head, one flat string. Only own
+ * primitive values are compared, against a copy taken when the head was made, so a params object changed
+ * since (by a node's run, say) is never mistaken.
  */
-function paramsText(node: GraphNode): string {
+function keyHead(node: GraphNode): string {
   const last = lastParams.get(node.definition);
-  if (last && sameFlatParams(last, node.params)) return last.text;
-  const text = JSON.stringify(node.params);
-  const flat = flatParams(node.params, text);
+  if (last && sameFlatParams(last, node.params)) return last.head;
+  const head = `${node.definition.type}\0${JSON.stringify(node.params)}`;
+  const flat = flatParams(node.params, head);
   if (flat) lastParams.set(node.definition, flat);
-  return text;
+  return head;
 }
 
 function sameFlatParams(last: ParamsText, params: Record<string, unknown>): boolean {
@@ -103,8 +104,8 @@ function sameFlatParams(last: ParamsText, params: Record<string, unknown>): bool
 }
 
 /** A copy of params whose values are all own primitives, or undefined. */
-function flatParams(params: Record<string, unknown>, text: string): ParamsText | undefined {
-  const flat: ParamsText = { keys: [], values: [], text };
+function flatParams(params: Record<string, unknown>, head: string): ParamsText | undefined {
+  const flat: ParamsText = { keys: [], values: [], head };
   for (const key in params) {
     const value = params[key];
     if (!Object.hasOwn(params, key) || (typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') return undefined;
