@@ -4,6 +4,7 @@ import { DEFAULT_WORKFLOW_LIMITS, limitIssues, type WorkflowLimits } from './lim
 import { applyRunInputs } from './run-inputs';
 import { baseOf, isList, linkProblem, listOf, type RunInputs, type SocketType, type Workflow, type WorkflowIssue, type WorkflowNode } from './contract';
 import { isPlainWorkflow } from './plain-workflow';
+import { flatParams, sameParams, type FlatParams } from './flat-params';
 import { portsOf } from './ports';
 import { WorkflowSchema } from './workflow';
 
@@ -174,9 +175,36 @@ export function outputName(node: GraphNode): string {
   return typeof name === 'string' && name !== '' ? name : node.id;
 }
 
-/** A node's params as its definition reads them (defaults filled), refusing params it does not know. */
-export function parseParams(definition: AnyNodeDefinition, params: Record<string, unknown> | undefined) {
-  return strictParams(definition).safeParse(params ?? {});
+export type ParsedParams = { success: true; data: Record<string, unknown> } | { success: false; error: z.ZodError };
+
+/** A node type's last params that parsed (see flat-params.ts) and what they parsed to, all primitives too; null where reuse is off. */
+const lastParses = new WeakMap<AnyNodeDefinition, { params: FlatParams; data: FlatParams } | null>();
+
+/**
+ * A node's params as its definition reads them (defaults filled), refusing params it does not know.
+ * Zod per node was a good part of validating a large workflow: params equal to the last ones of the same
+ * node type get a fresh copy of what those parsed to. A type whose schema parses the same params to
+ * different values (a default made by a function, say) is found on its first parse and never reused.
+ */
+export function parseParams(definition: AnyNodeDefinition, given: Record<string, unknown> | undefined): ParsedParams {
+  const params = given ?? {};
+  const last = lastParses.get(definition);
+  if (last && sameParams(last.params, params)) return { success: true, data: objectOf(last.data) };
+  const result = strictParams(definition).safeParse(params);
+  if (!result.success || last === null) return result;
+  const flat = flatParams(params);
+  const data = flat && flatParams(result.data);
+  if (flat && data) {
+    const again = last === undefined ? strictParams(definition).safeParse(params) : undefined;
+    lastParses.set(definition, again && !(again.success && sameParams(data, again.data)) ? null : { params: flat, data });
+  }
+  return result;
+}
+
+function objectOf(flat: FlatParams): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
+  for (let i = 0; i < flat.keys.length; i++) object[flat.keys[i]] = flat.values[i];
+  return object;
 }
 
 const strictSchemas = new WeakMap<AnyNodeDefinition, z.ZodObject>();

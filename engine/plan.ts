@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Graph, GraphNode } from './graph';
 import type { AnyNodeDefinition } from './node';
+import { flatParams, sameParams, type FlatParams } from './flat-params';
 import { portsOf } from './ports';
 import type { Services } from './services';
 
@@ -69,50 +70,27 @@ function sized(text: string): string {
   return `${text.length}:${text}`;
 }
 
-/** A node type's last params: a copy of their keys and values, and the head of a key text for them. */
-interface ParamsText {
-  keys: string[];
-  values: unknown[];
+/** A node type's last params, and the head of a key text for them. */
+interface LastHead {
+  params: FlatParams;
   head: string;
 }
 
-const lastParams = new WeakMap<AnyNodeDefinition, ParamsText>();
+const lastHeads = new WeakMap<AnyNodeDefinition, LastHead>();
 
 /**
- * A key text's head: the node's type and its params as JSON. The nodes of a large workflow mostly share
- * their params (often all defaults), and stringifying them per node showed in profiles: params equal, key
- * by key and in order, to the last ones of the same node type reuse that head, one flat string. Only own
- * primitive values are compared, against a copy taken when the head was made, so a params object changed
- * since (by a node's run, say) is never mistaken.
+ * A key text's head: the node's type and its params as JSON. Stringifying params per node showed in
+ * profiles: params equal to the last ones of the same node type (see flat-params.ts) reuse that head, one
+ * string. They are compared with a copy taken when the head was made, so a params object changed since
+ * (by a node's run, say) is never mistaken.
  */
 function keyHead(node: GraphNode): string {
-  const last = lastParams.get(node.definition);
-  if (last && sameFlatParams(last, node.params)) return last.head;
+  const last = lastHeads.get(node.definition);
+  if (last && sameParams(last.params, node.params)) return last.head;
   const head = `${node.definition.type}\0${JSON.stringify(node.params)}`;
-  const flat = flatParams(node.params, head);
-  if (flat) lastParams.set(node.definition, flat);
+  const params = flatParams(node.params);
+  if (params) lastHeads.set(node.definition, { params, head });
   return head;
-}
-
-function sameFlatParams(last: ParamsText, params: Record<string, unknown>): boolean {
-  let i = 0;
-  for (const key in params) {
-    if (i === last.keys.length || last.keys[i] !== key || last.values[i] !== params[key] || !Object.hasOwn(params, key)) return false;
-    i++;
-  }
-  return i === last.keys.length;
-}
-
-/** A copy of params whose values are all own primitives, or undefined. */
-function flatParams(params: Record<string, unknown>, head: string): ParamsText | undefined {
-  const flat: ParamsText = { keys: [], values: [], head };
-  for (const key in params) {
-    const value = params[key];
-    if (!Object.hasOwn(params, key) || (typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') return undefined;
-    flat.keys.push(key);
-    flat.values.push(value);
-  }
-  return flat;
 }
 
 /**
