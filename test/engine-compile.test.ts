@@ -143,12 +143,9 @@ describe('compiled workflows', () => {
     const graph = compiled.graph({ color: 'red', subject: 'a square' });
     expect(graph.nodes.get('t')!.params.text).toBe('on a red background');
     expect(graph.nodes.get('p')!.params.text).toBe('a square');
+    const refused = compiled.validate({ color: 'red', 'a.min': -3 });
+    expect(refused.ok ? [] : refused.issues).toEqual([expect.objectContaining({ node: 'a', field: 'params.min' })]);
     expect(() => compiled.graph({ color: 'red', 'a.min': -3 })).toThrow(WorkflowError);
-    try {
-      compiled.graph({ color: 'red', 'a.min': -3, __proto__: 1 } as Record<string, unknown>);
-    } catch (err) {
-      expect((err as WorkflowError).issues).toContainEqual(expect.objectContaining({ node: 'a', field: 'params.min' }));
-    }
   });
 
   it('refuse a workflow that is invalid as it stands, naming each problem', () => {
