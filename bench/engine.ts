@@ -2,6 +2,9 @@
 // types, service checks), planning (pruning and cache keys) and execution of the planned graph on an empty
 // cache, for chains (depth) and fan-outs (width); then a fully cached re-run. The target (issue 16) is
 // validate + plan + execute ≤ 10 µs per node at 1,000 and 10,000 nodes, and 10,000 within 1.3× of 1,000.
+// Then the per-call cost of a graph for one run: `prepare(workflow, inputs)` against `compile(workflow)`
+// once and `graph(inputs)` per call (the trigger server's hot path), on the echo workflow of bench/server.ts
+// and a 1,000-node chain, each with a run input that changes one node's params.
 // Prints tables, asserts nothing. BENCH_SIZES=1000,10000 picks sizes, BENCH_REPS=n the repetitions per row.
 //
 // Trustworthy figures on a shared machine: every shape and size is warmed up first (the JIT's work is not
@@ -119,3 +122,33 @@ const growth = SHAPES.flatMap((shape) => {
   return [{ shape, '1k µs/node': a, '10k µs/node': b, '10k / 1k': +(b / a).toFixed(2), '10k / 1k (min)': +(large['min total'] / small['min total']).toFixed(2) }];
 });
 if (growth.length > 0) console.table(growth);
+
+/** Per call, µs: `prepare` against `graph` from one compiled workflow, interleaved in rounds so load hits both alike. */
+function perCall(name: string, wf: object, inputs: (i: number) => Record<string, unknown>, calls: number) {
+  const e = engine();
+  const compiled = e.compile(wf);
+  const prepare: number[] = [];
+  const graph: number[] = [];
+  for (let round = 0; round < 15; round++) {
+    collectGarbage();
+    let start = performance.now();
+    for (let i = 0; i < calls; i++) e.prepare(wf, inputs(i));
+    prepare.push(((performance.now() - start) * 1000) / calls);
+    start = performance.now();
+    for (let i = 0; i < calls; i++) compiled.graph(inputs(i));
+    graph.push(((performance.now() - start) * 1000) / calls);
+  }
+  const [p, g] = [median(prepare), median(graph)];
+  return { workflow: name, 'prepare µs/call': +p.toFixed(2), 'compiled graph µs/call': +g.toFixed(2), 'prepare / graph': +(p / g).toFixed(1) };
+}
+
+const echo = {
+  version: 1,
+  nodes: {
+    subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
+    echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
+  },
+};
+const chain1k = workflow('chain', 1_000);
+perCall('echo', echo, (i) => ({ subject: `call ${i}` }), 200); // warm-up
+console.table([perCall('echo (2 nodes)', echo, (i) => ({ subject: `call ${i}` }), 2_000), perCall('chain (1,000 nodes)', chain1k, (i) => ({ 't500.separator': `${i % 10}` }), 20)]);

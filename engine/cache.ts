@@ -59,7 +59,10 @@ export class OutputCache {
 
 function estimateBytes(outputs: PortValues): number {
   let bytes = 64;
-  for (const value of Object.values(outputs)) {
+  // for-in over own keys: Object.values made an array per entry.
+  for (const key in outputs) {
+    if (!Object.hasOwn(outputs, key)) continue;
+    const value = outputs[key];
     if (!Array.isArray(value)) bytes += itemBytes(value);
     else for (const item of value) bytes += itemBytes(item);
   }

@@ -4,12 +4,13 @@ import { OutputCache } from './cache';
 import { serviceIssues } from './checks';
 import type { RunEvent } from './events';
 import { execute, type RunResult } from './executor';
+import { compileGraph, type CompiledGraph } from './compile';
 import { buildGraph, type Graph, type ValidationResult } from './graph';
 import { DEFAULT_WORKFLOW_LIMITS, type WorkflowLimits } from './limits';
 import type { Catalog, PortValues } from './node';
 import { planRun } from './plan';
 import type { Services } from './services';
-import { DEFAULT_WATCHDOG, watchRun, type WatchdogOptions } from './watchdog';
+import { DEFAULT_WATCHDOG, type WatchdogOptions } from './watchdog';
 import type { RunInputs, WorkflowIssue } from './contract';
 import { WorkflowError } from './workflow';
 
@@ -65,17 +66,27 @@ export class Engine {
 
   /** The validated graph, or a WorkflowError listing every problem. */
   prepare(workflow: unknown, inputs: RunInputs = {}): Graph {
-    const result = this.build(workflow, inputs);
-    if (!result.ok) throw new WorkflowError(result.issues);
-    return result.graph;
+    return graphOf(this.build(workflow, inputs));
   }
 
-  /** The graph, then the nodes' checks against this engine's services (models and their tasks). */
+  /**
+   * A workflow checked once, for many runs: `graph(inputs)` gives what `prepare(workflow, inputs)` would,
+   * at the cost of checking and applying the inputs. Throws a WorkflowError when the workflow itself is
+   * invalid (run inputs aside: a `{variable}` left for them is not a problem). The workflow must not be
+   * changed while the compiled one is in use.
+   */
+  compile(workflow: unknown): CompiledWorkflow {
+    const compiled = compileGraph(workflow, this.catalog, this.limits);
+    if (compiled.issues.length > 0) throw new WorkflowError([...compiled.issues]);
+    return new CompiledWorkflow(compiled, this.services);
+  }
+
+  /**
+   * For one run, the graph is built in full: compiling would build the same once, then copy it for the
+   * run. Both go through buildGraph's steps (parseWorkflow, typeGraph) and then the service checks.
+   */
   private build(workflow: unknown, inputs: RunInputs): ValidationResult {
-    const result = buildGraph(workflow, this.catalog, inputs, this.limits);
-    if (!result.ok) return result;
-    const issues = serviceIssues(result.graph, this.services);
-    return issues.length > 0 ? { ok: false, issues } : result;
+    return withServiceChecks(buildGraph(workflow, this.catalog, inputs, this.limits), this.services);
   }
 
   /** Runs a workflow; throws WorkflowError before starting when it is invalid, else resolves with the run's result. */
@@ -86,12 +97,37 @@ export class Engine {
   async runGraph(graph: Graph, options: Omit<RunOptions, 'inputs'> = {}): Promise<RunResult> {
     const plan = await planRun(graph, this.services);
     const runId = options.runId ?? randomUUID();
-    const watch = watchRun(runId, this.watchdog);
-    const emit = (event: RunEvent) => {
-      watch.observe(event);
-      options.onEvent?.(event);
-    };
-    const { services, cache, pixels, stopGraceMs } = this;
-    return execute(graph, plan, { runId, services, emit, signal: options.signal, cache, pixels, stopGraceMs, reuse: options.reuse });
+    const { services, cache, pixels, stopGraceMs, watchdog } = this;
+    return execute(graph, plan, { runId, services, emit: options.onEvent, signal: options.signal, cache, pixels, stopGraceMs, reuse: options.reuse, watchdog });
   }
+}
+
+/** A workflow validated once (`Engine.compile`); each graph is a run's own, sharing nothing it could change. */
+export class CompiledWorkflow {
+  constructor(
+    private readonly compiled: CompiledGraph,
+    private readonly services: Services,
+  ) {}
+
+  /** The graph for these run inputs, or a WorkflowError listing every problem (as `Engine.prepare`). */
+  graph(inputs: RunInputs = {}): Graph {
+    return graphOf(this.validate(inputs));
+  }
+
+  /** The graph, or every issue of these run inputs with this workflow (as `Engine.validate`). */
+  validate(inputs: RunInputs = {}): ValidationResult {
+    return withServiceChecks(this.compiled.build(inputs), this.services);
+  }
+}
+
+/** A valid graph then faces the nodes' checks against the services (models and their tasks), which may change between runs. */
+function withServiceChecks(result: ValidationResult, services: Services): ValidationResult {
+  if (!result.ok) return result;
+  const issues = serviceIssues(result.graph, services);
+  return issues.length > 0 ? { ok: false, issues } : result;
+}
+
+function graphOf(result: ValidationResult): Graph {
+  if (!result.ok) throw new WorkflowError(result.issues);
+  return result.graph;
 }

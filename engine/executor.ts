@@ -7,6 +7,7 @@ import type { Plan } from './plan';
 import { portsOf } from './ports';
 import type { Services } from './services';
 import { isList, type OutputKind, type SocketType } from './contract';
+import { watchRun, type WatchdogOptions } from './watchdog';
 
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'cancelled' | 'skipped';
 
@@ -38,7 +39,8 @@ export interface RunResult {
 export interface ExecuteOptions {
   runId: string;
   services: Services;
-  emit: (event: RunEvent) => void;
+  /** The run's events; without a listener, node events are not even made. */
+  emit?: (event: RunEvent) => void;
   signal?: AbortSignal;
   cache?: OutputCache;
   pixels?: PixelLimits;
@@ -46,6 +48,8 @@ export interface ExecuteOptions {
   stopGraceMs?: number;
   /** Outputs by node id that count as already computed (a resumed run's finished nodes). */
   reuse?: ReadonlyMap<string, PortValues>;
+  /** Reports the run when it goes over its time budget. */
+  watchdog?: WatchdogOptions;
 }
 
 export const DEFAULT_STOP_GRACE_MS = 5_000;
@@ -73,9 +77,11 @@ interface NodeState {
   pending: number;
   /** For a lazy node: the lazy inputs its `lazy()` asked for, once asked. */
   lazyWanted: Set<string> | undefined;
-  /** While running: when it started (performance.now()), and what its run returned or threw, once known. */
+  /** While running: when it started (performance.now()); once its run returned or threw without a promise, what and after how long (fields, not an object per node). */
   startedMs: number;
-  result: { outputs: unknown; thrown: false; ms: number } | { thrown: true; error: unknown; ms: number } | undefined;
+  value: unknown;
+  threw: boolean;
+  ms: number;
 }
 
 /**
@@ -106,6 +112,7 @@ class RunExecution {
   private settle!: (result: RunResult) => void;
   private settled = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private watch: { stop(): void } | undefined;
   readonly budget: PixelBudget;
 
   constructor(
@@ -129,7 +136,9 @@ class RunExecution {
       pending: 0,
       lazyWanted: undefined,
       startedMs: 0,
-      result: undefined,
+      value: undefined,
+      threw: false,
+      ms: 0,
     };
     this.states.set(id, state);
     return state;
@@ -142,7 +151,8 @@ class RunExecution {
 
   start(): Promise<RunResult> {
     const done = new Promise<RunResult>((resolve) => (this.settle = resolve));
-    const { signal, runId } = this.options;
+    const { signal, runId, watchdog } = this.options;
+    if (watchdog) this.watch = watchRun(runId, watchdog, () => this.planned.filter((state) => state.record!.status === 'running').map((state) => state.id));
     this.emit({ type: 'run:started', runId, nodes: this.plan.order, at: Date.now() });
     if (signal?.aborted) {
       this.stop({ status: 'cancelled' });
@@ -285,27 +295,29 @@ class RunExecution {
     record.startedAt = Date.now();
     state.startedMs = performance.now();
     this.running++;
-    this.emit({ type: 'node:started', runId: this.options.runId, nodeId: node.id, at: record.startedAt });
+    if (this.options.emit) this.emit({ type: 'node:started', runId: this.options.runId, nodeId: node.id, at: record.startedAt });
     let returned: unknown;
+    let threw = false;
     try {
       returned = this.runNode(node, this.collectInputs(state, node));
     } catch (error) {
-      state.result = { thrown: true, error, ms: performance.now() - state.startedMs };
-      this.returned.push(state);
-      return;
+      returned = error;
+      threw = true;
     }
-    if (!isThenable(returned)) {
-      state.result = { outputs: returned, thrown: false, ms: performance.now() - state.startedMs };
+    if (threw || !isThenable(returned)) {
+      state.value = returned;
+      state.threw = threw;
+      state.ms = performance.now() - state.startedMs;
       this.returned.push(state);
       return;
     }
     Promise.resolve(returned).then(
       (outputs) => {
-        this.complete(state, node, { outputs, thrown: false, ms: performance.now() - state.startedMs });
+        this.complete(state, node, false, outputs, performance.now() - state.startedMs);
         this.drain();
       },
       (error) => {
-        this.complete(state, node, { thrown: true, error, ms: performance.now() - state.startedMs });
+        this.complete(state, node, true, error, performance.now() - state.startedMs);
         this.drain();
       },
     );
@@ -318,23 +330,25 @@ class RunExecution {
     let next = 0;
     while (next < this.returned.length) {
       const state = this.returned[next++];
-      this.complete(state, state.node!, state.result!);
+      const value = state.value;
+      state.value = undefined;
+      this.complete(state, state.node!, state.threw, value, state.ms);
     }
     this.returned.length = 0;
     this.draining = false;
   }
 
   /** A node's run is over: its outputs are held, cached and passed on, or its failure stops the run. */
-  private complete(state: NodeState, node: GraphNode, result: NonNullable<NodeState['result']>): void {
-    state.result = undefined;
+  /** `value` is what the run returned, or what it threw. */
+  private complete(state: NodeState, node: GraphNode, threw: boolean, value: unknown, ms: number): void {
     if (this.settled) return; // left behind after a stop: the run has ended without it
     const record = state.record!;
-    record.ms = result.ms;
+    record.ms = ms;
     this.running--;
-    if (result.thrown) return this.failed(state, node, result.error);
-    const problem = notOutputs(result.outputs);
+    if (threw) return this.failed(state, node, value);
+    const problem = notOutputs(value);
     if (problem) return this.failed(state, node, problem);
-    const outputs = result.outputs as PortValues;
+    const outputs = value as PortValues;
     if (this.stopped) {
       record.status = 'cancelled';
       this.budget.release(node.id);
@@ -429,8 +443,10 @@ class RunExecution {
     const record = state.record!;
     const reported = record.status === 'cached'; // already reported by reportCachedSources
     record.status = status;
-    if (status === 'succeeded') this.emit({ type: 'node:finished', runId, nodeId: state.id, ms: record.ms ?? 0, outputs });
-    else if (!reported) this.emit({ type: 'node:cached', runId, nodeId: state.id, outputs });
+    if (this.options.emit) {
+      if (status === 'succeeded') this.emit({ type: 'node:finished', runId, nodeId: state.id, ms: record.ms ?? 0, outputs });
+      else if (!reported) this.emit({ type: 'node:cached', runId, nodeId: state.id, outputs });
+    }
     this.unfinished--;
     const waiters = state.waiters;
     if (waiters) for (const waiter of waiters) if (--waiter.pending === 0) this.ready(waiter);
@@ -468,6 +484,7 @@ class RunExecution {
     }
     this.settled = true;
     clearTimeout(this.graceTimer);
+    this.watch?.stop();
     let status: RunStatus = this.stopped?.status ?? 'succeeded';
     let error = this.stopped?.error;
     let outputs: Record<string, RunOutput> = {};
@@ -521,7 +538,7 @@ class RunExecution {
   /** Events go out through the host's listener; a listener that throws must not keep the run from ending. */
   private emit(event: RunEvent): void {
     try {
-      this.options.emit(event);
+      this.options.emit?.(event);
     } catch (err) {
       process.emitWarning(`run event listener failed on ${event.type}: ${(err as Error).message}`);
     }

@@ -2,8 +2,9 @@ import type { z } from 'zod';
 import type { AnyNodeDefinition, Catalog } from './node';
 import { DEFAULT_WORKFLOW_LIMITS, limitIssues, type WorkflowLimits } from './limits';
 import { applyRunInputs } from './run-inputs';
-import { baseOf, isList, linkProblem, listOf, type RunInputs, type SocketType, type Workflow, type WorkflowIssue } from './contract';
+import { baseOf, isList, linkProblem, listOf, type RunInputs, type SocketType, type Workflow, type WorkflowIssue, type WorkflowNode } from './contract';
 import { isPlainWorkflow } from './plain-workflow';
+import { flatParams, sameParams, type FlatParams } from './flat-params';
 import { portsOf } from './ports';
 import { WorkflowSchema } from './workflow';
 
@@ -19,10 +20,15 @@ export interface GraphNode {
   params: Record<string, unknown>;
   /** Connected inputs, in the workflow's order; made here with own keys only, so hot loops walk it with for-in (no key array). */
   links: Record<string, GraphLink>;
-  outputTypes: Record<string, SocketType>;
+  /** Shared, frozen, by the nodes of a type whose outputs have their declared types. */
+  outputTypes: Readonly<Record<string, SocketType>>;
   /** Scalar inputs fed a list: the node runs once per element. */
-  mapped: string[];
+  mapped: readonly string[];
 }
+
+/** Where a node maps no input: one frozen list, not an array per node. */
+const NONE_MAPPED: readonly string[] = Object.freeze([]);
+const NO_TYPES: Readonly<Record<string, SocketType>> = Object.freeze({});
 
 export interface Graph {
   workflow: Workflow;
@@ -44,24 +50,49 @@ export function buildGraph(
   runInputs: RunInputs = {},
   limits: WorkflowLimits = DEFAULT_WORKFLOW_LIMITS,
 ): ValidationResult {
+  const parsed = parseWorkflow(raw, runInputs, limits);
+  if (!parsed.ok) return parsed;
+  const typed = typeGraph(parsed.workflow, catalog, runInputs);
+  return typed.issues.length > 0 ? { ok: false, issues: typed.issues } : { ok: true, graph: typed.graph };
+}
+
+/** The raw document within the limits (its run inputs too) and as the schema reads it; nothing more is checked. */
+export function parseWorkflow(
+  raw: unknown,
+  runInputs: RunInputs,
+  limits: WorkflowLimits,
+): { ok: true; workflow: Workflow } | { ok: false; issues: WorkflowIssue[] } {
   const tooBig = limitIssues(raw, runInputs, limits);
   if (tooBig.length > 0) return { ok: false, issues: tooBig };
-  let parsed: Workflow;
-  if (isPlainWorkflow(raw)) {
-    parsed = raw;
-  } else {
-    const result = WorkflowSchema.safeParse(raw);
-    if (!result.success) return { ok: false, issues: result.error.issues.map(schemaIssue) };
-    parsed = result.data;
-  }
+  if (isPlainWorkflow(raw)) return { ok: true, workflow: raw };
+  const result = WorkflowSchema.safeParse(raw);
+  if (!result.success) return { ok: false, issues: result.error.issues.map(schemaIssue) };
+  return { ok: true, workflow: result.data };
+}
 
+/** A parsed workflow's graph with run inputs applied, and every issue found on the way. */
+export interface TypedGraph {
+  /** Complete only when `issues` is empty. */
+  graph: Graph;
+  /** The run inputs' issues first (`inputIssues` of them), then the workflow's own as it stands with them applied. */
+  issues: WorkflowIssue[];
+  inputIssues: number;
+  /** Nodes whose params the run inputs set. */
+  changed: readonly string[];
+}
+
+/** Applies the run inputs, then checks params, links, order, types and output names of a parsed workflow. */
+export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInputs): TypedGraph {
   const applied = applyRunInputs(parsed, runInputs, catalog);
   const workflow = applied.workflow;
   const issues = applied.issues;
+  const inputIssues = issues.length;
   const nodes = new Map<string, GraphNode>();
   const declared = workflow.nodes;
   const ids = Object.keys(declared);
 
+  // The declared node beside each graph node, so the link pass below looks neither up by id again.
+  const declaredOf: WorkflowNode[] = [];
   for (const id of ids) {
     const node = declared[id];
     const definition = catalog.get(node.type);
@@ -69,43 +100,43 @@ export function buildGraph(
       issues.push({ node: id, field: 'type', message: `unknown node type '${node.type}'` });
       continue;
     }
-    const params = strictParams(definition).safeParse(node.params ?? {});
+    const params = parseParams(definition, node.params);
     if (!params.success) for (const issue of params.error.issues) issues.push(...paramIssues(id, definition, issue));
     nodes.set(id, {
       id,
       definition,
       params: params.success ? params.data : {},
       links: {},
-      outputTypes: {},
-      mapped: [],
+      outputTypes: NO_TYPES,
+      mapped: NONE_MAPPED,
     });
+    declaredOf.push(node);
   }
 
+  let index = 0;
   for (const graphNode of nodes.values()) {
     const { id, definition } = graphNode;
-    const links = declared[id].inputs ?? {};
-    for (const input of Object.keys(links)) {
+    const links = declaredOf[index++].inputs ?? {};
+    for (const input in links) {
+      if (!Object.hasOwn(links, input)) continue;
       // By index: destructuring a link makes an iterator per link.
       const link = links[input];
       const from = link[0];
       const output = link[1];
-      const field = `inputs.${input}`;
+      const source = nodes.get(from);
       if (!Object.hasOwn(definition.inputs, input)) {
-        issues.push({ node: id, field, message: `unknown input (inputs: ${listNames(definition.inputs)})` });
-      } else if (!Object.hasOwn(declared, from)) {
-        issues.push({ node: id, field, message: `links to missing node '${from}'` });
+        issues.push({ node: id, field: `inputs.${input}`, message: `unknown input (inputs: ${listNames(definition.inputs)})` });
+      } else if (!source) {
+        // A declared source missing here has an unknown type, already reported.
+        if (!Object.hasOwn(declared, from)) issues.push({ node: id, field: `inputs.${input}`, message: `links to missing node '${from}'` });
+      } else if (!Object.hasOwn(source.definition.outputs, output)) {
+        issues.push({
+          node: id,
+          field: `inputs.${input}`,
+          message: `node '${from}' (${source.definition.type}) has no output '${output}' (outputs: ${listNames(source.definition.outputs)})`,
+        });
       } else {
-        const source = nodes.get(from);
-        if (!source) continue; // its unknown type is already reported
-        if (!Object.hasOwn(source.definition.outputs, output)) {
-          issues.push({
-            node: id,
-            field,
-            message: `node '${from}' (${source.definition.type}) has no output '${output}' (outputs: ${listNames(source.definition.outputs)})`,
-          });
-        } else {
-          graphNode.links[input] = { from, output };
-        }
+        graphNode.links[input] = { from, output };
       }
     }
     for (const input of portsOf(definition).required) {
@@ -135,13 +166,45 @@ export function buildGraph(
     issues.push({ node: null, field: 'nodes', message: 'the workflow has no output node (output, save-image or preview)' });
   }
 
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, graph: { workflow, nodes, order } };
+  return { graph: { workflow, nodes, order }, issues, inputIssues, changed: applied.changed };
 }
 
 /** The name an output node's value is reported under: its `name` param, else its id. */
 export function outputName(node: GraphNode): string {
   const name = node.params.name;
   return typeof name === 'string' && name !== '' ? name : node.id;
+}
+
+export type ParsedParams = { success: true; data: Record<string, unknown> } | { success: false; error: z.ZodError };
+
+/** A node type's last params that parsed (see flat-params.ts) and what they parsed to, all primitives too; null where reuse is off. */
+const lastParses = new WeakMap<AnyNodeDefinition, { params: FlatParams; data: FlatParams } | null>();
+
+/**
+ * A node's params as its definition reads them (defaults filled), refusing params it does not know.
+ * Zod per node was a good part of validating a large workflow: params equal to the last ones of the same
+ * node type get a fresh copy of what those parsed to. A type whose schema parses the same params to
+ * different values (a default made by a function, say) is found on its first parse and never reused.
+ */
+export function parseParams(definition: AnyNodeDefinition, given: Record<string, unknown> | undefined): ParsedParams {
+  const params = given ?? {};
+  const last = lastParses.get(definition);
+  if (last && sameParams(last.params, params)) return { success: true, data: objectOf(last.data) };
+  const result = strictParams(definition).safeParse(params);
+  if (!result.success || last === null) return result;
+  const flat = flatParams(params);
+  const data = flat && flatParams(result.data);
+  if (flat && data) {
+    const again = last === undefined ? strictParams(definition).safeParse(params) : undefined;
+    lastParses.set(definition, again && !(again.success && sameParams(data, again.data)) ? null : { params: flat, data });
+  }
+  return result;
+}
+
+function objectOf(flat: FlatParams): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
+  for (let i = 0; i < flat.keys.length; i++) object[flat.keys[i]] = flat.values[i];
+  return object;
 }
 
 const strictSchemas = new WeakMap<AnyNodeDefinition, z.ZodObject>();
@@ -241,6 +304,7 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
     const node = nodes.get(id)!;
     const { definition, links } = node;
     let generic: { port: SocketType; source: SocketType } | undefined;
+    let mapped: string[] | undefined;
     for (const input in links) {
       if (!Object.hasOwn(links, input)) continue;
       const link = links[input];
@@ -253,20 +317,28 @@ function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIss
         issues.push({ node: id, field: `inputs.${input}`, message: `${problem} (from '${link.from}.${link.output}')` });
         continue;
       }
-      if (isList(source) && !isList(port) && baseOf(port) !== 'any') node.mapped.push(input);
+      if (isList(source) && !isList(port) && baseOf(port) !== 'any') (mapped ??= []).push(input);
       if (!generic && baseOf(port) === 'any') generic = { port, source };
     }
-    const declared = portsOf(definition).outputTypes;
+    if (mapped) node.mapped = mapped;
+    const ports = portsOf(definition);
+    // The usual node: its outputs are what its type declares, and it shares its type's record of them.
+    if (!mapped && !definition.outputTypes && (!generic || !ports.genericOutputs)) {
+      node.outputTypes = ports.declaredTypes;
+      continue;
+    }
     // Types that depend on params override the declared ones (and may add outputs of their own).
-    const withParams = definition.outputTypes && Object.entries({ ...Object.fromEntries(declared), ...definition.outputTypes(node.params) });
-    for (const [output, type] of (withParams ?? declared) as [string, SocketType][]) {
+    const withParams = definition.outputTypes && Object.entries({ ...ports.declaredTypes, ...definition.outputTypes(node.params) });
+    const types: Record<string, SocketType> = {};
+    for (const [output, type] of (withParams ?? ports.outputTypes) as [string, SocketType][]) {
       let resolved = type;
       if (baseOf(type) === 'any' && generic) {
         const element = isList(generic.port) ? baseOf(generic.source) : generic.source;
         resolved = isList(type) ? listOf(element) : element;
       }
-      node.outputTypes[output] = node.mapped.length > 0 ? listOf(resolved) : resolved;
+      types[output] = mapped ? listOf(resolved) : resolved;
     }
+    node.outputTypes = types;
   }
   return issues;
 }

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Graph, GraphNode } from './graph';
 import type { AnyNodeDefinition } from './node';
+import { flatParams, sameParams, type FlatParams } from './flat-params';
 import { portsOf } from './ports';
 import type { Services } from './services';
 
@@ -37,7 +38,7 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
   const keys = new Map<string, string>();
   for (const id of order) {
     const node = graph.nodes.get(id)!;
-    let text = `${node.definition.type}\0${paramsText(node)}`;
+    let text = keyHead(node);
     if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
@@ -69,49 +70,27 @@ function sized(text: string): string {
   return `${text.length}:${text}`;
 }
 
-/** A node type's last params: a copy of their keys and values, and their JSON. */
-interface ParamsText {
-  keys: string[];
-  values: unknown[];
-  text: string;
+/** A node type's last params, and the head of a key text for them. */
+interface LastHead {
+  params: FlatParams;
+  head: string;
 }
 
-const lastParams = new WeakMap<AnyNodeDefinition, ParamsText>();
+const lastHeads = new WeakMap<AnyNodeDefinition, LastHead>();
 
 /**
- * Params as JSON. The nodes of a large workflow mostly share their params (often all defaults), and
- * stringifying them per node showed in profiles: params equal, key by key and in order, to the last ones
- * of the same node type reuse that text. Only own primitive values are compared, against a copy taken
- * when the text was made, so a params object changed since (by a node's run, say) is never mistaken.
+ * A key text's head: the node's type and its params as JSON. Stringifying params per node showed in
+ * profiles: params equal to the last ones of the same node type (see flat-params.ts) reuse that head, one
+ * string. They are compared with a copy taken when the head was made, so a params object changed since
+ * (by a node's run, say) is never mistaken.
  */
-function paramsText(node: GraphNode): string {
-  const last = lastParams.get(node.definition);
-  if (last && sameFlatParams(last, node.params)) return last.text;
-  const text = JSON.stringify(node.params);
-  const flat = flatParams(node.params, text);
-  if (flat) lastParams.set(node.definition, flat);
-  return text;
-}
-
-function sameFlatParams(last: ParamsText, params: Record<string, unknown>): boolean {
-  let i = 0;
-  for (const key in params) {
-    if (i === last.keys.length || last.keys[i] !== key || last.values[i] !== params[key] || !Object.hasOwn(params, key)) return false;
-    i++;
-  }
-  return i === last.keys.length;
-}
-
-/** A copy of params whose values are all own primitives, or undefined. */
-function flatParams(params: Record<string, unknown>, text: string): ParamsText | undefined {
-  const flat: ParamsText = { keys: [], values: [], text };
-  for (const key in params) {
-    const value = params[key];
-    if (!Object.hasOwn(params, key) || (typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') return undefined;
-    flat.keys.push(key);
-    flat.values.push(value);
-  }
-  return flat;
+function keyHead(node: GraphNode): string {
+  const last = lastHeads.get(node.definition);
+  if (last && sameParams(last.params, node.params)) return last.head;
+  const head = `${node.definition.type}\0${JSON.stringify(node.params)}`;
+  const params = flatParams(node.params);
+  if (params) lastHeads.set(node.definition, { params, head });
+  return head;
 }
 
 /**

@@ -1,7 +1,7 @@
 // What validation, planning and execution read of a node definition's ports for every node, worked out
 // once per definition: listing and spreading the same port records per node was a good part of the
 // engine's per-node cost on large workflows.
-import type { SocketType } from './contract';
+import { baseOf, type SocketType } from './contract';
 import type { AnyNodeDefinition } from './node';
 
 export interface DefinitionPorts {
@@ -11,6 +11,10 @@ export interface DefinitionPorts {
   readonly required: readonly string[];
   /** Every output's declared type, before `outputTypes(params)` and generic resolution. */
   readonly outputTypes: readonly (readonly [string, SocketType])[];
+  /** The same as a frozen record: the output types of every node of this type that resolves none. */
+  readonly declaredTypes: Readonly<Record<string, SocketType>>;
+  /** Whether an output is of a generic (`any`) type, resolved from the node's inputs. */
+  readonly genericOutputs: boolean;
 }
 
 const known = new WeakMap<AnyNodeDefinition, DefinitionPorts>();
@@ -19,10 +23,13 @@ export function portsOf(definition: AnyNodeDefinition): DefinitionPorts {
   let ports = known.get(definition);
   if (!ports) {
     const inputs = Object.keys(definition.inputs);
+    const outputTypes = Object.entries(definition.outputs).map(([output, port]) => [output, port.type] as const);
     ports = {
       inputs,
       required: inputs.filter((input) => !definition.inputs[input].optional),
-      outputTypes: Object.entries(definition.outputs).map(([output, port]) => [output, port.type] as const),
+      outputTypes,
+      declaredTypes: Object.freeze(Object.fromEntries(outputTypes)),
+      genericOutputs: outputTypes.some(([, type]) => baseOf(type) === 'any'),
     };
     known.set(definition, ports);
   }

@@ -10,7 +10,7 @@ export function templateVariables(text: string): string[] {
 
 /**
  * Applies run inputs to a workflow's params, returning a new workflow when any param changes (the given one
- * is never written to) and the given one when none does.
+ * is never written to) and the given one when none does, with the ids of the nodes it changed.
  * `{"subject": …}` sets the value of every node exposed under that name (a named prompt) and fills
  * `{subject}` in template params; `{"g.seed": 3}` sets one param of node `g`. A key that matches
  * nothing is an issue, never silence; so is a template variable left without a value.
@@ -19,7 +19,7 @@ export function applyRunInputs(
   workflow: Workflow,
   inputs: RunInputs,
   catalog: Catalog,
-): { workflow: Workflow; issues: WorkflowIssue[] } {
+): { workflow: Workflow; issues: WorkflowIssue[]; changed: string[] } {
   const issues: WorkflowIssue[] = [];
   // Node ids, param names and run-input keys all come from outside: own-property checks and Maps only.
   const declared = workflow.nodes;
@@ -92,9 +92,9 @@ export function applyRunInputs(
     writable(nodeId)[param] = value;
   }
   // Nothing set: the workflow as it is (copying a 10,000-node table showed in profiles of validation).
-  if (copies.size === 0) return { workflow, issues };
+  if (copies.size === 0) return { workflow, issues, changed: [] };
   // Spreading defines own properties, so no id reaches a prototype.
   const nodes = { ...declared };
   for (const [id, copy] of copies) nodes[id] = copy;
-  return { workflow: { ...workflow, nodes }, issues };
+  return { workflow: { ...workflow, nodes }, issues, changed: [...copies.keys()] };
 }

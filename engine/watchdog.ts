@@ -1,5 +1,3 @@
-import type { RunEvent } from './events';
-
 /** A run past its time budget, as the watchdog reports it. */
 export interface OverdueRun {
   runId: string;
@@ -26,34 +24,20 @@ export const DEFAULT_WATCHDOG: WatchdogOptions = {
 };
 
 /**
- * Watches one run: follows its events to know which nodes are running and reports it each time it
- * passes another budget span. Call `observe` with every event; the watch ends with `run:finished`.
+ * Watches one run: reports it each time it passes another budget span, naming the nodes `runningNow`
+ * gives, until `stop`. The running nodes are asked for only when a report is due: following every node's
+ * events to keep a list of them cost a Map entry per node of every run.
  */
-export function watchRun(runId: string, options: WatchdogOptions): { observe(event: RunEvent): void } {
+export function watchRun(runId: string, options: WatchdogOptions, runningNow: () => string[]): { stop(): void } {
   const started = performance.now();
-  // Node id → running now. Entries are flipped, never deleted: a Set's delete per node reallocated its table,
-  // a share of a large run's garbage, and the list is only read when a report is due.
-  const running = new Map<string, boolean>();
   const timer = setInterval(() => {
     try {
-      options.onOverdue({ runId, ms: performance.now() - started, budgetMs: options.runBudgetMs, running: runningNow(running) });
+      options.onOverdue({ runId, ms: performance.now() - started, budgetMs: options.runBudgetMs, running: runningNow() });
     } catch {
       // A failing reporter must not take the process down; the next span reports again.
     }
   }, options.runBudgetMs);
   // The watchdog alone never keeps a process alive.
   timer.unref();
-  return {
-    observe(event) {
-      if (event.type === 'node:started') running.set(event.nodeId, true);
-      else if (event.type === 'node:finished' || event.type === 'node:error') running.set(event.nodeId, false);
-      else if (event.type === 'run:finished') clearInterval(timer);
-    },
-  };
-}
-
-function runningNow(running: ReadonlyMap<string, boolean>): string[] {
-  const ids: string[] = [];
-  for (const [id, now] of running) if (now) ids.push(id);
-  return ids;
+  return { stop: () => clearInterval(timer) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildGraph, type WorkflowIssue } from '../engine';
+import { z } from 'zod';
+import { buildGraph, defineNode, makeCatalog, type WorkflowIssue } from '../engine';
 import { countingCatalog } from './fixtures';
 
 const { catalog } = countingCatalog();
@@ -158,5 +159,34 @@ describe('run inputs', () => {
 
   it('leave no template variable silently unfilled', () => {
     expect(issues(wf)).toEqual([expect.objectContaining({ node: 't', field: 'params.text', message: expect.stringContaining('{color}') })]);
+  });
+});
+
+describe('params parsing', () => {
+  it('gives each node its own params object, and a default made per parse stays per node', () => {
+    let made = 0;
+    const counter = defineNode({
+      type: 'counter',
+      category: 'test',
+      description: 'a default made per parse',
+      inputs: {},
+      outputs: { n: { type: 'number' } },
+      params: z.object({ id: z.number().default(() => ++made), value: z.number().default(1) }),
+      run: (_inputs, params) => ({ n: params.id }),
+    });
+    const local = makeCatalog([...catalog.values(), counter]);
+    const nodes: Record<string, unknown> = { o: out('c0', 'n') };
+    for (let i = 0; i < 5; i++) nodes[`c${i}`] = { type: 'counter' };
+    for (let i = 0; i < 5; i++) nodes[`a${i}`] = { type: 'add', params: { value: 2 } };
+    const result = buildGraph({ version: 1, nodes }, local);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const ids = [0, 1, 2, 3, 4].map((i) => result.graph.nodes.get(`c${i}`)!.params.id);
+    expect(new Set(ids).size).toBe(5);
+    const adds = [0, 1, 2, 3, 4].map((i) => result.graph.nodes.get(`a${i}`)!.params);
+    expect(adds.every((p) => p.value === 2 && p.min === 0)).toBe(true);
+    expect(new Set(adds).size).toBe(5);
+    // Params that no longer equal the last ones are parsed (and refused) again.
+    expect(buildGraph({ version: 1, nodes: { ...nodes, a9: { type: 'add', params: { value: 2, min: -1 } } } }, local).ok).toBe(false);
   });
 });
