@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/engine';
+import type { CompiledWorkflow, Engine } from '../engine/engine';
 import type { RunEvent } from '../engine/events';
 import type { RunResult } from '../engine/executor';
 import type { Graph } from '../engine/graph';
@@ -22,6 +22,8 @@ import { FINISHED, type RunError, type RunRecord, type RunStore } from './store/
 
 export interface RunRequest {
   workflow: unknown;
+  /** `workflow` checked once (Engine.compile), when the caller keeps one: the run's graph is made from it. */
+  compiled?: CompiledWorkflow;
   inputs: RunInputs;
   workflowId: string | null;
   workflowVersion: number | null;
@@ -181,7 +183,7 @@ export class RunManager {
 
   /** Validates and queues a new run; throws the engine's WorkflowError when it is invalid. */
   private async submit(request: RunRequest): Promise<string> {
-    const graph = this.options.engine.prepare(request.workflow, request.inputs);
+    const graph = request.compiled ? request.compiled.graph(request.inputs) : this.options.engine.prepare(request.workflow, request.inputs);
     const record: RunRecord = {
       id: randomUUID(),
       workflowId: request.workflowId,
