@@ -4,7 +4,8 @@
 // sqlite, answered) with its own input, so nothing comes from the cache; after the load the bench counts the
 // succeeded runs in the database; 'server CPU ms/req' is the server process's CPU time per request (steadier than
 // req/s on a shared machine), 'main thread ms/req' its main thread's share (where JavaScript runs: the bound on
-// req/s of a single-threaded server). Node-RED is installed into bench/.tmp/node-red when missing (never a project
+// req/s of a single-threaded server), 'client CPU ms/req' the load generator's (autocannon, in this process: on
+// two cores, what it takes is not the server's). Node-RED is installed into bench/.tmp/node-red when missing (never a project
 // dependency). Prints a table; nothing is asserted.
 //   BENCH_SECONDS: duration of each measurement (default 5). BENCH_CONNECTIONS: the counts to measure (default 1,16,64). BENCH_PROFILE=<dir>: the picflow server writes a
 //   --cpu-prof profile there (read it with bench/cpuprofile-top.ts). BENCH_ONLY=picflow skips Node-RED.
@@ -150,7 +151,9 @@ for (const connections of (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(','
   for (const server of started) {
     const cpuBefore = cpuMs(server.child.pid);
     const mainBefore = cpuMs(server.child.pid, true);
+    const clientBefore = process.cpuUsage();
     const result = await load(server.hook, connections, seconds);
+    const client = process.cpuUsage(clientBefore);
     server.answered += result['2xx'];
     rows.push({
       server: server.name,
@@ -158,6 +161,7 @@ for (const connections of (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(','
       'req/s': Math.round(result.requests.average),
       'server CPU ms/req': cpuPerRequest(cpuBefore, cpuMs(server.child.pid), result.requests.total),
       'main thread ms/req': cpuPerRequest(mainBefore, cpuMs(server.child.pid, true), result.requests.total),
+      'client CPU ms/req': cpuPerRequest(0, (client.user + client.system) / 1000, result.requests.total),
       'p50 ms': result.latency.p50,
       'p99 ms': result.latency.p99,
       '2xx': result['2xx'],
