@@ -1,5 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Database } from '../server/db';
+import { databasePath } from '../server/start';
 import { countedTrace, openGate, png, startTestServer, upload, workflows, type TestServer } from './server-harness';
 
 let t: TestServer;
@@ -22,6 +24,32 @@ describe('runs', () => {
     });
     expect(reply.body.nodes.joined.ms).toBeGreaterThanOrEqual(0);
     expect((await t.api('GET', `/api/runs/${reply.body.id}`)).body).toEqual(reply.body);
+  });
+
+  test('a run whose record cannot be written is refused: the caller gets the error, nobody hears of it, nothing is left', async () => {
+    // The database refuses new runs (a full disk would), from a second connection, while the server runs.
+    const db = await Database.open(databasePath(t.dataDir));
+    const events = await t.client();
+    try {
+      await db.exec("CREATE TRIGGER no_new_runs BEFORE INSERT ON runs BEGIN SELECT RAISE(ABORT, 'the disk is full'); END");
+      const before = (await t.api('GET', '/api/runs')).body.runs.length;
+      for (const wait of [true, false]) {
+        const reply = await t.api('POST', '/api/runs', { workflow: workflows.caption(`refused ${wait}`), wait });
+        expect(reply.status).toBe(500);
+        expect(reply.body.error).toBe('internal server error'); // the cause is in the server log, not the answer
+      }
+      await db.exec('DROP TRIGGER no_new_runs');
+      // The server goes on: the next run is recorded and heard of, and the refused ones left no trace.
+      const next = await t.api('POST', '/api/runs', { workflow: workflows.caption('after'), wait: true });
+      expect(next.status).toBe(200);
+      await events.next('run:finished', (d) => d.runId === next.body.id);
+      expect((await t.api('GET', '/api/runs')).body.runs.length).toBe(before + 1);
+      const heard = new Set(events.events.map((e) => e.data?.runId).filter(Boolean));
+      expect([...heard]).toEqual([next.body.id]);
+    } finally {
+      await db.exec('DROP TRIGGER IF EXISTS no_new_runs');
+      await db.close();
+    }
   });
 
   test('without wait the answer is 202 with the run id, and the run can be read when done', async () => {
