@@ -3,7 +3,7 @@ import { DEFAULT_PIXEL_LIMITS, type PixelLimits } from './budget';
 import { OutputCache } from './cache';
 import { serviceIssues } from './checks';
 import type { RunEvent } from './events';
-import { execute, type RunResult } from './executor';
+import { execute, type CancelSignal, type RunResult } from './executor';
 import { compileGraph, type CompiledGraph } from './compile';
 import { buildGraph, type Graph, type ValidationResult } from './graph';
 import { DEFAULT_WORKFLOW_LIMITS, type WorkflowLimits } from './limits';
@@ -31,7 +31,8 @@ export interface EngineOptions {
 export interface RunOptions {
   runId?: string;
   inputs?: RunInputs;
-  signal?: AbortSignal;
+  /** Cancels the run when aborted (an AbortSignal, or see CancelSignal). */
+  signal?: CancelSignal;
   /** This run's events, in order: the one way hosts hear how a run goes. */
   onEvent?: (event: RunEvent) => void;
   /** Outputs of nodes an earlier attempt of this run finished (a resumed run): they are not run again, and report `node:cached`. */

@@ -36,12 +36,21 @@ export interface RunResult {
   outputs: Record<string, RunOutput>;
 }
 
+/**
+ * What a run needs of its caller's cancellation signal: an AbortSignal fits, and so does anything as small
+ * that says the same (a busy server's run queue hands one, an AbortSignal per run being costly in Node).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options: { once: true }): void;
+}
+
 export interface ExecuteOptions {
   runId: string;
   services: Services;
   /** The run's events; without a listener, node events are not even made. */
   emit?: (event: RunEvent) => void;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   cache?: OutputCache;
   pixels?: PixelLimits;
   /** After a cancel or a failure, how long nodes still running get to stop before the run ends without them. */

@@ -15,7 +15,7 @@ import { referencedArtifacts, type ArtifactStore } from './artifacts';
 import type { RunMessage } from '../engine/contract';
 import { applyEnd, applyEvent, finishedMessage, LiveRun } from './live-run';
 import { RunStateError, ShutdownAbort, UnknownRunError } from './run-errors';
-import type { RunEnd, RunHost, RunJob, RunQueue } from './run-queue';
+import type { RunEnd, RunHost, RunJob, RunQueue, RunSignal } from './run-queue';
 import { RunRecorder } from './run-recorder';
 import { reusableOutputs, reusedArtifacts, reviveOutputs } from './run-reuse';
 import { FINISHED, type RunError, type RunRecord, type RunStore } from './store/runs';
@@ -232,7 +232,7 @@ export class RunManager {
     }
   }
 
-  private async process(job: RunJob, signal: AbortSignal): Promise<void> {
+  private async process(job: RunJob, signal: RunSignal): Promise<void> {
     const live = this.live.get(job.runId)!;
     const { runId } = job;
     let result: RunResult | undefined;

@@ -3,7 +3,7 @@
  * in scale-out/ implement it) and the in-process queue, which executes `concurrency` runs at once.
  */
 import type { RunEvent } from '../engine/events';
-import type { RunResult } from '../engine/executor';
+import type { CancelSignal, RunResult } from '../engine/executor';
 import type { RunInputs } from '../engine/contract';
 import type { JsonValue } from './json-values';
 import { QueueClosedError, QueueFullError, ShutdownAbort } from './run-errors';
@@ -42,7 +42,34 @@ export interface RunJob {
 }
 
 /** Executes one run; it must settle (never hang on a dead run) and report its own failures. It may settle before the run's end is recorded: the slot bounds execution. */
-export type RunProcessor = (job: RunJob, signal: AbortSignal) => Promise<void>;
+export type RunProcessor = (job: RunJob, signal: RunSignal) => Promise<void>;
+
+/** How a queue stops a run it handed out: cancelled, or `reason` a ShutdownAbort at shutdown. */
+export interface RunSignal extends CancelSignal {
+  readonly reason: unknown;
+}
+
+/**
+ * The in-process queue's stop switch for one run, handed to the engine as its signal. Not an
+ * AbortController: Node's AbortSignal is a slow-mode EventTarget, and one per run was an eighth of a busy
+ * trigger server's main-thread time at 16 connections (bench/server.ts).
+ */
+class RunSwitch implements RunSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private readonly listeners: (() => void)[] = [];
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.aborted) this.listeners.push(listener);
+  }
+
+  abort(reason: unknown = new Error('run cancelled')): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    for (const listener of this.listeners.splice(0)) listener();
+  }
+}
 
 /**
  * What a queue gets from the run manager: `process` executes a run here; a queue whose runs execute
@@ -103,7 +130,7 @@ export interface InProcessQueueOptions {
 
 export class InProcessRunQueue implements RunQueue {
   private readonly waiting: RunJob[] = [];
-  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<string, { run: RunSwitch; done: Promise<void> }>();
   private readonly times = new RunTimes();
   private closed = false;
 
@@ -128,7 +155,7 @@ export class InProcessRunQueue implements RunQueue {
     }
     const running = this.running.get(runId);
     if (!running) return false;
-    running.controller.abort();
+    running.run.abort();
     return 'running';
   }
 
@@ -147,7 +174,7 @@ export class InProcessRunQueue implements RunQueue {
     const neverStarted = this.waiting.splice(0).map((job) => job.runId);
     const settled = () => Promise.all([...this.running.values()].map((r) => r.done));
     if (!(await settledWithin(settled(), timeoutMs))) {
-      for (const { controller } of this.running.values()) controller.abort(new ShutdownAbort());
+      for (const { run } of this.running.values()) run.abort(new ShutdownAbort());
       await settled();
     }
     return neverStarted;
@@ -156,16 +183,16 @@ export class InProcessRunQueue implements RunQueue {
   private pump(): void {
     while (this.running.size < this.options.concurrency && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
-      const controller = new AbortController();
+      const run = new RunSwitch();
       const started = performance.now();
-      const done = this.processor(job, controller.signal)
+      const done = this.processor(job, run)
         .catch((err: Error) => process.emitWarning(`run ${job.runId}: processor failed: ${err.message}`))
         .finally(() => {
           this.times.record(performance.now() - started);
           this.running.delete(job.runId);
           if (!this.closed) this.pump();
         });
-      this.running.set(job.runId, { controller, done });
+      this.running.set(job.runId, { run, done });
     }
   }
 }
