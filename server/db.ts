@@ -24,13 +24,22 @@ interface QueuedWrite {
 /** What a write without a wanted result settles with. */
 const NO_RESULT = { changes: Number.NaN, lastID: Number.NaN };
 
+/** A store's statements are a handful of constant texts: each is split at its `?` once. */
+const placeholderSplits = new Map<string, string[]>();
+
+function splitAtPlaceholders(sql: string): string[] {
+  const parts = sql.split('?');
+  if (placeholderSplits.size < 256) placeholderSplits.set(sql, parts);
+  return parts;
+}
+
 /**
  * `sql` with its `?` replaced by `params` as SQL literals, or undefined when one cannot be written as one
  * (a NUL would end the script, a non-finite number has no literal): that batch goes statement by statement.
  * SQLite's string literals have one escape, a doubled quote, so a quoted value can never end its literal early.
  */
 export function inlined(sql: string, params: SqlValue[]): string | undefined {
-  const parts = sql.split('?');
+  const parts = placeholderSplits.get(sql) ?? splitAtPlaceholders(sql);
   if (parts.length !== params.length + 1) return undefined;
   let text = parts[0];
   for (let i = 0; i < params.length; i++) {
