@@ -35,6 +35,17 @@ describe('HTTP triggers', () => {
     expect(hook.body.outputs.caption.value).toBe('a red circle in the center');
   });
 
+  test("a trigger's calls follow its workflow's saved versions: each edit is what the next call runs", async () => {
+    const id = await saveWithTrigger(workflows.caption('first'), { slug: 'edited', mode: 'sync' });
+    expect((await t.api('POST', '/hooks/edited', {})).body).toMatchObject({ workflowVersion: 1, outputs: { caption: { value: 'first in the center' } } });
+    expect((await t.api('POST', '/hooks/edited', { subject: 'given' })).body.outputs.caption.value).toBe('given in the center');
+    const edited = workflows.caption('second');
+    edited.nodes.place.params.text = 'at the top';
+    expect((await t.api('PUT', `/api/workflows/${id}`, edited)).status).toBe(200);
+    expect((await t.api('POST', '/hooks/edited', {})).body).toMatchObject({ workflowVersion: 2, outputs: { caption: { value: 'second at the top' } } });
+    expect((await t.api('POST', '/hooks/edited', { subject: 'given' })).body.outputs.caption.value).toBe('given at the top');
+  });
+
   test('an async trigger answers 202 with a status url at once', async () => {
     await saveWithTrigger(workflows.caption(), { slug: 'caption-later', mode: 'async' });
     const hook = await t.api('POST', '/hooks/caption-later', { subject: 'later' });
