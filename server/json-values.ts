@@ -61,20 +61,13 @@ async function toJsonPortsLater(values: PortValues, artifacts: ImageSink): Promi
 
 type JsonOutputs = Record<string, RunOutput & { value: JsonValue }>;
 
-/** A run's outputs (by name) with their values as JSON; at once when none holds an image. */
+/** A run's outputs (by name) with their values as JSON (toJsonPorts: at once when none holds an image). */
 export function toJsonOutputs(outputs: Record<string, RunOutput>, artifacts: ImageSink): JsonOutputs | Promise<JsonOutputs> {
-  const entries: [string, RunOutput & { value: JsonValue }][] = [];
-  for (const [name, output] of Object.entries(outputs)) {
-    const value = jsonValueNow(output.value);
-    if (value === undefined) return toJsonOutputsLater(outputs, artifacts);
-    entries.push([name, { ...output, value }]);
-  }
-  return Object.fromEntries(entries);
-}
-
-async function toJsonOutputsLater(outputs: Record<string, RunOutput>, artifacts: ImageSink): Promise<JsonOutputs> {
-  const entries = await Promise.all(Object.entries(outputs).map(async ([name, o]) => [name, { ...o, value: await toJsonValue(o.value, artifacts) }] as const));
-  return Object.fromEntries(entries);
+  const named = Object.entries(outputs);
+  const values = toJsonPorts(Object.fromEntries(named.map(([name, output]) => [name, output.value])), artifacts);
+  // fromEntries defines own properties, so an output named `__proto__` is just a name here too.
+  const withValues = (json: Record<string, JsonValue>): JsonOutputs => Object.fromEntries(named.map(([name, output]) => [name, { ...output, value: json[name] }]));
+  return values instanceof Promise ? values.then(withValues) : withValues(values);
 }
 
 export function isImageRef(value: unknown): value is ImageRef {

@@ -47,7 +47,7 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
   const search = req.url!.indexOf('?');
   const query = search < 0 ? NO_QUERY : parseRequest(hookQuery, { ...parseQuery(req.url!.slice(search + 1)) }, 'query');
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of run inputs');
-  const { saved, contract, compiled } = await lookup.contractOf(trigger);
+  const { saved, contract } = await lookup.contractOf(trigger);
 
   const prefersAsync = req.headers.prefer?.includes('respond-async');
   const async = query.callbackUrl !== undefined || (query.mode ?? (prefersAsync ? 'async' : trigger.mode)) === 'async';
@@ -60,7 +60,7 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
   const { inputs, issues } = runInputsOf(contract, body as Record<string, unknown>);
   if (issues.length > 0) throw new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
   if (query.callbackUrl) await ctx.callbacks.checkUrl(query.callbackUrl);
-  const runId = await call.admission.submit({ workflow: saved.workflow, compiled, inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
+  const runId = await call.admission.submit({ workflow: saved.workflow, compiled: lookup.compiledOf(saved), inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
   const statusUrl = hookStatusUrl(trigger.slug, runId);
   if (query.callbackUrl) ctx.callbacks.deliverWhenDone(runId, query.callbackUrl, trigger.secret);
   if (async) return accept(res, runId, statusUrl, 'queued');

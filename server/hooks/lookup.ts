@@ -1,4 +1,4 @@
-// A hook call's trigger, saved workflow and contract, kept in memory until the trigger or workflow store is next
+// A hook call's trigger, saved workflow, contract and compiled workflow, kept in memory until the trigger or workflow store is next
 // written: the hook router and the hook door (door.ts) share one instance.
 import type { CompiledWorkflow } from '../../engine/engine';
 import type { AppContext } from '../context';
@@ -17,6 +17,8 @@ function keep<V>(map: Map<string, V>, key: string, value: V): V {
   return value;
 }
 
+const revisionOf = (saved: SavedWorkflow) => `${saved.id}@${saved.version}`;
+
 export class HookLookup {
   private readonly contracts = new Map<string, TriggerContract>();
   /** Per saved workflow revision: checked once, each call's graph made from it (undefined: it does not validate; runs say why). */
@@ -29,19 +31,22 @@ export class HookLookup {
     this.savedWorkflow = this.untilWritten((id) => ctx.workflows.get(id));
   }
 
-  /**
-   * The contract of a trigger's workflow as saved now (memoized per version and exposed params), and that
-   * workflow compiled (memoized per version): validating the same saved workflow on every call was a tenth
-   * of a busy trigger server's work per run.
-   */
-  async contractOf(trigger: Trigger): Promise<{ saved: SavedWorkflow; contract: TriggerContract; compiled: CompiledWorkflow | undefined }> {
+  /** The contract of a trigger's workflow as saved now (memoized per version and exposed params). */
+  async contractOf(trigger: Trigger): Promise<{ saved: SavedWorkflow; contract: TriggerContract }> {
     const saved = await this.savedWorkflow(trigger.workflowId);
     if (!saved) throw new HttpError(404, `trigger '${trigger.slug}' has no workflow`);
-    const revision = `${saved.id}@${saved.version}`;
-    const key = `${revision} ${JSON.stringify(trigger.inputs)}`;
+    const key = `${revisionOf(saved)} ${JSON.stringify(trigger.inputs)}`;
     const contract = this.contracts.get(key) ?? keep(this.contracts, key, deriveContract(this.ctx.engine, saved.workflow, trigger.inputs));
-    const compiled = this.compiled.has(revision) ? this.compiled.get(revision) : keep(this.compiled, revision, this.compile(saved.workflow));
-    return { saved, contract, compiled };
+    return { saved, contract };
+  }
+
+  /**
+   * A saved workflow compiled once per version, for its calls' graphs: validating the same saved workflow on
+   * every call was a tenth of a busy trigger server's work per run. Undefined when it does not validate.
+   */
+  compiledOf(saved: SavedWorkflow): CompiledWorkflow | undefined {
+    const revision = revisionOf(saved);
+    return this.compiled.has(revision) ? this.compiled.get(revision) : keep(this.compiled, revision, this.compile(saved.workflow));
   }
 
   private compile(workflow: unknown): CompiledWorkflow | undefined {
