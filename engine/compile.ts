@@ -24,7 +24,8 @@ export function compileGraph(raw: unknown, catalog: Catalog, limits: WorkflowLim
   // Refused as it stands: each build is the full one, which names the run inputs' problems too.
   if (!parsed.ok) return { issues: parsed.issues, build: (inputs) => buildGraph(raw, catalog, inputs, limits) };
   const workflow = parsed.workflow;
-  const base = typeGraph(workflow, catalog, {});
+  const { ids } = parsed;
+  const base = typeGraph(workflow, catalog, {}, ids);
   const own = base.issues.slice(base.inputIssues);
   const reusable = own.length === 0;
   if (reusable) freezeShared(base.graph);
@@ -34,9 +35,9 @@ export function compileGraph(raw: unknown, catalog: Catalog, limits: WorkflowLim
       // The document is within the limits, so the run inputs' issues are all the limits can find.
       const tooBig = limitIssues(null, inputs, limits);
       if (tooBig.length > 0) return { ok: false, issues: tooBig };
-      const graph = reusable ? reuse(base.graph, workflow, catalog, inputs) : undefined;
+      const graph = reusable ? reuse(base.graph, workflow, ids, catalog, inputs) : undefined;
       if (graph) return { ok: true, graph };
-      const typed = typeGraph(workflow, catalog, inputs);
+      const typed = typeGraph(workflow, catalog, inputs, ids);
       return typed.issues.length > 0 ? { ok: false, issues: typed.issues } : { ok: true, graph: typed.graph };
     },
   };
@@ -47,8 +48,8 @@ export function compileGraph(raw: unknown, catalog: Catalog, limits: WorkflowLim
  * issue, params that fail to parse, an output name or output types that differ): then the caller builds
  * in full, which names every issue in the order it always does.
  */
-function reuse(base: Graph, workflow: Workflow, catalog: Catalog, inputs: RunInputs): Graph | undefined {
-  const applied = applyRunInputs(workflow, inputs, catalog);
+function reuse(base: Graph, workflow: Workflow, ids: readonly string[], catalog: Catalog, inputs: RunInputs): Graph | undefined {
+  const applied = applyRunInputs(workflow, inputs, catalog, ids);
   if (applied.issues.length > 0) return undefined;
   const changed = new Map<string, Record<string, unknown>>();
   for (const id of applied.changed) {

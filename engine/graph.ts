@@ -52,22 +52,28 @@ export function buildGraph(
 ): ValidationResult {
   const parsed = parseWorkflow(raw, runInputs, limits);
   if (!parsed.ok) return parsed;
-  const typed = typeGraph(parsed.workflow, catalog, runInputs);
+  const typed = typeGraph(parsed.workflow, catalog, runInputs, parsed.ids);
   return typed.issues.length > 0 ? { ok: false, issues: typed.issues } : { ok: true, graph: typed.graph };
 }
 
-/** The raw document within the limits (its run inputs too) and as the schema reads it; nothing more is checked. */
+/**
+ * The raw document within the limits (its run inputs too) and as the schema reads it, with its node ids in
+ * order; nothing more is checked. The ids are listed once for every step: listing the keys of a large table
+ * costs more per key the larger it is, and each step listing them again showed in profiles.
+ */
 export function parseWorkflow(
   raw: unknown,
   runInputs: RunInputs,
   limits: WorkflowLimits,
-): { ok: true; workflow: Workflow } | { ok: false; issues: WorkflowIssue[] } {
-  const tooBig = limitIssues(raw, runInputs, limits);
+): { ok: true; workflow: Workflow; ids: readonly string[] } | { ok: false; issues: WorkflowIssue[] } {
+  const table = typeof raw === 'object' && raw !== null ? (raw as { nodes?: unknown }).nodes : undefined;
+  const ids = typeof table === 'object' && table !== null && !Array.isArray(table) ? Object.keys(table) : undefined;
+  const tooBig = limitIssues(raw, runInputs, limits, ids);
   if (tooBig.length > 0) return { ok: false, issues: tooBig };
-  if (isPlainWorkflow(raw)) return { ok: true, workflow: raw };
+  if (isPlainWorkflow(raw, ids)) return { ok: true, workflow: raw, ids: ids! };
   const result = WorkflowSchema.safeParse(raw);
   if (!result.success) return { ok: false, issues: result.error.issues.map(schemaIssue) };
-  return { ok: true, workflow: result.data };
+  return { ok: true, workflow: result.data, ids: Object.keys(result.data.nodes) };
 }
 
 /** A parsed workflow's graph with run inputs applied, and every issue found on the way. */
@@ -81,15 +87,14 @@ export interface TypedGraph {
   changed: readonly string[];
 }
 
-/** Applies the run inputs, then checks params, links, order, types and output names of a parsed workflow. */
-export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInputs): TypedGraph {
-  const applied = applyRunInputs(parsed, runInputs, catalog);
+/** Applies the run inputs, then checks params, links, order, types and output names of a parsed workflow (`ids`: its node ids, when listed). */
+export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInputs, ids: readonly string[] = Object.keys(parsed.nodes)): TypedGraph {
+  const applied = applyRunInputs(parsed, runInputs, catalog, ids);
   const workflow = applied.workflow;
   const issues = applied.issues;
   const inputIssues = issues.length;
   const nodes = new Map<string, GraphNode>();
   const declared = workflow.nodes;
-  const ids = Object.keys(declared);
 
   // The declared node beside each graph node, so the link pass below looks neither up by id again.
   const declaredOf: WorkflowNode[] = [];

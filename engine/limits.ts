@@ -75,14 +75,15 @@ export function jsonDepthPast(value: unknown, limit: number): { depth: number; p
 
 /**
  * Checks the raw workflow and run inputs against the limits before any parser walks them, so a huge
- * or deeply nested document is refused cheaply and never overflows a recursive parser.
+ * or deeply nested document is refused cheaply and never overflows a recursive parser. `ids`: the keys of
+ * `raw.nodes`, when the caller has listed them (listing a large table's keys again showed in profiles).
  */
-export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): WorkflowIssue[] {
-  const issues = countIssues(raw, runInputs, limits);
+export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits, ids?: readonly string[]): WorkflowIssue[] {
+  const { issues, fitting } = countIssues(raw, runInputs, limits, ids);
   if (issues.length > 0) return issues; // counted before anything is walked: a huge document is refused cheaply
-  // Nearly every document fits: one walk that builds no paths says so, and only one that does not fit
-  // is walked again to name the places (walking with paths twice was most of validating a large workflow).
-  if (fits(raw, limits) && fits(runInputs, limits)) return [];
+  // Nearly every document fits: the count's walk, which builds no paths, says so, and only one that does not
+  // fit is walked again to name the places (walking with paths twice was most of validating a large workflow).
+  if (fitting && fits(runInputs, limits)) return [];
 
   const deep = jsonDepthPast(raw, limits.maxDepth);
   if (deep) return [workflowIssue(deep.path, `nested deeper than the limit of ${limits.maxDepth} levels`)];
@@ -94,15 +95,16 @@ export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLi
 }
 
 /**
- * Whether `value` has no object or array nested past `maxDepth` and no string past `maxStringLength`.
- * Only objects go on the stack; strings are checked where they are met and other values skipped, so the
- * walk pushes a fraction of the values it meets (it was the dearest of validation's walks in profiles).
+ * Whether `value`, found at `depth` (the top level being 0), has no object or array nested past `maxDepth`
+ * and no string past `maxStringLength`. Only objects go on the stack; strings are checked where they are met
+ * and other values skipped, so the walk pushes a fraction of the values it meets (it was the dearest of
+ * validation's walks in profiles).
  */
-function fits(value: unknown, limits: WorkflowLimits): boolean {
+function fits(value: unknown, limits: WorkflowLimits, depth = 0): boolean {
   if (typeof value === 'string') return value.length <= limits.maxStringLength;
   if (typeof value !== 'object' || value === null) return true;
   const objects: unknown[] = [value];
-  const depths: number[] = [0];
+  const depths: number[] = [depth];
   while (objects.length > 0) {
     const record = objects.pop() as Record<string, unknown>;
     const depth = depths.pop()!;
@@ -130,12 +132,15 @@ function childFits(child: unknown, depth: number, limits: WorkflowLimits, object
 
 const PARTS = ['params', 'inputs'] as const;
 
-/** Counts and names: nodes, params and links per node, run inputs, and every name's length. */
-function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): WorkflowIssue[] {
+/**
+ * Counts and names: nodes, params and links per node, run inputs, and every name's length; and whether the
+ * workflow `fits` (depth, strings), found on the same walk: each node is visited once, while it is in the cache.
+ */
+function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits, given?: readonly string[]): { issues: WorkflowIssue[]; fitting: boolean } {
   const issues: WorkflowIssue[] = [];
   if (isObject(runInputs)) {
     const keys = Object.keys(runInputs);
-    if (keys.length > limits.maxRunInputs) return [{ node: null, field: 'inputs', message: `${keys.length} run inputs; the limit is ${limits.maxRunInputs}` }];
+    if (keys.length > limits.maxRunInputs) return refused({ node: null, field: 'inputs', message: `${keys.length} run inputs; the limit is ${limits.maxRunInputs}` });
     for (const key of keys) {
       const problem = nameProblem(key, limits, 'run input');
       if (problem) issues.push({ node: null, field: `inputs.${clip(key)}`, message: problem });
@@ -143,14 +148,19 @@ function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): 
   }
 
   const nodes = isObject(raw) ? raw.nodes : undefined;
-  if (!isObject(nodes)) return issues; // the schema says what is wrong
-  const ids = Object.keys(nodes);
-  if (ids.length > limits.maxNodes) return [{ node: null, field: 'nodes', message: `${ids.length} nodes; the limit is ${limits.maxNodes} nodes per workflow` }];
+  // Without a node table the schema says what is wrong; the rest is walked as it is.
+  if (!isObject(nodes)) return { issues, fitting: fits(raw, limits) };
+  const ids = given ?? Object.keys(nodes);
+  if (ids.length > limits.maxNodes) return refused({ node: null, field: 'nodes', message: `${ids.length} nodes; the limit is ${limits.maxNodes} nodes per workflow` });
+  // The table's neighbours (version, name, ...) one level down, its nodes two (the workflow being level 0).
+  let fitting = limits.maxDepth > 1;
+  for (const key in raw as Record<string, unknown>) if (fitting && key !== 'nodes' && Object.hasOwn(raw as object, key)) fitting = fits((raw as Record<string, unknown>)[key], limits, 1);
   // Places are named only for a name with a problem: building them for every name cost more than the checks.
   for (const id of ids) {
     const idProblem = nameProblem(id, limits, 'node id');
     if (idProblem) issues.push({ node: null, field: `nodes.${clip(id)}`, message: idProblem });
     const node = nodes[id];
+    if (fitting) fitting = fits(node, limits, 2);
     if (!isObject(node)) continue;
     for (const part of PARTS) {
       const entries = node[part];
@@ -174,7 +184,11 @@ function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits): 
       }
     }
   }
-  return issues;
+  return { issues, fitting };
+}
+
+function refused(issue: WorkflowIssue): { issues: WorkflowIssue[]; fitting: boolean } {
+  return { issues: [issue], fitting: false };
 }
 
 /** What is wrong with a name from outside, or null. */

@@ -8,13 +8,13 @@ import type { Workflow } from './contract';
 const WORKFLOW_KEYS = new Set(['version', 'name', 'description', 'nodes']);
 const NODE_KEYS = new Set(['type', 'title', 'params', 'inputs', 'ui']);
 
-/** True only for a workflow that WorkflowSchema accepts and would parse to an equal value. */
-export function isPlainWorkflow(raw: unknown): raw is Workflow {
+/** True only for a workflow that WorkflowSchema accepts and would parse to an equal value. `ids`: the keys of `raw.nodes`, when already listed. */
+export function isPlainWorkflow(raw: unknown, ids?: readonly string[]): raw is Workflow {
   if (!isPlainObject(raw) || !onlyKeys(raw, WORKFLOW_KEYS) || raw.version !== 1) return false;
   if (!optionalString(raw.name) || !optionalString(raw.description)) return false;
   const nodes = raw.nodes;
   if (!isRecord(nodes)) return false;
-  for (const id of Object.keys(nodes)) {
+  for (const id of ids ?? Object.keys(nodes)) {
     if (id === '' || !isPlainNode(nodes[id])) return false;
   }
   return true;

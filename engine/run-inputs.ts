@@ -13,12 +13,14 @@ export function templateVariables(text: string): string[] {
  * is never written to) and the given one when none does, with the ids of the nodes it changed.
  * `{"subject": …}` sets the value of every node exposed under that name (a named prompt) and fills
  * `{subject}` in template params; `{"g.seed": 3}` sets one param of node `g`. A key that matches
- * nothing is an issue, never silence; so is a template variable left without a value.
+ * nothing is an issue, never silence; so is a template variable left without a value. `ids`: the workflow's
+ * node ids, when already listed.
  */
 export function applyRunInputs(
   workflow: Workflow,
   inputs: RunInputs,
   catalog: Catalog,
+  ids: readonly string[] = Object.keys(workflow.nodes),
 ): { workflow: Workflow; issues: WorkflowIssue[]; changed: string[] } {
   const issues: WorkflowIssue[] = [];
   // Node ids, param names and run-input keys all come from outside: own-property checks and Maps only.
@@ -39,7 +41,7 @@ export function applyRunInputs(
   };
 
   const used = new Set<string>();
-  for (const id of Object.keys(declared)) {
+  for (const id of ids) {
     const node = declared[id];
     const named = catalog.get(node.type)?.namedInput;
     if (!named) continue;
