@@ -7,7 +7,10 @@
 // req/s of a single-threaded server), 'client CPU ms/req' the load generator's (autocannon, in this process: on
 // two cores, what it takes is not the server's). Node-RED is installed into bench/.tmp/node-red when missing (never a project
 // dependency). Prints a table; nothing is asserted.
-//   BENCH_SECONDS: duration of each measurement (default 5). BENCH_CONNECTIONS: the counts to measure (default 1,16,64). BENCH_PROFILE=<dir>: the picflow server writes a
+//   BENCH_SECONDS: duration of each measurement (default 5). BENCH_CONNECTIONS: the counts to measure (default 1,16,64).
+//   BENCH_ROUNDS: measurements per server and count (default 3), in rounds that alternate the servers' order; a row
+//   gives the medians, and '× node-red' the median of each round's ratio (a round's servers run back to back, so a
+//   slower or faster spell of a shared machine falls on both sides of a ratio). BENCH_PROFILE=<dir>: the picflow server writes a
 //   --cpu-prof profile there (read it with bench/cpuprofile-top.ts). BENCH_ONLY=picflow skips Node-RED.
 //   BENCH_PICFLOW_ARGS: more `picflow serve` options (e.g. '--concurrency 16'). BENCH_PICFLOW_ROOT: see below.
 //   BENCH_BASELINE=<checkout>: also measures that checkout's picflow (built: `npm run build:cli` there) in the
@@ -138,7 +141,10 @@ async function succeededRuns(dataDir: string): Promise<number> {
 }
 
 const loadBefore = loadavg()[0];
-const rows: Record<string, string | number>[] = [];
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+/** A measurement's figures ('' where the CPU time could not be read). */
+type Sample = Record<string, number | ''>;
+const samples: { server: string; connections: number; round: number; sample: Sample }[] = [];
 const servers: [string, () => Promise<{ child: ChildProcess; hook: string; dataDir?: string }>][] = [['picflow', () => startPicflow(picflowRoot, 'picflow')]];
 if (baselineRoot) servers.unshift(['baseline', () => startPicflow(baselineRoot, 'baseline')]);
 if (process.env.BENCH_ONLY !== 'picflow') servers.push(['node-red', startNodeRed]);
@@ -147,40 +153,59 @@ if (process.env.BENCH_ONLY !== 'picflow') servers.push(['node-red', startNodeRed
 const started: { name: string; child: ChildProcess; hook: string; dataDir?: string; answered: number }[] = [];
 for (const [name, begin] of servers) started.push({ name, ...(await begin()), answered: 0 });
 for (const server of started) server.answered += (await load(server.hook, 16, 5))['2xx']; // warm-up: JIT, sqlite pages
-for (const connections of (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number)) {
-  for (const server of started) {
-    const cpuBefore = cpuMs(server.child.pid);
-    const mainBefore = cpuMs(server.child.pid, true);
-    const clientBefore = process.cpuUsage();
-    const result = await load(server.hook, connections, seconds);
-    const client = process.cpuUsage(clientBefore);
-    server.answered += result['2xx'];
-    rows.push({
-      server: server.name,
-      connections,
-      'req/s': Math.round(result.requests.average),
-      'server CPU ms/req': cpuPerRequest(cpuBefore, cpuMs(server.child.pid), result.requests.total),
-      'main thread ms/req': cpuPerRequest(mainBefore, cpuMs(server.child.pid, true), result.requests.total),
-      'client CPU ms/req': cpuPerRequest(0, (client.user + client.system) / 1000, result.requests.total),
-      'p50 ms': result.latency.p50,
-      'p99 ms': result.latency.p99,
-      '2xx': result['2xx'],
-      'non-2xx': result.non2xx,
-      errors: result.errors + result.timeouts,
-    });
+const counts = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
+for (const connections of counts) {
+  for (let round = 0; round < rounds; round++) {
+    for (const server of round % 2 === 0 ? started : [...started].reverse()) {
+      const cpuBefore = cpuMs(server.child.pid);
+      const mainBefore = cpuMs(server.child.pid, true);
+      const clientBefore = process.cpuUsage();
+      const result = await load(server.hook, connections, seconds);
+      const client = process.cpuUsage(clientBefore);
+      server.answered += result['2xx'];
+      const sample: Sample = {
+        'req/s': Math.round(result.requests.average),
+        'server CPU ms/req': cpuPerRequest(cpuBefore, cpuMs(server.child.pid), result.requests.total),
+        'main thread ms/req': cpuPerRequest(mainBefore, cpuMs(server.child.pid, true), result.requests.total),
+        'client CPU ms/req': cpuPerRequest(0, (client.user + client.system) / 1000, result.requests.total),
+        'p50 ms': result.latency.p50,
+        'p99 ms': result.latency.p99,
+        '2xx': result['2xx'],
+        'non-2xx': result.non2xx,
+        errors: result.errors + result.timeouts,
+      };
+      samples.push({ server: server.name, connections, round, sample });
+    }
   }
 }
 for (const server of started) {
   await stop(server.child);
   if (server.dataDir) console.log(`${server.name} answered ${server.answered} requests with 2xx and recorded ${await succeededRuns(server.dataDir)} succeeded runs with outputs and node timings`);
 }
-const rate = (server: string, connections: number) => rows.find((r) => r.server === server && r.connections === connections)?.['req/s'] as number | undefined;
-for (const row of rows) {
-  const other = rate('node-red', row.connections as number);
-  if (row.server !== 'node-red' && other) row['× node-red'] = +((row['req/s'] as number) / other).toFixed(2);
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
-console.log(`echo workflow, sync trigger, ${seconds} s per row; load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
-const order = started.map((server) => server.name);
-rows.sort((a, b) => order.indexOf(a.server as string) - order.indexOf(b.server as string));
+const TOTALS = new Set(['2xx', 'non-2xx', 'errors']);
+const rows: Record<string, string | number>[] = [];
+for (const server of started) {
+  for (const connections of counts) {
+    const mine = samples.filter((s) => s.server === server.name && s.connections === connections);
+    const row: Record<string, string | number> = { server: server.name, connections };
+    for (const key of Object.keys(mine[0].sample)) {
+      const values = mine.map((s) => s.sample[key]).filter((value): value is number => value !== '');
+      row[key] = values.length === 0 ? '' : TOTALS.has(key) ? values.reduce((a, b) => a + b, 0) : median(values);
+    }
+    if (rounds > 1) row['req/s per round'] = mine.map((s) => s.sample['req/s']).join(' ');
+    // Each round's ratio to Node-RED's figure of the same round.
+    const ratios = mine.flatMap(({ round, sample }) => {
+      const other = samples.find((s) => s.server === 'node-red' && s.connections === connections && s.round === round);
+      return server.name !== 'node-red' && other ? [(sample['req/s'] as number) / (other.sample['req/s'] as number)] : [];
+    });
+    if (ratios.length > 0) row['× node-red'] = +median(ratios).toFixed(2);
+    rows.push(row);
+  }
+}
+console.log(`echo workflow, sync trigger, ${rounds} × ${seconds} s per row; load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
 console.table(rows);
 await rm(work, { recursive: true, force: true });
