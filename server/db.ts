@@ -67,6 +67,8 @@ export function inlined(sql: string, params: SqlValue[]): string | undefined {
  */
 export class Database implements Queries {
   private turn: Promise<unknown> = Promise.resolve();
+  /** Turns taken and not yet over (a commit under way, batches and transactions waiting). */
+  private pending = 0;
   /** The batch that new writes join; sealed when it starts, or when a transaction queues behind it (order stays call order). */
   private open: QueuedWrite[] | undefined;
   private readonly keyed = new Map<string, QueuedWrite>();
@@ -138,10 +140,13 @@ export class Database implements Queries {
       }
       if (!this.open) {
         const batch: QueuedWrite[] = (this.open = []);
+        const behind = this.pending > 0;
         void this.exclusive(async () => {
           // Open until the end of this event-loop turn: the writes a turn makes share a trip, and a write replaced
-          // within it (a run's start, by its end) is never made.
-          await new Promise((resolve) => setImmediate(resolve));
+          // within it (a run's start, by its end) is never made. A batch that waited behind a commit has gathered
+          // all that while: it goes at once, so sqlite's thread works on it while this one answers the last
+          // batch's writers (waiting a turn more left that thread idle between commits under load).
+          if (!behind) await new Promise((resolve) => setImmediate(resolve));
           return this.commitBatch(batch);
         });
       }
@@ -262,8 +267,10 @@ export class Database implements Queries {
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.pending++;
     const result = this.turn.then(fn, fn);
     this.turn = result.catch(() => undefined);
+    void this.turn.then(() => this.pending--);
     return result;
   }
 }

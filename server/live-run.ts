@@ -11,8 +11,12 @@ import type { RunEnd, RunJob } from './run-queue';
 import type { NodeState, RunRecord } from './store/runs';
 
 export class LiveRun {
-  /** Keeps the run's state changes and messages in the order of its events. */
+  /** Keeps the run's state changes and messages in the order of its events (each message's write starts here). */
   readonly steps: OrderedSteps;
+  /** Listeners hear the run's messages in the same order, each once its write is committed. */
+  readonly heard: OrderedSteps;
+  /** Why a message of the run could not be recorded: then nobody hears it, nor anything after it. */
+  refused: unknown;
   readonly done: Promise<RunRecord>;
   private resolveDone!: (record: RunRecord) => void;
 
@@ -23,6 +27,7 @@ export class LiveRun {
     onStepError: (err: unknown) => void,
   ) {
     this.steps = new OrderedSteps(onStepError);
+    this.heard = new OrderedSteps(onStepError);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 

@@ -1,7 +1,8 @@
 /**
- * The run service: admits runs, queues them (durably: each is recorded before it is queued, and
+ * The run service: admits runs, queues them (durably: each is recorded before anyone hears of it, and
  * what a crash left queued is queued again at start-up), follows them to their end, resumes
- * interrupted ones, and tells listeners (the sqlite recorder, the socket bridge) in each run's order.
+ * interrupted ones, records each run's messages in sqlite, and tells listeners (the socket bridge,
+ * the ComfyUI relay) in each run's order, each message once it is recorded.
  * It speaks no HTTP: refusals are the domain errors of run-errors.ts and the engine's WorkflowError.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,13 +31,23 @@ export interface RunRequest {
   source: string;
 }
 
+/** A run just queued: its id, and its record once it has finished (a quick run may have finished already). */
+export interface SubmittedRun {
+  id: string;
+  done: Promise<RunRecord>;
+}
+
 /** A place in the queue, taken before any work on a request: `submit` uses it, `release` gives it back unused (idempotent). */
 export interface Admission {
-  submit(request: RunRequest): Promise<string>;
+  submit(request: RunRequest): Promise<SubmittedRun>;
   release(): void;
 }
 
-/** Hears every run message in its run's order, with the run's record as it is after the message; a promise is waited for. */
+/**
+ * Hears every run message in its run's order, once sqlite has it (a run is recorded before anyone hears of it, and
+ * its end before its waiters wake), with the run's live record (which may be ahead of the message: the run goes
+ * on while its messages wait for their commit); a promise is waited for.
+ */
 export type RunListener = (message: RunMessage, run: RunRecord) => void | Promise<void>;
 
 export interface RunManagerOptions {
@@ -57,6 +68,7 @@ export class RunManager {
   private reserved = 0;
   /** Ends of runs executed here that are still being recorded (outside their queue slot): `close` waits for them. */
   private readonly recording = new Set<Promise<void>>();
+  private readonly recorder: RunRecorder;
 
   constructor(private readonly options: RunManagerOptions) {
     this.queue = options.queue({
@@ -64,8 +76,7 @@ export class RunManager {
       report: (runId, event) => this.report(runId, event),
       end: (runId, end) => this.end(runId, end),
     });
-    // First: a run is in sqlite before anyone hears of it, and written at its end before waiters wake.
-    this.onMessage(new RunRecorder(options.runs, options.logger).record);
+    this.recorder = new RunRecorder(options.runs, options.logger);
   }
 
   /** Connects the queue (a no-op in-process); before the first run. */
@@ -120,7 +131,7 @@ export class RunManager {
         await this.requeue(record);
       } catch (err) {
         const error = { node: null, message: `the run could not be queued again: ${(err as Error).message}` };
-        await this.options.runs.finish(record.id, { ...record, status: 'failed', error, finishedAt: Date.now() });
+        await this.options.runs.finish({ ...record, status: 'failed', error, finishedAt: Date.now() });
       }
     }
     return { queued: queued.length, interrupted: interrupted.length - resumed.length };
@@ -182,7 +193,7 @@ export class RunManager {
   }
 
   /** Validates and queues a new run; throws the engine's WorkflowError when it is invalid. */
-  private async submit(request: RunRequest): Promise<string> {
+  private async submit(request: RunRequest): Promise<SubmittedRun> {
     const graph = request.compiled ? request.compiled.graph(request.inputs) : this.options.engine.prepare(request.workflow, request.inputs);
     const record: RunRecord = {
       id: randomUUID(),
@@ -200,8 +211,8 @@ export class RunManager {
       inputs: request.inputs,
       nodes: {},
     };
-    await this.enqueue(record, graph, { runId: record.id, workflow: record.workflow, inputs: record.inputs, artifacts: referencedArtifacts(graph), reuse: {} });
-    return record.id;
+    const live = await this.enqueue(record, graph, { runId: record.id, workflow: record.workflow, inputs: record.inputs, artifacts: referencedArtifacts(graph), reuse: {} });
+    return { id: record.id, done: live.done };
   }
 
   /** Queues a stored run again (restored, resumed): what its finished nodes made is reused. */
@@ -213,16 +224,20 @@ export class RunManager {
     await this.enqueue(record, graph, { runId: stored.id, workflow: stored.workflow, inputs: stored.inputs, artifacts, reuse });
   }
 
-  /** Records the run as queued (a failure there refuses it: nothing is left), then hands its job to the queue. */
-  private async enqueue(record: RunRecord, graph: Graph, job: RunJob): Promise<void> {
+  /**
+   * Records the run as queued and hands its job to the queue at once: nobody hears of the run before its record
+   * is committed, but the run need not wait for that commit, so one that ends first (an echo trigger call) has
+   * its queued record and its end in one commit. A record that cannot be written refuses the run: it is taken
+   * out of the queue (or stopped), nobody hears of it and nothing is left.
+   */
+  private async enqueue(record: RunRecord, graph: Graph, job: RunJob): Promise<LiveRun> {
     const live = new LiveRun(record, graph, job, (err) => this.options.logger.warn({ runId: record.id, err }, 'run message dropped'));
     this.live.set(record.id, live);
-    try {
-      await this.post(live, () => ({ type: 'run:queued', runId: record.id, workflowId: record.workflowId, at: record.createdAt }));
-    } catch (err) {
-      this.live.delete(record.id);
-      throw err;
-    }
+    // Handled at once: the write may fail while the queue is still being asked.
+    const refusal = this.post(live, () => ({ type: 'run:queued', runId: record.id, workflowId: record.workflowId, at: record.createdAt })).then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
     try {
       await this.queue.add(job);
     } catch (err) {
@@ -230,10 +245,18 @@ export class RunManager {
       await this.complete(live, { status: 'failed', error: { node: null, message: (err as Error).message } });
       throw err;
     }
+    const refused = await refusal;
+    if (refused) {
+      this.live.delete(record.id);
+      await this.queue.cancel(record.id);
+      throw refused.error;
+    }
+    return live;
   }
 
   private async process(job: RunJob, signal: RunSignal): Promise<void> {
-    const live = this.live.get(job.runId)!;
+    const live = this.live.get(job.runId);
+    if (!live) return; // refused meanwhile: its record could not be written
     const { runId } = job;
     let result: RunResult | undefined;
     let error: RunError | null = null;
@@ -272,16 +295,55 @@ export class RunManager {
     await this.complete(live, end);
   }
 
+  /** An engine event, handled as `post` handles a message, for nobody to wait on: no promise is made for it. */
   private relay(live: LiveRun, event: RunEvent): void {
-    void this.post(live, () => applyEvent(live.record, event, this.options.artifacts));
+    live.steps.push(() => {
+      const message = applyEvent(live.record, event, this.options.artifacts);
+      if (message instanceof Promise) return message.then((m) => this.announce(live, m, false));
+      this.announce(live, message, false);
+    });
   }
 
-  /** Builds a message behind the run's earlier ones and hands it to the listeners in turn; the promise fails when one of them does. */
+  /**
+   * Builds a message behind the run's earlier ones and records it, then has the listeners hear it once its write
+   * is committed. Writes start as messages are built, not once the write before is committed: the messages of a
+   * short run share one commit. The promise settles once the listeners have heard it, and fails when recording
+   * or a listener does.
+   */
   private post(live: LiveRun, build: () => RunMessage | undefined | Promise<RunMessage | undefined>): Promise<void> {
-    return live.steps.add(() => {
+    let heard: Promise<void> | undefined;
+    const built = live.steps.add(() => {
       const message = build();
-      return message instanceof Promise ? message.then((m) => deliver(this.listeners, m, live.record)) : deliver(this.listeners, message, live.record);
+      if (message instanceof Promise) return message.then((m) => void (heard = this.announce(live, m, true)));
+      heard = this.announce(live, message, true);
     });
+    // A message built at once (most are) has its listeners' promise now; a later one, once built.
+    return heard ?? built.then(() => heard);
+  }
+
+  /**
+   * Records a message, and queues its hearing behind the run's earlier messages, after its write (with `wait`,
+   * the promise of that); nobody hears a message whose write failed, nor any after it.
+   */
+  private announce(live: LiveRun, message: RunMessage | undefined, wait: true): Promise<void> | undefined;
+  private announce(live: LiveRun, message: RunMessage | undefined, wait: false): void;
+  private announce(live: LiveRun, message: RunMessage | undefined, wait: boolean): Promise<void> | undefined {
+    // A refused run is not written again: its row would come back.
+    if (!message || live.refused !== undefined) return undefined;
+    const written = this.recorder.record(message, live.record);
+    const hear = () => (live.refused === undefined ? deliver(this.listeners, message, live.record) : undefined);
+    let step = hear;
+    if (written) {
+      // Its failure is handled by the hearing step, which may start only once earlier messages are heard.
+      written.catch(() => undefined);
+      step = () =>
+        written.then(hear, (err: unknown) => {
+          live.refused ??= err;
+          throw err;
+        });
+    }
+    if (wait) return live.heard.add(step);
+    live.heard.push(step);
   }
 
   /** Records the end of a run, tells listeners, wakes waiters and forgets the live state. */
@@ -291,8 +353,10 @@ export class RunManager {
     await applyEnd(record, end, this.options.artifacts);
     await this.post(live, () => finishedMessage(record)).catch(() => undefined);
     await live.steps.settled();
+    await live.heard.settled();
     this.live.delete(record.id);
     live.resolve();
+    if (live.refused !== undefined) return; // nobody heard of it: its refusal is its caller's error
     const level = record.status === 'failed' ? 'warn' : 'info';
     this.options.logger[level](
       { runId: record.id, workflowId: record.workflowId, source: record.source, status: record.status, ms: record.ms, error: record.error?.message },

@@ -1,8 +1,9 @@
 /**
- * Keeps the run history in sqlite in step with live runs, as a listener of their messages: a run is
- * recorded when queued (committed before it is queued), marked when it starts (not waited for), has its
- * node states saved while it runs (so that a crash keeps what finished nodes made), and is written whole
- * when it ends (committed before anyone hears of the end).
+ * Keeps the run history in sqlite in step with live runs, hearing their messages first, in order: a run is
+ * recorded when queued, marked when it starts (not waited for), has its node states saved while it runs (so
+ * that a crash keeps what finished nodes made), and is written whole when it ends. The queued record and the
+ * end are committed before anyone else hears of them; a run that ends before its queued record is committed
+ * has both in one commit.
  */
 import type { Logger } from 'pino';
 import type { RunMessage } from '../engine/contract';
@@ -20,8 +21,8 @@ export class RunRecorder {
   ) {}
 
   /**
-   * Called with each message in its run's order; a promise (queued, finished) is waited for. Only the first
-   * write (queued) fails the caller: that run is refused.
+   * Called with each message in its run's order, as it is built; a promise (queued, finished) is the write
+   * that others wait for before they hear the message. Only the first write (queued) fails: that run is refused.
    */
   readonly record = (message: RunMessage, run: RunRecord): void | Promise<void> => {
     switch (message.type) {
@@ -30,7 +31,7 @@ export class RunRecorder {
       case 'run:started':
         // Not waited for: the run's next messages (its end above all) need not wait for this commit, and
         // when the end comes before it is committed, the end record replaces it (RunStore.markStarted).
-        this.runs.markStarted(run.id, message.at).catch((err) => this.logger.warn({ runId: run.id, err }, 'could not record the start of a run'));
+        this.runs.markStarted(run).catch((err) => this.logger.warn({ runId: run.id, err }, 'could not record the start of a run'));
         return;
       case 'node:finished':
       case 'node:cached':
@@ -40,7 +41,7 @@ export class RunRecorder {
       case 'run:finished':
         clearTimeout(this.unsaved.get(run.id));
         this.unsaved.delete(run.id);
-        return this.runs.finish(run.id, run).catch((err) => this.logger.error({ runId: run.id, err, message: message.type }, 'could not record a run'));
+        return this.runs.finish(run).catch((err) => this.logger.error({ runId: run.id, err, message: message.type }, 'could not record a run'));
       default:
         return;
     }

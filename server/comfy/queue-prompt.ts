@@ -109,7 +109,7 @@ export class PromptQueue {
     // The run enters the book before its submission settles, so its first messages find their client.
     const promptId = await this.relay.whileSubmitting(
       (async () => {
-        const runId = await this.manager.admit().submit({ workflow, inputs: {}, workflowId: null, workflowVersion: null, source: 'comfy-api' });
+        const { id: runId } = await this.manager.admit().submit({ workflow, inputs: {}, workflowId: null, workflowVersion: null, source: 'comfy-api' });
         const promptId = body.prompt_id ?? runId;
         this.book.add({ promptId, runId, number, types, extraData, clientId, outputs });
         return promptId;

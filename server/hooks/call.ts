@@ -12,7 +12,6 @@ import { inlineImages } from '../json-values';
 import { sendBytes, sendJson } from '../plain-response';
 import { runHttpStatus, toRunDocument } from '../run-document';
 import { settledWithin } from '../run-queue';
-import type { RunRecord } from '../store/runs';
 import type { Trigger } from '../store/triggers';
 import { hookUrl } from '../store/workflows';
 import { authorize } from './access';
@@ -60,12 +59,12 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
   const { inputs, issues } = runInputsOf(contract, body as Record<string, unknown>);
   if (issues.length > 0) throw new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
   if (query.callbackUrl) await ctx.callbacks.checkUrl(query.callbackUrl);
-  const runId = await call.admission.submit({ workflow: saved.workflow, compiled: lookup.compiledOf(saved), inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
+  const { id: runId, done } = await call.admission.submit({ workflow: saved.workflow, compiled: lookup.compiledOf(saved), inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
   const statusUrl = hookStatusUrl(trigger.slug, runId);
   if (query.callbackUrl) ctx.callbacks.deliverWhenDone(runId, query.callbackUrl, trigger.secret);
   if (async) return accept(res, runId, statusUrl, 'queued');
 
-  const run = await finishedWithin(ctx, runId, trigger.timeoutMs);
+  const run = (await settledWithin(done, trigger.timeoutMs)) ? await done : undefined;
   if (!run) return accept(res, runId, statusUrl, 'running');
   const status = runHttpStatus(run);
   if (image && status === 200) {
@@ -84,10 +83,4 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
 /** 202 with where to follow the run. */
 function accept(res: ServerResponse, runId: string, statusUrl: string, status: string): void {
   sendJson(res, 202, { runId, statusUrl, status }, { Location: statusUrl });
-}
-
-/** The finished run, or undefined when it takes longer than `timeoutMs` (it goes on). */
-async function finishedWithin(ctx: AppContext, runId: string, timeoutMs: number): Promise<RunRecord | undefined> {
-  const result = ctx.manager.result(runId);
-  return (await settledWithin(result, timeoutMs)) ? result : undefined;
 }

@@ -64,15 +64,15 @@ export function runRoutes(ctx: AppContext): Router {
     if (body.editedFrom !== undefined && !(await ctx.workflows.get(body.editedFrom))) {
       throw new HttpError(404, `no workflow '${body.editedFrom}' (\`editedFrom\`)`);
     }
-    const runId = await admissionOf(res).submit({
+    const run = await admissionOf(res).submit({
       workflow,
       inputs: body.inputs,
       workflowId: body.workflowId ?? body.editedFrom ?? null,
       workflowVersion: version,
       source: body.source,
     });
-    if (body.wait) res.json(toRunRecordDocument((await ctx.manager.result(runId))!, []));
-    else res.status(202).json({ runId, statusUrl: statusUrl(runId) });
+    if (body.wait) res.json(toRunRecordDocument(await run.done, []));
+    else res.status(202).json({ runId: run.id, statusUrl: statusUrl(run.id) });
   });
 
   router.get('/api/runs', async (req, res) => {

@@ -102,8 +102,18 @@ function workflowText(workflow: unknown): string {
   return text;
 }
 
-/** The write key of a run's state updates: a later one replaces an earlier one still waiting to be committed. */
+/** The write key of a run's record: a later write of it replaces an earlier one still waiting to be committed. */
 const runKey = (id: string) => `run:${id}`;
+
+/**
+ * A run's whole row: inserted, or written over the run's earlier row (a run queued again, started, ended). Every
+ * write of a record is whole, so the latest one waiting for a commit stands for all of them: a run that ends
+ * before its queued record is committed is written once, ended.
+ */
+const SAVE_RUN = `INSERT INTO runs (id, workflow_id, workflow_version, source, status, workflow, inputs, nodes, outputs, error, created_at, started_at, finished_at, ms)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET status = excluded.status, nodes = excluded.nodes, outputs = excluded.outputs, error = excluded.error,
+    started_at = excluded.started_at, finished_at = excluded.finished_at, ms = excluded.ms`;
 
 /** Run history: one row per run, its node states and outputs as JSON. */
 export class RunStore {
@@ -113,18 +123,13 @@ export class RunStore {
    * Records a run as queued: a new run, or one queued again (restored after a restart, resumed), whose
    * earlier end is cleared and whose node states stay until it starts again.
    */
-  async queue(run: Pick<RunRecord, 'id' | 'workflowId' | 'workflowVersion' | 'source' | 'workflow' | 'inputs' | 'createdAt'>): Promise<void> {
-    await this.db.write(
-      `INSERT INTO runs (id, workflow_id, workflow_version, source, status, workflow, inputs, created_at)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET status = 'queued', started_at = NULL, finished_at = NULL, ms = NULL, error = NULL, outputs = NULL`,
-      [run.id, run.workflowId, run.workflowVersion, run.source, workflowText(run.workflow), JSON.stringify(run.inputs), run.createdAt],
-    );
+  async queue(run: RunRecord): Promise<void> {
+    await this.save(run);
   }
 
-  /** Keyed by the run: when the run ends before this is committed, `finish` (which sets the start too) replaces it. */
-  async markStarted(id: string, startedAt: number): Promise<void> {
-    await this.db.write("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", [startedAt, id], runKey(id));
+  /** When the run ends before this is committed, its end replaces it. */
+  async markStarted(run: RunRecord): Promise<void> {
+    await this.save(run);
   }
 
   /** The node states of a run under way, so that a crash keeps what its finished nodes made. */
@@ -132,23 +137,30 @@ export class RunStore {
     await this.db.write("UPDATE runs SET nodes = ? WHERE id = ? AND status = 'running'", [JSON.stringify(nodes), id]);
   }
 
-  async finish(
-    id: string,
-    result: Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'ms' | 'error' | 'nodes' | 'outputs'>,
-  ): Promise<void> {
-    await this.db.write(
-      'UPDATE runs SET status = ?, started_at = ?, finished_at = ?, ms = ?, error = ?, nodes = ?, outputs = ? WHERE id = ?',
+  async finish(run: RunRecord): Promise<void> {
+    await this.save(run);
+  }
+
+  private save(run: RunRecord): Promise<void> {
+    return this.db.write(
+      SAVE_RUN,
       [
-        result.status,
-        result.startedAt,
-        result.finishedAt,
-        result.ms,
-        result.error ? JSON.stringify(result.error) : null,
-        JSON.stringify(result.nodes),
-        JSON.stringify(result.outputs),
-        id,
+        run.id,
+        run.workflowId,
+        run.workflowVersion,
+        run.source,
+        run.status,
+        workflowText(run.workflow),
+        JSON.stringify(run.inputs),
+        JSON.stringify(run.nodes),
+        JSON.stringify(run.outputs),
+        run.error ? JSON.stringify(run.error) : null,
+        run.createdAt,
+        run.startedAt,
+        run.finishedAt,
+        run.ms,
       ],
-      runKey(id),
+      runKey(run.id),
     );
   }
 
