@@ -13,7 +13,8 @@ export interface Queries {
 /** A write waiting for its group commit, and who waits for it (more than one once it replaced an earlier write). */
 interface QueuedWrite {
   sql: string;
-  params: SqlValue[];
+  /** Made when the write's commit begins, where given as a function (see `write`). */
+  params: SqlValue[] | (() => SqlValue[]);
   key?: string;
   superseded?: boolean;
   /** Whether a waiter reads `changes`/`lastID`: such a write goes through its own prepared statement. */
@@ -120,13 +121,15 @@ export class Database implements Queries {
    * A write like `run` whose caller needs no `changes`/`lastID`: a batch of such writes is committed in ONE
    * trip to sqlite's thread (BEGIN, the statements with their values inlined, COMMIT, as one script) instead
    * of a trip per statement, which was a busy trigger server's main sqlite cost. Its SQL uses `?` only as
-   * placeholders (never inside a quoted literal).
+   * placeholders (never inside a quoted literal). `params` may be a function, called when the write's commit
+   * begins: a keyed write that a later one replaces never makes its values (a run's record as JSON, say), and
+   * one that is written reads what it writes as it is then.
    */
-  async write(sql: string, params: SqlValue[] = [], key?: string): Promise<void> {
+  async write(sql: string, params: SqlValue[] | (() => SqlValue[]) = [], key?: string): Promise<void> {
     await this.queueWrite(sql, params, key, false);
   }
 
-  private queueWrite(sql: string, params: SqlValue[], key: string | undefined, wantsResult: boolean): Promise<{ changes: number; lastID: number }> {
+  private queueWrite(sql: string, params: QueuedWrite['params'], key: string | undefined, wantsResult: boolean): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) => {
       const write: QueuedWrite = { sql, params, key, wantsResult, waiters: [{ resolve, reject }] };
       if (key !== undefined) {
@@ -195,15 +198,25 @@ export class Database implements Queries {
   /** Runs a batch of writes in one transaction (a lone write alone); each waiter settles after the commit. */
   private async commitBatch(queued: QueuedWrite[]): Promise<void> {
     if (this.open === queued) this.open = undefined;
-    const batch = queued.filter((w) => !w.superseded);
-    for (const w of batch) if (w.key !== undefined && this.keyed.get(w.key) === w) this.keyed.delete(w.key);
     const settle = (w: QueuedWrite, outcome: { ok: true; result: { changes: number; lastID: number } } | { ok: false; error: unknown }) => {
       for (const waiter of w.waiters) {
         if (outcome.ok) waiter.resolve(outcome.result);
         else waiter.reject(outcome.error);
       }
     };
-    const attempt = (w: QueuedWrite) =>
+    const batch: (QueuedWrite & { params: SqlValue[] })[] = [];
+    for (const w of queued) {
+      if (w.superseded) continue;
+      if (w.key !== undefined && this.keyed.get(w.key) === w) this.keyed.delete(w.key);
+      try {
+        if (typeof w.params === 'function') w.params = w.params();
+        batch.push(w as QueuedWrite & { params: SqlValue[] });
+      } catch (error) {
+        settle(w, { ok: false, error }); // its values could not be made: that write fails alone
+      }
+    }
+    if (batch.length === 0) return;
+    const attempt = (w: QueuedWrite & { params: SqlValue[] }) =>
       this.raw.run(w.sql, w.params).then(
         (result) => ({ ok: true as const, result }),
         (error: unknown) => ({ ok: false as const, error }),
@@ -233,7 +246,7 @@ export class Database implements Queries {
    * Commits a batch of writes that want no result as one script, in one trip; false (nothing written) when one
    * cannot be inlined or the script fails: then the batch goes statement by statement, which says whose write failed.
    */
-  private async commitAsScript(batch: QueuedWrite[]): Promise<boolean> {
+  private async commitAsScript(batch: (QueuedWrite & { params: SqlValue[] })[]): Promise<boolean> {
     const statements: string[] = [];
     for (const w of batch) {
       const statement = !w.wantsResult && inlined(w.sql, w.params);

@@ -111,4 +111,30 @@ describe('group commit', () => {
       { id: 'z', value: 'changed' },
     ]);
   });
+
+  test('values given as a function are made when the commit begins: a replaced write never makes them; a throwing one fails alone', async () => {
+    const blocker = db.run('INSERT INTO t VALUES (?, ?)', ['z', 'keeps the connection busy']);
+    const made: string[] = [];
+    const state = { value: 'queued' };
+    const valuesOf = (name: string) => () => (made.push(name), ['a', state.value]);
+    const upsert = 'INSERT INTO t VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value';
+    const queued = db.write(upsert, valuesOf('queued'), 'row:a');
+    const ended = db.write(upsert, valuesOf('ended'), 'row:a');
+    const broken = db
+      .write('INSERT INTO t VALUES (?, ?)', () => {
+        throw new Error('no values');
+      })
+      .then(() => 'written', (err: Error) => err.message);
+    const other = db.write('INSERT INTO t VALUES (?, ?)', () => ['b', 'other']);
+    state.value = 'succeeded'; // after the calls, before the commit: what is written is the state then
+    await blocker;
+    expect(await broken).toBe('no values');
+    await Promise.all([queued, ended, other]);
+    expect(made).toEqual(['ended']);
+    expect(await rows()).toEqual([
+      { id: 'a', value: 'succeeded' },
+      { id: 'b', value: 'other' },
+      { id: 'z', value: 'keeps the connection busy' },
+    ]);
+  });
 });

@@ -141,10 +141,11 @@ export class RunStore {
     await this.save(run);
   }
 
+  /** The row is made when its commit begins, from the record as it is then: a write replaced before never makes one. */
   private save(run: RunRecord): Promise<void> {
     return this.db.write(
       SAVE_RUN,
-      [
+      () => [
         run.id,
         run.workflowId,
         run.workflowVersion,
