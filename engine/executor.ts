@@ -112,7 +112,8 @@ class RunExecution {
   /** Nodes whose run returned or threw without a promise, handled in order by `drain` (see `launch`). */
   private readonly returned: NodeState[] = [];
   private draining = false;
-  readonly controller = new AbortController();
+  /** Made when a node first asks for its signal (an AbortController costs about 5 µs, and most nodes never ask). */
+  private controller: AbortController | undefined;
   private readonly startedAt = performance.now();
   private unfinished = 0;
   private running = 0;
@@ -377,7 +378,7 @@ class RunExecution {
   /** A run that threw: cancelled when the run was being stopped anyway, else the node fails the run. */
   private failed(state: NodeState, node: GraphNode, error: unknown): void {
     this.budget.release(node.id);
-    if (this.controller.signal.aborted) {
+    if (this.stopped) {
       state.record!.status = 'cancelled';
       this.settleIfDone();
     } else {
@@ -466,9 +467,18 @@ class RunExecution {
   private stop(reason: NonNullable<RunExecution['stopped']>): void {
     if (this.stopped) return;
     this.stopped = reason;
-    this.controller.abort(new Error(reason.status === 'cancelled' ? 'run cancelled' : 'run failed'));
+    this.controller?.abort(stopError(reason));
     if (this.running > 0) this.graceTimer = setTimeout(() => this.abandonRunning(), this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     this.settleIfDone();
+  }
+
+  /** The signal nodes get: aborted once the run stops (at once, for one made after). */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.stopped) this.controller.abort(stopError(this.stopped));
+    }
+    return this.controller.signal;
   }
 
   /** Nodes that did not stop when asked: the run ends without them, and whatever they return later is dropped. */
@@ -577,7 +587,7 @@ class RunNodeContext implements NodeContext {
   }
 
   get signal(): AbortSignal {
-    return this.execution.controller.signal;
+    return this.execution.signal;
   }
 
   /** Made when a node asks: most never touch images. */
@@ -598,6 +608,11 @@ class RunNodeContext implements NodeContext {
 function defineOwn<T>(record: Record<string, T>, key: string, value: T): void {
   if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   else record[key] = value;
+}
+
+/** Why a stopped run's nodes are told to stop. */
+function stopError(reason: { status: 'failed' | 'cancelled' }): Error {
+  return new Error(reason.status === 'cancelled' ? 'run cancelled' : 'run failed');
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
