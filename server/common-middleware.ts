@@ -8,6 +8,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { ResponseNotes } from './error-response';
 import { HttpError } from './http-error';
+import { setResponseHeaders } from './plain-response';
 
 /** connect-style middleware on Node's own request and response. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -17,7 +18,9 @@ const REQUEST_ID = /^[\w-]{1,64}$/;
 /**
  * A middleware that only sets and removes the same headers on every response, recorded once and replayed:
  * helmet with fixed directives (no per-request nonce) is one, and its chain of a dozen middlewares per
- * request cost more than writing the headers. Throws at start-up should it ever need the request.
+ * request cost more than writing the headers. Throws at start-up should it ever need the request. On a
+ * response that gathers its headers (plain-response.ts) the set ones join its head and the removals are moot:
+ * nothing there sets a header before them.
  */
 function replayed(middleware: Middleware): Middleware {
   const headers: [name: string, value: string | string[] | undefined][] = [];
@@ -36,11 +39,11 @@ function replayed(middleware: Middleware): Middleware {
     finished = true;
   });
   if (!finished) throw new Error('the security headers middleware did not finish at once: it cannot be replayed');
+  const removed = headers.filter(([, value]) => value === undefined).map(([name]) => name);
+  const set = headers.flatMap(([name, value]) => (value === undefined ? [] : [value].flat().flatMap((one) => [name, one])));
   return (_req, res, next) => {
-    for (const [name, value] of headers) {
-      if (value === undefined) res.removeHeader(name);
-      else res.setHeader(name, value);
-    }
+    for (const name of removed) res.removeHeader(name);
+    setResponseHeaders(res, set);
     next();
   };
 }
@@ -67,7 +70,7 @@ export function requestLog(logger: Logger): Middleware {
   return (req, res, next) => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', id);
+    setResponseHeaders(res, ['X-Request-Id', id]);
     (req as IncomingMessage & { id?: string }).id = id;
     const started = performance.now();
     // 'close' comes once a response is finished and when its connection closed first: one listener for both.

@@ -9,6 +9,7 @@ import { assertBodyType, type Middleware } from '../common-middleware';
 import type { AppContext } from '../context';
 import { sendError } from '../error-response';
 import { HttpError } from '../http-error';
+import { gatherHeaders, setResponseHeaders } from '../plain-response';
 import { shallowJson } from '../json-depth';
 import type { DoorHandler } from '../admission';
 import type { Admission } from '../run-manager';
@@ -27,9 +28,8 @@ function isHookCall(req: IncomingMessage): boolean {
 
 /** express's `res.append` (add a value to a header), which express-rate-limit writes its draft-8 headers with. */
 function append(this: ServerResponse, field: string, value: string | string[]): ServerResponse {
-  const earlier = this.getHeader(field);
-  const values = [value].flat();
-  return this.setHeader(field, earlier === undefined ? values : [...[earlier].flat().map(String), ...values]);
+  setResponseHeaders(this, [value].flat().flatMap((one) => [field, one]));
+  return this;
 }
 
 /** Runs connect-style steps in order; the first error (thrown or passed on) ends them. */
@@ -73,6 +73,7 @@ export function hookDoor(ctx: AppContext, lookup: HookLookup, first: Middleware[
   function serve(req: IncomingMessage, res: ServerResponse, admission: Admission): void {
     // What the hook steps use of an express response: `locals` (the trigger), `append` (rate limit headers).
     const response = Object.assign(res, { locals: Object.create(null) as Record<string, unknown>, append });
+    gatherHeaders(response);
     // A place not used is given back when the response closes (admission.ts).
     const failed = (error: unknown) => sendError(error, req, response, ctx.limits);
     runSteps(req, response, steps, (err) => {
