@@ -5,7 +5,6 @@
  * the ComfyUI relay) in each run's order, each message once it is recorded.
  * It speaks no HTTP: refusals are the domain errors of run-errors.ts and the engine's WorkflowError.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CompiledWorkflow, Engine } from '../engine/engine';
 import type { RunEvent } from '../engine/events';
@@ -18,6 +17,7 @@ import { applyEnd, applyEvent, finishedMessage, LiveRun } from './live-run';
 import { RunStateError, ShutdownAbort, UnknownRunError } from './run-errors';
 import type { RunEnd, RunHost, RunJob, RunQueue, RunSignal } from './run-queue';
 import { RunRecorder } from './run-recorder';
+import { timeOrderedUuid } from './time-ordered-id';
 import { reusableOutputs, reusedArtifacts, reviveOutputs } from './run-reuse';
 import { FINISHED, type RunError, type RunRecord, type RunStore } from './store/runs';
 
@@ -196,7 +196,7 @@ export class RunManager {
   private async submit(request: RunRequest): Promise<SubmittedRun> {
     const graph = request.compiled ? request.compiled.graph(request.inputs) : this.options.engine.prepare(request.workflow, request.inputs);
     const record: RunRecord = {
-      id: randomUUID(),
+      id: timeOrderedUuid(),
       workflowId: request.workflowId,
       workflowVersion: request.workflowVersion,
       source: request.source,
