@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { killServers, spawnServer, startTestServer, type Reply } from './server-harness';
+import { killServers, openGate, spawnServer, startTestServer, type Reply } from './server-harness';
 
 afterAll(() => killServers());
 
@@ -14,6 +14,17 @@ const echo = {
   nodes: {
     subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
     echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
+  },
+};
+
+/** The echo, whose runs also wait for gate `burst`: a burst's runs fill the queue until the gate opens. */
+const heldEcho = {
+  version: 1,
+  name: 'held echo',
+  nodes: {
+    ...echo.nodes,
+    wait: { type: 'hold', params: { gate: 'burst' } },
+    held: { type: 'output', params: { name: 'held' }, inputs: { value: ['wait', 'value'] } },
   },
 };
 
@@ -83,9 +94,23 @@ describe('sync triggers under load', () => {
       // Set up on connections closed after use: a kept-alive one could meet the server's idle timeout while the
       // burst holds both ends' event loop (the client runs in this process), and be reset under its request.
       const close = { connection: 'close' };
-      const { id } = (await t.api('POST', '/api/workflows', echo, close)).body;
+      const { id } = (await t.api('POST', '/api/workflows', heldEcho, close)).body;
       await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' }, close);
-      const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => t.api('POST', '/hooks/echo', { subject: `shape ${i}` })));
+      // The runs are held until the queue has refused a request: however quickly the server records runs,
+      // the burst meets a full queue. Then they go on.
+      let refusedOne!: () => void;
+      const queueFull = new Promise<void>((resolve) => (refusedOne = resolve));
+      const burst = Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          t.api('POST', '/hooks/echo', { subject: `shape ${i}` }).then((reply) => {
+            if (reply.status === 503) refusedOne();
+            return reply;
+          }),
+        ),
+      );
+      await queueFull;
+      openGate('burst');
+      const replies = await burst;
       const answered = replies.filter((r) => r.status === 200);
       const refused = replies.filter((r) => r.status === 503);
       expect(answered.length + refused.length).toBe(1000);
