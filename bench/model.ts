@@ -5,10 +5,12 @@
  * (bench/model-hf.ts).
  * Then throughput under concurrency: prompt → generate → save-image workflows through the engine, a new seed
  * per run (nothing cached), with 1, 4 and 16 runs in flight: runs/s and p50/p99 of a run's wall time, with
- * calls of different runs batched (the default) and not (batchRows 1: one call at a time), the two measured
- * in turn at each concurrency so that the machine's load weighs on both alike.
+ * calls of different runs batched (the default) and not (batchRows 1: one call at a time). Every concurrency and
+ * mode is measured once per round (BENCH_MODEL_ROUNDS, default 3), the order reversed every other round; a row
+ * gives the medians, and '× 1 client' the median of each round's ratio to one client of the same mode and
+ * round: a slow or fast spell of a shared machine falls on both sides of a ratio.
  * Prints tables; asserts nothing.  Usage: npm run bench:model [-- --runs 15] [-- --throughput] (that table
- * only); BENCH_MODEL_SECONDS (default 8) sets how long each concurrency is measured.
+ * only); BENCH_MODEL_SECONDS (default 5) sets how long each measurement lasts.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -90,7 +92,8 @@ function print(title: string, rows: Row[]): void {
   console.log();
 }
 
-const seconds = Number(process.env.BENCH_MODEL_SECONDS ?? 8);
+const seconds = Number(process.env.BENCH_MODEL_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_MODEL_ROUNDS ?? 3);
 const generateWorkflow = {
   version: 1,
   nodes: {
@@ -107,9 +110,23 @@ interface ThroughputRow {
   'runs/s': number;
   'p50 ms': number;
   'p99 ms': number;
+  '× 1 client': number;
+  'runs/s per round': string;
 }
 
-/** Runs/s and run wall times with `clients` runs in flight at once, for each of 1, 4 and 16 clients, batched and not. */
+/** One measurement: `clients` runs in flight for `seconds`. */
+interface Sample {
+  clients: number;
+  batched: string;
+  round: number;
+  runs: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+
+/** Runs/s and run wall times with `clients` runs in flight at once, for each of 1, 4 and 16 clients, batched and not, in rounds. */
 async function throughput(): Promise<ThroughputRow[]> {
   const modes = [
     { batched: 'no', runtime: new ModelRuntime({ device: 'cpu', intraOpThreads: threads, batchRows: 1 }) },
@@ -127,28 +144,49 @@ async function throughput(): Promise<ThroughputRow[]> {
       return { batched, runOnce };
     }),
   );
+  const counts = [1, 4, 16];
+  const samples: Sample[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const clients of round % 2 === 0 ? counts : [...counts].reverse()) {
+      for (const { batched, runOnce } of round % 2 === 0 ? runners : [...runners].reverse()) {
+        const walls: number[] = [];
+        const start = performance.now();
+        const lane = async () => {
+          while (performance.now() - start < seconds * 1000) {
+            const t = performance.now();
+            await runOnce();
+            walls.push(performance.now() - t);
+          }
+        };
+        await Promise.all(Array.from({ length: clients }, lane));
+        const elapsed = (performance.now() - start) / 1000;
+        const sorted = [...walls].sort((a, b) => a - b);
+        samples.push({
+          clients,
+          batched,
+          round,
+          runs: walls.length,
+          perSecond: walls.length / elapsed,
+          p50: sorted[Math.floor(sorted.length / 2)],
+          p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+        });
+      }
+    }
+  }
   const rows: ThroughputRow[] = [];
-  for (const clients of [1, 4, 16]) {
-    for (const { batched, runOnce } of runners) {
-      const walls: number[] = [];
-      const start = performance.now();
-      const lane = async () => {
-        while (performance.now() - start < seconds * 1000) {
-          const t = performance.now();
-          await runOnce();
-          walls.push(performance.now() - t);
-        }
-      };
-      await Promise.all(Array.from({ length: clients }, lane));
-      const elapsed = (performance.now() - start) / 1000;
-      const sorted = [...walls].sort((a, b) => a - b);
+  for (const clients of counts) {
+    for (const { batched } of runners) {
+      const mine = samples.filter((s) => s.clients === clients && s.batched === batched);
+      const ratios = mine.map((s) => s.perSecond / samples.find((o) => o.clients === 1 && o.batched === batched && o.round === s.round)!.perSecond);
       rows.push({
         clients,
         batched,
-        runs: walls.length,
-        'runs/s': +(walls.length / elapsed).toFixed(1),
-        'p50 ms': Math.round(sorted[Math.floor(sorted.length / 2)]),
-        'p99 ms': Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]),
+        runs: mine.reduce((sum, s) => sum + s.runs, 0),
+        'runs/s': +median(mine.map((s) => s.perSecond)).toFixed(1),
+        'p50 ms': Math.round(median(mine.map((s) => s.p50))),
+        'p99 ms': Math.round(median(mine.map((s) => s.p99))),
+        '× 1 client': +median(ratios).toFixed(2),
+        'runs/s per round': mine.map((s) => s.perSecond.toFixed(1)).join(' '),
       });
     }
   }
@@ -157,9 +195,8 @@ async function throughput(): Promise<ThroughputRow[]> {
 }
 
 function printThroughput(rows: ThroughputRow[]): void {
-  console.log(`\nprompt → generate → save-image, a seed per run, ${seconds} s per row; load average ${loadavg()[0].toFixed(1)} (1 min)`);
-  const single = (batched: string) => rows.find((r) => r.clients === 1 && r.batched === batched)!['runs/s'];
-  console.table(rows.map((row) => ({ ...row, '× 1 client': +(row['runs/s'] / single(row.batched)).toFixed(2) })));
+  console.log(`\nprompt → generate → save-image, a seed per run, ${rounds} rounds × ${seconds} s per row; load average ${loadavg()[0].toFixed(1)} (1 min)`);
+  console.table(rows);
 }
 
 main().catch((err) => {
