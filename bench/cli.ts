@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from './median';
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 const root = join(import.meta.dirname, '..');
@@ -21,8 +22,6 @@ const ways: [string, string[]][] = [
   ['compiled (bin/picflow.js)', ['bin/picflow.js']],
   ['source through tsx', ['--import', 'tsx', 'cli/picflow.ts']],
 ];
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function wallMs(args: string[]): number {
   const start = performance.now();

@@ -13,6 +13,7 @@ import { createLogger } from '../server/logger';
 import { startServer } from '../server/start';
 import { bigWorkflow } from '../test/big-workflow';
 import { ensureEditorBuilt, launchBrowser } from '../test/e2e-harness';
+import { median } from './median';
 
 const REPS = Number(process.env.REPS ?? 3);
 /**
@@ -21,11 +22,6 @@ const REPS = Number(process.env.REPS ?? 3);
  * before navigating, as a person's browser window is open before they type the address.
  */
 const WINDOW_SETTLE_MS = Number(process.env.WINDOW_SETTLE_MS ?? 2500);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 /** ms since the page's navigation began, read in the page. */
 const pageNow = (page: Page) => page.evaluate(() => performance.now());

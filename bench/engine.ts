@@ -17,6 +17,7 @@ import { runInNewContext } from 'node:vm';
 import { Engine } from '../engine';
 import { planRun } from '../engine/plan';
 import { catalog } from '../nodes';
+import { median } from './median';
 
 type Shape = 'chain' | 'fan-out';
 const SHAPES: Shape[] = ['chain', 'fan-out'];
@@ -39,11 +40,6 @@ function workflow(shape: Shape, size: number) {
 /** A full collection between rows: `gc` made callable without a command-line flag (works under tsx too). */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function elapsed(fn: () => unknown): Promise<number> {
   const start = performance.now();

@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { decodeImage, resizeImage, type ImageValue } from '../engine/image';
 import { ModelRuntime, type CallOptions, type ImageModel } from '../engine/runtime';
+import { median } from './median';
 
 const TINY_DIR = fileURLToPath(new URL('../test/fixtures/hf', import.meta.url));
 const BENCH_DIR = fileURLToPath(new URL('./.tmp/hf', import.meta.url));
@@ -33,8 +34,6 @@ interface Row {
   /** Tokens generated per call (progress steps); 0 for a single forward pass. */
   tokens: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 type Call = (call: CallOptions) => Promise<unknown>;
 

@@ -20,6 +20,7 @@ import { ModelRuntime, type ImageModel } from '../engine/runtime';
 import { createServices } from '../engine/services';
 import { catalog } from '../nodes';
 import { benchHf } from './model-hf';
+import { median } from './median';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
 const threads = Number(process.env.PICFLOW_THREADS ?? 1);
@@ -33,8 +34,6 @@ interface Row {
   ours: number;
   calls: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function measure(label: string, model: ImageModel, call: () => Promise<unknown>, n = runs): Promise<Row> {
   const walls: number[] = [];

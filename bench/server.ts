@@ -24,6 +24,7 @@ import autocannon from 'autocannon';
 import sqlite3 from 'sqlite3';
 import { freePort } from '../test/redis-server';
 import { cpuMs, cpuPerRequest } from './process-cpu';
+import { median } from './median';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const root = join(import.meta.dirname, '..');
@@ -181,10 +182,6 @@ for (const connections of counts) {
 for (const server of started) {
   await stop(server.child);
   if (server.dataDir) console.log(`${server.name} answered ${server.answered} requests with 2xx and recorded ${await succeededRuns(server.dataDir)} succeeded runs with outputs and node timings`);
-}
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 const TOTALS = new Set(['2xx', 'non-2xx', 'errors']);
 const rows: Record<string, string | number>[] = [];
