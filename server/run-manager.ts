@@ -131,7 +131,7 @@ export class RunManager {
         await this.requeue(record);
       } catch (err) {
         const error = { node: null, message: `the run could not be queued again: ${(err as Error).message}` };
-        await this.options.runs.finish({ ...record, status: 'failed', error, finishedAt: Date.now() });
+        await this.options.runs.save({ ...record, status: 'failed', error, finishedAt: Date.now() });
       }
     }
     return { queued: queued.length, interrupted: interrupted.length - resumed.length };

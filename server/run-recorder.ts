@@ -27,11 +27,11 @@ export class RunRecorder {
   readonly record = (message: RunMessage, run: RunRecord): void | Promise<void> => {
     switch (message.type) {
       case 'run:queued':
-        return this.runs.queue(run);
+        return this.runs.save(run);
       case 'run:started':
         // Not waited for: the run's next messages (its end above all) need not wait for this commit, and
-        // when the end comes before it is committed, the end record replaces it (RunStore.markStarted).
-        this.runs.markStarted(run).catch((err) => this.logger.warn({ runId: run.id, err }, 'could not record the start of a run'));
+        // when the end comes before it is committed, the end record replaces it (RunStore.save).
+        this.runs.save(run).catch((err) => this.logger.warn({ runId: run.id, err }, 'could not record the start of a run'));
         return;
       case 'node:finished':
       case 'node:cached':
@@ -41,7 +41,7 @@ export class RunRecorder {
       case 'run:finished':
         clearTimeout(this.unsaved.get(run.id));
         this.unsaved.delete(run.id);
-        return this.runs.finish(run).catch((err) => this.logger.error({ runId: run.id, err, message: message.type }, 'could not record a run'));
+        return this.runs.save(run).catch((err) => this.logger.error({ runId: run.id, err, message: message.type }, 'could not record a run'));
       default:
         return;
     }

@@ -119,30 +119,18 @@ const SAVE_RUN = `INSERT INTO runs (id, workflow_id, workflow_version, source, s
 export class RunStore {
   constructor(private readonly db: Database) {}
 
-  /**
-   * Records a run as queued: a new run, or one queued again (restored after a restart, resumed), whose
-   * earlier end is cleared and whose node states stay until it starts again.
-   */
-  async queue(run: RunRecord): Promise<void> {
-    await this.save(run);
-  }
-
-  /** When the run ends before this is committed, its end replaces it. */
-  async markStarted(run: RunRecord): Promise<void> {
-    await this.save(run);
-  }
-
   /** The node states of a run under way, so that a crash keeps what its finished nodes made. */
   async saveNodes(id: string, nodes: RunRecord['nodes']): Promise<void> {
     await this.db.write("UPDATE runs SET nodes = ? WHERE id = ? AND status = 'running'", [JSON.stringify(nodes), id]);
   }
 
-  async finish(run: RunRecord): Promise<void> {
-    await this.save(run);
-  }
-
-  /** The row is made when its commit begins, from the record as it is then: a write replaced before never makes one. */
-  private save(run: RunRecord): Promise<void> {
+  /**
+   * Writes a run's whole record: a new run, one queued again (restored after a restart, resumed: its earlier
+   * end is cleared, its node states stay until it starts again), started or ended. The row is made when its
+   * commit begins, from the record as it is then: a write replaced before (a quick run's queued record and
+   * start, by its end) never makes one.
+   */
+  save(run: RunRecord): Promise<void> {
     return this.db.write(
       SAVE_RUN,
       () => [
