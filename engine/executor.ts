@@ -348,8 +348,7 @@ class RunExecution {
     this.draining = false;
   }
 
-  /** A node's run is over: its outputs are held, cached and passed on, or its failure stops the run. */
-  /** `value` is what the run returned, or what it threw. */
+  /** A node's run is over (`value`: what it returned, or threw): its outputs are held, cached and passed on, or its failure stops the run. */
   private complete(state: NodeState, node: GraphNode, threw: boolean, value: unknown, ms: number): void {
     if (this.settled) return; // left behind after a stop: the run has ended without it
     const record = state.record!;

@@ -22,6 +22,9 @@ interface QueuedWrite {
   waiters: { resolve(result: { changes: number; lastID: number }): void; reject(err: unknown): void }[];
 }
 
+/** A write whose values are made, as its commit begins. */
+type ReadyWrite = QueuedWrite & { params: SqlValue[] };
+
 /** What a write without a wanted result settles with. */
 const NO_RESULT = { changes: Number.NaN, lastID: Number.NaN };
 
@@ -204,19 +207,19 @@ export class Database implements Queries {
         else waiter.reject(outcome.error);
       }
     };
-    const batch: (QueuedWrite & { params: SqlValue[] })[] = [];
+    const batch: ReadyWrite[] = [];
     for (const w of queued) {
       if (w.superseded) continue;
       if (w.key !== undefined && this.keyed.get(w.key) === w) this.keyed.delete(w.key);
       try {
         if (typeof w.params === 'function') w.params = w.params();
-        batch.push(w as QueuedWrite & { params: SqlValue[] });
+        batch.push(w as ReadyWrite);
       } catch (error) {
         settle(w, { ok: false, error }); // its values could not be made: that write fails alone
       }
     }
     if (batch.length === 0) return;
-    const attempt = (w: QueuedWrite & { params: SqlValue[] }) =>
+    const attempt = (w: ReadyWrite) =>
       this.raw.run(w.sql, w.params).then(
         (result) => ({ ok: true as const, result }),
         (error: unknown) => ({ ok: false as const, error }),
@@ -246,7 +249,7 @@ export class Database implements Queries {
    * Commits a batch of writes that want no result as one script, in one trip; false (nothing written) when one
    * cannot be inlined or the script fails: then the batch goes statement by statement, which says whose write failed.
    */
-  private async commitAsScript(batch: (QueuedWrite & { params: SqlValue[] })[]): Promise<boolean> {
+  private async commitAsScript(batch: ReadyWrite[]): Promise<boolean> {
     const statements: string[] = [];
     for (const w of batch) {
       const statement = !w.wantsResult && inlined(w.sql, w.params);
