@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { Engine, WorkflowError, type Graph, type ValidationResult } from '../engine';
 import { defineNode, makeCatalog } from '../engine/node';
 import { planRun } from '../engine/plan';
-import { countingCatalog, services } from './fixtures';
+import { countingCatalog, outputNode, scribbleNode, services } from './fixtures';
 
-// A node whose output types follow a param (as generate's `count`), and one that writes to its params while running.
+// A node whose output types follow a param (as generate's `count`); `scribble` writes to its params while running.
 const repeat = defineNode({
   type: 'repeat',
   category: 'test',
@@ -16,36 +16,20 @@ const repeat = defineNode({
   outputTypes: (p) => (p.count > 1 ? { text: 'text[]' } : {}),
   run: (inputs, params) => ({ text: params.count > 1 ? Array(params.count).fill(inputs.text) : inputs.text }),
 });
-const scribble = defineNode({
-  type: 'scribble',
-  category: 'test',
-  description: 'returns its value, then changes its params',
-  inputs: {},
-  outputs: { n: { type: 'number' } },
-  params: z.object({ value: z.number().default(0), tags: z.array(z.string()).default([]) }),
-  run: (_inputs, params) => {
-    const n = params.value + params.tags.length;
-    params.value = -1;
-    params.tags.push('written');
-    return { n };
-  },
-});
-const catalog = makeCatalog([...countingCatalog().catalog.values(), repeat, scribble]);
+const catalog = makeCatalog([...countingCatalog().catalog.values(), repeat, scribbleNode()]);
 const engine = () => new Engine({ catalog, services });
 
-const out = (from: string, output: string, name?: string) => ({ type: 'output', ...(name && { params: { name } }), inputs: { value: [from, output] } });
-
 const WORKFLOWS = {
-  echo: { version: 1, nodes: { p: { type: 'prompt', params: { name: 'prompt' } }, o: out('p', 'text', 'text') } },
+  echo: { version: 1, nodes: { p: { type: 'prompt', params: { name: 'prompt' } }, o: outputNode('p', 'text', 'text') } },
   inputs: {
     version: 1,
     nodes: {
       p: { type: 'prompt', params: { name: 'subject', text: 'a circle' } },
       t: { type: 'prompt', params: { text: 'on a {color} background' } },
       a: { type: 'add' },
-      o1: out('p', 'text', 'p'),
-      o2: out('t', 'text', 't'),
-      o3: out('a', 'sum'),
+      o1: outputNode('p', 'text', 'p'),
+      o2: outputNode('t', 'text', 't'),
+      o3: outputNode('a', 'sum'),
     },
   },
   typed: {
@@ -53,7 +37,7 @@ const WORKFLOWS = {
     nodes: {
       p: { type: 'prompt', params: { name: 'prompt', text: 'x' } },
       r: { type: 'repeat', inputs: { text: ['p', 'text'] } },
-      o: out('r', 'text', 'result'),
+      o: outputNode('r', 'text', 'result'),
     },
   },
   mapped: {
@@ -62,7 +46,7 @@ const WORKFLOWS = {
       r: { type: 'range' },
       a: { type: 'add', inputs: { a: ['r', 'items'] } },
       s: { type: 'select-best', inputs: { items: ['a', 'sum'], scores: ['a', 'sum'] } },
-      o: out('s', 'best'),
+      o: outputNode('s', 'best'),
     },
   },
   chain: chain(1_000),
@@ -71,7 +55,7 @@ const WORKFLOWS = {
 function chain(length: number) {
   const nodes: Record<string, unknown> = { n0: { type: 'add', params: { value: 1 } } };
   for (let i = 1; i < length; i++) nodes[`n${i}`] = { type: 'add', inputs: { a: [`n${i - 1}`, 'sum'] } };
-  nodes.out = out(`n${length - 1}`, 'sum');
+  nodes.out = outputNode(`n${length - 1}`, 'sum');
   return { version: 1, nodes };
 }
 
@@ -150,7 +134,7 @@ describe('compiled workflows', () => {
 
   it('refuse a workflow that is invalid as it stands, naming each problem', () => {
     const e = engine();
-    const broken = { version: 1, nodes: { a: { type: 'nope' }, b: { type: 'add', params: { value: 'x' } }, o: out('zz', 'sum') } };
+    const broken = { version: 1, nodes: { a: { type: 'nope' }, b: { type: 'add', params: { value: 'x' } }, o: outputNode('zz', 'sum') } };
     let error: unknown;
     try {
       e.compile(broken);
@@ -181,7 +165,7 @@ describe('compiled workflows', () => {
 
   it('keep a node that writes to its params from changing the next run of the same compiled workflow', async () => {
     const e = engine();
-    const compiled = e.compile({ version: 1, nodes: { s: { type: 'scribble', params: { value: 5, tags: ['a'] } }, o: out('s', 'n') } });
+    const compiled = e.compile({ version: 1, nodes: { s: { type: 'scribble', params: { value: 5, tags: ['a'] } }, o: outputNode('s', 'n') } });
     const first = await e.runGraph(compiled.graph());
     e.cache.clear();
     const second = await e.runGraph(compiled.graph());

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineNode, Engine, makeCatalog, type AnyNodeDefinition, type OverdueRun, type RunEvent } from '../engine';
 import { nodeDefinitions } from '../nodes';
 import { BUILT_IN_NAMES, endsWithin, manyParams, nested, pngHeaderClaiming } from './hostile-inputs';
+import { outputNode } from './fixtures';
 
 /** Nodes that misbehave in the ways a node can: ignore cancellation, answer lazy() badly, return nothing. */
 const released: (() => void)[] = [];
@@ -46,25 +47,23 @@ const engine = (options: Partial<ConstructorParameters<typeof Engine>[0]> = {}) 
 
 const ends = <T>(promise: Promise<T>, ms = 15_000) => endsWithin(promise, ms, 'the run');
 
-const out = (from: string, output: string, name?: string) => ({ type: 'output', ...(name && { params: { name } }), inputs: { value: [from, output] } });
-
 describe('built-in member names are ordinary names (issue 12, defect 1)', () => {
   it.each(BUILT_IN_NAMES)('a link to a missing node %s is a validation error naming it', (name) => {
-    const result = engine().validate({ version: 1, nodes: { o: out(name, 'value') } });
+    const result = engine().validate({ version: 1, nodes: { o: outputNode(name, 'value') } });
     expect(result.ok).toBe(false);
     expect(result.errors).toContainEqual(expect.objectContaining({ node: 'o', field: 'inputs.value', message: expect.stringContaining(`'${name}'`) }));
   });
 
   it.each(BUILT_IN_NAMES.filter((n) => n !== '__proto__'))('an output or input named %s is an unknown port, not a TypeError', (name) => {
     const e = engine();
-    const output = e.validate({ version: 1, nodes: { n: { type: 'number' }, o: out('n', name) } });
+    const output = e.validate({ version: 1, nodes: { n: { type: 'number' }, o: outputNode('n', name) } });
     expect(output.errors).toEqual([{ node: 'o', field: 'inputs.value', message: expect.stringContaining(`has no output '${name}'`) }]);
     const input = e.validate({ version: 1, nodes: { n: { type: 'number' }, o: { type: 'output', inputs: { value: ['n', 'number'], [name]: ['n', 'number'] } } } });
     expect(input.errors).toEqual([{ node: 'o', field: `inputs.${name}`, message: expect.stringContaining('unknown input') }]);
   });
 
   it('run-input keys naming built-in members are issues naming the key', () => {
-    const workflow = { version: 1, nodes: { n: { type: 'number' }, o: out('n', 'number') } };
+    const workflow = { version: 1, nodes: { n: { type: 'number' }, o: outputNode('n', 'number') } };
     const e = engine();
     for (const key of ['constructor.x', 'toString', '__proto__.value', 'n.constructor', 'n.__proto__']) {
       const result = e.validate(workflow, { [key]: 1 });
@@ -74,7 +73,7 @@ describe('built-in member names are ordinary names (issue 12, defect 1)', () => 
   });
 
   it('a template variable {toString} needs a run input and then gets exactly its value', async () => {
-    const workflow = { version: 1, nodes: { p: { type: 'prompt', params: { text: 'a {toString} and a {constructor}' } }, o: out('p', 'text', 'said') } };
+    const workflow = { version: 1, nodes: { p: { type: 'prompt', params: { text: 'a {toString} and a {constructor}' } }, o: outputNode('p', 'text', 'said') } };
     const e = engine();
     expect(e.validate(workflow).errors.map((i) => i.message)).toEqual([
       expect.stringContaining('{toString} has no value'),
@@ -85,12 +84,12 @@ describe('built-in member names are ordinary names (issue 12, defect 1)', () => 
   });
 
   it('a prompt named constructor is set by its run input', async () => {
-    const workflow = { version: 1, nodes: { p: { type: 'prompt', params: { name: 'constructor', text: 'x' } }, o: out('p', 'text') } };
+    const workflow = { version: 1, nodes: { p: { type: 'prompt', params: { name: 'constructor', text: 'x' } }, o: outputNode('p', 'text') } };
     expect((await engine().run(workflow, { inputs: { constructor: 'set' } })).outputs.o.value).toBe('set');
   });
 
   it('a node id __proto__ is refused by name; outputs named __proto__ and constructor are reported under those names', async () => {
-    const refused = engine().validate({ version: 1, nodes: { __proto__: { type: 'number' }, o: out('__proto__', 'number') } } as unknown as object);
+    const refused = engine().validate({ version: 1, nodes: { __proto__: { type: 'number' }, o: outputNode('__proto__', 'number') } } as unknown as object);
     // JSON.parse makes `__proto__` an own key, as a request body would.
     const parsed = engine().validate(JSON.parse('{"version":1,"nodes":{"__proto__":{"type":"number"},"o":{"type":"output","inputs":{"value":["__proto__","number"]}}}}'));
     expect(parsed.errors).toContainEqual(expect.objectContaining({ node: null, field: 'nodes.__proto__', message: expect.stringContaining("'__proto__' cannot be used") }));
@@ -98,7 +97,7 @@ describe('built-in member names are ordinary names (issue 12, defect 1)', () => 
 
     const result = await engine().run({
       version: 1,
-      nodes: { n: { type: 'number', params: { value: 7 } }, a: out('n', 'number', '__proto__'), b: out('n', 'number', 'constructor') },
+      nodes: { n: { type: 'number', params: { value: 7 } }, a: outputNode('n', 'number', '__proto__'), b: outputNode('n', 'number', 'constructor') },
     });
     expect(Object.hasOwn(result.outputs, '__proto__')).toBe(true);
     expect(result.outputs.constructor).toMatchObject({ node: 'b', value: 7 });
@@ -108,13 +107,13 @@ describe('built-in member names are ordinary names (issue 12, defect 1)', () => 
 
 describe('a run always ends (issue 12, defect 2)', () => {
   it('an output node linking to a missing node named constructor does not validate', () => {
-    const result = engine().validate({ version: 1, nodes: { o: out('constructor', 'x') } });
+    const result = engine().validate({ version: 1, nodes: { o: outputNode('constructor', 'x') } });
     expect(result.errors).toEqual([{ node: 'o', field: 'inputs.value', message: "links to missing node 'constructor'" }]);
   });
 
   it('a graph whose output node lost its link (what validation once let through) fails naming the node instead of hanging', async () => {
     const e = engine();
-    const graph = e.prepare({ version: 1, nodes: { n: { type: 'number' }, o: out('n', 'number') } });
+    const graph = e.prepare({ version: 1, nodes: { n: { type: 'number' }, o: outputNode('n', 'number') } });
     delete graph.nodes.get('o')!.links.value;
     const result = await ends(e.runGraph(graph));
     expect(result).toMatchObject({ status: 'failed', error: { node: 'o', message: expect.stringContaining("node 'o'") } });
@@ -122,7 +121,7 @@ describe('a run always ends (issue 12, defect 2)', () => {
 
   it('a link to a node the graph does not have fails the run naming that node', async () => {
     const e = engine();
-    const graph = e.prepare({ version: 1, nodes: { n: { type: 'number' }, o: out('n', 'number') } });
+    const graph = e.prepare({ version: 1, nodes: { n: { type: 'number' }, o: outputNode('n', 'number') } });
     graph.nodes.get('o')!.links.value = { from: 'constructor', output: 'x' };
     const result = await ends(e.runGraph(graph));
     expect(result).toMatchObject({ status: 'failed', error: { node: 'constructor', message: expect.stringContaining("no node 'constructor'") } });
@@ -135,7 +134,7 @@ describe('a run always ends (issue 12, defect 2)', () => {
     let started!: () => void;
     const nodeStarted = new Promise<void>((resolve) => (started = resolve));
     const run = e.run(
-      { version: 1, nodes: { s: { type: 'stubborn' }, o: out('s', 'value') } },
+      { version: 1, nodes: { s: { type: 'stubborn' }, o: outputNode('s', 'value') } },
       {
         signal: controller.signal,
         onEvent: (event) => {
@@ -157,18 +156,18 @@ describe('a run always ends (issue 12, defect 2)', () => {
   });
 
   it('a lazy() that throws fails the run naming its node', async () => {
-    const result = await ends(engine().run({ version: 1, nodes: { n: { type: 'number' }, l: { type: 'bad-lazy', inputs: { a: ['n', 'number'] } }, o: out('l', 'value') } }));
+    const result = await ends(engine().run({ version: 1, nodes: { n: { type: 'number' }, l: { type: 'bad-lazy', inputs: { a: ['n', 'number'] } }, o: outputNode('l', 'value') } }));
     expect(result).toMatchObject({ status: 'failed', error: { node: 'l', message: expect.stringContaining('lazy exploded') } });
   });
 
   it('a run() that returns no outputs fails the run naming its node', async () => {
-    const result = await ends(engine().run({ version: 1, nodes: { x: { type: 'nothing' }, o: out('x', 'value') } }));
+    const result = await ends(engine().run({ version: 1, nodes: { x: { type: 'nothing' }, o: outputNode('x', 'value') } }));
     expect(result).toMatchObject({ status: 'failed', error: { node: 'x', message: expect.stringContaining('not an object of outputs') } });
   });
 
   it('an event listener that throws does not keep the run from ending', async () => {
     const result = await ends(
-      engine().run({ version: 1, nodes: { n: { type: 'number', params: { value: 2 } }, o: out('n', 'number') } }, {
+      engine().run({ version: 1, nodes: { n: { type: 'number', params: { value: 2 } }, o: outputNode('n', 'number') } }, {
         onEvent: () => {
           throw new Error('listener exploded');
         },
@@ -180,26 +179,26 @@ describe('a run always ends (issue 12, defect 2)', () => {
 
 describe('limits (issue 12, defect 3)', () => {
   it('one node with 150,000 params is an issue naming the node and the limit, not a stack overflow', () => {
-    const result = engine().validate({ version: 1, nodes: { n: { type: 'number', params: manyParams(150_000) }, o: out('n', 'number') } });
+    const result = engine().validate({ version: 1, nodes: { n: { type: 'number', params: manyParams(150_000) }, o: outputNode('n', 'number') } });
     expect(result.errors).toEqual([{ node: 'n', field: 'params', message: '150000 params; the limit is 256 per node' }]);
   });
 
   it('nodes per workflow, nesting, string size and name length each have a limit that names the place', () => {
     const e = engine({ limits: { maxNodes: 50, maxStringLength: 1000, maxNameLength: 40 } });
-    const nodes: Record<string, unknown> = { o: out('n0', 'number') };
+    const nodes: Record<string, unknown> = { o: outputNode('n0', 'number') };
     for (let i = 0; i < 50; i++) nodes[`n${i}`] = { type: 'number' };
     expect(e.validate({ version: 1, nodes }).errors).toEqual([{ node: null, field: 'nodes', message: '51 nodes; the limit is 50 nodes per workflow' }]);
 
-    const deep = e.validate({ version: 1, nodes: { n: { type: 'number', params: { value: nested(100_000) } }, o: out('n', 'number') } });
+    const deep = e.validate({ version: 1, nodes: { n: { type: 'number', params: { value: nested(100_000) } }, o: outputNode('n', 'number') } });
     expect(deep.errors).toEqual([{ node: 'n', field: expect.stringMatching(/^params\.value\.0\.0/), message: 'nested deeper than the limit of 32 levels' }]);
 
-    const long = e.validate({ version: 1, nodes: { p: { type: 'prompt', params: { text: 'x'.repeat(1001) } }, o: out('p', 'text') } });
+    const long = e.validate({ version: 1, nodes: { p: { type: 'prompt', params: { text: 'x'.repeat(1001) } }, o: outputNode('p', 'text') } });
     expect(long.errors).toEqual([{ node: 'p', field: 'params.text', message: 'a string of 1001 characters; the limit is 1000' }]);
 
-    const named = e.validate({ version: 1, nodes: { ['n'.repeat(41)]: { type: 'number' }, o: out('n'.repeat(41), 'number') } });
+    const named = e.validate({ version: 1, nodes: { ['n'.repeat(41)]: { type: 'number' }, o: outputNode('n'.repeat(41), 'number') } });
     expect(named.errors[0]).toMatchObject({ node: null, message: 'node id of 41 characters; the limit is 40' });
 
-    const inputs = e.validate({ version: 1, nodes: { n: { type: 'number' }, o: out('n', 'number') } }, { 'n.value': nested(100) });
+    const inputs = e.validate({ version: 1, nodes: { n: { type: 'number' }, o: outputNode('n', 'number') } }, { 'n.value': nested(100) });
     expect(inputs.errors[0]).toMatchObject({ node: null, field: expect.stringMatching(/^inputs\.n\.value/), message: expect.stringContaining('nested deeper') });
   });
 });
@@ -251,7 +250,7 @@ describe('watchdog', () => {
     const reports: OverdueRun[] = [];
     const e = engine({ watchdog: { runBudgetMs: 20, onOverdue: (run) => reports.push(run) } });
     const controller = new AbortController();
-    const run = e.run({ version: 1, nodes: { s: { type: 'stubborn' }, o: out('s', 'value') } }, { runId: 'slow-run', signal: controller.signal });
+    const run = e.run({ version: 1, nodes: { s: { type: 'stubborn' }, o: outputNode('s', 'value') } }, { runId: 'slow-run', signal: controller.signal });
     await ends(new Promise<void>((resolve) => {
       const timer = setInterval(() => reports.length > 0 && (clearInterval(timer), resolve()), 5);
     }));

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { Engine } from '../engine';
-import { defineNode, makeCatalog } from '../engine/node';
+import { makeCatalog } from '../engine/node';
 import { planRun } from '../engine/plan';
-import { countingCatalog, services } from './fixtures';
+import { countingCatalog, scribbleNode, services } from './fixtures';
 
 const engine = () => new Engine({ catalog: countingCatalog().catalog, services });
 
@@ -58,21 +57,7 @@ describe('plan cache keys', () => {
 
   it('keys params by what they are when planned, even after a node changed its params object', async () => {
     const calls: number[] = [];
-    // A misbehaving node that writes to its params while running.
-    const scribble = defineNode({
-      type: 'scribble',
-      category: 'test',
-      description: 'returns its value, then changes its params',
-      inputs: {},
-      outputs: { n: { type: 'number' } },
-      params: z.object({ value: z.number() }),
-      run: (_inputs, params) => {
-        calls.push(params.value);
-        const n = params.value;
-        params.value = 2;
-        return { n };
-      },
-    });
+    const scribble = scribbleNode(calls);
     const shared = new Engine({ catalog: makeCatalog([...countingCatalog().catalog.values(), scribble]), services });
     const workflow = (value: number) => ({ version: 1, nodes: { s: { type: 'scribble', params: { value } }, o: { type: 'output', inputs: { value: ['s', 'n'] } } } });
     expect((await shared.run(workflow(1))).outputs.o.value).toBe(1);

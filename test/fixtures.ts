@@ -69,3 +69,28 @@ export function countingCatalog() {
 }
 
 export const services = { allowFilePaths: true };
+
+/** An output node reporting `from`'s `output`, under `name` when given (else its id). */
+export const outputNode = (from: string, output: string, name?: string) => ({ type: 'output', ...(name && { params: { name } }), inputs: { value: [from, output] } });
+
+/**
+ * A misbehaving node that writes to its params while running: it returns its value plus the number of its tags,
+ * then sets its value to -1 and adds a tag. `seen` gets the value each run found.
+ */
+export function scribbleNode(seen: number[] = []) {
+  return defineNode({
+    type: 'scribble',
+    category: 'test',
+    description: 'returns its value, then changes its params',
+    inputs: {},
+    outputs: { n: { type: 'number' } },
+    params: z.object({ value: z.number().default(0), tags: z.array(z.string()).default([]) }),
+    run: (_inputs, params) => {
+      seen.push(params.value);
+      const n = params.value + params.tags.length;
+      params.value = -1;
+      params.tags.push('written');
+      return { n };
+    },
+  });
+}
