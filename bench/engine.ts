@@ -68,7 +68,7 @@ async function measure(shape: Shape, size: number, reps: number) {
     const fresh = engine();
     let graph!: ReturnType<Engine['prepare']>;
     validate.push(await elapsed(() => (graph = fresh.prepare(wf))));
-    plan.push(await elapsed(() => planRun(graph, services)));
+    plan.push(await elapsed(() => planRun(graph, services, fresh.cache)));
     run.push(await elapsed(() => fresh.runGraph(graph)));
     total.push(validate[i] + run[i]);
   }

@@ -12,6 +12,9 @@ import type { PortValues } from './node';
 export class OutputCache {
   private readonly entries = new Map<string, { outputs: PortValues; bytes: number }>();
   private bytes = 0;
+  /** The short keys of key texts (see `keyFor`), least recently used first. */
+  private readonly keys = new Map<string, string>();
+  private keysMade = 0;
 
   constructor(
     readonly maxEntries = 2 * DEFAULT_WORKFLOW_LIMITS.maxNodes,
@@ -20,6 +23,25 @@ export class OutputCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * The short key standing for a key text (see plan.ts), made on first sight. A node's key text holds its
+   * sources' keys, so with short keys a text stays short however deep the node lies: texts that held their
+   * sources' texts grew along a chain, and building, hashing and storing them was most of a large run's
+   * planning and cache work. A key is never made twice, so a text forgotten (past `maxEntries`) and seen
+   * again gets a new one: what was cached under the old key is missed, never mistaken for something else.
+   */
+  keyFor(text: string): string {
+    let key = this.keys.get(text);
+    if (key === undefined) key = (this.keysMade++).toString(36);
+    else this.keys.delete(text);
+    this.keys.set(text, key);
+    if (this.keys.size > this.maxEntries) {
+      const keep = this.retained();
+      dropOldest(this.keys, () => this.keys.size > keep);
+    }
+    return key;
   }
 
   get(key: string): PortValues | undefined {
@@ -41,19 +63,36 @@ export class OutputCache {
     this.entries.set(key, { outputs, bytes });
     this.bytes += bytes;
     if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) return;
-    // Over the count, 1/16 of it goes at once: each pass starts a Map iterator, which walks past the slots of
-    // entries evicted before, so evicting one per `set` made a run of more nodes than maxEntries quadratic.
-    const keep = Number.isFinite(this.maxEntries) ? this.maxEntries - Math.floor(this.maxEntries / 16) : Infinity;
-    for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= keep && this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= entry.bytes;
-    }
+    const keep = this.retained();
+    dropOldest(
+      this.entries,
+      () => this.entries.size > keep || this.bytes > this.maxBytes,
+      (entry) => (this.bytes -= entry.bytes),
+    );
   }
 
   clear(): void {
     this.entries.clear();
     this.bytes = 0;
+    this.keys.clear();
+  }
+
+  /**
+   * How many entries a table over its count keeps: 1/16 of the count goes at once, since each pass starts a
+   * Map iterator, which walks past the slots of entries evicted before (evicting one at a time made a run of
+   * more nodes than maxEntries quadratic).
+   */
+  private retained(): number {
+    return Number.isFinite(this.maxEntries) ? this.maxEntries - Math.floor(this.maxEntries / 16) : Infinity;
+  }
+}
+
+/** Deletes a Map's oldest entries (first in its order) while `over()` says it holds too much; `dropped` hears each. */
+function dropOldest<V>(map: Map<string, V>, over: () => boolean, dropped?: (value: V) => void): void {
+  for (const [key, value] of map) {
+    if (!over()) return;
+    map.delete(key);
+    dropped?.(value);
   }
 }
 

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Graph, GraphNode } from './graph';
+import type { OutputCache } from './cache';
 import type { AnyNodeDefinition } from './node';
 import { flatParams, sameParams, type FlatParams } from './flat-params';
 import { portsOf } from './ports';
@@ -14,9 +15,10 @@ export interface Plan {
 
 /**
  * Prunes the graph to what its output nodes need and gives each kept node its cache key: its type, params
- * and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once. See `keyOf`.
+ * and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once. The cache whose entries
+ * the keys name gives them (see `keyOf`).
  */
-export async function planRun(graph: Graph, services: Services): Promise<Plan> {
+export async function planRun(graph: Graph, services: Services, cache: Pick<OutputCache, 'keyFor'>): Promise<Plan> {
   const outputs = graph.order.filter((id) => graph.nodes.get(id)!.definition.output);
   const needed = new Set<string>(outputs);
   const stack = [...outputs];
@@ -43,26 +45,26 @@ export async function planRun(graph: Graph, services: Services): Promise<Plan> {
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
       const link = node.links[input];
-      if (link) text += `\0${input}=${sized(keys.get(link.from) ?? '')}.${link.output}`;
+      if (link) text += `\0${input}=${keys.get(link.from) ?? ''}.${link.output}`;
     }
-    keys.set(id, keyOf(text));
+    keys.set(id, keyOf(text, cache));
   }
   return { order, outputs, keys };
 }
 
-/** Key texts up to this length are keys as they are; a longer one is hashed. */
-const LONGEST_PLAIN_KEY = 256;
+/** Key texts up to this length name themselves; a longer one (long params) by its hash. */
+const LONGEST_PLAIN_TEXT = 256;
 
 /**
- * A node's key: its key text itself while short, else the text's SHA-256. Hashing every node's text was
- * most of planning (about 1 µs a call, nearly all of it the call itself), and most texts are short: a
- * node's text holds its sources' keys, so along a chain the texts grow until one is hashed, and only every
- * few nodes pays for a hash. Keys stay collision-resistant: a plain key is its text, and texts are
- * unambiguous (params are JSON, which escapes NUL; salts and source keys carry their length); a plain key
- * holds a NUL and a hashed one (base64url) never does, so the two kinds cannot meet.
+ * A node's key: the cache's short key for its key text, or for the text's SHA-256 when the text is long,
+ * so the cache's table of texts holds none longer than LONGEST_PLAIN_TEXT. Hashing every text was most of
+ * planning (about 1 µs a call, nearly all of it the call itself); only a node with long params pays for it.
+ * Keys name one text each: texts are unambiguous (params are JSON, which escapes NUL; salts carry their
+ * length; source keys are the cache's base-36 numbers, port names the catalog's), and a plain
+ * text holds a NUL where a hashed one (base64url) never does, so the two kinds cannot meet.
  */
-function keyOf(text: string): string {
-  return text.length <= LONGEST_PLAIN_KEY ? text : hash('sha256', text, 'base64url');
+function keyOf(text: string, cache: Pick<OutputCache, 'keyFor'>): string {
+  return cache.keyFor(text.length <= LONGEST_PLAIN_TEXT ? text : hash('sha256', text, 'base64url'));
 }
 
 /** A text that may hold anything, NUL included, prefixed with its length so it cannot run into what follows. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Engine, WorkflowError, type Graph, type ValidationResult } from '../engine';
 import { defineNode, makeCatalog } from '../engine/node';
+import { OutputCache } from '../engine/cache';
 import { planRun } from '../engine/plan';
 import { countingCatalog, outputNode, scribbleNode, services } from './fixtures';
 
@@ -85,9 +86,12 @@ const INPUTS: Record<string, unknown>[] = [
   { ['k'.repeat(300)]: 1 },
 ];
 
+/** Graphs compared are planned against one cache, whose keys the plans hold. */
+const planCache = new OutputCache();
+
 /** What execution, planning and hosts read of a graph. */
 async function summary(graph: Graph) {
-  const keys = (await planRun(graph, services)).keys;
+  const keys = (await planRun(graph, services, planCache)).keys;
   return {
     order: [...graph.order],
     nodes: [...graph.nodes].map(([id, n]) => ({ id, same: n.id === id, type: n.definition.type, params: n.params, links: n.links, outputTypes: n.outputTypes, mapped: n.mapped })),

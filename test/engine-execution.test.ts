@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Engine, WorkflowError, type RunEvent } from '../engine';
+import { Engine, OutputCache, WorkflowError, type RunEvent } from '../engine';
 import { countingCatalog, services } from './fixtures';
 
 function setup() {
@@ -78,9 +78,23 @@ describe('executor', () => {
 
   it('keeps the cache bounded', async () => {
     const { engine } = setup();
-    const small = new Engine({ catalog: engine.catalog, services, cache: new (engine.cache.constructor as typeof import('../engine').OutputCache)(3) });
+    const small = new Engine({ catalog: engine.catalog, services, cache: new OutputCache(3) });
     for (let i = 0; i < 10; i++) await small.run({ version: 1, nodes: { a: { type: 'add', params: { value: i } }, o: out('a') } });
     expect(small.cache.size).toBeLessThanOrEqual(3);
+  });
+
+  it('gives a key text one short key while it is remembered, and a forgotten one a new key, never an old one', () => {
+    const cache = new OutputCache(4);
+    const first = cache.keyFor('a');
+    expect(cache.keyFor('a')).toBe(first);
+    const given = new Set([first]);
+    for (let i = 0; i < 20; i++) given.add(cache.keyFor(`t${i}`));
+    expect(given.size).toBe(21);
+    // Twenty texts since, and room for four: 'a' was forgotten, and what was cached under its old key is not found.
+    cache.set(first, { value: 'old' });
+    const again = cache.keyFor('a');
+    expect(given.has(again)).toBe(false);
+    expect(cache.get(again)).toBeUndefined();
   });
 
   it('holds a whole workflow of more than 5,000 nodes in the default cache, so its re-run runs nothing', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine';
+import { OutputCache } from '../engine/cache';
 import { makeCatalog } from '../engine/node';
 import { planRun } from '../engine/plan';
 import { countingCatalog, scribbleNode, services } from './fixtures';
@@ -13,16 +14,18 @@ function chain(length: number, prefix = 'n') {
   return { version: 1, nodes };
 }
 
-async function keysOf(workflow: unknown) {
-  return (await planRun(engine().prepare(workflow), services)).keys;
+/** Plan keys are the cache's: workflows compared are planned against one. */
+async function keysOf(workflow: unknown, cache = new OutputCache()) {
+  return (await planRun(engine().prepare(workflow), services, cache)).keys;
 }
 
 describe('plan cache keys', () => {
   it('gives each node of a long chain its own key, of bounded length, whatever the ids', async () => {
-    const keys = await keysOf(chain(400));
+    const cache = new OutputCache();
+    const keys = await keysOf(chain(400), cache);
     expect(new Set(keys.values()).size).toBe(401);
     expect(Math.max(...[...keys.values()].map((key) => key.length))).toBeLessThanOrEqual(256);
-    const renamed = await keysOf(chain(400, 'other'));
+    const renamed = await keysOf(chain(400, 'other'), cache);
     expect(renamed.get('other399')).toBe(keys.get('n399'));
     expect(renamed.get('out')).toBe(keys.get('out'));
   });
@@ -30,14 +33,15 @@ describe('plan cache keys', () => {
   it('keeps params that look like key text apart from the structure they imitate', async () => {
     const source = { type: 'prompt', params: { text: 'x' } };
     // Without an input, a separator that spells out the text of one; with the input, the plain separator.
+    const cache = new OutputCache();
     const imitated = await keysOf({
       version: 1,
       nodes: { s: source, t: { type: 'text', params: { separator: '"}\u0000a=' } }, o: { type: 'output', inputs: { value: ['t', 'text'] } } },
-    });
+    }, cache);
     const real = await keysOf({
       version: 1,
       nodes: { s: source, t: { type: 'text', params: { separator: '' }, inputs: { a: ['s', 'text'] } }, o: { type: 'output', inputs: { value: ['t', 'text'] } } },
-    });
+    }, cache);
     expect(imitated.get('t')).not.toBe(real.get('t'));
     expect(imitated.get('o')).not.toBe(real.get('o'));
   });
