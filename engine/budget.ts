@@ -84,15 +84,19 @@ export class PixelBudget {
   }
 }
 
-/** The images among a node's outputs, lists included (a plain loop: this runs for every node of every run). */
-function imagesIn(outputs: PortValues): ImageValue[] {
-  const images: ImageValue[] = [];
-  for (const value of Object.values(outputs)) {
+/** The images among a node's outputs, lists included (a plain loop, and no array for the usual node, which outputs none: this runs for every node of every run). */
+function imagesIn(outputs: PortValues): readonly ImageValue[] {
+  let images: ImageValue[] | undefined;
+  for (const key in outputs) {
+    if (!Object.hasOwn(outputs, key)) continue;
+    const value = outputs[key];
     if (!Array.isArray(value)) {
-      if (isImage(value)) images.push(value);
+      if (isImage(value)) (images ??= []).push(value);
       continue;
     }
-    for (const item of value) if (isImage(item)) images.push(item);
+    for (const item of value) if (isImage(item)) (images ??= []).push(item);
   }
-  return images;
+  return images ?? NO_IMAGES;
 }
+
+const NO_IMAGES: readonly ImageValue[] = Object.freeze([]);

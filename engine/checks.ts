@@ -7,9 +7,9 @@ export function serviceIssues(graph: Graph, services: Services): WorkflowIssue[]
   const seen = new Map<string, WorkflowIssue>();
   for (const id of graph.order) {
     const node = graph.nodes.get(id)!;
-    for (const issue of node.definition.check?.(node, graph, services) ?? []) {
-      seen.set(`${issue.node}\u0000${issue.field}\u0000${issue.message}`, issue);
-    }
+    const check = node.definition.check;
+    if (!check) continue; // most nodes have none: no empty list to walk for each
+    for (const issue of check(node, graph, services)) seen.set(`${issue.node}\u0000${issue.field}\u0000${issue.message}`, issue);
   }
   return [...seen.values()];
 }

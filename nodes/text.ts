@@ -15,10 +15,15 @@ export default defineNode({
     template: z.string().max(10_000).default('{a} {b}').describe('used in template mode'),
   }),
   run: (inputs, params) => {
+    if (params.mode === 'join') return { text: joined([inputs.a, inputs.b, inputs.c] as (string | undefined)[], params.separator) };
     const parts = { a: inputs.a, b: inputs.b, c: inputs.c } as Record<string, string | undefined>;
-    if (params.mode === 'join') {
-      return { text: Object.values(parts).filter((p): p is string => p !== undefined && p !== '').join(params.separator) };
-    }
     return { text: params.template.replace(/\{([abc])\}/g, (_whole, name: string) => parts[name] ?? '') };
   },
 });
+
+/** The non-empty texts joined with `separator`, without a filtered copy of them. */
+function joined(texts: (string | undefined)[], separator: string): string {
+  let text = '';
+  for (const part of texts) if (part !== undefined && part !== '') text = text === '' ? part : text + separator + part;
+  return text;
+}
