@@ -59,8 +59,13 @@ function reuse(base: Graph, workflow: Workflow, ids: readonly string[], catalog:
     changed.set(id, params.data);
   }
   const nodes = new Map<string, GraphNode>();
-  for (const [id, node] of base.nodes) nodes.set(id, { ...node, params: changed.get(id) ?? copyParams(node.params), links: { ...node.links } });
-  return { workflow: applied.workflow, nodes, order: base.order };
+  const list: GraphNode[] = [];
+  for (const node of base.list) {
+    const copy = { ...node, params: changed.get(node.id) ?? copyParams(node.params), links: { ...node.links } };
+    nodes.set(copy.id, copy);
+    list.push(copy);
+  }
+  return { workflow: applied.workflow, nodes, list, order: base.order };
 }
 
 /** Whether a node with these params keeps its output name and output types. */

@@ -1,7 +1,7 @@
 import { DEFAULT_PIXEL_LIMITS, PixelBudget, type ImageBudget, type PixelLimits } from './budget';
 import type { OutputCache } from './cache';
 import type { RunEvent, RunStatus } from './events';
-import { outputName, type Graph, type GraphNode } from './graph';
+import { linkedNode, outputName, type Graph, type GraphLink, type GraphNode } from './graph';
 import type { NodeContext, PortValues } from './node';
 import type { Plan } from './plan';
 import { portsOf } from './ports';
@@ -105,7 +105,8 @@ interface NodeState {
  * a way that cannot throw past `settle`.
  */
 class RunExecution {
-  private readonly states = new Map<string, NodeState>();
+  /** By node index (GraphNode.index); a node gets one when planned or first linked to. */
+  private readonly states: (NodeState | undefined)[];
   /** The plan's nodes in its order: the ones the result reports. */
   private readonly planned: NodeState[] = [];
   private readonly demandOrder: NodeState[] = [];
@@ -130,15 +131,17 @@ class RunExecution {
     private readonly plan: Plan,
     readonly options: ExecuteOptions,
   ) {
-    for (const id of plan.order) this.planned.push(this.addState(id, { status: 'pending' }));
+    this.states = new Array(graph.list.length);
+    for (const node of plan.nodes) this.planned.push(this.addState(node.id, node, { status: 'pending' }));
     this.budget = new PixelBudget(options.pixels ?? DEFAULT_PIXEL_LIMITS);
   }
 
-  private addState(id: string, record: NodeRecord | undefined): NodeState {
+  /** A node's state (`node` undefined: a linked id the graph lacks, whose state is its own and kept nowhere). */
+  private addState(id: string, node: GraphNode | undefined, record: NodeRecord | undefined): NodeState {
     const state: NodeState = {
       id,
-      node: this.graph.nodes.get(id),
-      key: this.plan.keys.get(id),
+      node,
+      key: node && this.plan.keys[node.index],
       record,
       outputs: undefined,
       demanded: false,
@@ -150,13 +153,19 @@ class RunExecution {
       threw: false,
       ms: 0,
     };
-    this.states.set(id, state);
+    if (node) this.states[node.index] = state;
     return state;
   }
 
-  /** The state of a linked node; a link to a node outside the plan gets one too, and fails when it is touched. */
-  private stateOf(id: string): NodeState {
-    return this.states.get(id) ?? this.addState(id, undefined);
+  /** The state of a linked node; a link to a node outside the plan (or the graph) gets one too, and fails when it is touched. */
+  private sourceOf(link: GraphLink): NodeState {
+    const node = linkedNode(this.graph, link);
+    return (node && this.states[node.index]) ?? this.addState(link.from, node, undefined);
+  }
+
+  /** The state of a planned node. */
+  private stateOf(node: GraphNode): NodeState {
+    return this.states[node.index]!;
   }
 
   start(): Promise<RunResult> {
@@ -168,7 +177,7 @@ class RunExecution {
       this.stop({ status: 'cancelled' });
     } else {
       signal?.addEventListener('abort', () => this.stop({ status: 'cancelled' }), { once: true });
-      this.demand(this.plan.outputs.map((id) => this.stateOf(id)));
+      this.demand(this.plan.outputs.map((node) => this.stateOf(node)));
       this.drain();
     }
     return done;
@@ -213,16 +222,17 @@ class RunExecution {
     // names is another array per node (links are engine-made objects: for-in walks them without one).
     let count = 0;
     for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) count++;
-    const eager = new Array<string>(count);
+    const eager = new Array<NodeState>(count);
     count = 0;
-    for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) eager[count++] = node.links[input].from;
+    for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) eager[count++] = this.sourceOf(node.links[input]);
     this.waitFor(state, eager, stack);
   }
 
   private failNode(id: string, err: unknown): void {
     if (this.settled) return;
     const message = err instanceof Error ? err.message : String(err);
-    const record = this.states.get(id)?.record;
+    const node = this.graph.nodes.get(id);
+    const record = node && this.states[node.index]?.record;
     if (record) {
       record.status = 'failed';
       record.error = message;
@@ -244,7 +254,7 @@ class RunExecution {
       const node = this.node(stack.pop()!);
       for (const input in node.links) {
         if (!Object.hasOwn(node.links, input) || node.definition.inputs[input].lazy) continue;
-        const source = this.stateOf(node.links[input].from);
+        const source = this.sourceOf(node.links[input]);
         if (source.demanded || source.record!.status !== 'pending') continue;
         const outputs = this.options.reuse?.get(source.id) ?? this.options.cache?.get(this.key(source));
         if (!outputs) continue;
@@ -256,11 +266,11 @@ class RunExecution {
   }
 
   /** Registers `state` as waiting on the unfinished ones among `sources` (each once), pushing those to be demanded. */
-  private waitFor(state: NodeState, sources: string[], stack: NodeState[]): void {
+  private waitFor(state: NodeState, sources: NodeState[], stack: NodeState[]): void {
     let count = 0;
     for (let i = 0; i < sources.length; i++) {
-      if (sources.indexOf(sources[i]) !== i) continue; // a node linked twice is waited for once
-      const source = this.stateOf(sources[i]);
+      const source = sources[i];
+      if (sources.indexOf(source) !== i) continue; // a node linked twice is waited for once
       if (source.outputs) continue;
       // Most nodes have one waiter: an array of one, not one grown by push (16 slots).
       if (source.waiters) source.waiters.push(state);
@@ -290,7 +300,7 @@ class RunExecution {
     const wanted = new Set(asked.filter((input): input is string => typeof input === 'string' && Object.hasOwn(node.links, input)));
     state.lazyWanted = wanted;
     const stack: NodeState[] = [];
-    this.waitFor(state, [...wanted].map((input) => node.links[input].from), stack);
+    this.waitFor(state, [...wanted].map((input) => this.sourceOf(node.links[input])), stack);
     if (stack.length > 0) this.demand(stack);
   }
 
@@ -438,7 +448,8 @@ class RunExecution {
       const link = node.links[input];
       const port = node.definition.inputs[input];
       if (port.lazy && !state.lazyWanted?.has(input)) continue;
-      const source = this.states.get(link.from)?.outputs;
+      const linked = linkedNode(this.graph, link);
+      const source = linked && this.states[linked.index]?.outputs;
       if (!source) continue;
       const value = source[link.output];
       inputs[input] = isList(port.type) && !Array.isArray(value) ? [value] : value;
@@ -497,7 +508,7 @@ class RunExecution {
     if (!this.stopped && this.unfinished > 0) {
       // Nothing runs and nothing is being demanded, yet nodes wait: nothing can wake them.
       const waiting = this.demandOrder.find((state) => state.record?.status === 'pending');
-      this.failNode(waiting?.id ?? this.plan.outputs[0], new Error('waits for inputs that can never arrive (engine fault)'));
+      this.failNode(waiting?.id ?? this.plan.outputs[0].id, new Error('waits for inputs that can never arrive (engine fault)'));
       return;
     }
     this.settled = true;
@@ -528,13 +539,14 @@ class RunExecution {
   /** Output values by output name, or the output node whose value cannot be reported. */
   private collectOutputs(): { outputs: Record<string, RunOutput> } | { error: { node: string; message: string } } {
     const outputs: Record<string, RunOutput> = {};
-    for (const id of this.plan.outputs) {
+    for (const output of this.plan.outputs) {
+      const id = output.id;
       try {
-        const state = this.stateOf(id);
+        const state = this.stateOf(output);
         const node = this.node(state);
         const link = node.links[portsOf(node.definition).inputs[0]];
         if (!state.outputs) throw new Error('it never received its value');
-        const type = this.node(this.stateOf(link.from)).outputTypes[link.output];
+        const type = this.node(this.sourceOf(link)).outputTypes[link.output];
         defineOwn(outputs, outputName(node), { node: id, kind: node.definition.output!, type, value: state.outputs.value });
       } catch (err) {
         return { error: { node: id, message: `node '${id}' failed: its output cannot be reported (${(err as Error).message})` } };

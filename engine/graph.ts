@@ -11,11 +11,15 @@ import { WorkflowSchema } from './workflow';
 export interface GraphLink {
   from: string;
   output: string;
+  /** The source node's index (see GraphNode.index). */
+  source: number;
 }
 
 /** A node after validation: its definition, parsed params, links and resolved socket types. */
 export interface GraphNode {
   id: string;
+  /** Its place in `Graph.list`: what a run keeps per node it keeps in arrays by this, not in Maps by id (Map lookups were most of what a node cost more in a large workflow than in a small one). */
+  index: number;
   definition: AnyNodeDefinition;
   params: Record<string, unknown>;
   /** Connected inputs, in the workflow's order; made here with own keys only, so hot loops walk it with for-in (no key array). */
@@ -33,8 +37,16 @@ const NO_TYPES: Readonly<Record<string, SocketType>> = Object.freeze({});
 export interface Graph {
   workflow: Workflow;
   nodes: Map<string, GraphNode>;
+  /** The nodes of `nodes` in its order, each at its index. */
+  list: GraphNode[];
   /** Topological order (every node after its sources). */
   order: string[];
+}
+
+/** A link's source node: the graph's node at the link's index, when that is the node the link names (a graph changed by hand may hold a link to a node it lacks). */
+export function linkedNode(graph: Graph, link: GraphLink): GraphNode | undefined {
+  const node = graph.list[link.source];
+  return node !== undefined && node.id === link.from ? node : undefined;
 }
 
 export type ValidationResult = { ok: true; graph: Graph } | { ok: false; issues: WorkflowIssue[] };
@@ -94,6 +106,7 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
   const issues = applied.issues;
   const inputIssues = issues.length;
   const nodes = new Map<string, GraphNode>();
+  const list: GraphNode[] = [];
   const declared = workflow.nodes;
 
   // The declared node beside each graph node, so the link pass below looks neither up by id again.
@@ -107,21 +120,23 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
     }
     const params = parseParams(definition, node.params);
     if (!params.success) for (const issue of params.error.issues) issues.push(...paramIssues(id, definition, issue));
-    nodes.set(id, {
+    const graphNode: GraphNode = {
       id,
+      index: list.length,
       definition,
       params: params.success ? params.data : {},
       links: {},
       outputTypes: NO_TYPES,
       mapped: NONE_MAPPED,
-    });
+    };
+    nodes.set(id, graphNode);
+    list.push(graphNode);
     declaredOf.push(node);
   }
 
-  let index = 0;
-  for (const graphNode of nodes.values()) {
+  for (const graphNode of list) {
     const { id, definition } = graphNode;
-    const links = declaredOf[index++].inputs ?? {};
+    const links = declaredOf[graphNode.index].inputs ?? {};
     for (const input in links) {
       if (!Object.hasOwn(links, input)) continue;
       // By index: destructuring a link makes an iterator per link.
@@ -141,7 +156,7 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
           message: `node '${from}' (${source.definition.type}) has no output '${output}' (outputs: ${listNames(source.definition.outputs)})`,
         });
       } else {
-        graphNode.links[input] = { from, output };
+        graphNode.links[input] = { from, output, source: source.index };
       }
     }
     for (const input of portsOf(definition).required) {
@@ -151,7 +166,7 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
     }
   }
 
-  const { order, cycles } = topologicalOrder(nodes);
+  const { order, cycles } = topologicalOrder(list, nodes);
   for (const cycle of cycles) {
     issues.push({ node: cycle[0], field: 'inputs', message: `cycle: ${[...cycle, cycle[0]].join(' → ')}` });
   }
@@ -171,7 +186,7 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
     issues.push({ node: null, field: 'nodes', message: 'the workflow has no output node (output, save-image or preview)' });
   }
 
-  return { graph: { workflow, nodes, order }, issues, inputIssues, changed: applied.changed };
+  return { graph: { workflow, nodes, list, order }, issues, inputIssues, changed: applied.changed };
 }
 
 /** The name an output node's value is reported under: its `name` param, else its id. */
@@ -245,27 +260,22 @@ function paramIssues(node: string, definition: AnyNodeDefinition, issue: z.core.
  * Kahn's algorithm over node indices (links as flat arrays, no Map or list per node); nodes left over lie
  * on or behind a cycle, and each cycle is traced back and named.
  */
-function topologicalOrder(nodes: Map<string, GraphNode>): { order: string[]; cycles: string[][] } {
-  const ids = [...nodes.keys()];
-  const count = ids.length;
-  const index = new Map<string, number>();
-  for (let i = 0; i < count; i++) index.set(ids[i], i);
+function topologicalOrder(list: GraphNode[], nodes: Map<string, GraphNode>): { order: string[]; cycles: string[][] } {
+  const count = list.length;
   // Links as (source, target) pairs, then grouped by source in link order: dependents[start[s] .. start[s + 1]).
   const sources: number[] = [];
   const targets: number[] = [];
   const indegree = new Int32Array(count);
   const start = new Int32Array(count + 1);
-  let target = 0;
-  for (const node of nodes.values()) {
+  for (const node of list) {
     for (const input in node.links) {
       if (!Object.hasOwn(node.links, input)) continue;
-      const source = index.get(node.links[input].from)!;
+      const source = node.links[input].source;
       sources.push(source);
-      targets.push(target);
-      indegree[target]++;
+      targets.push(node.index);
+      indegree[node.index]++;
       start[source + 1]++;
     }
-    target++;
   }
   for (let i = 0; i < count; i++) start[i + 1] += start[i];
   const next = start.slice(0, count);
@@ -277,14 +287,14 @@ function topologicalOrder(nodes: Map<string, GraphNode>): { order: string[]; cyc
   const order: string[] = [];
   while (ready.length > 0) {
     const i = ready.pop()!;
-    order.push(ids[i]);
+    order.push(list[i].id);
     for (let d = start[i]; d < start[i + 1]; d++) if (--indegree[dependents[d]] === 0) ready.push(dependents[d]);
   }
   const cycles: string[][] = [];
   if (order.length === count) return { order, cycles };
 
   // Every leftover node has a leftover source; walking sources from any of them must revisit a node.
-  const leftover = new Set(ids.filter((_, i) => indegree[i] > 0));
+  const leftover = new Set(list.filter((node) => indegree[node.index] > 0).map((node) => node.id));
   const traced = new Set<string>();
   for (const first of leftover) {
     if (traced.has(first)) continue;

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Graph, GraphNode } from './graph';
+import { linkedNode, type Graph, type GraphNode } from './graph';
 import type { OutputCache } from './cache';
 import type { AnyNodeDefinition } from './node';
 import { flatParams, sameParams, type FlatParams } from './flat-params';
@@ -7,10 +7,13 @@ import { portsOf } from './ports';
 import type { Services } from './services';
 
 export interface Plan {
-  /** The nodes the outputs can need, in topological order. */
+  /** The nodes the outputs can need, in topological order: their ids, and the nodes themselves. */
   order: string[];
-  outputs: string[];
-  keys: Map<string, string>;
+  nodes: GraphNode[];
+  /** The output nodes, in topological order. */
+  outputs: GraphNode[];
+  /** Cache keys by node index (GraphNode.index); a node the outputs do not need has none. */
+  keys: (string | undefined)[];
 }
 
 /**
@@ -19,37 +22,37 @@ export interface Plan {
  * the keys name gives them (see `keyOf`).
  */
 export async function planRun(graph: Graph, services: Services, cache: Pick<OutputCache, 'keyFor'>): Promise<Plan> {
-  const outputs = graph.order.filter((id) => graph.nodes.get(id)!.definition.output);
-  const needed = new Set<string>(outputs);
+  const sorted = graph.order.map((id) => graph.nodes.get(id)!);
+  const outputs = sorted.filter((node) => node.definition.output);
+  const needed = new Uint8Array(graph.list.length);
+  for (const node of outputs) needed[node.index] = 1;
   const stack = [...outputs];
   while (stack.length > 0) {
-    // A source the graph lacks is left to the executor, which fails the run naming it.
-    const links = graph.nodes.get(stack.pop()!)?.links;
-    if (!links) continue;
+    const links = stack.pop()!.links;
     for (const input in links) {
       if (!Object.hasOwn(links, input)) continue;
-      const from = links[input].from;
-      if (!needed.has(from)) {
-        needed.add(from);
-        stack.push(from);
+      // A source the graph lacks is left to the executor, which fails the run naming it.
+      const source = linkedNode(graph, links[input]);
+      if (source && !needed[source.index]) {
+        needed[source.index] = 1;
+        stack.push(source);
       }
     }
   }
-  const order = graph.order.filter((id) => needed.has(id));
+  const nodes = sorted.filter((node) => needed[node.index]);
 
-  const keys = new Map<string, string>();
-  for (const id of order) {
-    const node = graph.nodes.get(id)!;
+  const keys = new Array<string | undefined>(graph.list.length);
+  for (const node of nodes) {
     let text = keyHead(node);
     if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
       const link = node.links[input];
-      if (link) text += `\0${input}=${keys.get(link.from) ?? ''}.${link.output}`;
+      if (link) text += `\0${input}=${(linkedNode(graph, link) && keys[link.source]) ?? ''}.${link.output}`;
     }
-    keys.set(id, keyOf(text, cache));
+    keys[node.index] = keyOf(text, cache);
   }
-  return { order, outputs, keys };
+  return { order: nodes.map((node) => node.id), nodes, outputs, keys };
 }
 
 /** Key texts up to this length name themselves; a longer one (long params) by its hash. */

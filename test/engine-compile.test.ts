@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { Engine, WorkflowError, type Graph, type ValidationResult } from '../engine';
 import { defineNode, makeCatalog } from '../engine/node';
 import { OutputCache } from '../engine/cache';
-import { planRun } from '../engine/plan';
-import { countingCatalog, outputNode, scribbleNode, services } from './fixtures';
+import { countingCatalog, outputNode, planKeys, scribbleNode, services } from './fixtures';
 
 // A node whose output types follow a param (as generate's `count`); `scribble` writes to its params while running.
 const repeat = defineNode({
@@ -91,7 +90,7 @@ const planCache = new OutputCache();
 
 /** What execution, planning and hosts read of a graph. */
 async function summary(graph: Graph) {
-  const keys = (await planRun(graph, services, planCache)).keys;
+  const keys = await planKeys(graph, planCache);
   return {
     order: [...graph.order],
     nodes: [...graph.nodes].map(([id, n]) => ({ id, same: n.id === id, type: n.definition.type, params: n.params, links: n.links, outputTypes: n.outputTypes, mapped: n.mapped })),
@@ -163,7 +162,7 @@ describe('compiled workflows', () => {
     first.nodes.get('p')!.params.text = 'changed';
     delete first.nodes.get('o')!.links.value;
     const third = compiled.graph({ prompt: 'third' });
-    expect(third.nodes.get('o')!.links.value).toEqual({ from: 'p', output: 'text' });
+    expect(third.nodes.get('o')!.links.value).toEqual({ from: 'p', output: 'text', source: 0 });
     expect((await e.runGraph(third)).outputs.text.value).toBe('third');
   });
 

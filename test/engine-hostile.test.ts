@@ -121,10 +121,13 @@ describe('a run always ends (issue 12, defect 2)', () => {
 
   it('a link to a node the graph does not have fails the run naming that node', async () => {
     const e = engine();
-    const graph = e.prepare({ version: 1, nodes: { n: { type: 'number' }, o: outputNode('n', 'number') } });
-    graph.nodes.get('o')!.links.value = { from: 'constructor', output: 'x' };
-    const result = await ends(e.runGraph(graph));
-    expect(result).toMatchObject({ status: 'failed', error: { node: 'constructor', message: expect.stringContaining("no node 'constructor'") } });
+    // The link's index past the graph's nodes, or at a node other than the one it names.
+    for (const source of [2, 0]) {
+      const graph = e.prepare({ version: 1, nodes: { n: { type: 'number' }, o: outputNode('n', 'number') } });
+      graph.nodes.get('o')!.links.value = { from: 'constructor', output: 'x', source };
+      const result = await ends(e.runGraph(graph));
+      expect(result).toMatchObject({ status: 'failed', error: { node: 'constructor', message: expect.stringContaining("no node 'constructor'") } });
+    }
   });
 
   it('cancel ends a run whose node ignores cancellation, after the stop grace', async () => {

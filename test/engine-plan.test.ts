@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine';
 import { OutputCache } from '../engine/cache';
 import { makeCatalog } from '../engine/node';
-import { planRun } from '../engine/plan';
-import { countingCatalog, scribbleNode, services } from './fixtures';
+import { countingCatalog, planKeys, scribbleNode, services } from './fixtures';
 
 const engine = () => new Engine({ catalog: countingCatalog().catalog, services });
 
@@ -14,10 +13,7 @@ function chain(length: number, prefix = 'n') {
   return { version: 1, nodes };
 }
 
-/** Plan keys are the cache's: workflows compared are planned against one. */
-async function keysOf(workflow: unknown, cache = new OutputCache()) {
-  return (await planRun(engine().prepare(workflow), services, cache)).keys;
-}
+const keysOf = (workflow: unknown, cache: OutputCache) => planKeys(engine().prepare(workflow), cache);
 
 describe('plan cache keys', () => {
   it('gives each node of a long chain its own key, of bounded length, whatever the ids', async () => {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import type { OutputCache } from '../engine/cache';
+import type { Graph } from '../engine/graph';
 import { defineNode, makeCatalog, type AnyNodeDefinition } from '../engine/node';
+import { planRun } from '../engine/plan';
 import { nodeDefinitions } from '../nodes';
 
 /**
@@ -69,6 +72,12 @@ export function countingCatalog() {
 }
 
 export const services = { allowFilePaths: true };
+
+/** A graph's plan keys by node id; graphs whose keys are compared are planned against one cache, whose keys they are. */
+export async function planKeys(graph: Graph, cache: OutputCache): Promise<Map<string, string>> {
+  const plan = await planRun(graph, services, cache);
+  return new Map(plan.nodes.map((node) => [node.id, plan.keys[node.index]!]));
+}
 
 /** An output node reporting `from`'s `output`, under `name` when given (else its id). */
 export const outputNode = (from: string, output: string, name?: string) => ({ type: 'output', ...(name && { params: { name } }), inputs: { value: [from, output] } });
