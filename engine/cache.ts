@@ -3,17 +3,37 @@ import { DEFAULT_WORKFLOW_LIMITS } from './limits';
 import type { PortValues } from './node';
 
 /**
- * Node outputs by cache key, least recently used evicted first. Bounded by entry count and by an
+ * One key text's place in the cache (see plan.ts): the short key standing for the text in other nodes'
+ * texts, and the outputs a run cached there. A plan holds its nodes' entries, so a run reads and fills
+ * them without looking a key up again.
+ */
+export class CacheEntry {
+  outputs: PortValues | undefined = undefined;
+  /** The estimate counted for `outputs`; -1 once the cache has dropped the entry, which then takes no outputs. */
+  bytes = 0;
+
+  constructor(
+    private readonly cache: OutputCache,
+    /** Made once, never reused: see `OutputCache.entryFor`. */
+    readonly key: string,
+  ) {}
+
+  /** Caches a node's outputs here (nothing, when the cache dropped the entry meanwhile or the outputs alone are over its bytes). */
+  fill(outputs: PortValues): void {
+    this.cache.fill(this, outputs);
+  }
+}
+
+/**
+ * Node outputs by key text, least recently used dropped first. Bounded by entry count and by an
  * estimate of the bytes held (images dominate), so a long-lived server cannot grow without limit.
  * The bytes are the real bound; the count is there for the per-entry cost the estimate misses, and by
  * default holds two of the largest workflows the default limits allow: a count below one workflow's
  * size made its re-run find only the last few thousand nodes cached.
  */
 export class OutputCache {
-  private readonly entries = new Map<string, { outputs: PortValues; bytes: number }>();
+  private readonly entries = new Map<string, CacheEntry>();
   private bytes = 0;
-  /** The short keys of key texts (see `keyFor`), least recently used first. */
-  private readonly keys = new Map<string, string>();
   private keysMade = 0;
 
   constructor(
@@ -26,73 +46,53 @@ export class OutputCache {
   }
 
   /**
-   * The short key standing for a key text (see plan.ts), made on first sight. A node's key text holds its
-   * sources' keys, so with short keys a text stays short however deep the node lies: texts that held their
-   * sources' texts grew along a chain, and building, hashing and storing them was most of a large run's
-   * planning and cache work. A key is never made twice, so a text forgotten (past `maxEntries`) and seen
-   * again gets a new one: what was cached under the old key is missed, never mistaken for something else.
+   * A key text's entry, made empty on first sight, with the short key that stands for the text. A node's key
+   * text holds its sources' keys, so with short keys a text stays short however deep the node lies: texts
+   * that held their sources' texts grew along a chain, and building, hashing and storing them was most of a
+   * large run's planning and cache work. A key is never made twice, so a text forgotten (dropped as least
+   * recently used) and seen again gets a new one: what was cached under the old key is missed, never
+   * mistaken for something else.
    */
-  keyFor(text: string): string {
-    let key = this.keys.get(text);
-    if (key === undefined) key = (this.keysMade++).toString(36);
-    else this.keys.delete(text);
-    this.keys.set(text, key);
-    if (this.keys.size > this.maxEntries) {
-      const keep = this.retained();
-      dropOldest(this.keys, () => this.keys.size > keep);
-    }
-    return key;
+  entryFor(text: string): CacheEntry {
+    let entry = this.entries.get(text);
+    if (entry === undefined) entry = new CacheEntry(this, (this.keysMade++).toString(36));
+    else this.entries.delete(text);
+    this.entries.set(text, entry);
+    if (this.entries.size > this.maxEntries) this.dropOldest();
+    return entry;
   }
 
-  get(key: string): PortValues | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry.outputs;
-  }
-
-  set(key: string, outputs: PortValues): void {
-    const existing = this.entries.get(key);
-    if (existing) {
-      this.bytes -= existing.bytes;
-      this.entries.delete(key);
-    }
-    const bytes = estimateBytes(outputs) + key.length * 2;
+  /** See CacheEntry.fill. */
+  fill(entry: CacheEntry, outputs: PortValues): void {
+    if (entry.bytes < 0) return;
+    const bytes = estimateBytes(outputs);
     if (bytes > this.maxBytes) return;
-    this.entries.set(key, { outputs, bytes });
-    this.bytes += bytes;
-    if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) return;
-    const keep = this.retained();
-    dropOldest(
-      this.entries,
-      () => this.entries.size > keep || this.bytes > this.maxBytes,
-      (entry) => (this.bytes -= entry.bytes),
-    );
+    this.bytes += bytes - entry.bytes;
+    entry.bytes = bytes;
+    entry.outputs = outputs;
+    if (this.bytes > this.maxBytes) this.dropOldest();
   }
 
   clear(): void {
+    for (const entry of this.entries.values()) entry.bytes = -1;
     this.entries.clear();
     this.bytes = 0;
-    this.keys.clear();
   }
 
   /**
-   * How many entries a table over its count keeps: 1/16 of the count goes at once, since each pass starts a
-   * Map iterator, which walks past the slots of entries evicted before (evicting one at a time made a run of
-   * more nodes than maxEntries quadratic).
+   * Drops the least recently used entries until the bytes fit and the count is 1/16 under its bound: each pass
+   * starts a Map iterator, which walks past the slots of entries dropped before, so dropping one at a time made
+   * a run of more nodes than maxEntries quadratic.
    */
-  private retained(): number {
-    return Number.isFinite(this.maxEntries) ? this.maxEntries - Math.floor(this.maxEntries / 16) : Infinity;
-  }
-}
-
-/** Deletes a Map's oldest entries (first in its order) while `over()` says it holds too much; `dropped` hears each. */
-function dropOldest<V>(map: Map<string, V>, over: () => boolean, dropped?: (value: V) => void): void {
-  for (const [key, value] of map) {
-    if (!over()) return;
-    map.delete(key);
-    dropped?.(value);
+  private dropOldest(): void {
+    const keep = Number.isFinite(this.maxEntries) ? this.maxEntries - Math.floor(this.maxEntries / 16) : Infinity;
+    for (const [text, entry] of this.entries) {
+      if (this.entries.size <= keep && this.bytes <= this.maxBytes) return;
+      this.entries.delete(text);
+      this.bytes -= entry.bytes;
+      entry.bytes = -1;
+      entry.outputs = undefined;
+    }
   }
 }
 

@@ -98,8 +98,8 @@ export class Engine {
   async runGraph(graph: Graph, options: Omit<RunOptions, 'inputs'> = {}): Promise<RunResult> {
     const plan = await planRun(graph, this.services, this.cache);
     const runId = options.runId ?? randomUUID();
-    const { services, cache, pixels, stopGraceMs, watchdog } = this;
-    return execute(graph, plan, { runId, services, emit: options.onEvent, signal: options.signal, cache, pixels, stopGraceMs, reuse: options.reuse, watchdog });
+    const { services, pixels, stopGraceMs, watchdog } = this;
+    return execute(graph, plan, { runId, services, emit: options.onEvent, signal: options.signal, pixels, stopGraceMs, reuse: options.reuse, watchdog });
   }
 }
 

@@ -1,5 +1,5 @@
 import { DEFAULT_PIXEL_LIMITS, PixelBudget, type ImageBudget, type PixelLimits } from './budget';
-import type { OutputCache } from './cache';
+import type { CacheEntry } from './cache';
 import type { RunEvent, RunStatus } from './events';
 import { linkedNode, outputName, type Graph, type GraphLink, type GraphNode } from './graph';
 import type { NodeContext, PortValues } from './node';
@@ -51,7 +51,6 @@ export interface ExecuteOptions {
   /** The run's events; without a listener, node events are not even made. */
   emit?: (event: RunEvent) => void;
   signal?: CancelSignal;
-  cache?: OutputCache;
   pixels?: PixelLimits;
   /** After a cancel or a failure, how long nodes still running get to stop before the run ends without them. */
   stopGraceMs?: number;
@@ -73,8 +72,8 @@ interface NodeState {
   readonly id: string;
   /** Undefined for an id the graph lacks: touching it fails the run naming it. */
   readonly node: GraphNode | undefined;
-  /** Undefined for an id the plan lacks. */
-  readonly key: string | undefined;
+  /** Its place in the cache; undefined for an id the plan lacks. */
+  readonly entry: CacheEntry | undefined;
   /** Undefined for an id outside the plan, which the result does not report. */
   readonly record: NodeRecord | undefined;
   /** Set once the node finished or came from the cache. */
@@ -141,7 +140,7 @@ class RunExecution {
     const state: NodeState = {
       id,
       node,
-      key: node && this.plan.keys[node.index],
+      entry: node && this.plan.entries[node.index],
       record,
       outputs: undefined,
       demanded: false,
@@ -210,7 +209,7 @@ class RunExecution {
 
   /** A node just demanded: from the cache (or a resumed run), or waiting for the sources of its eager inputs. */
   private demandOne(state: NodeState, stack: NodeState[]): void {
-    const cached = this.options.reuse?.get(state.id) ?? this.options.cache?.get(this.key(state));
+    const cached = this.options.reuse?.get(state.id) ?? this.entry(state).outputs;
     if (cached) {
       this.budget.hold(state.id, cached);
       this.finish(state, cached, 'cached');
@@ -256,7 +255,7 @@ class RunExecution {
         if (!Object.hasOwn(node.links, input) || node.definition.inputs[input].lazy) continue;
         const source = this.sourceOf(node.links[input]);
         if (source.demanded || source.record!.status !== 'pending') continue;
-        const outputs = this.options.reuse?.get(source.id) ?? this.options.cache?.get(this.key(source));
+        const outputs = this.options.reuse?.get(source.id) ?? this.entry(source).outputs;
         if (!outputs) continue;
         source.record!.status = 'cached';
         this.emit({ type: 'node:cached', runId: this.options.runId, nodeId: source.id, outputs });
@@ -376,7 +375,7 @@ class RunExecution {
     }
     try {
       this.budget.hold(node.id, outputs);
-      this.options.cache?.set(this.key(state), outputs);
+      this.entry(state).fill(outputs);
       this.finish(state, outputs, 'succeeded');
     } catch (err) {
       this.failNode(node.id, err);
@@ -555,9 +554,9 @@ class RunExecution {
     return { outputs };
   }
 
-  private key(state: NodeState): string {
-    if (state.key === undefined) throw new Error(`the plan has no node '${state.id}'`);
-    return state.key;
+  private entry(state: NodeState): CacheEntry {
+    if (state.entry === undefined) throw new Error(`the plan has no node '${state.id}'`);
+    return state.entry;
   }
 
   private node(state: NodeState): GraphNode {

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { linkedNode, type Graph, type GraphNode } from './graph';
-import type { OutputCache } from './cache';
+import type { CacheEntry, OutputCache } from './cache';
 import type { AnyNodeDefinition } from './node';
 import { flatParams, sameParams, type FlatParams } from './flat-params';
 import { portsOf } from './ports';
@@ -12,16 +12,15 @@ export interface Plan {
   nodes: GraphNode[];
   /** The output nodes, in topological order. */
   outputs: GraphNode[];
-  /** Cache keys by node index (GraphNode.index); a node the outputs do not need has none. */
-  keys: (string | undefined)[];
+  /** Cache entries by node index (GraphNode.index); a node the outputs do not need has none. */
+  entries: (CacheEntry | undefined)[];
 }
 
 /**
- * Prunes the graph to what its output nodes need and gives each kept node its cache key: its type, params
- * and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once. The cache whose entries
- * the keys name gives them (see `keyOf`).
+ * Prunes the graph to what its output nodes need and gives each kept node its entry in the cache, by its
+ * key text: its type, params and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once.
  */
-export async function planRun(graph: Graph, services: Services, cache: Pick<OutputCache, 'keyFor'>): Promise<Plan> {
+export async function planRun(graph: Graph, services: Services, cache: OutputCache): Promise<Plan> {
   const sorted = graph.order.map((id) => graph.nodes.get(id)!);
   const outputs = sorted.filter((node) => node.definition.output);
   const needed = new Uint8Array(graph.list.length);
@@ -41,33 +40,33 @@ export async function planRun(graph: Graph, services: Services, cache: Pick<Outp
   }
   const nodes = sorted.filter((node) => needed[node.index]);
 
-  const keys = new Array<string | undefined>(graph.list.length);
+  const entries = new Array<CacheEntry | undefined>(graph.list.length);
   for (const node of nodes) {
     let text = keyHead(node);
     if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
       const link = node.links[input];
-      if (link) text += `\0${input}=${(linkedNode(graph, link) && keys[link.source]) ?? ''}.${link.output}`;
+      if (link) text += `\0${input}=${(linkedNode(graph, link) && entries[link.source]?.key) ?? ''}.${link.output}`;
     }
-    keys[node.index] = keyOf(text, cache);
+    entries[node.index] = entryOf(text, cache);
   }
-  return { order: nodes.map((node) => node.id), nodes, outputs, keys };
+  return { order: nodes.map((node) => node.id), nodes, outputs, entries };
 }
 
 /** Key texts up to this length name themselves; a longer one (long params) by its hash. */
 const LONGEST_PLAIN_TEXT = 256;
 
 /**
- * A node's key: the cache's short key for its key text, or for the text's SHA-256 when the text is long,
+ * A node's entry: the cache's for its key text, or for the text's SHA-256 when the text is long,
  * so the cache's table of texts holds none longer than LONGEST_PLAIN_TEXT. Hashing every text was most of
  * planning (about 1 µs a call, nearly all of it the call itself); only a node with long params pays for it.
- * Keys name one text each: texts are unambiguous (params are JSON, which escapes NUL; salts carry their
+ * An entry stands for one text: texts are unambiguous (params are JSON, which escapes NUL; salts carry their
  * length; source keys are the cache's base-36 numbers, port names the catalog's), and a plain
  * text holds a NUL where a hashed one (base64url) never does, so the two kinds cannot meet.
  */
-function keyOf(text: string, cache: Pick<OutputCache, 'keyFor'>): string {
-  return cache.keyFor(text.length <= LONGEST_PLAIN_TEXT ? text : hash('sha256', text, 'base64url'));
+function entryOf(text: string, cache: OutputCache): CacheEntry {
+  return cache.entryFor(text.length <= LONGEST_PLAIN_TEXT ? text : hash('sha256', text, 'base64url'));
 }
 
 /** A text that may hold anything, NUL included, prefixed with its length so it cannot run into what follows. */

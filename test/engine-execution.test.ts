@@ -83,18 +83,24 @@ describe('executor', () => {
     expect(small.cache.size).toBeLessThanOrEqual(3);
   });
 
-  it('gives a key text one short key while it is remembered, and a forgotten one a new key, never an old one', () => {
+  it('gives a key text one entry while it is remembered, and a forgotten one a new entry and key, never an old one', () => {
     const cache = new OutputCache(4);
-    const first = cache.keyFor('a');
-    expect(cache.keyFor('a')).toBe(first);
-    const given = new Set([first]);
-    for (let i = 0; i < 20; i++) given.add(cache.keyFor(`t${i}`));
-    expect(given.size).toBe(21);
-    // Twenty texts since, and room for four: 'a' was forgotten, and what was cached under its old key is not found.
-    cache.set(first, { value: 'old' });
-    const again = cache.keyFor('a');
-    expect(given.has(again)).toBe(false);
-    expect(cache.get(again)).toBeUndefined();
+    const first = cache.entryFor('a');
+    expect(cache.entryFor('a')).toBe(first);
+    first.fill({ value: 'old' });
+    const keys = new Set([first.key]);
+    for (let i = 0; i < 20; i++) keys.add(cache.entryFor(`t${i}`).key);
+    expect(keys.size).toBe(21);
+    // Twenty texts since, and room for four: 'a' was forgotten, with what was cached for it.
+    const again = cache.entryFor('a');
+    expect(again).not.toBe(first);
+    expect(keys.has(again.key)).toBe(false);
+    expect(again.outputs).toBeUndefined();
+    expect(first.outputs).toBeUndefined();
+    // A run still holding the forgotten entry caches nothing in it.
+    first.fill({ value: 'late' });
+    expect(first.outputs).toBeUndefined();
+    expect(cache.size).toBeLessThanOrEqual(4);
   });
 
   it('holds a whole workflow of more than 5,000 nodes in the default cache, so its re-run runs nothing', async () => {

@@ -73,10 +73,10 @@ export function countingCatalog() {
 
 export const services = { allowFilePaths: true };
 
-/** A graph's plan keys by node id; graphs whose keys are compared are planned against one cache, whose keys they are. */
+/** A graph's cache keys by node id; graphs whose keys are compared are planned against one cache, whose keys they are. */
 export async function planKeys(graph: Graph, cache: OutputCache): Promise<Map<string, string>> {
   const plan = await planRun(graph, services, cache);
-  return new Map(plan.nodes.map((node) => [node.id, plan.keys[node.index]!]));
+  return new Map(plan.nodes.map((node) => [node.id, plan.entries[node.index]!.key]));
 }
 
 /** An output node reporting `from`'s `output`, under `name` when given (else its id). */
