@@ -5,13 +5,17 @@
 // Then the per-call cost of a graph for one run: `prepare(workflow, inputs)` against `compile(workflow)`
 // once and `graph(inputs)` per call (the trigger server's hot path), on the echo workflow of bench/server.ts
 // and a 1,000-node chain, each with a run input that changes one node's params.
-// Prints tables, asserts nothing. BENCH_SIZES=1000,10000 picks sizes, BENCH_REPS=n the repetitions per row.
+// Prints tables, asserts nothing. BENCH_SIZES=1000,10000 picks sizes, BENCH_REPS=n the repetitions per row,
+// BENCH_ROUNDS=n the rounds they are spread over.
 //
-// Trustworthy figures on a shared machine: every shape and size is warmed up first (the JIT's work is not
-// billed to the first row), each row is the median (and the minimum) of several repetitions, and a full GC
-// runs before each row, so one row's garbage is not collected on the next one's time. Within a row nothing is
-// collected by hand: the garbage a run leaves is real and is billed to the runs that follow it.
+// Trustworthy figures on a shared machine: each row is measured in rounds, each turn in a fresh process
+// (see `turn`) warmed up first (the JIT's work is not billed to the row), and each row is the median (and the
+// minimum) of its repetitions over all rounds. Nothing is collected by hand: the garbage a run leaves is real
+// and is billed to the runs that follow it (a forced full GC before the repetitions made their first few slow:
+// V8 shrinks the young generation after one, and the runs then paid for many small collections).
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Engine } from '../engine';
@@ -50,64 +54,94 @@ async function elapsed(fn: () => unknown): Promise<number> {
 const services = { allowFilePaths: false };
 const engine = () => new Engine({ catalog, services });
 
+/** One row's repetitions, gathered over its rounds: times in ms, and the events the cached re-runs reported. */
+interface Samples {
+  validate: number[];
+  plan: number[];
+  run: number[];
+  total: number[];
+  cached: number[];
+  started: number;
+  reused: number;
+}
+
 /**
  * Each repetition validates the workflow, plans the graph, then runs it (planning again: `runGraph` plans
  * and executes) on an engine with an empty cache; execution is that run less the planning measured alone.
  * The cached re-run repeats the whole run on one engine after a first run filled its cache, and counts the
  * nodes it ran again and those it reported cached (a cache too small for the workflow keeps only part of it).
  */
-async function measure(shape: Shape, size: number, reps: number) {
-  const wf = workflow(shape, size);
-  const nodeCount = Object.keys(wf.nodes).length;
-  const validate: number[] = [];
-  const plan: number[] = [];
-  const run: number[] = [];
-  const total: number[] = [];
-  collectGarbage();
+async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<Samples> {
+  const samples: Samples = { validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0 };
   for (let i = 0; i < reps; i++) {
     const fresh = engine();
     let graph!: ReturnType<Engine['prepare']>;
-    validate.push(await elapsed(() => (graph = fresh.prepare(wf))));
-    plan.push(await elapsed(() => planRun(graph, services, fresh.cache)));
-    run.push(await elapsed(() => fresh.runGraph(graph)));
-    total.push(validate[i] + run[i]);
+    const validate = await elapsed(() => (graph = fresh.prepare(wf)));
+    samples.plan.push(await elapsed(() => planRun(graph, services, fresh.cache)));
+    const run = await elapsed(() => fresh.runGraph(graph));
+    samples.validate.push(validate);
+    samples.run.push(run);
+    samples.total.push(validate + run);
   }
-  collectGarbage();
   const warm = engine();
   await warm.run(wf);
-  const cached: number[] = [];
-  const seen = { 'node:started': 0, 'node:cached': 0 };
-  const count = (event: { type: string }) => void (Object.hasOwn(seen, event.type) && seen[event.type as keyof typeof seen]++);
-  for (let i = 0; i < reps; i++) cached.push(await elapsed(() => warm.run(wf, { onEvent: count })));
+  const count = ({ type }: { type: string }) => void (type === 'node:started' ? samples.started++ : type === 'node:cached' && samples.reused++);
+  for (let i = 0; i < reps; i++) samples.cached.push(await elapsed(() => warm.run(wf, { onEvent: count })));
+  return samples;
+}
 
-  const perNode = (ms: number) => +((ms * 1000) / nodeCount).toFixed(2);
+function summary(shape: Shape, nodes: number, { validate, plan, run, total, cached, started, reused }: Samples) {
+  const perNode = (ms: number) => +((ms * 1000) / nodes).toFixed(2);
   const [v, p, r] = [median(validate), median(plan), median(run)];
   return {
     shape,
-    nodes: nodeCount,
+    nodes,
     'validate µs/node': perNode(v),
     'plan µs/node': perNode(p),
     'execute µs/node': perNode(Math.max(0, r - p)),
     'total µs/node': perNode(median(total)),
     'min total': perNode(Math.min(...total)),
     'cached re-run µs/node': perNode(median(cached)),
-    're-run ran / cached': `${Math.round(seen['node:started'] / reps)} / ${Math.round(seen['node:cached'] / reps)}`,
+    're-run ran / cached': `${Math.round(started / cached.length)} / ${Math.round(reused / cached.length)}`,
   };
 }
 
 const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
-const repsFor = (size: number) => Number(process.env.BENCH_REPS) || (size >= 10_000 ? 11 : size >= 1_000 ? 25 : 60);
+const repsFor = (size: number) => Number(process.env.BENCH_REPS) || (size >= 10_000 ? 12 : size >= 1_000 ? 24 : 60);
+const rounds = Number(process.env.BENCH_ROUNDS) || 3;
 
-// Warm-up: every shape at every size, so the JIT has compiled the paths each row takes before it is measured.
-// The steps run once per run with a loop over every node are compiled on the fly (on-stack replacement), and
-// traces (--trace-opt --trace-deopt) show them settling only after about ten runs of 10,000 nodes.
-for (const shape of SHAPES) for (const size of sizes) await measure(shape, size, Math.max(10, Math.ceil(20_000 / size)));
+/**
+ * A row's turn, in a process of its own: warmed up, then measured, its samples printed as JSON. A process per
+ * turn, because in one process each row ran on the heap and compiled code the rows before it left (V8 moves
+ * allocation sites whose objects survived the large runs to the old generation, and keeps them there for the
+ * small ones), and rows taken in rounds weigh a noisy minute on every row alike.
+ */
+const turn = process.env.BENCH_TURN;
+if (turn) {
+  const [shape, size] = turn.split(':') as [Shape, string];
+  const wf = workflow(shape, Number(size));
+  // Warm-up: 200,000 nodes' worth of runs, and at least ten. The steps run once per run with a loop over every
+  // node are compiled on the fly (on-stack replacement), and traces (--trace-opt --trace-deopt) show them
+  // settling after about ten runs of 10,000 nodes; the small sizes need as many nodes run to settle.
+  await measure(wf, Math.max(10, Math.ceil(200_000 / Number(size))));
+  process.stdout.write(JSON.stringify(await measure(wf, Math.ceil(repsFor(Number(size)) / rounds))));
+  process.exit(0);
+}
 
 const loadBefore = loadavg()[0];
-const rows: Awaited<ReturnType<typeof measure>>[] = [];
-for (const shape of SHAPES) {
-  for (const size of sizes) rows.push(await measure(shape, size, repsFor(size)));
+const rowsToMeasure = SHAPES.flatMap((shape) => sizes.map((size) => ({ shape, size, nodes: Object.keys(workflow(shape, size).nodes).length })));
+const gathered = rowsToMeasure.map((): Samples => ({ validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0 }));
+for (let round = 0; round < rounds; round++) {
+  for (const [i, { shape, size }] of rowsToMeasure.entries()) {
+    const output = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_TURN: `${shape}:${size}` }, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const samples = JSON.parse(output) as Samples;
+    const into = gathered[i];
+    for (const key of ['validate', 'plan', 'run', 'total', 'cached'] as const) into[key].push(...samples[key]);
+    into.started += samples.started;
+    into.reused += samples.reused;
+  }
 }
+const rows = rowsToMeasure.map(({ shape, nodes }, i) => summary(shape, nodes, gathered[i]));
 console.log(`load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} (figures at a load above 3 are noisy)`);
 console.table(rows);
 

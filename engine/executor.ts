@@ -85,11 +85,29 @@ interface NodeState {
   pending: number;
   /** For a lazy node: the lazy inputs its `lazy()` asked for, once asked. */
   lazyWanted: Set<string> | undefined;
-  /** While running: when it started (performance.now()); once its run returned or threw without a promise, what and after how long (fields, not an object per node). */
+  /** While running: when it started (performance.now()). */
   startedMs: number;
-  value: unknown;
-  threw: boolean;
-  ms: number;
+}
+
+/**
+ * Runs that returned (or threw) without a promise, queued in order at [head, size): parallel arrays whose
+ * slots are reused once the queue empties, so queuing a run allocates nothing.
+ */
+class ReturnedRuns {
+  readonly states: NodeState[] = [];
+  readonly values: unknown[] = [];
+  readonly threw: boolean[] = [];
+  readonly ms: number[] = [];
+  head = 0;
+  size = 0;
+
+  push(state: NodeState, value: unknown, threw: boolean, ms: number): void {
+    const at = this.size++;
+    this.states[at] = state;
+    this.values[at] = value;
+    this.threw[at] = threw;
+    this.ms[at] = ms;
+  }
 }
 
 /**
@@ -110,7 +128,7 @@ class RunExecution {
   private readonly planned: NodeState[] = [];
   private readonly demandOrder: NodeState[] = [];
   /** Nodes whose run returned or threw without a promise, handled in order by `drain` (see `launch`). */
-  private readonly returned: NodeState[] = [];
+  private readonly returned = new ReturnedRuns();
   private draining = false;
   /** Made when a node first asks for its signal (an AbortController costs about 5 µs, and most nodes never ask). */
   private controller: AbortController | undefined;
@@ -131,7 +149,8 @@ class RunExecution {
     readonly options: ExecuteOptions,
   ) {
     this.states = new Array(graph.list.length);
-    for (const node of plan.nodes) this.planned.push(this.addState(node.id, node, { status: 'pending' }));
+    // Every field a record gets, from the start: fields added later cost an allocation and a shape change per node.
+    for (const node of plan.nodes) this.planned.push(this.addState(node.id, node, { status: 'pending', startedAt: undefined, ms: undefined, error: undefined }));
     this.budget = new PixelBudget(options.pixels ?? DEFAULT_PIXEL_LIMITS);
   }
 
@@ -148,9 +167,6 @@ class RunExecution {
       pending: 0,
       lazyWanted: undefined,
       startedMs: 0,
-      value: undefined,
-      threw: false,
-      ms: 0,
     };
     if (node) this.states[node.index] = state;
     return state;
@@ -324,10 +340,7 @@ class RunExecution {
       threw = true;
     }
     if (threw || !isThenable(returned)) {
-      state.value = returned;
-      state.threw = threw;
-      state.ms = performance.now() - state.startedMs;
-      this.returned.push(state);
+      this.returned.push(state, returned, threw, performance.now() - state.startedMs);
       return;
     }
     Promise.resolve(returned).then(
@@ -346,14 +359,15 @@ class RunExecution {
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
-    let next = 0;
-    while (next < this.returned.length) {
-      const state = this.returned[next++];
-      const value = state.value;
-      state.value = undefined;
-      this.complete(state, state.node!, state.threw, value, state.ms);
+    const queue = this.returned;
+    while (queue.head < queue.size) {
+      const at = queue.head++;
+      const value = queue.values[at];
+      queue.values[at] = undefined;
+      this.complete(queue.states[at], queue.states[at].node!, queue.threw[at], value, queue.ms[at]);
+      // Emptied: start over, so a chain (each node queueing the next) keeps a queue of one, not of every node.
+      if (queue.head === queue.size) queue.head = queue.size = 0;
     }
-    this.returned.length = 0;
     this.draining = false;
   }
 
