@@ -5,8 +5,7 @@ import type { WorkflowIssue } from './contract';
 /** The issues of each node's `check` against the host's services (once each: two nodes may blame one prompt). */
 export function serviceIssues(graph: Graph, services: Services): WorkflowIssue[] {
   const seen = new Map<string, WorkflowIssue>();
-  for (const id of graph.order) {
-    const node = graph.nodes.get(id)!;
+  for (const node of graph.order) {
     const check = node.definition.check;
     if (!check) continue; // most nodes have none: no empty list to walk for each
     for (const issue of check(node, graph, services)) seen.set(`${issue.node}\u0000${issue.field}\u0000${issue.message}`, issue);

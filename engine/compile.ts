@@ -16,7 +16,7 @@ export interface CompiledGraph {
 
 /**
  * Compiles a workflow for `build`. The document must not change afterwards: a plain one is used as it is,
- * not copied. Graphs share only what is frozen here (order, each link, output types, mapped inputs); each
+ * not copied. Graphs share only what is frozen here (each link, output types, mapped inputs); each
  * gets its own node objects, params and link records, so a run that writes to them touches its own alone.
  */
 export function compileGraph(raw: unknown, catalog: Catalog, limits: WorkflowLimits): CompiledGraph {
@@ -65,7 +65,7 @@ function reuse(base: Graph, workflow: Workflow, ids: readonly string[], catalog:
     nodes.set(copy.id, copy);
     list.push(copy);
   }
-  return { workflow: applied.workflow, nodes, list, order: base.order };
+  return { workflow: applied.workflow, nodes, list, order: base.order.map((node) => list[node.index]) };
 }
 
 /** Whether a node with these params keeps its output name and output types. */
@@ -91,7 +91,6 @@ function copyParams(params: Record<string, unknown>): Record<string, unknown> {
 
 /** What graphs of one compiled workflow share is frozen: the engine only reads it once built. */
 function freezeShared(graph: Graph): void {
-  Object.freeze(graph.order);
   for (const node of graph.nodes.values()) {
     for (const input in node.links) if (Object.hasOwn(node.links, input)) Object.freeze(node.links[input]);
     Object.freeze(node.outputTypes);

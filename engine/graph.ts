@@ -40,7 +40,7 @@ export interface Graph {
   /** The nodes of `nodes` in its order, each at its index. */
   list: GraphNode[];
   /** Topological order (every node after its sources). */
-  order: string[];
+  order: GraphNode[];
 }
 
 /** A link's source node: the graph's node at the link's index, when that is the node the link names (a graph changed by hand may hold a link to a node it lacks). */
@@ -171,10 +171,10 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
     issues.push({ node: cycle[0], field: 'inputs', message: `cycle: ${[...cycle, cycle[0]].join(' → ')}` });
   }
   // `order` holds every node not on or behind a cycle, so types are still checked everywhere else.
-  issues.push(...inferTypes(nodes, order));
+  issues.push(...inferTypes(list, order));
 
   const outputNames = new Map<string, string>();
-  for (const node of nodes.values()) {
+  for (const node of list) {
     if (!node.definition.output) continue;
     const name = outputName(node);
     const other = outputNames.get(name);
@@ -260,7 +260,7 @@ function paramIssues(node: string, definition: AnyNodeDefinition, issue: z.core.
  * Kahn's algorithm over node indices (links as flat arrays, no Map or list per node); nodes left over lie
  * on or behind a cycle, and each cycle is traced back and named.
  */
-function topologicalOrder(list: GraphNode[], nodes: Map<string, GraphNode>): { order: string[]; cycles: string[][] } {
+function topologicalOrder(list: GraphNode[], nodes: Map<string, GraphNode>): { order: GraphNode[]; cycles: string[][] } {
   const count = list.length;
   // Links as (source, target) pairs, then grouped by source in link order: dependents[start[s] .. start[s + 1]).
   const sources: number[] = [];
@@ -284,10 +284,10 @@ function topologicalOrder(list: GraphNode[], nodes: Map<string, GraphNode>): { o
 
   const ready: number[] = [];
   for (let i = 0; i < count; i++) if (indegree[i] === 0) ready.push(i);
-  const order: string[] = [];
+  const order: GraphNode[] = [];
   while (ready.length > 0) {
     const i = ready.pop()!;
-    order.push(list[i].id);
+    order.push(list[i]);
     for (let d = start[i]; d < start[i + 1]; d++) if (--indegree[dependents[d]] === 0) ready.push(dependents[d]);
   }
   const cycles: string[][] = [];
@@ -313,18 +313,17 @@ function topologicalOrder(list: GraphNode[], nodes: Map<string, GraphNode>): { o
 }
 
 /** Resolves every output's socket type in topological order and checks each link's types. */
-function inferTypes(nodes: Map<string, GraphNode>, order: string[]): WorkflowIssue[] {
+function inferTypes(list: GraphNode[], order: GraphNode[]): WorkflowIssue[] {
   const issues: WorkflowIssue[] = [];
-  for (const id of order) {
-    const node = nodes.get(id)!;
-    const { definition, links } = node;
+  for (const node of order) {
+    const { id, definition, links } = node;
     let generic: { port: SocketType; source: SocketType } | undefined;
     let mapped: string[] | undefined;
     for (const input in links) {
       if (!Object.hasOwn(links, input)) continue;
       const link = links[input];
       const port = definition.inputs[input].type;
-      const sourceTypes = nodes.get(link.from)!.outputTypes;
+      const sourceTypes = list[link.source].outputTypes;
       if (!Object.hasOwn(sourceTypes, link.output)) continue; // links are checked against the outputs above
       const source = sourceTypes[link.output];
       const problem = linkProblem(source, port);

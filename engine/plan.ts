@@ -21,8 +21,7 @@ export interface Plan {
  * key text: its type, params and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once.
  */
 export async function planRun(graph: Graph, services: Services, cache: OutputCache): Promise<Plan> {
-  const sorted = graph.order.map((id) => graph.nodes.get(id)!);
-  const outputs = sorted.filter((node) => node.definition.output);
+  const outputs = graph.order.filter((node) => node.definition.output);
   const needed = new Uint8Array(graph.list.length);
   for (const node of outputs) needed[node.index] = 1;
   const stack = [...outputs];
@@ -38,7 +37,7 @@ export async function planRun(graph: Graph, services: Services, cache: OutputCac
       }
     }
   }
-  const nodes = sorted.filter((node) => needed[node.index]);
+  const nodes = graph.order.filter((node) => needed[node.index]);
 
   const entries = new Array<CacheEntry | undefined>(graph.list.length);
   for (const node of nodes) {

@@ -92,7 +92,7 @@ const planCache = new OutputCache();
 async function summary(graph: Graph) {
   const keys = await planKeys(graph, planCache);
   return {
-    order: [...graph.order],
+    order: graph.order.map((node) => node.id),
     nodes: [...graph.nodes].map(([id, n]) => ({ id, same: n.id === id, type: n.definition.type, params: n.params, links: n.links, outputTypes: n.outputTypes, mapped: n.mapped })),
     keys: [...keys],
   };
