@@ -3,7 +3,7 @@ import type { AnyNodeDefinition, Catalog } from './node';
 import { DEFAULT_WORKFLOW_LIMITS, limitIssues, type WorkflowLimits } from './limits';
 import { applyRunInputs } from './run-inputs';
 import { baseOf, isList, linkProblem, listOf, type RunInputs, type SocketType, type Workflow, type WorkflowIssue, type WorkflowNode } from './contract';
-import { isPlainWorkflow } from './plain-workflow';
+import { hasPlainShell, isPlainEntry } from './plain-workflow';
 import { flatParams, sameParams, type FlatParams } from './flat-params';
 import { portsOf } from './ports';
 import { WorkflowSchema } from './workflow';
@@ -80,9 +80,12 @@ export function parseWorkflow(
 ): { ok: true; workflow: Workflow; ids: readonly string[] } | { ok: false; issues: WorkflowIssue[] } {
   const table = typeof raw === 'object' && raw !== null ? (raw as { nodes?: unknown }).nodes : undefined;
   const ids = typeof table === 'object' && table !== null && !Array.isArray(table) ? Object.keys(table) : undefined;
-  const tooBig = limitIssues(raw, runInputs, limits, ids);
+  // Whether the schema would take the document as it is (plain-workflow.ts), each node checked as the limits'
+  // walk reads it: a walk of its own read every node again, after the limits' walk had left the cache.
+  let plain = hasPlainShell(raw);
+  const tooBig = limitIssues(raw, runInputs, limits, ids, plain ? (id, node) => (plain &&= isPlainEntry(id, node)) : undefined);
   if (tooBig.length > 0) return { ok: false, issues: tooBig };
-  if (isPlainWorkflow(raw, ids)) return { ok: true, workflow: raw, ids: ids! };
+  if (plain) return { ok: true, workflow: raw as Workflow, ids: ids! };
   const result = WorkflowSchema.safeParse(raw);
   if (!result.success) return { ok: false, issues: result.error.issues.map(schemaIssue) };
   return { ok: true, workflow: result.data, ids: Object.keys(result.data.nodes) };

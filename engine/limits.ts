@@ -77,9 +77,17 @@ export function jsonDepthPast(value: unknown, limit: number): { depth: number; p
  * Checks the raw workflow and run inputs against the limits before any parser walks them, so a huge
  * or deeply nested document is refused cheaply and never overflows a recursive parser. `ids`: the keys of
  * `raw.nodes`, when the caller has listed them (listing a large table's keys again showed in profiles).
+ * `visit` sees each node of a table within the node limit as the walk reads it, so a caller's own check of
+ * the nodes reads them while they are in the cache (walking a large table again cost as much as this walk).
  */
-export function limitIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits, ids?: readonly string[]): WorkflowIssue[] {
-  const { issues, fitting } = countIssues(raw, runInputs, limits, ids);
+export function limitIssues(
+  raw: unknown,
+  runInputs: unknown,
+  limits: WorkflowLimits,
+  ids?: readonly string[],
+  visit?: (id: string, node: unknown) => void,
+): WorkflowIssue[] {
+  const { issues, fitting } = countIssues(raw, runInputs, limits, ids, visit);
   if (issues.length > 0) return issues; // counted before anything is walked: a huge document is refused cheaply
   // Nearly every document fits: the count's walk, which builds no paths, says so, and only one that does not
   // fit is walked again to name the places (walking with paths twice was most of validating a large workflow).
@@ -136,7 +144,13 @@ const PARTS = ['params', 'inputs'] as const;
  * Counts and names: nodes, params and links per node, run inputs, and every name's length; and whether the
  * workflow `fits` (depth, strings), found on the same walk: each node is visited once, while it is in the cache.
  */
-function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits, given?: readonly string[]): { issues: WorkflowIssue[]; fitting: boolean } {
+function countIssues(
+  raw: unknown,
+  runInputs: unknown,
+  limits: WorkflowLimits,
+  given: readonly string[] | undefined,
+  visit: ((id: string, node: unknown) => void) | undefined,
+): { issues: WorkflowIssue[]; fitting: boolean } {
   const issues: WorkflowIssue[] = [];
   if (isObject(runInputs)) {
     const keys = Object.keys(runInputs);
@@ -160,6 +174,7 @@ function countIssues(raw: unknown, runInputs: unknown, limits: WorkflowLimits, g
     const idProblem = nameProblem(id, limits, 'node id');
     if (idProblem) issues.push({ node: null, field: `nodes.${clip(id)}`, message: idProblem });
     const node = nodes[id];
+    visit?.(id, node);
     if (fitting) fitting = fits(node, limits, 2);
     if (!isObject(node)) continue;
     for (const part of PARTS) {

@@ -10,14 +10,21 @@ const NODE_KEYS = new Set(['type', 'title', 'params', 'inputs', 'ui']);
 
 /** True only for a workflow that WorkflowSchema accepts and would parse to an equal value. `ids`: the keys of `raw.nodes`, when already listed. */
 export function isPlainWorkflow(raw: unknown, ids?: readonly string[]): raw is Workflow {
-  if (!isPlainObject(raw) || !onlyKeys(raw, WORKFLOW_KEYS) || raw.version !== 1) return false;
-  if (!optionalString(raw.name) || !optionalString(raw.description)) return false;
+  if (!hasPlainShell(raw)) return false;
   const nodes = raw.nodes;
-  if (!isRecord(nodes)) return false;
-  for (const id of ids ?? Object.keys(nodes)) {
-    if (id === '' || !isPlainNode(nodes[id])) return false;
-  }
+  for (const id of ids ?? Object.keys(nodes)) if (!isPlainEntry(id, nodes[id])) return false;
   return true;
+}
+
+/** The workflow's own fields as the schema takes them unchanged, its node table a plain record; the nodes are `isPlainEntry`'s. */
+export function hasPlainShell(raw: unknown): raw is { nodes: Record<string, unknown> } {
+  if (!isPlainObject(raw) || !onlyKeys(raw, WORKFLOW_KEYS) || raw.version !== 1) return false;
+  return optionalString(raw.name) && optionalString(raw.description) && isRecord(raw.nodes);
+}
+
+/** One entry of the node table as the schema takes it unchanged. */
+export function isPlainEntry(id: string, node: unknown): boolean {
+  return id !== '' && isPlainNode(node);
 }
 
 function isPlainNode(node: unknown): boolean {
