@@ -79,8 +79,9 @@ interface NodeState {
   /** Set once the node finished or came from the cache. */
   outputs: PortValues | undefined;
   demanded: boolean;
-  /** Nodes waiting for this one's outputs (once per link). */
-  waiters: NodeState[] | undefined;
+  /** Nodes waiting for this one's outputs (once per link): the first, then any others (most nodes have one, and no list). */
+  waiter: NodeState | undefined;
+  moreWaiters: NodeState[] | undefined;
   /** Sources this node still waits for. */
   pending: number;
   /** For a lazy node: the lazy inputs its `lazy()` asked for, once asked. */
@@ -126,7 +127,6 @@ class RunExecution {
   private readonly states: (NodeState | undefined)[];
   /** The plan's nodes in its order: the ones the result reports. */
   private readonly planned: NodeState[] = [];
-  private readonly demandOrder: NodeState[] = [];
   /** Nodes whose run returned or threw without a promise, handled in order by `drain` (see `launch`). */
   private readonly returned = new ReturnedRuns();
   private draining = false;
@@ -163,7 +163,8 @@ class RunExecution {
       record,
       outputs: undefined,
       demanded: false,
-      waiters: undefined,
+      waiter: undefined,
+      moreWaiters: undefined,
       pending: 0,
       lazyWanted: undefined,
       startedMs: 0,
@@ -206,7 +207,6 @@ class RunExecution {
         const state = stack.pop()!;
         if (state.demanded) continue;
         state.demanded = true;
-        this.demandOrder.push(state);
         this.unfinished++;
         // Engine bookkeeping that throws fails its node (and so the run) instead of stalling it; so in
         // `ready` and `complete`. Plain try/catch rather than a guard taking a closure: one closure per
@@ -287,9 +287,9 @@ class RunExecution {
       const source = sources[i];
       if (sources.indexOf(source) !== i) continue; // a node linked twice is waited for once
       if (source.outputs) continue;
-      // Most nodes have one waiter: an array of one, not one grown by push (16 slots).
-      if (source.waiters) source.waiters.push(state);
-      else source.waiters = [state];
+      if (!source.waiter) source.waiter = state;
+      else if (source.moreWaiters) source.moreWaiters.push(state);
+      else source.moreWaiters = [state]; // an array of one, not one grown by push (16 slots)
       count++;
       stack.push(source);
     }
@@ -481,9 +481,10 @@ class RunExecution {
       else if (!reported) this.emit({ type: 'node:cached', runId, nodeId: state.id, outputs });
     }
     this.unfinished--;
-    const waiters = state.waiters;
-    if (waiters) for (const waiter of waiters) if (--waiter.pending === 0) this.ready(waiter);
-    state.waiters = undefined;
+    const { waiter, moreWaiters } = state;
+    state.waiter = state.moreWaiters = undefined;
+    if (waiter && --waiter.pending === 0) this.ready(waiter);
+    if (moreWaiters) for (const other of moreWaiters) if (--other.pending === 0) this.ready(other);
     this.settleIfDone();
   }
 
@@ -520,7 +521,7 @@ class RunExecution {
     if (this.settled || this.running > 0 || this.demandDepth > 0) return;
     if (!this.stopped && this.unfinished > 0) {
       // Nothing runs and nothing is being demanded, yet nodes wait: nothing can wake them.
-      const waiting = this.demandOrder.find((state) => state.record?.status === 'pending');
+      const waiting = this.planned.find((state) => state.demanded && state.record!.status === 'pending');
       this.failNode(waiting?.id ?? this.plan.outputs[0].id, new Error('waits for inputs that can never arrive (engine fault)'));
       return;
     }
