@@ -180,12 +180,15 @@ function countIssues(
     for (const part of PARTS) {
       const entries = node[part];
       if (!isObject(entries)) continue;
-      const names = Object.keys(entries);
-      if (names.length > limits.maxParamsPerNode) {
-        issues.push({ node: clip(id), field: part, message: `${names.length} ${part}; the limit is ${limits.maxParamsPerNode} per node` });
+      // Own keys by for-in, counted first: Object.keys made an array per node and part.
+      let count = 0;
+      for (const name in entries) if (Object.hasOwn(entries, name)) count++;
+      if (count > limits.maxParamsPerNode) {
+        issues.push({ node: clip(id), field: part, message: `${count} ${part}; the limit is ${limits.maxParamsPerNode} per node` });
         continue;
       }
-      for (const name of names) {
+      for (const name in entries) {
+        if (!Object.hasOwn(entries, name)) continue;
         const problem = nameProblem(name, limits, part === 'params' ? 'param name' : 'input name');
         if (problem) issues.push({ node: clip(id), field: `${part}.${clip(name)}`, message: problem });
         const value = entries[name];
