@@ -103,7 +103,9 @@ export class RunManager {
       submit: (request) => {
         if (state !== 'held') return Promise.reject(new Error('an admission is used once'));
         state = 'submitting';
-        return this.submit(request).finally(giveBack);
+        // The place is the queue's once the run is in it, before its record's commit: held until then too, the
+        // run counted twice, and a burst arriving during commits was refused with the queue half empty.
+        return this.submit(request, giveBack).finally(giveBack);
       },
       release: () => {
         if (state === 'held') giveBack();
@@ -192,8 +194,8 @@ export class RunManager {
     if (neverStarted.length > 0) this.options.logger.info({ queued: neverStarted.length }, 'queued runs stay queued for the next start');
   }
 
-  /** Validates and queues a new run; throws the engine's WorkflowError when it is invalid. */
-  private async submit(request: RunRequest): Promise<SubmittedRun> {
+  /** Validates and queues a new run (`queued` is called once it is in the queue); throws the engine's WorkflowError when it is invalid. */
+  private async submit(request: RunRequest, queued: () => void): Promise<SubmittedRun> {
     const graph = request.compiled ? request.compiled.graph(request.inputs) : this.options.engine.prepare(request.workflow, request.inputs);
     const record: RunRecord = {
       id: timeOrderedUuid(),
@@ -211,7 +213,8 @@ export class RunManager {
       inputs: request.inputs,
       nodes: {},
     };
-    const live = await this.enqueue(record, graph, { runId: record.id, workflow: record.workflow, inputs: record.inputs, artifacts: referencedArtifacts(graph), reuse: {} });
+    const job = { runId: record.id, workflow: record.workflow, inputs: record.inputs, artifacts: referencedArtifacts(graph), reuse: {} };
+    const live = await this.enqueue(record, graph, job, queued);
     return { id: record.id, done: live.done };
   }
 
@@ -230,7 +233,7 @@ export class RunManager {
    * its queued record and its end in one commit. A record that cannot be written refuses the run: it is taken
    * out of the queue (or stopped), nobody hears of it and nothing is left.
    */
-  private async enqueue(record: RunRecord, graph: Graph, job: RunJob): Promise<LiveRun> {
+  private async enqueue(record: RunRecord, graph: Graph, job: RunJob, queued?: () => void): Promise<LiveRun> {
     const live = new LiveRun(record, graph, job, (err) => this.options.logger.warn({ runId: record.id, err }, 'run message dropped'));
     this.live.set(record.id, live);
     // Handled at once: the write may fail while the queue is still being asked.
@@ -245,6 +248,7 @@ export class RunManager {
       await this.complete(live, { status: 'failed', error: { node: null, message: (err as Error).message } });
       throw err;
     }
+    queued?.();
     const refused = await refusal;
     if (refused) {
       this.live.delete(record.id);

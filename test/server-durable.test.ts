@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Database } from '../server/db';
+import { databasePath } from '../server/start';
 import { connect, killServers, openGate, png, spawnServer, startTestServer, upload, workflows, type ServerProcess } from './server-harness';
 
 let dir: string;
@@ -207,6 +209,30 @@ describe('durable queue', () => {
 });
 
 describe('admission before work', () => {
+  test('a run in the queue takes one place while its record is being written, not two', async () => {
+    const t = await startTestServer({ concurrency: 1, maxQueue: 2 });
+    // A second connection holds sqlite's write lock: the server's writes wait for it (its busy timeout is 5 s).
+    const db = await Database.open(databasePath(t.dataDir));
+    try {
+      const events = await t.client();
+      const held = (await t.api('POST', '/api/runs', { workflow: workflows.held('double-count') })).body.runId;
+      await events.next('node:started', (d) => d.runId === held);
+      await db.exec('BEGIN IMMEDIATE');
+      const first = t.api('POST', '/api/runs', { workflow: workflows.caption('first') });
+      // In the queue at once, its record not yet written.
+      while ((await t.api('GET', '/api/health')).body.queue.waiting < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      const second = t.api('POST', '/api/runs', { workflow: workflows.caption('second') });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await db.exec('COMMIT');
+      expect([(await first).status, (await second).status]).toEqual([202, 202]);
+      openGate('double-count');
+    } finally {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      await db.close();
+      await t.close();
+    }
+  });
+
   test('a full queue answers 503 before validating or writing anything; refused requests leave no run', async () => {
     const t = await startTestServer({ concurrency: 1, maxQueue: 2 });
     try {
