@@ -159,7 +159,9 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
           message: `node '${from}' (${source.definition.type}) has no output '${output}' (outputs: ${listNames(source.definition.outputs)})`,
         });
       } else {
-        graphNode.links[input] = { from, output, source: source.index };
+        // The source's own id string, not the document's copy of it: checking a link against its node (see
+        // linkedNode) is then a pointer comparison, not a comparison of characters.
+        graphNode.links[input] = { from: source.id, output, source: source.index };
       }
     }
     for (const input of portsOf(definition).required) {
