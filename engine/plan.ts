@@ -40,8 +40,9 @@ export async function planRun(graph: Graph, services: Services, cache: OutputCac
   const nodes = graph.order.filter((node) => needed[node.index]);
 
   const entries = new Array<CacheEntry | undefined>(graph.list.length);
+  const heads = headsFor(cache);
   for (const node of nodes) {
-    let text = keyHead(node);
+    let text = headPrefix(node, cache, heads);
     if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     for (const input of portsOf(node.definition).inputs) {
@@ -53,15 +54,15 @@ export async function planRun(graph: Graph, services: Services, cache: OutputCac
   return { order: nodes.map((node) => node.id), nodes, outputs, entries };
 }
 
-/** Key texts up to this length name themselves; a longer one (long params) by its hash. */
+/** Texts up to this length name themselves; a longer one (long params, long salts) by its hash. */
 const LONGEST_PLAIN_TEXT = 256;
 
 /**
- * A node's entry: the cache's for its key text, or for the text's SHA-256 when the text is long,
- * so the cache's table of texts holds none longer than LONGEST_PLAIN_TEXT. Hashing every text was most of
- * planning (about 1 µs a call, nearly all of it the call itself); only a node with long params pays for it.
+ * The cache's entry for a text (a node's key text, or a head text), or for the text's SHA-256 when the text
+ * is long, so the cache's table holds no text longer than LONGEST_PLAIN_TEXT. Hashing every text was most of
+ * planning (about 1 µs a call, nearly all of it the call itself); only long params or salts pay for it.
  * An entry stands for one text: texts are unambiguous (params are JSON, which escapes NUL; salts carry their
- * length; source keys are the cache's base-36 numbers, port names the catalog's), and a plain
+ * length; head and source keys are the cache's base-36 numbers, port names the catalog's), and a plain
  * text holds a NUL where a hashed one (base64url) never does, so the two kinds cannot meet.
  */
 function entryOf(text: string, cache: OutputCache): CacheEntry {
@@ -73,27 +74,38 @@ function sized(text: string): string {
   return `${text.length}:${text}`;
 }
 
-/** A node type's last params, and the head of a key text for them. */
+/** A node type's last params, and the start of key texts for them in one cache. */
 interface LastHead {
   params: FlatParams;
-  head: string;
+  prefix: string;
 }
 
-const lastHeads = new WeakMap<AnyNodeDefinition, LastHead>();
+/** By cache, weakly: a cache no engine uses any more is not kept alive for its heads. */
+const lastHeads = new WeakMap<OutputCache, WeakMap<AnyNodeDefinition, LastHead>>();
+
+function headsFor(cache: OutputCache): WeakMap<AnyNodeDefinition, LastHead> {
+  let heads = lastHeads.get(cache);
+  if (!heads) lastHeads.set(cache, (heads = new WeakMap()));
+  return heads;
+}
 
 /**
- * A key text's head: the node's type and its params as JSON. Stringifying params per node showed in
- * profiles: params equal to the last ones of the same node type (see flat-params.ts) reuse that head, one
- * string. They are compared with a copy taken when the head was made, so a params object changed since
- * (by a node's run, say) is never mistaken.
+ * A key text starts with the cache's key for its head text, and a NUL: the head is the node's type and its
+ * params as JSON, the part many nodes share; it starts with a NUL itself, so a head text (NUL first) and a
+ * node's text (a key first) cannot meet in the cache's table. A head in every text made the texts long (hashing and holding them was most of the
+ * cache's work on a large workflow), and stringifying params per node showed in profiles: params equal to
+ * the last ones of the same node type (see flat-params.ts) reuse that head's key, without a lookup. They are
+ * compared with a copy taken when the key was given, so a params object changed since (by a node's run, say)
+ * is never mistaken; and a key stays the name of its head even once the cache forgets it (keys are never
+ * given twice), so what is cached under texts holding it is never mistaken either.
  */
-function keyHead(node: GraphNode): string {
-  const last = lastHeads.get(node.definition);
-  if (last && sameParams(last.params, node.params)) return last.head;
-  const head = `${node.definition.type}\0${JSON.stringify(node.params)}`;
+function headPrefix(node: GraphNode, cache: OutputCache, heads: WeakMap<AnyNodeDefinition, LastHead>): string {
+  const last = heads.get(node.definition);
+  if (last && sameParams(last.params, node.params)) return last.prefix;
+  const prefix = `${entryOf(`\0${node.definition.type}\0${JSON.stringify(node.params)}`, cache).key}\0`;
   const params = flatParams(node.params);
-  if (params) lastHeads.set(node.definition, { params, head });
-  return head;
+  if (params) heads.set(node.definition, { params, prefix });
+  return prefix;
 }
 
 /**
