@@ -18,7 +18,8 @@ export interface Plan {
 
 /**
  * Prunes the graph to what its output nodes need and gives each kept node its entry in the cache, by its
- * key text: its type, params and its inputs' keys (a Merkle DAG), so each key costs O(inputs), computed once.
+ * key text: the key of its head (type and params), its salt, and its inputs' keys (a Merkle DAG), so each
+ * key costs O(inputs), computed once.
  */
 export async function planRun(graph: Graph, services: Services, cache: OutputCache): Promise<Plan> {
   const outputs = graph.order.filter((node) => node.definition.output);
