@@ -113,7 +113,7 @@ export function typeGraph(parsed: Workflow, catalog: Catalog, runInputs: RunInpu
   const declared = workflow.nodes;
 
   // Each graph node's declared inputs, read while its declared node is at hand: the link pass below then
-  // reads neither the node again (a cache miss a node on large workflows) nor looks it up by id.
+  // reads neither the node again (a cache miss per node on large workflows) nor looks it up by id.
   const declaredInputs: (WorkflowNode['inputs'] | undefined)[] = [];
   for (const id of ids) {
     const node = declared[id];

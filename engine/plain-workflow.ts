@@ -1,20 +1,13 @@
 // A fast yes to "does WorkflowSchema accept this document unchanged?", so the usual valid workflow skips
 // zod, whose record and tuple parsing (copying every node, params and link) was the dearest step of
-// validating a large workflow. It may say no to things the schema accepts; then the schema decides and
-// names what is wrong. It must never say yes to anything the schema refuses or would change: a property
-// test (test/engine-plain-workflow.test.ts) holds the two together.
-import type { Workflow } from './contract';
+// validating a large workflow: a document whose shell and every node table entry are plain is one the schema
+// would parse to an equal value (parseWorkflow checks the entries as the limits' walk reads them). It may say
+// no to things the schema accepts; then the schema decides and names what is wrong. It must never say yes to
+// anything the schema refuses or would change: a property test (test/engine-plain-workflow.test.ts) holds
+// the two together.
 
 const WORKFLOW_KEYS = new Set(['version', 'name', 'description', 'nodes']);
 const NODE_KEYS = new Set(['type', 'title', 'params', 'inputs', 'ui']);
-
-/** True only for a workflow that WorkflowSchema accepts and would parse to an equal value. `ids`: the keys of `raw.nodes`, when already listed. */
-export function isPlainWorkflow(raw: unknown, ids?: readonly string[]): raw is Workflow {
-  if (!hasPlainShell(raw)) return false;
-  const nodes = raw.nodes;
-  for (const id of ids ?? Object.keys(nodes)) if (!isPlainEntry(id, nodes[id])) return false;
-  return true;
-}
 
 /** The workflow's own fields as the schema takes them unchanged, its node table a plain record; the nodes are `isPlainEntry`'s. */
 export function hasPlainShell(raw: unknown): raw is { nodes: Record<string, unknown> } {
