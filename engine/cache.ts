@@ -28,8 +28,8 @@ export class CacheEntry {
  * Node outputs by key text, least recently used dropped first. Bounded by entry count and by an
  * estimate of the bytes held (images dominate), so a long-lived server cannot grow without limit.
  * The bytes are the real bound; the count is there for the per-entry cost the estimate misses, and by
- * default holds two of the largest workflows the default limits allow: a count below one workflow's
- * size made its re-run find only the last few thousand nodes cached.
+ * default holds two of the largest workflows the default limits allow (see `entriesFor`): a count below
+ * one workflow's size made its re-run find only the last few thousand nodes cached.
  */
 export class OutputCache {
   private readonly entries = new Map<string, CacheEntry>();
@@ -37,7 +37,7 @@ export class OutputCache {
   private keysMade = 0;
 
   constructor(
-    readonly maxEntries = 2 * DEFAULT_WORKFLOW_LIMITS.maxNodes,
+    readonly maxEntries = entriesFor(2 * DEFAULT_WORKFLOW_LIMITS.maxNodes),
     readonly maxBytes = 256 * 1024 * 1024,
   ) {}
 
@@ -94,6 +94,11 @@ export class OutputCache {
       entry.outputs = undefined;
     }
   }
+}
+
+/** The entries `nodes` planned nodes may take: a node's own, and its head's when no other node shares its type and params (see plan.ts). */
+export function entriesFor(nodes: number): number {
+  return 2 * nodes;
 }
 
 function estimateBytes(outputs: PortValues): number {

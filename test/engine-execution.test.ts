@@ -114,6 +114,22 @@ describe('executor', () => {
     expect(Object.values(again.nodes).filter((n) => n.status === 'cached')).toHaveLength(6_001);
   });
 
+  it('holds two of the largest workflows its limits allow in the default cache, each node with params of its own', async () => {
+    const { catalog, calls } = countingCatalog();
+    const engine = new Engine({ catalog, services, limits: { maxNodes: 100 } });
+    const chain = (offset: number) => {
+      const nodes: Record<string, unknown> = { n0: { type: 'add', params: { value: offset } } };
+      for (let i = 1; i < 99; i++) nodes[`n${i}`] = { type: 'add', params: { value: offset + i }, inputs: { a: [`n${i - 1}`, 'sum'] } };
+      nodes.o = out('n98');
+      return { version: 1, nodes };
+    };
+    await engine.run(chain(0));
+    await engine.run(chain(1_000));
+    const again = await engine.run(chain(0));
+    expect(Object.values(again.nodes).filter((n) => n.status === 'cached')).toHaveLength(100);
+    expect(calls.n0).toBe(2); // once for each workflow, none for the re-run
+  });
+
   it('maps a node over a list fed to a scalar input', async () => {
     const { engine, calls } = setup();
     const result = await engine.run({
