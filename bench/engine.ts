@@ -41,7 +41,7 @@ function workflow(shape: Shape, size: number) {
   return { version: 1, nodes };
 }
 
-/** A full collection between rows: `gc` made callable without a command-line flag (works under tsx too). */
+/** A full collection between the per-call rounds below: `gc` made callable without a command-line flag (works under tsx too). */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
@@ -65,6 +65,8 @@ interface Samples {
   reused: number;
 }
 
+const noSamples = (): Samples => ({ validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0 });
+
 /**
  * Each repetition validates the workflow, plans the graph, then runs it (planning again: `runGraph` plans
  * and executes) on an engine with an empty cache; execution is that run less the planning measured alone.
@@ -72,7 +74,7 @@ interface Samples {
  * nodes it ran again and those it reported cached (a cache too small for the workflow keeps only part of it).
  */
 async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<Samples> {
-  const samples: Samples = { validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0 };
+  const samples = noSamples();
   for (let i = 0; i < reps; i++) {
     const fresh = engine();
     let graph!: ReturnType<Engine['prepare']>;
@@ -130,7 +132,7 @@ if (turn) {
 
 const loadBefore = loadavg()[0];
 const rowsToMeasure = SHAPES.flatMap((shape) => sizes.map((size) => ({ shape, size, nodes: Object.keys(workflow(shape, size).nodes).length })));
-const gathered = rowsToMeasure.map((): Samples => ({ validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0 }));
+const gathered = rowsToMeasure.map(noSamples);
 for (let round = 0; round < rounds; round++) {
   for (const [i, { shape, size }] of rowsToMeasure.entries()) {
     const output = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_TURN: `${shape}:${size}` }, encoding: 'utf8', maxBuffer: 1 << 24 });

@@ -21,6 +21,7 @@ import { createServices } from '../engine/services';
 import { catalog } from '../nodes';
 import { benchHf } from './model-hf';
 import { median } from './median';
+import { inTurn } from './rounds';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
 const threads = Number(process.env.PICFLOW_THREADS ?? 1);
@@ -124,7 +125,6 @@ interface Sample {
   p99: number;
 }
 
-
 /** Runs/s and run wall times with `clients` runs in flight at once, for each of 1, 4 and 16 clients, batched and not, in rounds. */
 async function throughput(): Promise<ThroughputRow[]> {
   const modes = [
@@ -146,8 +146,8 @@ async function throughput(): Promise<ThroughputRow[]> {
   const counts = [1, 4, 16];
   const samples: Sample[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const clients of round % 2 === 0 ? counts : [...counts].reverse()) {
-      for (const { batched, runOnce } of round % 2 === 0 ? runners : [...runners].reverse()) {
+    for (const clients of inTurn(counts, round)) {
+      for (const { batched, runOnce } of inTurn(runners, round)) {
         const walls: number[] = [];
         const start = performance.now();
         const lane = async () => {
@@ -166,7 +166,7 @@ async function throughput(): Promise<ThroughputRow[]> {
           round,
           runs: walls.length,
           perSecond: walls.length / elapsed,
-          p50: sorted[Math.floor(sorted.length / 2)],
+          p50: median(walls),
           p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
         });
       }

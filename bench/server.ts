@@ -25,6 +25,7 @@ import sqlite3 from 'sqlite3';
 import { freePort } from '../test/redis-server';
 import { cpuMs, cpuPerRequest } from './process-cpu';
 import { median } from './median';
+import { inTurn } from './rounds';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const root = join(import.meta.dirname, '..');
@@ -157,7 +158,7 @@ for (const server of started) server.answered += (await load(server.hook, 16, 5)
 const counts = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
 for (const connections of counts) {
   for (let round = 0; round < rounds; round++) {
-    for (const server of round % 2 === 0 ? started : [...started].reverse()) {
+    for (const server of inTurn(started, round)) {
       const cpuBefore = cpuMs(server.child.pid);
       const mainBefore = cpuMs(server.child.pid, true);
       const clientBefore = process.cpuUsage();

@@ -188,7 +188,7 @@ class RunExecution {
     const done = new Promise<RunResult>((resolve) => (this.settle = resolve));
     const { signal, runId, watchdog } = this.options;
     if (watchdog) this.watch = watchRun(runId, watchdog, () => this.planned.filter((state) => state.record!.status === 'running').map((state) => state.id));
-    this.emit({ type: 'run:started', runId, nodes: this.plan.order, at: Date.now() });
+    this.emit({ type: 'run:started', runId, nodes: this.planned.map((state) => state.id), at: Date.now() });
     if (signal?.aborted) {
       this.stop({ status: 'cancelled' });
     } else {

@@ -7,8 +7,7 @@ import { portsOf } from './ports';
 import type { Services } from './services';
 
 export interface Plan {
-  /** The nodes the outputs can need, in topological order: their ids, and the nodes themselves. */
-  order: string[];
+  /** The nodes the outputs can need, in topological order. */
   nodes: GraphNode[];
   /** The output nodes, in topological order. */
   outputs: GraphNode[];
@@ -52,7 +51,7 @@ export async function planRun(graph: Graph, services: Services, cache: OutputCac
     }
     entries[node.index] = entryOf(text, cache);
   }
-  return { order: nodes.map((node) => node.id), nodes, outputs, entries };
+  return { nodes, outputs, entries };
 }
 
 /** Texts up to this length name themselves; a longer one (long params, long salts) by its hash. */

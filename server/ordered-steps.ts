@@ -20,35 +20,17 @@ export class OrderedSteps {
   constructor(private readonly onError: (err: unknown) => void) {}
 
   /**
-   * Adds a step. With none under way it runs now, in the caller's turn: a step that finishes at once (most
-   * of a run's events, on a busy trigger server) then costs no trip through the microtask queue.
+   * Adds a step, whose outcome the promise gives. With none under way it runs now, in the caller's turn: a step
+   * that finishes at once (most of a run's events, on a busy trigger server) then costs no trip through the
+   * microtask queue.
    */
   add<T>(step: () => T | Promise<T>): Promise<T> {
-    this.added++;
-    if (this.busy) {
-      const outcome = new Promise<T>((resolve, reject) => this.waiting.push(() => reportTo(step, resolve, reject)));
-      outcome.catch(() => undefined); // handed to onError too; a caller that drops the promise must not crash the process
-      return outcome;
-    }
-    let value: T | Promise<T>;
-    try {
-      value = step();
-    } catch (err) {
-      this.stepDone(err, true);
-      const failed = Promise.reject(err);
-      failed.catch(() => undefined);
-      return failed;
-    }
-    if (!isThenable(value)) {
-      this.stepDone();
-      return Promise.resolve(value);
-    }
-    const result = Promise.resolve(value);
-    this.await(result);
-    return result;
+    const outcome = new Promise<T>((resolve, reject) => this.push(() => reportTo(step, resolve, reject)));
+    outcome.catch(() => undefined); // handed to onError too; a caller that drops the promise must not crash the process
+    return outcome;
   }
 
-  /** Adds a step nobody waits for: no promise is made for it (unless it makes one). */
+  /** Adds a step nobody waits for (see `add`): no promise is made for it (unless it makes one). */
   push(step: () => unknown): void {
     this.added++;
     if (this.busy) this.waiting.push(step);

@@ -24,7 +24,17 @@ export function setResponseHeaders(res: ServerResponse, headers: readonly string
     for (const field of headers) head.push(field);
     return;
   }
-  for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i], headers[i + 1]);
+  for (let i = 0; i < headers.length; i += 2) {
+    // A name met again in this call adds its value, as it does to a gathered head; met first, it sets the header.
+    if (namedBefore(headers, i)) res.appendHeader(headers[i], headers[i + 1]);
+    else res.setHeader(headers[i], headers[i + 1]);
+  }
+}
+
+/** Whether the name at `at` of a name, value, ... list came earlier in it. */
+function namedBefore(headers: readonly string[], at: number): boolean {
+  for (let i = 0; i < at; i += 2) if (headers[i] === headers[at]) return true;
+  return false;
 }
 
 /** `body` as JSON with `status` (and extra headers). */

@@ -301,10 +301,13 @@ export class RunManager {
 
   /** An engine event, handled as `post` handles a message, for nobody to wait on: no promise is made for it. */
   private relay(live: LiveRun, event: RunEvent): void {
+    const announce = (message: RunMessage | undefined) => {
+      const hear = this.recorded(live, message);
+      if (hear) live.heard.push(hear);
+    };
     live.steps.push(() => {
       const message = applyEvent(live.record, event, this.options.artifacts);
-      if (message instanceof Promise) return message.then((m) => this.announce(live, m, false));
-      this.announce(live, message, false);
+      return message instanceof Promise ? message.then(announce) : announce(message);
     });
   }
 
@@ -316,38 +319,36 @@ export class RunManager {
    */
   private post(live: LiveRun, build: () => RunMessage | undefined | Promise<RunMessage | undefined>): Promise<void> {
     let heard: Promise<void> | undefined;
+    const announce = (message: RunMessage | undefined) => {
+      const hear = this.recorded(live, message);
+      heard = hear && live.heard.add(hear);
+    };
     const built = live.steps.add(() => {
       const message = build();
-      if (message instanceof Promise) return message.then((m) => void (heard = this.announce(live, m, true)));
-      heard = this.announce(live, message, true);
+      return message instanceof Promise ? message.then(announce) : announce(message);
     });
     // A message built at once (most are) has its listeners' promise now; a later one, once built.
     return heard ?? built.then(() => heard);
   }
 
   /**
-   * Records a message, and queues its hearing behind the run's earlier messages, after its write (with `wait`,
-   * the promise of that); nobody hears a message whose write failed, nor any after it.
+   * Records a message and gives the step that has the listeners hear it, once its write (if it waits for one)
+   * is committed, to be queued behind the run's earlier messages; nobody hears a message whose write failed,
+   * nor any after it. Undefined: nothing to hear.
    */
-  private announce(live: LiveRun, message: RunMessage | undefined, wait: true): Promise<void> | undefined;
-  private announce(live: LiveRun, message: RunMessage | undefined, wait: false): void;
-  private announce(live: LiveRun, message: RunMessage | undefined, wait: boolean): Promise<void> | undefined {
+  private recorded(live: LiveRun, message: RunMessage | undefined): (() => void | Promise<void>) | undefined {
     // A refused run is not written again: its row would come back.
     if (!message || live.refused !== undefined) return undefined;
     const written = this.recorder.record(message, live.record);
     const hear = () => (live.refused === undefined ? deliver(this.listeners, message, live.record) : undefined);
-    let step = hear;
-    if (written) {
-      // Its failure is handled by the hearing step, which may start only once earlier messages are heard.
-      written.catch(() => undefined);
-      step = () =>
-        written.then(hear, (err: unknown) => {
-          live.refused ??= err;
-          throw err;
-        });
-    }
-    if (wait) return live.heard.add(step);
-    live.heard.push(step);
+    if (!written) return hear;
+    // Its failure is handled by the hearing step, which may start only once earlier messages are heard.
+    written.catch(() => undefined);
+    return () =>
+      written.then(hear, (err: unknown) => {
+        live.refused ??= err;
+        throw err;
+      });
   }
 
   /** Records the end of a run, tells listeners, wakes waiters and forgets the live state. */

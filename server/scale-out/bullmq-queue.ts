@@ -188,7 +188,7 @@ export class BullmqRunQueue implements RunQueue {
       tracked.started = true;
       tracked.startedAt = performance.now();
     }
-    void tracked.steps.add(async () => {
+    tracked.steps.push(async () => {
       if ('outputs' in event) await this.transit.receive(runId, imageRefsIn(Object.values(event.outputs)), this.options.artifacts);
       this.host.report(runId, event);
     });
@@ -211,7 +211,7 @@ export class BullmqRunQueue implements RunQueue {
   /** Ends a run after its earlier reports, with the end `describe` makes of it. */
   private settle(runId: string, describe: (tracked: Tracked) => Promise<RunEnd>): void {
     const tracked = this.runs.get(runId);
-    if (tracked) void tracked.steps.add(async () => this.finish(runId, await describe(tracked)));
+    if (tracked) tracked.steps.push(async () => this.finish(runId, await describe(tracked)));
   }
 
   /** Looks for the job of every run under way; one missing on two checks in a row (not just completed and removed) is lost. */

@@ -138,7 +138,7 @@ function jobReporter(job: Job, sink: ImageSink, logger: Logger) {
   return {
     send: (event: RunEvent) => {
       if (event.type === 'run:finished') return;
-      void steps.add(async () => job.updateProgress('outputs' in event ? { ...event, outputs: await toJsonPorts(event.outputs, sink) } : event));
+      steps.push(async () => job.updateProgress('outputs' in event ? { ...event, outputs: await toJsonPorts(event.outputs, sink) } : event));
     },
     sent: () => steps.settled(),
   };
