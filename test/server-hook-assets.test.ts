@@ -70,6 +70,15 @@ describe('uploads with the trigger’s credentials', () => {
     expect(none.status).toBe(404);
     expect(none.body.error).toMatch(/no image input/);
   });
+
+  test('uploads count against the trigger’s rate limit, as calls do', async () => {
+    await trigger(workflows.resized('0'.repeat(64), 2, 2), { slug: 'limited-photo', token: TRIGGER_TOKEN, inputs: photoInput, rateLimit: 1 });
+    const image = await png(3, 3);
+    expect((await uploadTo('limited-photo', image, bearer)).status).toBe(201);
+    const over = await uploadTo('limited-photo', image, bearer);
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
 });
 
 describe('a run’s images with the trigger’s credentials', () => {

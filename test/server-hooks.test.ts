@@ -209,14 +209,20 @@ describe('status codes', () => {
     }
   });
 
-  test('over the rate limit is 429 with Retry-After, per trigger', async () => {
+  test('over the rate limit is 429 with Retry-After, per trigger; reading a run or the document is not counted', async () => {
     await hook(workflows.caption(), { slug: 'limited', rateLimit: 2 });
     await hook(workflows.caption(), { slug: 'unlimited' });
-    expect((await t.api('POST', '/hooks/limited', {})).status).toBe(200);
+    const first = await t.api('POST', '/hooks/limited', {});
+    expect(first.status).toBe(200);
+    // What an app page does while its run goes on: poll the status URL, read the hook's document.
+    const runId = first.body.id;
+    expect(runId).toEqual(expect.any(String));
+    for (let i = 0; i < 4; i++) expect((await t.api('GET', `/hooks/limited/runs/${runId}`)).status).toBe(200);
+    expect((await t.api('GET', '/hooks/limited/openapi.json')).status).toBe(200);
     expect((await t.api('POST', '/hooks/limited', {})).status).toBe(200);
     const limited = await t.api('POST', '/hooks/limited', {});
     expect(limited.status).toBe(429);
-    expect(limited.body.error).toMatch(/2 requests per minute/);
+    expect(limited.body.error).toMatch(/2 calls and uploads per minute/);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await t.api('POST', '/hooks/unlimited', {})).status).toBe(200);
   });

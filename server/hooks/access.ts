@@ -66,14 +66,14 @@ const perClientLimit = rateLimit({
   legacyHeaders: false,
   handler: (_req, res, next) => {
     const trigger = triggerOf(res);
-    next(new HttpError(429, `trigger '${trigger.slug}' takes ${trigger.rateLimit} requests per minute per client; try again later`, undefined, {
+    next(new HttpError(429, `trigger '${trigger.slug}' takes ${trigger.rateLimit} calls and uploads per minute per client; try again later`, undefined, {
       'Retry-After': String(res.getHeader('Retry-After') ?? 60),
     }));
   },
 });
 
 /**
- * Each trigger's own limit of requests per minute per client (by IP); 429 with Retry-After beyond it. Most
+ * Each trigger's own limit of calls and uploads per minute per client (by IP); 429 with Retry-After beyond it. Most
  * triggers have none: their calls skip express-rate-limit's per-request (async) work.
  */
 export function hookRateLimit(req: IncomingMessage, res: HookResponse, next: (err?: unknown) => void): void {

@@ -8,7 +8,7 @@ import { HttpError } from '../http-error';
 import { inspectAndStoreImage, sendArtifact } from '../routes/artifacts';
 import type { RunRecord } from '../store/runs';
 import type { Trigger } from '../store/triggers';
-import { authorize, rawBodies, triggerOf } from './access';
+import { authorize, hookRateLimit, rawBodies, triggerOf } from './access';
 import type { TriggerContract } from './contract';
 
 /** `POST /hooks/:slug/uploads`: its body is the image itself (so a signature can cover it). */
@@ -43,6 +43,7 @@ export function hookAssetRoutes(ctx: AppContext, contractOf: (trigger: Trigger) 
 
   router.post(
     '/hooks/:slug/uploads',
+    hookRateLimit,
     express.raw({ type: 'image/*', limit: ctx.limits.uploadBytes, verify: (req, _res, buf) => rawBodies.set(req as express.Request, buf) }),
     async (req, res) => {
       const trigger = triggerOf(res);

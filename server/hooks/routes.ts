@@ -8,7 +8,7 @@ import { hookDocument } from '../openapi/hook-document';
 import { toRunDocument } from '../run-document';
 import { FINISHED, type RunRecord } from '../store/runs';
 import { hookAssetRoutes } from './app-assets';
-import { authorize, hookOrigin, hookRateLimit, triggerOf } from './access';
+import { authorize, hookOrigin, triggerOf } from './access';
 import type { HookLookup } from './lookup';
 
 /** How far a run has come: nodes done of all, and the progress of those running. */
@@ -35,7 +35,9 @@ export function hookRoutes(ctx: AppContext, lookup: HookLookup): Router {
     res.locals.trigger = trigger;
     next();
   });
-  router.use('/hooks/:slug', hookOrigin, hookRateLimit);
+  // The trigger's rate limit counts what starts work (calls, in the door, and uploads), not reads: an app page
+  // polls its run's status four times a second and would spend a small limit on that alone.
+  router.use('/hooks/:slug', hookOrigin);
   router.use(hookAssetRoutes(ctx, (trigger) => lookup.contractOf(trigger)));
 
   router.get('/hooks/:slug/openapi.json', async (req, res) => {
