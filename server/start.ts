@@ -69,7 +69,7 @@ export interface ServerOptions {
   editorDir?: string;
   templatesDir?: string;
   /** Retries of hook callbacks (attempts, backoff) and whether they may reach internal addresses (`allowPrivate`). */
-  callbacks?: Partial<CallbackOptions>;
+  callbacks?: Partial<Omit<CallbackOptions, 'apiRequiresTokens'>>;
   /** The model runtime runs share; built from `modelsDir` and `device` unless the host brings one. */
   models?: ModelRuntime;
   /** Folder of models, one sub-folder each (default: `models/` in the data folder). */
@@ -157,7 +157,7 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
     await db.close();
     throw err;
   }
-  const callbacks = new CallbackDispatcher(db, logger, (runId) => manager.result(runId), { ...DEFAULT_CALLBACK_OPTIONS, ...options.callbacks });
+  const callbacks = new CallbackDispatcher(db, logger, (runId) => manager.result(runId), { ...DEFAULT_CALLBACK_OPTIONS, ...options.callbacks, apiRequiresTokens: access.enabled });
   const ctx: AppContext = {
     callbacks,
     engine,

@@ -1,5 +1,7 @@
 // What a trigger's app page needs beyond the hook, on a server that requires API tokens (`--auth`):
 // uploads and the run's images under /hooks/:slug, with only the trigger's token or signature.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { signatureHeader } from '../server/hooks/signature';
@@ -18,7 +20,7 @@ async function trigger(workflow: unknown, settings: Record<string, unknown>) {
 
 const photoInput = [{ param: 'load.artifact', name: 'photo' }];
 beforeAll(async () => {
-  t = await startAuthedTestServer();
+  t = await startAuthedTestServer({ callbacks: { allowPrivate: true } });
   await trigger(workflows.resized('0'.repeat(64), 3, 2), { slug: 'photo', token: TRIGGER_TOKEN, inputs: photoInput });
   signed = await trigger(workflows.resized('0'.repeat(64), 2, 2), { slug: 'signed', requireSignature: true, inputs: photoInput });
   await trigger(workflows.caption(), { slug: 'words' });
@@ -87,8 +89,10 @@ describe('a run’s images with the trigger’s credentials', () => {
     const run = (await send('/hooks/photo', { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ photo }) })).body;
     expect(run.status).toBe('succeeded');
     const output = run.outputs.small.value.artifact;
+    // The answer points at the hook's route, which the caller's token opens (the API's would not).
+    expect(run.outputs.small.value.url).toBe(`/hooks/photo/runs/${run.id}/artifacts/${output}`);
 
-    const shown = await send(`/hooks/photo/runs/${run.id}/artifacts/${output}`, { headers: bearer });
+    const shown = await send(run.outputs.small.value.url, { headers: bearer });
     expect(shown.status).toBe(200);
     expect(shown.headers.get('content-type')).toBe('image/png');
     expect(shown.headers.get('cache-control')).toMatch(/^private/);
@@ -104,5 +108,37 @@ describe('a run’s images with the trigger’s credentials', () => {
     expect(foreign.status).toBe(404);
     expect(foreign.body.error).toMatch(/has no image/);
     expect((await send(`/hooks/words/runs/${run.id}/artifacts/${output}`)).status).toBe(404);
+  });
+  test('the status URL and the callback name the hook’s route for the images too', async () => {
+    const bodies: string[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        bodies.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const callbackUrl = encodeURIComponent(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`);
+      const photo = (await uploadTo('photo', await png(4, 4), bearer)).body.artifact;
+      // A call with a callback is answered at once (202); its status URL follows the run.
+      const { statusUrl } = (await send(`/hooks/photo?callbackUrl=${callbackUrl}`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ photo }) })).body;
+      let run = (await send(statusUrl, { headers: bearer })).body;
+      while (run.status === 'queued' || run.status === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        run = (await send(statusUrl, { headers: bearer })).body;
+      }
+      expect(run.status).toBe('succeeded');
+      const hookImage = `/hooks/photo/runs/${run.id}/artifacts/${run.outputs.small.value.artifact}`;
+      expect(run.outputs.small.value.url).toBe(hookImage);
+      while (bodies.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(JSON.parse(bodies[0]).outputs.small.value.url).toBe(hookImage);
+      // The API's own record keeps the API's URL: its readers hold API tokens.
+      expect((await t.api('GET', `/api/runs/${run.id}`, undefined, t.admin)).body.outputs.small.value.url).toBe(`/api/artifacts/${run.outputs.small.value.artifact}`);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });

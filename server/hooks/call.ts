@@ -8,13 +8,14 @@ import express from 'express';
 import type { Admission } from '../run-manager';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest } from '../http-error';
-import { inlineImages } from '../json-values';
+import { inlineImages, type JsonValue } from '../json-values';
 import { sendBytes, sendJson } from '../plain-response';
-import { runHttpStatus, toRunDocument } from '../run-document';
+import { runHttpStatus } from '../run-document';
 import { settledWithin } from '../run-queue';
 import type { Trigger } from '../store/triggers';
 import { hookUrl } from '../store/workflows';
 import { authorize } from './access';
+import { hookRunDocument, hookSource } from './app-assets';
 import { runInputsOf } from './contract';
 import { ANSWER_TYPES, imageBytes, imageOutputFor, type ImageType } from './image-answer';
 import type { HookLookup } from './lookup';
@@ -59,7 +60,7 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
   const { inputs, issues } = runInputsOf(contract, body as Record<string, unknown>);
   if (issues.length > 0) throw new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
   if (query.callbackUrl) await ctx.callbacks.checkUrl(query.callbackUrl);
-  const { id: runId, done } = await call.admission.submit({ workflow: saved.workflow, compiled: lookup.compiledOf(saved), inputs, workflowId: saved.id, workflowVersion: saved.version, source: `hook:${trigger.slug}` });
+  const { id: runId, done } = await call.admission.submit({ workflow: saved.workflow, compiled: lookup.compiledOf(saved), inputs, workflowId: saved.id, workflowVersion: saved.version, source: hookSource(trigger.slug) });
   const statusUrl = hookStatusUrl(trigger.slug, runId);
   if (query.callbackUrl) ctx.callbacks.deliverWhenDone(runId, query.callbackUrl, trigger.secret);
   if (async) return accept(res, runId, statusUrl, 'queued');
@@ -72,9 +73,9 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
     const disposition = `inline; filename="${image.name}.${imageType!.slice(6)}"`;
     return sendBytes(res, 200, imageType!, bytes, { 'Picflow-Run-Id': runId, 'Content-Disposition': disposition });
   }
-  const document = toRunDocument(run);
+  const document = hookRunDocument(run, ctx.access.enabled);
   if (query.inline === '1' || query.inline === 'true') {
-    const outputs = Object.entries(run.outputs).map(async ([name, o]) => [name, { ...o, value: await inlineImages(o.value, ctx.artifacts) }] as const);
+    const outputs = Object.entries(document.outputs).map(async ([name, o]) => [name, { ...o, value: await inlineImages(o.value as JsonValue, ctx.artifacts) }] as const);
     document.outputs = Object.fromEntries(await Promise.all(outputs));
   }
   sendJson(res, status, document);

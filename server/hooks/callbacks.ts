@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db';
 import { HttpError } from '../http-error';
-import { toRunDocument } from '../run-document';
+import { hookRunDocument } from './app-assets';
 import { FINISHED, type RunRecord } from '../store/runs';
 import { CallbackTargetError, postToTarget, resolveCallbackTarget } from './callback-target';
 import { SIGNATURE_HEADER, signatureHeader } from './signature';
@@ -29,9 +29,11 @@ export interface CallbackOptions {
   timeoutMs: number;
   /** Whether callbacks may reach loopback, private, link-local… addresses (`serve --callback-allow-private`). */
   allowPrivate: boolean;
+  /** Whether the server's API requires tokens: the run documents posted then point at the hook's images (see hookRunDocument). */
+  apiRequiresTokens: boolean;
 }
 
-export const DEFAULT_CALLBACK_OPTIONS: CallbackOptions = { attempts: 5, backoffMs: 1000, timeoutMs: 10_000, allowPrivate: false };
+export const DEFAULT_CALLBACK_OPTIONS: CallbackOptions = { attempts: 5, backoffMs: 1000, timeoutMs: 10_000, allowPrivate: false, apiRequiresTokens: false };
 
 /** A delivery not yet done, as kept in `callback_pending`: the next attempt and when it is due. */
 interface PendingDelivery {
@@ -120,7 +122,7 @@ export class CallbackDispatcher {
       this.logger.warn({ runId: delivery.runId, status: run?.status }, 'callback dropped: the run is unknown or will not finish');
       return this.forget(delivery.runId);
     }
-    const body = JSON.stringify(toRunDocument(run));
+    const body = JSON.stringify(hookRunDocument(run, this.options.apiRequiresTokens));
     for (let attempt = delivery.nextAttempt; attempt <= this.options.attempts; attempt++) {
       await this.wait(delivery.nextAt - Date.now());
       if (this.stop.signal.aborted) return;

@@ -5,9 +5,8 @@ import { Router } from 'express';
 import type { AppContext } from '../context';
 import { HttpError } from '../http-error';
 import { hookDocument } from '../openapi/hook-document';
-import { toRunDocument } from '../run-document';
 import { FINISHED, type RunRecord } from '../store/runs';
-import { hookAssetRoutes } from './app-assets';
+import { hookAssetRoutes, hookRunDocument, hookSource } from './app-assets';
 import { authorize, hookOrigin, triggerOf } from './access';
 import type { HookLookup } from './lookup';
 
@@ -50,8 +49,8 @@ export function hookRoutes(ctx: AppContext, lookup: HookLookup): Router {
     const trigger = triggerOf(res);
     authorize(trigger, req);
     const run = await ctx.manager.get(req.params.runId);
-    if (!run || run.source !== `hook:${trigger.slug}`) throw new HttpError(404, `no run '${req.params.runId}' of trigger '${trigger.slug}'`);
-    res.json({ ...toRunDocument(run), ...(!FINISHED.has(run.status) && { progress: progressOf(run) }) });
+    if (!run || run.source !== hookSource(trigger.slug)) throw new HttpError(404, `no run '${req.params.runId}' of trigger '${trigger.slug}'`);
+    res.json({ ...hookRunDocument(run, ctx.access.enabled), ...(!FINISHED.has(run.status) && { progress: progressOf(run) }) });
   });
 
   return router;
