@@ -1,13 +1,14 @@
 // The routes a trigger's app page needs besides the hook itself, under the trigger's credentials:
-// uploading an image for its inputs, and reading the images of its own runs.
+// uploading an image for its inputs, and reading the images of its own runs (where the run documents a
+// hook gives its caller point, on a server whose API requires tokens).
 
 import express, { Router } from 'express';
 import { ARTIFACT_ID } from '../artifacts';
-import { isImageRef } from '../json-values';
-import { toRunDocument, type RunDocument } from '../run-document';
 import type { AppContext } from '../context';
 import { HttpError } from '../http-error';
+import { isImageRef } from '../json-values';
 import { inspectAndStoreImage, sendArtifact } from '../routes/artifacts';
+import { toRunDocument, type RunDocument } from '../run-document';
 import type { RunRecord, RunSummary } from '../store/runs';
 import type { Trigger } from '../store/triggers';
 import { hookUrl } from '../store/workflows';
