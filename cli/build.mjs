@@ -2,7 +2,7 @@
 // node_modules, so `bin/picflow.js` runs plain JavaScript with no TypeScript compiler at run time and each
 // command loads only what it imports. Run by `npm run build:cli` (and so by `npm install`, `npm test`, `npm start`).
 import { readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,12 +36,16 @@ const BUNDLED = new Set(['zod', 'zod-openapi']);
 const manifest = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 const external = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter((name) => !BUNDLED.has(name));
 
-// Chunk names carry content hashes: start empty so no stale chunk stays behind.
-await rm(outdir, { recursive: true, force: true });
+// Built into a fresh folder beside dist/cli and swapped in: chunk names carry content hashes, so no stale
+// chunk may stay behind, and a `picflow serve` running from dist/cli (it imports chunks lazily) or a second
+// build must not find the folder emptied or half-written for the length of a build.
+const staging = `${outdir}.next-${process.pid}`;
+const retired = `${outdir}.old-${process.pid}`;
+await rm(staging, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: ['cli/picflow.ts'],
-  outdir,
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -52,3 +56,12 @@ await build({
   logLevel: 'warning',
   plugins: [sourceUrls],
 });
+await rename(outdir, retired).catch(unlessMissing);
+// A build running alongside may have put its own folder in place between the two renames: it was built from
+// the same sources, so it stays and this one goes.
+await rename(staging, outdir).catch((err) => (err.code === 'ENOTEMPTY' || err.code === 'EEXIST' ? undefined : Promise.reject(err)));
+await Promise.all([rm(retired, { recursive: true, force: true }), rm(staging, { recursive: true, force: true })]);
+
+function unlessMissing(err) {
+  if (err.code !== 'ENOENT') throw err;
+}
