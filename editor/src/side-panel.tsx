@@ -94,7 +94,7 @@ export function SidePanel({ controller }: { controller: Controller }) {
         )}
       </section>
       <section className="panel-section">
-        <h3>
+        <h3 className="history-head">
           History <span className="muted small">{doc.id ? 'of this workflow' : 'of this page (save to keep it)'}</span>
           <button type="button" className="link-button small gallery-open" onClick={() => controller.notices.dialog.set({ kind: 'gallery' })} data-testid="gallery-button">
             gallery
