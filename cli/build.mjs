@@ -11,18 +11,22 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = resolve(root, 'dist', 'cli');
 
 /**
- * Sources find files next to themselves with `new URL('../../models', import.meta.url)`. Bundled, their code
- * lives in dist/cli, so each source's `import.meta.url` becomes the URL its own file would have had: the
- * relative layout of the checkout (models/, workflows/, dist/editor/, package.json) keeps working.
+ * Sources find files next to themselves with `new URL('../../models', import.meta.url)` or
+ * `join(import.meta.dirname, 'page')`. Bundled, their code lives in dist/cli, so each source's
+ * `import.meta.url`, `.filename` and `.dirname` become what its own file would have had: the relative
+ * layout of the checkout (models/, workflows/, dist/editor/, server/apps/page/, package.json) keeps working.
  */
+const IMPORT_META_PLACE = /\bimport\.meta\.(url|filename|dirname)\b/g;
 const sourceUrls = {
   name: 'source-import-meta-url',
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return undefined;
-      const fromOut = relative(outdir, args.path).split('\\').join('/');
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromOut)}, import.meta.url).href`), loader: 'ts' };
+      if (!text.includes('import.meta.')) return undefined;
+      const ownUrl = `new URL(${JSON.stringify(relative(outdir, args.path).split('\\').join('/'))}, import.meta.url)`;
+      const place = { url: `${ownUrl}.href`, filename: `__sourcePath(${ownUrl})`, dirname: `__sourceDir(__sourcePath(${ownUrl}))` };
+      const helpers = "import { fileURLToPath as __sourcePath } from 'node:url';\nimport { dirname as __sourceDir } from 'node:path';\n";
+      return { contents: helpers + text.replace(IMPORT_META_PLACE, (_whole, name) => place[name]), loader: 'ts' };
     });
   },
 };

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,5 +94,33 @@ describe('picflow CLI', () => {
     const catalog = JSON.parse(stdout) as { type: string; params: { properties: Record<string, unknown> } }[];
     const resize = catalog.find((n) => n.type === 'resize')!;
     expect(resize.params.properties.width).toMatchObject({ type: 'integer', minimum: 1, maximum: 4096, default: 256 });
+  });
+  it('serve, compiled, finds the pages that live beside its sources: the editor, the API docs, an app page', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'picflow-cli-serve-'));
+    const server = spawn(process.execPath, ['bin/picflow.js', 'serve', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let printed = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        server.stdout.on('data', (chunk: Buffer) => {
+          printed += chunk;
+          const found = /picflow serving on (\S+)/.exec(printed);
+          if (found) resolve(found[1]);
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${printed}`)));
+      });
+      const workflow = await readFile('workflows/named-prompts.json', 'utf8');
+      const saved = await fetch(`${url}/api/workflows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: workflow });
+      const { id } = (await saved.json()) as { id: string };
+      const trigger = await fetch(`${url}/api/workflows/${id}/trigger`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ slug: 'named', mode: 'sync' }) });
+      expect(trigger.status, await trigger.clone().text()).toBe(200);
+      // The app page and the docs page are files under server/ (the bundle lives in dist/cli); the editor is dist/editor.
+      for (const path of ['/', '/api/docs', '/apps/named']) {
+        const page = await fetch(url + path);
+        expect(page.status, path).toBe(200);
+        expect(page.headers.get('content-type'), path).toMatch(/text\/html/);
+      }
+    } finally {
+      server.kill('SIGTERM');
+    }
   });
 });
