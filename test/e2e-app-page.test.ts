@@ -17,6 +17,8 @@ const drawing = (gate: string) => ({
     picture: { type: 'save-image', params: { name: 'picture' }, inputs: { image: ['g', 'image'] } },
     wait: { type: 'hold', params: { gate } },
     waited: { type: 'output', params: { name: 'waited' }, inputs: { value: ['wait', 'value'] } },
+    ratio: { type: 'number', params: { value: 0.9998351919906526 } },
+    score: { type: 'output', params: { name: 'score' }, inputs: { value: ['ratio', 'number'] } },
   },
 });
 
@@ -83,6 +85,9 @@ describe('the app page', () => {
     expect(shown).toEqual({ natural: 32, width: expect.any(Number), rendering: 'pixelated' });
     expect(shown.width).toBeGreaterThanOrEqual(256);
     expect(await page.textContent('[data-output="waited"] .value')).toBe('1');
+    // A fraction reads to four figures; the exact value is its title.
+    expect(await page.textContent('[data-output="score"] .value')).toBe('0.9998');
+    expect(await page.getAttribute('[data-output="score"] .value', 'title')).toBe('0.9998351919906526');
     expect(await page.textContent('#status-text')).toMatch(/^Done/);
     await screenshot(page, 'app-result');
 

@@ -61,6 +61,18 @@ describe('OpenAPI documents', () => {
     expect(document.security).toEqual([]);
   });
 
+  test("a trigger with images documents its image routes: the run's images, and uploads for an image input", async () => {
+    const { id } = (await t.api('POST', '/api/workflows', workflows.resized('0'.repeat(64), 3, 2))).body;
+    const trigger = await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'photo', mode: 'sync', inputs: [{ param: 'load.artifact', name: 'photo' }] });
+    expect(trigger.status).toBe(200);
+    const document = (await t.api('GET', '/hooks/photo/openapi.json')).body;
+    await validate(document);
+    expect(Object.keys(document.paths).sort()).toEqual(['/hooks/photo', '/hooks/photo/runs/{runId}', '/hooks/photo/runs/{runId}/artifacts/{artifact}', '/hooks/photo/uploads']);
+    expect(Object.keys(document.paths['/hooks/photo/uploads'].post.requestBody.content)).toEqual(['image/png', 'image/jpeg', 'image/webp']);
+    // A trigger of texts and numbers has neither.
+    expect(Object.keys((await t.api('GET', '/hooks/typed/openapi.json')).body.paths).sort()).toEqual(['/hooks/typed', '/hooks/typed/runs/{runId}']);
+  });
+
   test('the API reference page and its renderer are served from this server', async () => {
     const page = await fetch(`${t.url}/api/docs`);
     expect(page.headers.get('content-type')).toMatch(/html/);

@@ -17,6 +17,7 @@ export function hookDocument(options: { trigger: Trigger; workflowName: string; 
   for (const output of contract.outputs) outputs[output.name] = runOutputSchema(outputValueSchema(output));
   const finished = runDocumentSchema(z.object(outputs));
   const images = contract.outputs.some((o) => o.type === 'image');
+  const imageInputs = [...contract.inputs.values()].some((input) => input.kind === 'image');
   const imageContent = images ? { 'image/png': {}, 'image/webp': {}, 'image/jpeg': {} } : {};
   const protectedTrigger = trigger.tokenHash !== null || trigger.requireSignature;
   const security: Record<string, string[]>[] = protectedTrigger ? [...(trigger.tokenHash !== null ? [{ bearer: [] }] : []), { signature: [] }] : [];
@@ -73,6 +74,42 @@ export function hookDocument(options: { trigger: Trigger; workflowName: string; 
           },
         },
       },
+      ...(images || imageInputs || contract.outputs.some((o) => o.type === 'image[]')
+        ? {
+            [`${path}/runs/{runId}/artifacts/{artifact}`]: {
+              get: {
+                operationId: 'getRunImage',
+                summary: "an image of a run of this trigger (its outputs' and its image inputs'): where the run's image URLs point when the server's API requires tokens",
+                requestParams: { path: z.object({ runId: z.string(), artifact: z.string() }) },
+                responses: {
+                  '200': { description: 'the PNG', content: { 'image/png': {} } },
+                  '401': errorResponse('no token or signature'),
+                  '404': errorResponse('no such run of this trigger, or no such image of the run'),
+                },
+              },
+            },
+          }
+        : {}),
+      ...(imageInputs
+        ? {
+            [`${path}/uploads`]: {
+              post: {
+                operationId: 'uploadImage',
+                summary: 'stores an image for an image input; pass the answer\'s `artifact` as that input',
+                requestBody: { required: true, content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} } },
+                responses: {
+                  '201': { description: 'the stored image', content: { 'application/json': { schema: uploadedSchema } } },
+                  '401': errorResponse('no token or signature (of the image bytes)'),
+                  '413': errorResponse('an image over the upload limit'),
+                  '415': errorResponse('not an image'),
+                  '429': errorResponse('over the rate limit: see Retry-After'),
+                },
+              },
+            },
+          }
+        : {}),
     },
   });
 }
+
+const uploadedSchema = z.object({ artifact: z.string(), width: z.int(), height: z.int(), contentType: z.string(), bytes: z.int() });

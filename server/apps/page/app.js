@@ -131,6 +131,9 @@ function showValue(value, into, runId) {
     const img = el('img', { alt: `${value.width}×${value.height} image`, width: value.width, height: value.height, dataset: { artifact: value.artifact } });
     into.append(img);
     void loadImage(img, runId, value.artifact);
+  } else if (typeof value === 'number' && !Number.isInteger(value)) {
+    // A score reads as 0.9998, not 0.9998351919906526; the exact value is the title (and the API's).
+    into.append(el('div', { className: 'value', textContent: String(Number(value.toPrecision(4))), title: String(value) }));
   } else into.append(el('div', { className: 'value', textContent: typeof value === 'string' ? value : JSON.stringify(value) }));
 }
 
