@@ -179,5 +179,28 @@ describe('the app page', () => {
     expect((await t.api('GET', `/api/workflows/${id}/trigger`)).body.inputs).toEqual([{ param: 'g.seed', name: 'variation' }]);
     const document = (await t.api('GET', '/hooks/from-editor/openapi.json')).body;
     expect(Object.keys(document.paths['/hooks/from-editor'].post.requestBody.content['application/json'].schema.properties)).toEqual(['prompt', 'variation']);
+
+    // Limits and access: set in the dialog, shown again when it reopens, and kept when it saves something else
+    // (a PUT resets what it leaves out, and the dialog once left them out).
+    await page.fill('[data-testid=trigger-rate-limit]', '30');
+    await page.fill('[data-testid=trigger-timeout]', '20');
+    await page.fill('[data-testid=trigger-origins]', 'https://app.example.com\nhttp://localhost:5173');
+    await page.check('[data-testid=trigger-require-signature]');
+    await page.click('[data-testid=trigger-save]');
+    const limits = { rateLimit: 30, timeoutMs: 20_000, allowedOrigins: ['https://app.example.com', 'http://localhost:5173'], requireSignature: true };
+    await expect.poll(async () => (await t.api('GET', `/api/workflows/${id}/trigger`)).body).toMatchObject(limits);
+    await page.click('.modal .modal-close');
+    await page.click('[data-testid=trigger-button]');
+    await expect.poll(() => page.inputValue('[data-testid=trigger-rate-limit]')).toBe('30');
+    expect(await page.inputValue('[data-testid=trigger-timeout]')).toBe('20');
+    expect(await page.isChecked('[data-testid=trigger-require-signature]')).toBe(true);
+    await page.fill('[data-testid="trigger-name-g.seed"]', 'take');
+    await page.click('[data-testid=trigger-save]');
+    await expect.poll(async () => (await t.api('GET', `/api/workflows/${id}/trigger`)).body.inputs).toEqual([{ param: 'g.seed', name: 'take' }]);
+    expect((await t.api('GET', `/api/workflows/${id}/trigger`)).body).toMatchObject(limits);
+    // Out of the server's bounds: said in the dialog, and nothing is sent.
+    await page.fill('[data-testid=trigger-rate-limit]', '0');
+    expect(await page.textContent('[data-testid=trigger-limits]')).toMatch(/whole number from 1 to 100,000/);
+    expect(await page.isDisabled('[data-testid=trigger-save]')).toBe(true);
   });
 });

@@ -42,7 +42,19 @@ export interface ExposedParam {
   name: string;
 }
 
-export interface Trigger {
+/** A trigger's limits and access rules besides its token (see `PUT /api/workflows/:id/trigger`). */
+export interface TriggerLimits {
+  /** Browser origins allowed to call it (CORS). */
+  allowedOrigins: string[];
+  /** Calls and uploads a minute per client; null: unlimited. */
+  rateLimit: number | null;
+  /** How long a sync call waits before answering 202. */
+  timeoutMs: number;
+  /** Calls must be signed with the trigger's secret (or carry its token). */
+  requireSignature: boolean;
+}
+
+export interface Trigger extends TriggerLimits {
   slug: string;
   mode: 'sync' | 'async';
   token?: string | null;
@@ -51,13 +63,16 @@ export interface Trigger {
   inputs?: ExposedParam[];
 }
 
-/** What `PUT /api/workflows/:id/trigger` takes from the editor. */
-export interface TriggerSettings {
+/** What `PUT /api/workflows/:id/trigger` takes from the editor: every setting, since a PUT leaves out none (what it omits goes back to its default). */
+export interface TriggerSettings extends TriggerLimits {
   slug: string;
   mode: 'sync' | 'async';
   token?: string;
   inputs?: ExposedParam[];
 }
+
+/** A new trigger's limits, as the server's defaults. */
+export const DEFAULT_TRIGGER_LIMITS: TriggerLimits = { allowedOrigins: [], rateLimit: null, timeoutMs: 60_000, requireSignature: false };
 
 export interface RunOutputRecord {
   node?: string;
@@ -274,6 +289,10 @@ export const api = {
         token: (t.token as string | null) ?? null,
         hasToken: Boolean(t.hasToken ?? t.token),
         inputs: Array.isArray(t.inputs) ? (t.inputs as ExposedParam[]) : [],
+        allowedOrigins: Array.isArray(t.allowedOrigins) ? t.allowedOrigins.filter((o): o is string => typeof o === 'string') : [],
+        rateLimit: typeof t.rateLimit === 'number' ? t.rateLimit : null,
+        timeoutMs: typeof t.timeoutMs === 'number' ? t.timeoutMs : DEFAULT_TRIGGER_LIMITS.timeoutMs,
+        requireSignature: t.requireSignature === true,
       };
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;

@@ -2,7 +2,7 @@
 // the params callers may set and their names, the curl command that calls it, and its app page.
 
 import { useEffect, useMemo, useState } from 'react';
-import { api } from './api';
+import { api, DEFAULT_TRIGGER_LIMITS, type TriggerLimits } from './api';
 import type { Controller } from './controller';
 import { Modal } from './modal';
 import { useValue } from './store';
@@ -54,15 +54,21 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
   const [token, setToken] = useState('');
   const [copied, setCopied] = useState(false);
 
-  // Exposed params, by `<node>.<param>` → the name callers use; loaded from the saved trigger.
+  // Exposed params, by `<node>.<param>` → the name callers use, and the limits; loaded from the saved trigger
+  // and all sent back on save (a setting left out of the PUT would go back to its default).
   const [exposed, setExposed] = useState<Map<string, string>>(new Map());
+  const [limits, setLimits] = useState<LimitFields>(() => limitFields(DEFAULT_TRIGGER_LIMITS));
   useEffect(() => {
     if (!doc.id || !existing) return;
     api.getTrigger(doc.id).then(
-      (saved) => setExposed(new Map((saved?.inputs ?? []).map((i) => [i.param, i.name]))),
+      (saved) => {
+        setExposed(new Map((saved?.inputs ?? []).map((i) => [i.param, i.name])));
+        if (saved) setLimits(limitFields(saved));
+      },
       () => undefined,
     );
   }, [doc.id, existing]);
+  const limitsProblem = problemOf(limits);
 
   // Named prompts are always run inputs; other nodes' params may be exposed (output nodes have none worth it).
   const { prompts, params } = useMemo(() => {
@@ -109,7 +115,7 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
         className="trigger-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (validSlug) void controller.document.setTrigger({ slug, mode, inputs, ...(token ? { token } : {}) });
+          if (validSlug && !limitsProblem) void controller.document.setTrigger({ slug, mode, inputs, ...limitsOf(limits), ...(token ? { token } : {}) });
         }}
       >
         <label className="stack">
@@ -170,8 +176,28 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
             </div>
           ))}
         </fieldset>
+        <fieldset className="trigger-limits" data-testid="trigger-limits">
+          <legend>Limits and access</legend>
+          <label className="stack">
+            Rate limit: calls a minute per client (empty: none)
+            <input type="number" min={1} max={100000} step={1} data-testid="trigger-rate-limit" value={limits.rateLimit} onChange={(e) => setLimits({ ...limits, rateLimit: e.target.value })} placeholder="none" />
+          </label>
+          <label className="stack">
+            Sync calls answer 202 after (seconds)
+            <input type="number" min={0.1} max={600} step="any" data-testid="trigger-timeout" value={limits.timeoutSeconds} onChange={(e) => setLimits({ ...limits, timeoutSeconds: e.target.value })} />
+          </label>
+          <label className="stack">
+            Browser origins that may call it (one per line, e.g. https://app.example.com)
+            <textarea rows={2} data-testid="trigger-origins" value={limits.allowedOrigins} onChange={(e) => setLimits({ ...limits, allowedOrigins: e.target.value })} />
+          </label>
+          <label>
+            <input type="checkbox" data-testid="trigger-require-signature" checked={limits.requireSignature} onChange={(e) => setLimits({ ...limits, requireSignature: e.target.checked })} /> Calls must be signed
+            with the trigger's secret (or carry its token)
+          </label>
+          {limitsProblem && <span className="error-text">{limitsProblem}</span>}
+        </fieldset>
         <div className="dialog-actions">
-          <button type="submit" className="primary" data-testid="trigger-save" disabled={!validSlug}>
+          <button type="submit" className="primary" data-testid="trigger-save" disabled={!validSlug || Boolean(limitsProblem)}>
             Save trigger
           </button>
         </div>
@@ -205,4 +231,38 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
       )}
     </Modal>
   );
+}
+
+/** The limits as the dialog's fields hold them: text as typed. */
+interface LimitFields {
+  rateLimit: string;
+  timeoutSeconds: string;
+  allowedOrigins: string;
+  requireSignature: boolean;
+}
+
+function limitFields(limits: TriggerLimits): LimitFields {
+  return {
+    rateLimit: limits.rateLimit === null ? '' : String(limits.rateLimit),
+    timeoutSeconds: String(limits.timeoutMs / 1000),
+    allowedOrigins: limits.allowedOrigins.join('\n'),
+    requireSignature: limits.requireSignature,
+  };
+}
+
+function limitsOf(fields: LimitFields): TriggerLimits {
+  return {
+    rateLimit: fields.rateLimit.trim() === '' ? null : Number(fields.rateLimit),
+    timeoutMs: Math.round(Number(fields.timeoutSeconds) * 1000),
+    allowedOrigins: fields.allowedOrigins.split(/\s+/).filter(Boolean),
+    requireSignature: fields.requireSignature,
+  };
+}
+
+/** What is wrong with the fields, in the server's bounds, or null (origins are checked by the server, which names the bad one). */
+function problemOf(fields: LimitFields): string | null {
+  const { rateLimit, timeoutMs } = limitsOf(fields);
+  if (rateLimit !== null && !(Number.isInteger(rateLimit) && rateLimit >= 1 && rateLimit <= 100_000)) return 'The rate limit is a whole number from 1 to 100,000, or empty.';
+  if (!(timeoutMs >= 100 && timeoutMs <= 600_000)) return 'The timeout is from 0.1 to 600 seconds.';
+  return null;
 }
