@@ -186,8 +186,9 @@ describe('the app page', () => {
     await page.fill('[data-testid=trigger-timeout]', '20');
     await page.fill('[data-testid=trigger-origins]', 'https://app.example.com\nhttp://localhost:5173');
     await page.check('[data-testid=trigger-require-signature]');
+    await page.fill('[data-testid=trigger-token]', 'editor-token-1');
     await page.click('[data-testid=trigger-save]');
-    const limits = { rateLimit: 30, timeoutMs: 20_000, allowedOrigins: ['https://app.example.com', 'http://localhost:5173'], requireSignature: true };
+    const limits = { rateLimit: 30, timeoutMs: 20_000, allowedOrigins: ['https://app.example.com', 'http://localhost:5173'], requireSignature: true, hasToken: true };
     await expect.poll(async () => (await t.api('GET', `/api/workflows/${id}/trigger`)).body).toMatchObject(limits);
     await page.click('.modal .modal-close');
     await page.click('[data-testid=trigger-button]');
@@ -197,7 +198,11 @@ describe('the app page', () => {
     await page.fill('[data-testid="trigger-name-g.seed"]', 'take');
     await page.click('[data-testid=trigger-save]');
     await expect.poll(async () => (await t.api('GET', `/api/workflows/${id}/trigger`)).body.inputs).toEqual([{ param: 'g.seed', name: 'take' }]);
-    expect((await t.api('GET', `/api/workflows/${id}/trigger`)).body).toMatchObject(limits);
+    expect((await t.api('GET', `/api/workflows/${id}/trigger`)).body).toMatchObject(limits); // the token too, never shown to it
+    // Removing the token is a choice of its own.
+    await page.check('[data-testid=trigger-remove-token]');
+    await page.click('[data-testid=trigger-save]');
+    await expect.poll(async () => (await t.api('GET', `/api/workflows/${id}/trigger`)).body.hasToken).toBe(false);
     // Out of the server's bounds: said in the dialog, and nothing is sent.
     await page.fill('[data-testid=trigger-rate-limit]', '0');
     expect(await page.textContent('[data-testid=trigger-limits]')).toMatch(/whole number from 1 to 100,000/);

@@ -88,6 +88,13 @@ describe('HTTP triggers', () => {
     const saved = (await t.api('GET', '/api/workflows')).body.workflows.find((w: { trigger: { slug: string } | null }) => w.trigger?.slug === 'secret');
     expect(saved.trigger).toEqual({ slug: 'secret', mode: 'sync', hasToken: true, url: '/hooks/secret' });
     expect(JSON.stringify((await t.api('GET', `/api/workflows/${saved.id}/trigger`)).body)).not.toContain('s3cret-token');
+
+    // A PUT that leaves the token out keeps it (no client can send back a token it is never shown); null removes it.
+    expect((await t.api('PUT', `/api/workflows/${saved.id}/trigger`, { slug: 'secret', mode: 'async' })).body).toMatchObject({ mode: 'async', hasToken: true });
+    expect((await t.api('POST', '/hooks/secret', {})).status).toBe(401);
+    expect((await t.api('POST', '/hooks/secret', {}, { authorization: 'Bearer s3cret-token' })).status).toBe(202);
+    expect((await t.api('PUT', `/api/workflows/${saved.id}/trigger`, { slug: 'secret', mode: 'sync', token: null })).body).toMatchObject({ hasToken: false });
+    expect((await t.api('POST', '/hooks/secret', { subject: 'anyone' })).status).toBe(200);
   });
 
   test('an unknown slug is 404; a slug held by another workflow is 409; a bad trigger is 400', async () => {

@@ -67,7 +67,8 @@ export interface Trigger extends TriggerLimits {
 export interface TriggerSettings extends TriggerLimits {
   slug: string;
   mode: 'sync' | 'async';
-  token?: string;
+  /** A new token; null removes it; left out, the current one stays. */
+  token?: string | null;
   inputs?: ExposedParam[];
 }
 

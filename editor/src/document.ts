@@ -239,13 +239,15 @@ export class WorkflowDocument {
   async setTrigger(trigger: TriggerSettings): Promise<boolean> {
     const id = this.state.get().id;
     if (!id) return false;
+    let saved: TriggerInfo;
     try {
-      await api.setTrigger(id, trigger);
+      saved = await api.setTrigger(id, trigger);
     } catch (err) {
       this.parts.problems.report('Cannot set the trigger', err);
       return false;
     }
-    this.state.update((d) => ({ ...d, trigger: { slug: trigger.slug, mode: trigger.mode, hasToken: Boolean(trigger.token), url: `/hooks/${trigger.slug}` } }));
+    // As the server has it: a save without a token keeps the one set before.
+    this.state.update((d) => ({ ...d, trigger: { slug: saved.slug, mode: saved.mode, hasToken: saved.hasToken, url: `/hooks/${saved.slug}` } }));
     this.notices.toast('success', `Trigger /hooks/${trigger.slug} saved`);
     return true;
   }

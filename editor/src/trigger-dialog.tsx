@@ -52,6 +52,9 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
   const [slug, setSlug] = useState(existing?.slug ?? slugify(doc.name));
   const [mode, setMode] = useState<'sync' | 'async'>(existing?.mode ?? 'sync');
   const [token, setToken] = useState('');
+  const [removeToken, setRemoveToken] = useState(false);
+  // Only while a token is set (once removed, the box goes and a new token may be typed).
+  const removing = removeToken && Boolean(existing?.hasToken);
   const [copied, setCopied] = useState(false);
 
   // Exposed params, by `<node>.<param>` → the name callers use, and the limits; loaded from the saved trigger
@@ -107,7 +110,7 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
   }
 
   const validSlug = SLUG.test(slug);
-  const command = curlCommand({ origin: location.origin, slug, token: token || (existing?.hasToken ? '<token>' : undefined), body });
+  const command = curlCommand({ origin: location.origin, slug, token: token || (existing?.hasToken && !removing ? '<token>' : undefined), body });
 
   return (
     <Modal title="HTTP trigger" onClose={onClose} testId="trigger-dialog" wide>
@@ -115,7 +118,9 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
         className="trigger-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (validSlug && !limitsProblem) void controller.document.setTrigger({ slug, mode, inputs, ...limitsOf(limits), ...(token ? { token } : {}) });
+          // No token typed: the server keeps the one it has (it never shows it, so it cannot be sent back).
+          const tokenChange = token ? { token } : removing ? { token: null } : {};
+          if (validSlug && !limitsProblem) void controller.document.setTrigger({ slug, mode, inputs, ...limitsOf(limits), ...tokenChange });
         }}
       >
         <label className="stack">
@@ -135,13 +140,32 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
         <label className="stack">
           Bearer token (optional)
           <span className="row">
-            <input data-testid="trigger-token" value={token} onChange={(e) => setToken(e.target.value)} placeholder={existing?.hasToken ? 'a token is set; type a new one to replace it' : 'none'} />
-            <button type="button" onClick={() => setToken(randomToken())}>
+            <input
+              data-testid="trigger-token"
+              value={token}
+              onChange={(e) => setToken(e.target.value)}
+              disabled={removing}
+              placeholder={existing?.hasToken ? 'a token is set; leave empty to keep it, or type a new one' : 'none'}
+            />
+            <button type="button" disabled={removing} onClick={() => setToken(randomToken())}>
               Generate
             </button>
           </span>
-          {existing?.hasToken && !token && <span className="muted small">Saving without a token removes the current one.</span>}
         </label>
+        {existing?.hasToken && (
+          <label className="muted small">
+            <input
+              type="checkbox"
+              data-testid="trigger-remove-token"
+              checked={removeToken}
+              onChange={(e) => {
+                setRemoveToken(e.target.checked);
+                if (e.target.checked) setToken('');
+              }}
+            />{' '}
+            remove the token: anyone who can reach the server may call it
+          </label>
+        )}
         <fieldset className="trigger-inputs" data-testid="trigger-inputs">
           <legend>Inputs callers set</legend>
           {Object.keys(prompts).length > 0 && (

@@ -25,7 +25,7 @@ export const triggerBody = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit'),
   mode: z.enum(['sync', 'async']),
-  token: z.string().min(8, 'a token needs at least 8 characters').max(256).nullish(),
+  token: z.string().min(8, 'a token needs at least 8 characters').max(256).nullish().describe('the bearer token callers must send; null: none; omitted: the current one is kept'),
   inputs: z
     .array(
       z.strictObject({

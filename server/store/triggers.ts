@@ -64,6 +64,7 @@ export class SlugTakenError extends Error {}
 export interface TriggerUpdate extends Partial<TriggerSettings> {
   slug: string;
   mode: TriggerMode;
+  /** A new token; null removes it; omitted keeps the current one. */
   token?: string | null;
   /** A new secret replaces the current one (callbacks and signed requests must switch to it). */
   rotateSecret?: boolean;
@@ -95,11 +96,11 @@ export class TriggerStore {
   }
 
   /**
-   * Sets (or replaces) the workflow's trigger, keeping its secret unless asked to rotate it; throws
+   * Sets (or replaces) the workflow's trigger, keeping its secret unless asked to rotate it, and its token
+   * unless given another or null (no client can send back a token it is never shown); throws
    * SlugTakenError when another workflow holds the slug.
    */
   async set(workflowId: string, update: TriggerUpdate): Promise<Trigger> {
-    const tokenHash = update.token ? hashToken(update.token).toString('hex') : null;
     const settings: TriggerSettings = {
       inputs: update.inputs ?? DEFAULT_SETTINGS.inputs,
       allowedOrigins: update.allowedOrigins ?? DEFAULT_SETTINGS.allowedOrigins,
@@ -109,8 +110,9 @@ export class TriggerStore {
     };
     try {
       await this.writes.count(this.db.transaction(async (tx) => {
-        const current = await tx.get<{ secret: string | null }>('SELECT secret FROM triggers WHERE workflow_id = ?', [workflowId]);
+        const current = await tx.get<{ secret: string | null; token_hash: string | null }>('SELECT secret, token_hash FROM triggers WHERE workflow_id = ?', [workflowId]);
         const secret = !update.rotateSecret && current?.secret ? current.secret : randomBytes(32).toString('hex');
+        const tokenHash = update.token === undefined ? (current?.token_hash ?? null) : update.token === null ? null : hashToken(update.token).toString('hex');
         await tx.run('DELETE FROM triggers WHERE workflow_id = ?', [workflowId]);
         await tx.run('INSERT INTO triggers (slug, workflow_id, mode, token_hash, settings, secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
           update.slug,
