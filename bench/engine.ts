@@ -1,6 +1,7 @@
 // Engine overhead on trivial nodes, per node: validation (`Engine.prepare`: limits, schema, params, links,
 // types, service checks), planning (pruning and cache keys) and execution of the planned graph on an empty
-// cache, for chains (depth) and fan-outs (width); then a fully cached re-run. The target (issue 16) is
+// cache, for chains (depth) and fan-outs (width), with the part of it spent in garbage collection and the page
+// faults per node (where a 10,000-node run's extra cost per node goes); then a fully cached re-run. The target (issue 16) is
 // validate + plan + execute ≤ 10 µs per node at 1,000 and 10,000 nodes, and 10,000 within 1.3× of 1,000.
 // Then the per-call cost of a graph for one run: `prepare(workflow, inputs)` against `compile(workflow)`
 // once and `graph(inputs)` per call (the trigger server's hot path), on the echo workflow of bench/server.ts
@@ -15,6 +16,7 @@
 // V8 shrinks the young generation after one, and the runs then paid for many small collections).
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -54,7 +56,11 @@ async function elapsed(fn: () => unknown): Promise<number> {
 const services = { allowFilePaths: false };
 const engine = () => new Engine({ catalog, services });
 
-/** One row's repetitions, gathered over its rounds: times in ms, and the events the cached re-runs reported. */
+/**
+ * One row's repetitions, gathered over its rounds: times in ms, and the events the cached re-runs reported;
+ * and over the empty-cache repetitions (`fresh` of them), the garbage collector's pauses and the page faults,
+ * which are most of what a 10,000-node run costs more per node than a 1,000-node one.
+ */
 interface Samples {
   validate: number[];
   plan: number[];
@@ -63,9 +69,28 @@ interface Samples {
   cached: number[];
   started: number;
   reused: number;
+  fresh: number;
+  gcMs: number;
+  faults: number;
 }
 
-const noSamples = (): Samples => ({ validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0 });
+const noSamples = (): Samples => ({ validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0, fresh: 0, gcMs: 0, faults: 0 });
+
+/** Sums the durations of the garbage collections from now until `stop`. */
+function watchGc(): { stop(): Promise<number> } {
+  let ms = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) ms += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    async stop() {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // entries are delivered after a delay
+      observer.disconnect();
+      return ms;
+    },
+  };
+}
 
 /**
  * Each repetition validates the workflow, plans the graph, then runs it (planning again: `runGraph` plans
@@ -75,6 +100,8 @@ const noSamples = (): Samples => ({ validate: [], plan: [], run: [], total: [], 
  */
 async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<Samples> {
   const samples = noSamples();
+  const gc = watchGc();
+  const faultsBefore = process.resourceUsage().minorPageFault;
   for (let i = 0; i < reps; i++) {
     const fresh = engine();
     let graph!: ReturnType<Engine['prepare']>;
@@ -85,6 +112,9 @@ async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<S
     samples.run.push(run);
     samples.total.push(validate + run);
   }
+  samples.faults = process.resourceUsage().minorPageFault - faultsBefore;
+  samples.gcMs = await gc.stop();
+  samples.fresh = reps;
   const warm = engine();
   await warm.run(wf);
   const count = ({ type }: { type: string }) => void (type === 'node:started' ? samples.started++ : type === 'node:cached' && samples.reused++);
@@ -92,7 +122,7 @@ async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<S
   return samples;
 }
 
-function summary(shape: Shape, nodes: number, { validate, plan, run, total, cached, started, reused }: Samples) {
+function summary(shape: Shape, nodes: number, { validate, plan, run, total, cached, started, reused, fresh, gcMs, faults }: Samples) {
   const perNode = (ms: number) => +((ms * 1000) / nodes).toFixed(2);
   const [v, p, r] = [median(validate), median(plan), median(run)];
   return {
@@ -103,6 +133,8 @@ function summary(shape: Shape, nodes: number, { validate, plan, run, total, cach
     'execute µs/node': perNode(Math.max(0, r - p)),
     'total µs/node': perNode(median(total)),
     'min total': perNode(Math.min(...total)),
+    'of it GC µs/node': perNode(gcMs / fresh),
+    'page faults/node': +(faults / (fresh * nodes)).toFixed(3),
     'cached re-run µs/node': perNode(median(cached)),
     're-run ran / cached': `${Math.round(started / cached.length)} / ${Math.round(reused / cached.length)}`,
   };
@@ -139,8 +171,7 @@ for (let round = 0; round < rounds; round++) {
     const samples = JSON.parse(output) as Samples;
     const into = gathered[i];
     for (const key of ['validate', 'plan', 'run', 'total', 'cached'] as const) into[key].push(...samples[key]);
-    into.started += samples.started;
-    into.reused += samples.reused;
+    for (const key of ['started', 'reused', 'fresh', 'gcMs', 'faults'] as const) into[key] += samples[key];
   }
 }
 const rows = rowsToMeasure.map(({ shape, nodes }, i) => summary(shape, nodes, gathered[i]));
