@@ -1,8 +1,9 @@
 // Engine overhead on trivial nodes, per node: validation (`Engine.prepare`: limits, schema, params, links,
 // types, service checks), planning (pruning and cache keys) and execution of the planned graph on an empty
 // cache, for chains (depth) and fan-outs (width), with the part of it spent in garbage collection and the page
-// faults per node (where a 10,000-node run's extra cost per node goes); then a fully cached re-run. The target (issue 16) is
-// validate + plan + execute ≤ 10 µs per node at 1,000 and 10,000 nodes, and 10,000 within 1.3× of 1,000.
+// faults per node (where a 10,000-node run's extra cost per node goes); then a fully cached re-run. The
+// target (issue 16) is validate + plan + execute ≤ 10 µs per node at 1,000 and 10,000 nodes, and 10,000
+// within 1.3× of 1,000.
 // Then the per-call cost of a graph for one run: `prepare(workflow, inputs)` against `compile(workflow)`
 // once and `graph(inputs)` per call (the trigger server's hot path), on the echo workflow of bench/server.ts
 // and a 1,000-node chain, each with a run input that changes one node's params.
