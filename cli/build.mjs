@@ -17,6 +17,7 @@ const outdir = resolve(root, 'dist', 'cli');
  * layout of the checkout (models/, workflows/, dist/editor/, server/apps/page/, package.json) keeps working.
  */
 const IMPORT_META_PLACE = /\bimport\.meta\.(url|filename|dirname)\b/g;
+const PATH_HELPERS = "import { fileURLToPath as __sourcePath } from 'node:url';\nimport { dirname as __sourceDir } from 'node:path';\n";
 const sourceUrls = {
   name: 'source-import-meta-url',
   setup(b) {
@@ -25,8 +26,10 @@ const sourceUrls = {
       if (!text.includes('import.meta.')) return undefined;
       const ownUrl = `new URL(${JSON.stringify(relative(outdir, args.path).split('\\').join('/'))}, import.meta.url)`;
       const place = { url: `${ownUrl}.href`, filename: `__sourcePath(${ownUrl})`, dirname: `__sourceDir(__sourcePath(${ownUrl}))` };
-      const helpers = "import { fileURLToPath as __sourcePath } from 'node:url';\nimport { dirname as __sourceDir } from 'node:path';\n";
-      return { contents: helpers + text.replace(IMPORT_META_PLACE, (_whole, name) => place[name]), loader: 'ts' };
+      const contents = text.replace(IMPORT_META_PLACE, (_whole, name) => place[name]);
+      // The path helpers only for a source that asks for a path, not only a URL.
+      const helpers = /import\.meta\.(filename|dirname)\b/.test(text) ? PATH_HELPERS : '';
+      return { contents: helpers + contents, loader: 'ts' };
     });
   },
 };
@@ -60,12 +63,15 @@ await build({
   logLevel: 'warning',
   plugins: [sourceUrls],
 });
-await rename(outdir, retired).catch(unlessMissing);
+await rename(outdir, retired).catch(unless('ENOENT'));
 // A build running alongside may have put its own folder in place between the two renames: it was built from
 // the same sources, so it stays and this one goes.
-await rename(staging, outdir).catch((err) => (err.code === 'ENOTEMPTY' || err.code === 'EEXIST' ? undefined : Promise.reject(err)));
+await rename(staging, outdir).catch(unless('ENOTEMPTY', 'EEXIST'));
 await Promise.all([rm(retired, { recursive: true, force: true }), rm(staging, { recursive: true, force: true })]);
 
-function unlessMissing(err) {
-  if (err.code !== 'ENOENT') throw err;
+/** A catch handler that lets errors with these codes pass and throws any other. */
+function unless(...codes) {
+  return (err) => {
+    if (!codes.includes(err.code)) throw err;
+  };
 }

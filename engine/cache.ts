@@ -28,7 +28,7 @@ export class CacheEntry {
  * Node outputs by key text, least recently used dropped first. Bounded by entry count and by an
  * estimate of the bytes held (images dominate), so a long-lived server cannot grow without limit.
  * The bytes are the real bound; the count is there for the per-entry cost the estimate misses, and by
- * default holds two of the largest workflows the default limits allow (see `entriesFor`): a count below
+ * default holds two of the largest workflows the default limits allow (see `entriesForTwoWorkflows`): a count below
  * one workflow's size made its re-run find only the last few thousand nodes cached.
  */
 export class OutputCache {
@@ -37,7 +37,7 @@ export class OutputCache {
   private keysMade = 0;
 
   constructor(
-    readonly maxEntries = entriesFor(2 * DEFAULT_WORKFLOW_LIMITS.maxNodes),
+    readonly maxEntries = entriesForTwoWorkflows(DEFAULT_WORKFLOW_LIMITS.maxNodes),
     readonly maxBytes = 256 * 1024 * 1024,
   ) {}
 
@@ -96,9 +96,12 @@ export class OutputCache {
   }
 }
 
-/** The entries `nodes` planned nodes may take: a node's own, and its head's when no other node shares its type and params (see plan.ts). */
-export function entriesFor(nodes: number): number {
-  return 2 * nodes;
+/**
+ * Room for two workflows of `maxNodes` nodes each, at the entries a planned node may take: its own, and its
+ * head's when no other node shares its type and params (see plan.ts).
+ */
+export function entriesForTwoWorkflows(maxNodes: number): number {
+  return 2 * (2 * maxNodes);
 }
 
 function estimateBytes(outputs: PortValues): number {

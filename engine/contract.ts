@@ -196,3 +196,24 @@ export const RUN_MESSAGE_TYPES = [
   'node:error',
   'run:finished',
 ] as const satisfies readonly RunMessage['type'][];
+
+/**
+ * A trigger's limits and access rules besides its token, as `PUT /api/workflows/:id/trigger` takes them and
+ * its GET shows them: one definition for the server that keeps them and the editor that edits them.
+ */
+export interface TriggerLimits {
+  /** Browser origins (`https://app.example`) allowed to call the hook cross-origin; others stay refused. */
+  allowedOrigins: string[];
+  /** Calls and uploads per minute per client (status polls, images and the OpenAPI document are not counted); null: unlimited. */
+  rateLimit: number | null;
+  /** How long a sync call waits for its run before answering 202 with the status URL. */
+  timeoutMs: number;
+  /** Calls must be HMAC-signed with the trigger's secret (or carry its bearer token, when it has one). */
+  requireSignature: boolean;
+}
+
+/** A new trigger's limits: unlimited, a minute for sync calls, no browser origins, no signature required. */
+export const DEFAULT_TRIGGER_LIMITS: TriggerLimits = { allowedOrigins: [], rateLimit: null, timeoutMs: 60_000, requireSignature: false };
+
+/** The bounds the server holds a trigger's numbers to (inclusive). */
+export const TRIGGER_LIMIT_BOUNDS = { rateLimit: { min: 1, max: 100_000 }, timeoutMs: { min: 100, max: 600_000 } } as const;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_PIXEL_LIMITS, type PixelLimits } from './budget';
-import { entriesFor, OutputCache } from './cache';
+import { entriesForTwoWorkflows, OutputCache } from './cache';
 import { serviceIssues } from './checks';
 import type { RunEvent } from './events';
 import { execute, type CancelSignal, type RunResult } from './executor';
@@ -54,7 +54,7 @@ export class Engine {
     this.services = options.services;
     this.limits = { ...DEFAULT_WORKFLOW_LIMITS, ...options.limits };
     // Room for two of the largest workflows this engine accepts (see OutputCache).
-    this.cache = options.cache ?? new OutputCache(entriesFor(2 * this.limits.maxNodes));
+    this.cache = options.cache ?? new OutputCache(entriesForTwoWorkflows(this.limits.maxNodes));
     this.pixels = { ...DEFAULT_PIXEL_LIMITS, ...options.pixels };
     this.stopGraceMs = options.stopGraceMs;
     this.watchdog = { ...DEFAULT_WATCHDOG, ...options.watchdog };

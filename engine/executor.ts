@@ -253,7 +253,7 @@ class RunExecution {
       record.error = message;
     }
     this.emit({ type: 'node:error', runId: this.options.runId, nodeId: id, message });
-    const type = this.graph.nodes.get(id)?.definition.type ?? 'unknown type';
+    const type = node?.definition.type ?? 'unknown type';
     const error = { node: id, message: `node '${id}' (${type}) failed: ${message}` };
     this.stop({ status: 'failed', error: crashed(err) ? { ...error, crashed: true } : error });
   }

@@ -92,12 +92,13 @@ function headsFor(cache: OutputCache): WeakMap<AnyNodeDefinition, LastHead> {
 /**
  * A key text starts with the cache's key for its head text, and a NUL: the head is the node's type and its
  * params as JSON, the part many nodes share; it starts with a NUL itself, so a head text (NUL first) and a
- * node's text (a key first) cannot meet in the cache's table. A head in every text made the texts long (hashing and holding them was most of the
- * cache's work on a large workflow), and stringifying params per node showed in profiles: params equal to
- * the last ones of the same node type (see flat-params.ts) reuse that head's key, without a lookup. They are
- * compared with a copy taken when the key was given, so a params object changed since (by a node's run, say)
- * is never mistaken; and a key stays the name of its head even once the cache forgets it (keys are never
- * given twice), so what is cached under texts holding it is never mistaken either.
+ * node's text (a key first) cannot meet in the cache's table. A head in every text made the texts long
+ * (hashing and holding them was most of the cache's work on a large workflow), and stringifying params per
+ * node showed in profiles: params equal to the last ones of the same node type (see flat-params.ts) reuse
+ * that head's key, without a lookup. They are compared with a copy taken when the key was given, so a params
+ * object changed since (by a node's run, say) is never mistaken; and a key stays the name of its head even
+ * once the cache forgets it (keys are never given twice), so what is cached under texts holding it is never
+ * mistaken either.
  */
 function headPrefix(node: GraphNode, cache: OutputCache, heads: WeakMap<AnyNodeDefinition, LastHead>): string {
   const last = heads.get(node.definition);

@@ -1,7 +1,7 @@
 // The REST client: every call the editor makes to the server goes through here (DESIGN "Public HTTP API").
 
 import { authorizedFetch } from './auth';
-import type { CatalogEntry, RunState, Workflow, WorkflowIssue } from '../../engine/contract';
+import { DEFAULT_TRIGGER_LIMITS, type CatalogEntry, type RunState, type TriggerLimits, type Workflow, type WorkflowIssue } from '../../engine/contract';
 
 export class ApiError extends Error {
   constructor(
@@ -42,18 +42,6 @@ export interface ExposedParam {
   name: string;
 }
 
-/** A trigger's limits and access rules besides its token (see `PUT /api/workflows/:id/trigger`). */
-export interface TriggerLimits {
-  /** Browser origins allowed to call it (CORS). */
-  allowedOrigins: string[];
-  /** Calls and uploads a minute per client; null: unlimited. */
-  rateLimit: number | null;
-  /** How long a sync call waits before answering 202. */
-  timeoutMs: number;
-  /** Calls must be signed with the trigger's secret (or carry its token). */
-  requireSignature: boolean;
-}
-
 export interface Trigger extends TriggerLimits {
   slug: string;
   mode: 'sync' | 'async';
@@ -71,9 +59,6 @@ export interface TriggerSettings extends TriggerLimits {
   token?: string | null;
   inputs?: ExposedParam[];
 }
-
-/** A new trigger's limits, as the server's defaults. */
-export const DEFAULT_TRIGGER_LIMITS: TriggerLimits = { allowedOrigins: [], rateLimit: null, timeoutMs: 60_000, requireSignature: false };
 
 export interface RunOutputRecord {
   node?: string;

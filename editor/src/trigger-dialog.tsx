@@ -2,12 +2,14 @@
 // the params callers may set and their names, the curl command that calls it, and its app page.
 
 import { useEffect, useMemo, useState } from 'react';
-import { api, DEFAULT_TRIGGER_LIMITS, type TriggerLimits } from './api';
+import { DEFAULT_TRIGGER_LIMITS, TRIGGER_LIMIT_BOUNDS, type TriggerLimits } from '../../engine/contract';
+import { api } from './api';
 import type { Controller } from './controller';
 import { Modal } from './modal';
 import { useValue } from './store';
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const { rateLimit: RATE, timeoutMs: TIMEOUT } = TRIGGER_LIMIT_BOUNDS;
 
 export function slugify(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64) || 'workflow';
@@ -204,11 +206,11 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
           <legend>Limits and access</legend>
           <label className="stack">
             Rate limit: calls a minute per client (empty: none)
-            <input type="number" min={1} max={100000} step={1} data-testid="trigger-rate-limit" value={limits.rateLimit} onChange={(e) => setLimits({ ...limits, rateLimit: e.target.value })} placeholder="none" />
+            <input type="number" min={RATE.min} max={RATE.max} step={1} data-testid="trigger-rate-limit" value={limits.rateLimit} onChange={(e) => setLimits({ ...limits, rateLimit: e.target.value })} placeholder="none" />
           </label>
           <label className="stack">
             Sync calls answer 202 after (seconds)
-            <input type="number" min={0.1} max={600} step="any" data-testid="trigger-timeout" value={limits.timeoutSeconds} onChange={(e) => setLimits({ ...limits, timeoutSeconds: e.target.value })} />
+            <input type="number" min={TIMEOUT.min / 1000} max={TIMEOUT.max / 1000} step="any" data-testid="trigger-timeout" value={limits.timeoutSeconds} onChange={(e) => setLimits({ ...limits, timeoutSeconds: e.target.value })} />
           </label>
           <label className="stack">
             Browser origins that may call it (one per line, e.g. https://app.example.com)
@@ -286,7 +288,9 @@ function limitsOf(fields: LimitFields): TriggerLimits {
 /** What is wrong with the fields, in the server's bounds, or null (origins are checked by the server, which names the bad one). */
 function problemOf(fields: LimitFields): string | null {
   const { rateLimit, timeoutMs } = limitsOf(fields);
-  if (rateLimit !== null && !(Number.isInteger(rateLimit) && rateLimit >= 1 && rateLimit <= 100_000)) return 'The rate limit is a whole number from 1 to 100,000, or empty.';
-  if (!(timeoutMs >= 100 && timeoutMs <= 600_000)) return 'The timeout is from 0.1 to 600 seconds.';
+  if (rateLimit !== null && !(Number.isInteger(rateLimit) && rateLimit >= RATE.min && rateLimit <= RATE.max)) {
+    return `The rate limit is a whole number from ${RATE.min} to ${RATE.max.toLocaleString('en')}, or empty.`;
+  }
+  if (!(timeoutMs >= TIMEOUT.min && timeoutMs <= TIMEOUT.max)) return `The timeout is from ${TIMEOUT.min / 1000} to ${TIMEOUT.max / 1000} seconds.`;
   return null;
 }

@@ -1,19 +1,16 @@
 // The routes a trigger's app page needs besides the hook itself, under the trigger's credentials:
-// uploading an image for its inputs, and reading the images of its own runs (where the run documents a
-// hook gives its caller point, on a server whose API requires tokens).
+// uploading an image for its inputs, and reading the images of its own runs.
 
 import express, { Router } from 'express';
 import { ARTIFACT_ID } from '../artifacts';
 import type { AppContext } from '../context';
 import { HttpError } from '../http-error';
-import { isImageRef } from '../json-values';
 import { inspectAndStoreImage, sendArtifact } from '../routes/artifacts';
-import { toRunDocument, type RunDocument } from '../run-document';
-import type { RunRecord, RunSummary } from '../store/runs';
+import type { RunRecord } from '../store/runs';
 import type { Trigger } from '../store/triggers';
-import { hookUrl } from '../store/workflows';
 import { authorize, hookRateLimit, rawBodies, triggerOf } from './access';
 import type { TriggerContract } from './contract';
+import { hookSource } from './hook-runs';
 
 /** `POST /hooks/:slug/uploads`: its body is the image itself (so a signature can cover it). */
 export const HOOK_UPLOAD_PATH = /^\/hooks\/[^/]+\/uploads$/;
@@ -33,37 +30,6 @@ export function artifactsOfRun(run: RunRecord): Set<string> {
     if (input.endsWith('.artifact') && typeof value === 'string' && ARTIFACT_ID.test(value)) ids.add(value);
   }
   return ids;
-}
-
-const HOOK_SOURCE = 'hook:';
-
-/** The `source` a trigger's runs are recorded with. */
-export function hookSource(slug: string): string {
-  return HOOK_SOURCE + slug;
-}
-
-/** Where an image of a hook's run is served under the trigger's credentials (the route below). */
-export function hookArtifactUrl(slug: string, runId: string, artifact: string): string {
-  return `${hookUrl(slug)}/runs/${runId}/artifacts/${artifact}`;
-}
-
-/**
- * A hook run's document as its caller gets it (the answer, the status URL, callbacks). On a server whose API
- * requires tokens, each image's `url` is the hook's own route for the run's images, which the trigger's token
- * or signature opens: `/api/artifacts/…` answers the caller 401 there. Elsewhere, and for a run that did not
- * come from a hook, the document is the plain one, its URLs needing no credentials.
- */
-export function hookRunDocument(run: RunSummary, apiRequiresTokens: boolean): RunDocument {
-  const document = toRunDocument(run);
-  if (!apiRequiresTokens || !run.source.startsWith(HOOK_SOURCE)) return document;
-  const slug = run.source.slice(HOOK_SOURCE.length);
-  const relink = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(relink);
-    return isImageRef(value) ? { ...value, url: hookArtifactUrl(slug, run.id, value.artifact) } : value;
-  };
-  // Output names come from outside: fromEntries defines own keys (a `__proto__` output stays an output).
-  const outputs = Object.fromEntries(Object.entries(document.outputs).map(([name, output]) => [name, { ...output, value: relink(output.value) }]));
-  return { ...document, outputs };
 }
 
 /**

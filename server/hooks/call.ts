@@ -13,17 +13,12 @@ import { sendBytes, sendJson } from '../plain-response';
 import { runHttpStatus } from '../run-document';
 import { settledWithin } from '../run-queue';
 import type { Trigger } from '../store/triggers';
-import { hookUrl } from '../store/workflows';
 import { authorize } from './access';
-import { hookRunDocument, hookSource } from './app-assets';
+import { hookRunDocument, hookSource, hookStatusUrl } from './hook-runs';
 import { runInputsOf } from './contract';
 import { ANSWER_TYPES, imageBytes, imageOutputFor, type ImageType } from './image-answer';
 import type { HookLookup } from './lookup';
 import { hookQuery } from './query';
-
-function hookStatusUrl(slug: string, runId: string): string {
-  return `${hookUrl(slug)}/runs/${runId}`;
-}
 
 /** The query of a call without one (most calls): parsed once. */
 const NO_QUERY = parseRequest(hookQuery, {}, 'query');

@@ -4,9 +4,9 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db';
 import { HttpError } from '../http-error';
-import { hookRunDocument } from './app-assets';
 import { FINISHED, type RunRecord } from '../store/runs';
 import { CallbackTargetError, postToTarget, resolveCallbackTarget } from './callback-target';
+import { hookRunDocument } from './hook-runs';
 import { SIGNATURE_HEADER, signatureHeader } from './signature';
 
 /** One POST of a finished run to a caller's `callbackUrl`. */

@@ -6,7 +6,8 @@ import type { AppContext } from '../context';
 import { HttpError } from '../http-error';
 import { hookDocument } from '../openapi/hook-document';
 import { FINISHED, type RunRecord } from '../store/runs';
-import { hookAssetRoutes, hookRunDocument, hookSource } from './app-assets';
+import { hookAssetRoutes } from './app-assets';
+import { hookRunDocument, hookSource } from './hook-runs';
 import { authorize, hookOrigin, triggerOf } from './access';
 import type { HookLookup } from './lookup';
 

@@ -5,6 +5,7 @@ import { outputValueSchema, type TriggerContract } from '../hooks/contract';
 import { hookQuery } from '../hooks/query';
 import { runDocument, runDocumentSchema, runOutputSchema } from '../run-document';
 import type { Trigger } from '../store/triggers';
+import { hookUrl } from '../store/workflows';
 import { acceptedSchema, errorResponse, securitySchemes } from './common';
 
 /**
@@ -17,11 +18,12 @@ export function hookDocument(options: { trigger: Trigger; workflowName: string; 
   for (const output of contract.outputs) outputs[output.name] = runOutputSchema(outputValueSchema(output));
   const finished = runDocumentSchema(z.object(outputs));
   const images = contract.outputs.some((o) => o.type === 'image');
+  const imageOutputs = contract.outputs.some((o) => o.type === 'image' || o.type === 'image[]');
   const imageInputs = [...contract.inputs.values()].some((input) => input.kind === 'image');
   const imageContent = images ? { 'image/png': {}, 'image/webp': {}, 'image/jpeg': {} } : {};
   const protectedTrigger = trigger.tokenHash !== null || trigger.requireSignature;
   const security: Record<string, string[]>[] = protectedTrigger ? [...(trigger.tokenHash !== null ? [{ bearer: [] }] : []), { signature: [] }] : [];
-  const path = `/hooks/${trigger.slug}`;
+  const path = hookUrl(trigger.slug);
 
   // OpenAPI 3.1's `info.summary` (the app page's title) is missing from zod-openapi 5's info type; as a
   // value, not a literal, it passes through to the document.
@@ -74,42 +76,48 @@ export function hookDocument(options: { trigger: Trigger; workflowName: string; 
           },
         },
       },
-      ...(images || imageInputs || contract.outputs.some((o) => o.type === 'image[]')
-        ? {
-            [`${path}/runs/{runId}/artifacts/{artifact}`]: {
-              get: {
-                operationId: 'getRunImage',
-                summary: "an image of a run of this trigger (its outputs' and its image inputs'): where the run's image URLs point when the server's API requires tokens",
-                requestParams: { path: z.object({ runId: z.string(), artifact: z.string() }) },
-                responses: {
-                  '200': { description: 'the PNG', content: { 'image/png': {} } },
-                  '401': errorResponse('no token or signature'),
-                  '404': errorResponse('no such run of this trigger, or no such image of the run'),
-                },
-              },
-            },
-          }
-        : {}),
-      ...(imageInputs
-        ? {
-            [`${path}/uploads`]: {
-              post: {
-                operationId: 'uploadImage',
-                summary: 'stores an image for an image input; pass the answer\'s `artifact` as that input',
-                requestBody: { required: true, content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} } },
-                responses: {
-                  '201': { description: 'the stored image', content: { 'application/json': { schema: uploadedSchema } } },
-                  '401': errorResponse('no token or signature (of the image bytes)'),
-                  '413': errorResponse('an image over the upload limit'),
-                  '415': errorResponse('not an image'),
-                  '429': errorResponse('over the rate limit: see Retry-After'),
-                },
-              },
-            },
-          }
-        : {}),
+      ...(imageOutputs || imageInputs ? runImagePath(path) : {}),
+      ...(imageInputs ? uploadPath(path) : {}),
     },
   });
+}
+
+/** The route a run's images are served under with the trigger's credentials (where its image URLs point when the API requires tokens). */
+function runImagePath(path: string) {
+  return {
+    [`${path}/runs/{runId}/artifacts/{artifact}`]: {
+      get: {
+        operationId: 'getRunImage',
+        summary: "an image of a run of this trigger (its outputs' and its image inputs'): where the run's image URLs point when the server's API requires tokens",
+        requestParams: { path: z.object({ runId: z.string(), artifact: z.string() }) },
+        responses: {
+          '200': { description: 'the PNG', content: { 'image/png': {} } },
+          '401': errorResponse('no token or signature'),
+          '404': errorResponse('no such run of this trigger, or no such image of the run'),
+        },
+      },
+    },
+  };
+}
+
+/** The upload route of a trigger with an image input. */
+function uploadPath(path: string) {
+  return {
+    [`${path}/uploads`]: {
+      post: {
+        operationId: 'uploadImage',
+        summary: "stores an image for an image input; pass the answer's `artifact` as that input",
+        requestBody: { required: true, content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} } },
+        responses: {
+          '201': { description: 'the stored image', content: { 'application/json': { schema: uploadedSchema } } },
+          '401': errorResponse('no token or signature (of the image bytes)'),
+          '413': errorResponse('an image over the upload limit'),
+          '415': errorResponse('not an image'),
+          '429': errorResponse('over the rate limit: see Retry-After'),
+        },
+      },
+    },
+  };
 }
 
 const uploadedSchema = z.object({ artifact: z.string(), width: z.int(), height: z.int(), contentType: z.string(), bytes: z.int() });

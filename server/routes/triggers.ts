@@ -1,6 +1,7 @@
 // `/api/workflows/:id/trigger`: set, read and remove a workflow's HTTP trigger.
 import { Router } from 'express';
 import { z } from 'zod';
+import { TRIGGER_LIMIT_BOUNDS } from '../../engine/contract';
 import type { AppContext } from '../context';
 import { deriveContract } from '../hooks/contract';
 import { HttpError, parseRequest } from '../http-error';
@@ -37,8 +38,8 @@ export const triggerBody = z.strictObject({
     .optional()
     .describe('node params callers may set (named prompts and template variables always are)'),
   allowedOrigins: z.array(origin).max(32).optional().describe('browser origins allowed to call the hook (CORS)'),
-  rateLimit: z.int().min(1).max(100_000).nullish().describe('calls and uploads per minute per client (status polls, images and the OpenAPI document are not counted); none: unlimited'),
-  timeoutMs: z.int().min(100).max(600_000).optional().describe('how long a sync call waits before answering 202'),
+  rateLimit: z.int().min(TRIGGER_LIMIT_BOUNDS.rateLimit.min).max(TRIGGER_LIMIT_BOUNDS.rateLimit.max).nullish().describe('calls and uploads per minute per client (status polls, images and the OpenAPI document are not counted); none: unlimited'),
+  timeoutMs: z.int().min(TRIGGER_LIMIT_BOUNDS.timeoutMs.min).max(TRIGGER_LIMIT_BOUNDS.timeoutMs.max).optional().describe('how long a sync call waits before answering 202'),
   requireSignature: z.boolean().optional().describe('calls must be signed with the secret (or carry the token)'),
   rotateSecret: z.boolean().optional().describe('replace the signing secret'),
 });

@@ -1,5 +1,6 @@
 // HTTP triggers in sqlite: slug, mode, exposed params, hashed token and signing secret.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_TRIGGER_LIMITS, type TriggerLimits } from '../../engine/contract';
 import { isUniqueViolation, WriteCounter, type Database } from '../db';
 
 export type TriggerMode = 'sync' | 'async';
@@ -11,20 +12,12 @@ export interface ExposedParam {
 }
 
 /** How a trigger is called: what it exposes, who may call it and how fast. */
-export interface TriggerSettings {
+export interface TriggerSettings extends TriggerLimits {
   /** Node params callers may set, besides the workflow's named prompts and template variables. */
   inputs: ExposedParam[];
-  /** Browser origins (`https://app.example`) allowed to call the hook cross-origin; others stay refused. */
-  allowedOrigins: string[];
-  /** Requests per minute per client; null: unlimited. */
-  rateLimit: number | null;
-  /** How long a sync call waits for its run before answering 202 with the status URL. */
-  timeoutMs: number;
-  /** Calls must be HMAC-signed with the trigger's secret (or carry its bearer token, when it has one). */
-  requireSignature: boolean;
 }
 
-export const DEFAULT_SETTINGS: TriggerSettings = { inputs: [], allowedOrigins: [], rateLimit: null, timeoutMs: 60_000, requireSignature: false };
+export const DEFAULT_SETTINGS: TriggerSettings = { inputs: [], ...DEFAULT_TRIGGER_LIMITS };
 
 export interface Trigger extends TriggerSettings {
   slug: string;
@@ -70,6 +63,12 @@ export interface TriggerUpdate extends Partial<TriggerSettings> {
   rotateSecret?: boolean;
 }
 
+/** The token hash a trigger keeps: the current one when no token is given, none for null, else the new token's. */
+function tokenHashAfter(given: string | null | undefined, current: string | null | undefined): string | null {
+  if (given === undefined) return current ?? null;
+  return given ? hashToken(given).toString('hex') : null;
+}
+
 function fromRow(row: Row): Trigger {
   // Stored by this store only; defaults cover settings added after the row was written.
   const settings = { ...DEFAULT_SETTINGS, ...(JSON.parse(row.settings) as Partial<TriggerSettings>) };
@@ -112,7 +111,7 @@ export class TriggerStore {
       await this.writes.count(this.db.transaction(async (tx) => {
         const current = await tx.get<{ secret: string | null; token_hash: string | null }>('SELECT secret, token_hash FROM triggers WHERE workflow_id = ?', [workflowId]);
         const secret = !update.rotateSecret && current?.secret ? current.secret : randomBytes(32).toString('hex');
-        const tokenHash = update.token === undefined ? (current?.token_hash ?? null) : update.token === null ? null : hashToken(update.token).toString('hex');
+        const tokenHash = tokenHashAfter(update.token, current?.token_hash);
         await tx.run('DELETE FROM triggers WHERE workflow_id = ?', [workflowId]);
         await tx.run('INSERT INTO triggers (slug, workflow_id, mode, token_hash, settings, secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
           update.slug,
