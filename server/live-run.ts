@@ -85,7 +85,7 @@ export async function applyEnd(record: RunRecord, end: RunEnd, images: ImageSink
   record.error = end.error ?? null;
   record.finishedAt = Date.now();
   record.ms = result?.ms ?? (record.startedAt === null ? null : record.finishedAt - record.startedAt);
-  if (!result) return;
+  if (!result) return stopUnfinishedNodes(record);
   for (const [id, node] of Object.entries(result.nodes)) {
     // What the events said of the node, brought up to date by the result; a finished node has no progress.
     const before: NodeState | undefined = record.nodes[id];
@@ -104,6 +104,18 @@ export async function applyEnd(record: RunRecord, end: RunEnd, images: ImageSink
   } catch (err) {
     record.status = 'failed';
     record.error = { node: null, message: `the run's outputs could not be stored: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * A run that ended with no result from its engine (its worker or its job lost): the nodes its events left
+ * running or pending did not finish, and are recorded cancelled, as at a restart (RunStore.recover).
+ */
+function stopUnfinishedNodes(record: RunRecord): void {
+  for (const state of Object.values(record.nodes)) {
+    if (state.status !== 'running' && state.status !== 'pending') continue;
+    state.status = 'cancelled';
+    delete state.progress;
   }
 }
 

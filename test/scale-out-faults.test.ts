@@ -73,3 +73,22 @@ describe('scale-out: Redis faults', () => {
     expect((await events.next('run:finished', (d) => d.runId === waiting && d.status === 'succeeded')).data.outputs.caption.value).toBe('waiting in the center');
   });
 });
+
+describe('scale-out: the only worker dies', () => {
+  test('killed mid-run with no other worker to notice: the server ends the run interrupted once its lock lapses, and a new worker serves', async () => {
+    const { runId } = (await t.api('POST', '/api/runs', { workflow: workflows.held('alone') })).body;
+    await events.next('node:started', (d) => d.runId === runId && d.nodeId === 'wait');
+    worker.process.kill('SIGKILL');
+    await worker.exited;
+
+    // BullMQ's own stalled check runs in workers, and none is left: the server itself sees the lock lapse (2 s here).
+    const end = await within(events.next('run:finished', (d) => d.runId === runId), 10_000, 'ending the lone worker\'s run');
+    expect(end.data).toMatchObject({ status: 'interrupted', error: { message: expect.stringMatching(/worker running it stopped/) } });
+    expect((await t.api('GET', `/api/runs/${runId}`)).body).toMatchObject({ status: 'interrupted', nodes: { wait: { status: 'cancelled' } } });
+
+    worker = await spawnWorker(redis.url);
+    const next = (await t.api('POST', '/api/runs', { workflow: workflows.caption('next'), wait: true })).body;
+    expect(next).toMatchObject({ status: 'succeeded', outputs: { caption: { value: 'next in the center' } } });
+    expect(worker.took.has(runId)).toBe(false);
+  });
+});

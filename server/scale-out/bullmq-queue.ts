@@ -32,6 +32,8 @@ interface Tracked {
   steps: OrderedSteps;
   /** Consecutive checks that found no job for it in Redis. */
   missing: number;
+  /** Consecutive checks that found its job active with no worker's lock on it. */
+  unlocked: number;
   ended: Promise<void>;
   resolveEnded(): void;
   /** Cancelled by this server's shutdown: it ends `interrupted`, not `cancelled`. */
@@ -43,7 +45,9 @@ interface Tracked {
  * processes; this server stays the front door and learns how each run goes from the queue's events.
  *
  * A worker that dies mid-run (or stalls past its lock) loses the run: BullMQ fails the job (workers
- * run with maxStalledCount 0) and the run ends `interrupted`. It is not retried: its events are out
+ * run with maxStalledCount 0) and the run ends `interrupted`. BullMQ's stalled check runs in workers, so
+ * when the dead worker was the only one nothing would notice: this server also ends a run whose job is
+ * active with its lock lapsed (see checkEachJob). A lost run is not retried: its events are out
  * to clients and partly recorded, and a replay would show the run going backwards; resubmitting it
  * is one request (or a resume, which reuses the nodes it finished).
  *
@@ -109,7 +113,7 @@ export class BullmqRunQueue implements RunQueue {
     let resolveEnded!: () => void;
     const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
     const steps = new OrderedSteps((err) => this.options.logger.warn({ runId, err }, 'run report dropped'));
-    this.runs.set(runId, { started: false, startedAt: 0, steps, missing: 0, ended, resolveEnded, shutdown: false });
+    this.runs.set(runId, { started: false, startedAt: 0, steps, missing: 0, unlocked: 0, ended, resolveEnded, shutdown: false });
     try {
       await withdrawCancel(this.redis, runId);
       await this.transit.ship(runId, job.artifacts, this.options.artifacts);
@@ -214,7 +218,7 @@ export class BullmqRunQueue implements RunQueue {
     if (tracked) tracked.steps.push(async () => this.finish(runId, await describe(tracked)));
   }
 
-  /** Looks for the job of every run under way; one missing on two checks in a row (not just completed and removed) is lost. */
+  /** Looks for the job of every run under way: one missing, or held by a worker gone silent, is lost. */
   private async checkJobs(): Promise<void> {
     if (this.checking) return;
     this.checking = true;
@@ -225,20 +229,36 @@ export class BullmqRunQueue implements RunQueue {
     }
   }
 
+  /**
+   * A job missing on two checks in a row (not just completed and removed) was lost with Redis's data. An
+   * active job without a lock on two checks in a row lost its worker: a worker holds the lock from the moment
+   * it takes the job and renews it until the job leaves `active`, so the lock lapses only when the worker has
+   * been silent for its stall time (killed, its machine gone).
+   */
   private async checkEachJob(): Promise<void> {
     for (const [runId, tracked] of this.runs) {
       const state = await this.queue.getJobState(runId).catch(() => undefined);
       // Undefined: Redis does not answer; the run may still be fine, so nothing is concluded.
       if (state === undefined) return;
       tracked.missing = state === 'unknown' ? tracked.missing + 1 : 0;
-      if (tracked.missing !== 2) continue;
-      this.options.logger.warn({ runId }, 'the job of a run vanished from Redis');
-      await requestCancel(this.redis, runId).catch(() => undefined);
-      this.settle(runId, async () => ({
-        status: 'interrupted',
-        error: { node: null, message: 'the run was lost from the queue (Redis restarted empty or was flushed); resume it to run it again' },
-      }));
+      if (tracked.missing === 2) {
+        this.options.logger.warn({ runId }, 'the job of a run vanished from Redis');
+        await this.lose(runId, 'the run was lost from the queue (Redis restarted empty or was flushed); resume it to run it again');
+        continue;
+      }
+      const locked = state !== 'active' || (await this.redis.exists(`${this.queue.toKey(runId)}:lock`).catch(() => 1)) === 1;
+      tracked.unlocked = locked ? 0 : tracked.unlocked + 1;
+      if (tracked.unlocked !== 2) continue;
+      this.options.logger.warn({ runId }, 'the worker running a run went silent');
+      await this.queue.remove(runId).catch(() => 0);
+      await this.lose(runId, 'the worker running it stopped before the run finished (it went silent past its stall time); resume the run to finish it');
     }
+  }
+
+  /** Ends a run the queue lost `interrupted`, and asks whatever may still hold it to stop. */
+  private async lose(runId: string, message: string): Promise<void> {
+    await requestCancel(this.redis, runId).catch(() => undefined);
+    this.settle(runId, async () => ({ status: 'interrupted', error: { node: null, message } }));
   }
 
   private async finish(runId: string, end: RunEnd): Promise<void> {
