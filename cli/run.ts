@@ -1,26 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Catalog, RunOutput } from '../engine';
+import type { RunOutput } from '../engine';
 import { loadCatalog } from './lazy';
 import { deviceOption, modelsOption, type ModelHostOptions } from './options';
-import { parseSetting, readWorkflowFile } from './workflow-file';
-
-/** A workflow file, or a PNG picflow wrote (its workflow and the inputs it ran with; `--set` goes on top). */
-async function readRunSource(file: string, catalog: Catalog): Promise<{ workflow: unknown; inputs: Record<string, unknown> }> {
-  if (!/\.png$/i.test(file)) return { workflow: await readWorkflowFile(file, catalog), inputs: {} };
-  const { isPng, readWorkflow } = await import('../engine/png-metadata');
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  if (!isPng(bytes)) throw new Error(`${file} is not a PNG`);
-  const stored = await readWorkflow(bytes);
-  if (!stored) throw new Error(`${file} carries no picflow workflow (only PNGs picflow wrote do)`);
-  return stored;
-}
+import { parseSetting, readWorkflowSource } from './workflow-file';
 
 /** Text, number and boolean outputs, one `name: value` line each (images are listed by path). */
 function plainOutputLines(outputs: Record<string, RunOutput>): string[] {
@@ -50,7 +33,7 @@ export function registerRun(program: Command): void {
         import('./progress'),
         import('./write-outputs'),
       ]);
-      const source = await readRunSource(file, catalog);
+      const source = await readWorkflowSource(file, catalog);
       const inputs = { ...source.inputs, ...options.set };
       const models = hostModelRuntime(options, options.data);
       const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)), models }) });

@@ -1,13 +1,14 @@
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { WorkflowIssue } from '../engine';
 import { loadCatalog } from './lazy';
 import { deviceOption, modelsOption, type ModelHostOptions } from './options';
-import { parseSetting, readWorkflowFile } from './workflow-file';
+import { parseSetting, readWorkflowSource } from './workflow-file';
 
 export function registerValidate(program: Command): void {
   program
     .command('validate <workflow>')
-    .description('check a workflow file and print every problem (exit 1 when there is one)')
+    .description('check a workflow file (or a PNG picflow wrote) and print every problem (exit 1 when there is one)')
     .option('--set <key=value>', 'run input to apply before checking (repeatable)', parseSetting, {})
     .option('--data <dir>', 'data folder (its models/ sub-folder holds models unless --models says otherwise)', './data')
     .addOption(modelsOption())
@@ -22,10 +23,11 @@ export function registerValidate(program: Command): void {
       let workflow: unknown;
       try {
         // a file in ComfyUI's API format is converted first; what cannot be converted is named by node and field
-        workflow = await readWorkflowFile(file, catalog);
+        const source = await readWorkflowSource(file, catalog);
+        workflow = source.workflow;
         // models are checked too: each model node's model exists and has its task
-        const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, models: hostModelRuntime(options, options.data) }) });
-        errors = engine.validate(workflow, options.set).errors;
+        const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, baseDir: dirname(resolve(file)), models: hostModelRuntime(options, options.data) }) });
+        errors = engine.validate(workflow, { ...source.inputs, ...options.set }).errors;
       } catch (err) {
         if (!(err instanceof WorkflowError)) throw err;
         errors = err.issues;

@@ -13,14 +13,32 @@ export async function readWorkflowFile(path: string, catalog: Catalog): Promise<
   return workflow;
 }
 
-/** Reads and parses a JSON file, with errors that name the file. */
-async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
+/**
+ * What `run` and `validate` take: a workflow file, or a PNG picflow wrote, which carries the workflow and the
+ * run inputs that made it (`--set` goes on top of those).
+ */
+export async function readWorkflowSource(path: string, catalog: Catalog): Promise<{ workflow: unknown; inputs: Record<string, unknown> }> {
+  if (!/\.png$/i.test(path)) return { workflow: await readWorkflowFile(path, catalog), inputs: {} };
+  const { isPng, readWorkflow } = await import('../engine/png-metadata');
+  const bytes = await readNamedFile(path);
+  if (!isPng(bytes)) throw new Error(`${path} is not a PNG`);
+  const stored = await readWorkflow(bytes);
+  if (!stored) throw new Error(`${path} carries no picflow workflow (only PNGs picflow wrote do)`);
+  return stored;
+}
+
+/** A file's bytes, with an error that names the file. */
+async function readNamedFile(path: string): Promise<Buffer> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (err) {
     throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
+}
+
+/** Reads and parses a JSON file, with errors that name the file. */
+async function readJsonFile(path: string): Promise<unknown> {
+  const text = (await readNamedFile(path)).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -64,12 +64,22 @@ describe('picflow CLI', () => {
     expect(second.code, second.stderr).toBe(0);
     const repeat = second.stdout.split('\n').find((l) => l.endsWith(png.slice(out.length)))!;
     expect(Buffer.compare(await readFile(repeat), bytes)).toBe(0);
+
+    // validate takes the same PNG, with the inputs it carries (and --set on top).
+    const checked = await picflow('validate', png);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toContain(`${png}: ok (`);
+    const overridden = await picflow('validate', png, '--set', 'g.seed=-1');
+    expect(overridden.code).toBe(1);
+    expect(overridden.stderr).toContain("node 'g' params.seed");
   });
 
-  it('run refuses a PNG that carries no workflow, naming the file', async () => {
-    const { code, stderr } = await picflow('run', 'workflows/assets/red-circle.png');
-    expect(code).toBe(1);
-    expect(stderr).toContain('workflows/assets/red-circle.png carries no picflow workflow');
+  it('run and validate refuse a PNG that carries no workflow, naming the file', async () => {
+    for (const command of ['run', 'validate']) {
+      const { code, stderr } = await picflow(command, 'workflows/assets/red-circle.png');
+      expect(code).toBe(1);
+      expect(stderr).toContain('workflows/assets/red-circle.png carries no picflow workflow');
+    }
   });
 
   it('validate exits 1 and prints each problem with node and field', async () => {
