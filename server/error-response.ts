@@ -48,6 +48,8 @@ function describe(err: unknown, limits: Limits): Described {
   const { type, status, expose, message } = err as { type?: string; status?: number; expose?: boolean; message?: string };
   if (type === 'entity.parse.failed') return { status: 400, message: `malformed JSON body: ${message}`, headers: {} };
   if (type === 'entity.too.large') return { status: 413, message: `the body is larger than the limit of ${limits.jsonBytes} bytes`, headers: {} };
+  // express's router cannot decode a path segment (`%E0%A4%A`): the client's mistake, not the server's.
+  if (err instanceof URIError && status === 400) return { status, message: `malformed path: ${message}`, headers: {} };
   if (expose && typeof status === 'number' && status >= 400 && status < 500) return { status, message: message ?? 'bad request', headers: {} };
   return { status: 500, message: 'internal server error', headers: {} };
 }

@@ -1,5 +1,5 @@
 // HTTP-level errors of the routes (HttpError) and request parsing with zod; run service refusals map to statuses in app.ts.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { WorkflowIssue } from '../engine/contract';
 
 /** An error that becomes a response: `{ error, errors? }` with this status (and headers). */
@@ -25,3 +25,13 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, wha
     result.error.issues.map((issue) => ({ node: null, field: issue.path.join('.') || '(body)', message: issue.message })),
   );
 }
+
+/**
+ * Run inputs in a request body: the JSON object kept as parsed. z.record builds a copy, where a `__proto__` key
+ * sets the copy's prototype instead of becoming an input: the key vanished, and the run went on as if it was
+ * never sent, where any other key that names nothing is refused.
+ */
+export const runInputsField = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  'expected an object of run inputs',
+).meta({ description: 'run inputs by name', override: { type: 'object', additionalProperties: {} } });

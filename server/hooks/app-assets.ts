@@ -10,7 +10,7 @@ import type { RunRecord } from '../store/runs';
 import type { Trigger } from '../store/triggers';
 import { authorize, hookRateLimit, rawBodies, triggerOf } from './access';
 import type { TriggerContract } from './contract';
-import { hookSource } from './hook-runs';
+import { runOfTrigger } from './hook-runs';
 
 /** `POST /hooks/:slug/uploads`: its body is the image itself (so a signature can cover it). */
 export const HOOK_UPLOAD_PATH = /^\/hooks\/[^/]+\/uploads$/;
@@ -61,8 +61,7 @@ export function hookAssetRoutes(ctx: AppContext, contractOf: (trigger: Trigger) 
     const trigger = triggerOf(res);
     authorize(trigger, req);
     const { runId, id } = req.params;
-    const run = await ctx.manager.get(runId);
-    if (!run || run.source !== hookSource(trigger.slug)) throw new HttpError(404, `no run '${runId}' of trigger '${trigger.slug}'`);
+    const run = await runOfTrigger(trigger, runId, (id) => ctx.manager.get(id));
     if (!artifactsOfRun(run).has(id)) throw new HttpError(404, `run '${runId}' has no image '${id}'`);
     await sendArtifact(ctx, id, req, res, undefined, 'private');
   });

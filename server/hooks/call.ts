@@ -57,7 +57,7 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
   if (query.callbackUrl) await ctx.callbacks.checkUrl(query.callbackUrl);
   const { id: runId, done } = await call.admission.submit({ workflow: saved.workflow, compiled: lookup.compiledOf(saved), inputs, workflowId: saved.id, workflowVersion: saved.version, source: hookSource(trigger.slug) });
   const statusUrl = hookStatusUrl(trigger.slug, runId);
-  if (query.callbackUrl) ctx.callbacks.deliverWhenDone(runId, query.callbackUrl, trigger.secret);
+  if (query.callbackUrl) await recordCallback(ctx, runId, query.callbackUrl, trigger.secret);
   if (async) return accept(res, runId, statusUrl, 'queued');
 
   const run = (await settledWithin(done, trigger.timeoutMs)) ? await done : undefined;
@@ -74,6 +74,16 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
     document.outputs = Object.fromEntries(await Promise.all(outputs));
   }
   sendJson(res, status, document);
+}
+
+/** Records the call's callback before the call is answered; a run whose callback cannot be recorded is cancelled, as its caller is told it failed. */
+async function recordCallback(ctx: AppContext, runId: string, url: string, secret: string): Promise<void> {
+  try {
+    await ctx.callbacks.deliverWhenDone(runId, url, secret);
+  } catch (err) {
+    await ctx.manager.cancel(runId).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** 202 with where to follow the run. */

@@ -73,15 +73,14 @@ export class CallbackDispatcher {
     }
   }
 
-  /** Posts run `runId` to `url` once it has finished, signed with `secret`; kept in the database until done. */
-  deliverWhenDone(runId: string, url: string, secret: string): void {
+  /**
+   * Posts run `runId` to `url` once it has finished, signed with `secret`; kept in the database until done. Resolves
+   * once the delivery is recorded: a caller told of its callback before that could lose it to a crash.
+   */
+  async deliverWhenDone(runId: string, url: string, secret: string): Promise<void> {
+    await this.db.run('INSERT INTO callback_pending (run_id, url, secret, next_attempt, next_at) VALUES (?, ?, ?, ?, ?)', [runId, url, secret, 1, 0]);
     const delivery: PendingDelivery = { runId, url, secret, nextAttempt: 1, nextAt: 0 };
-    this.track(
-      this.db
-        .run('INSERT INTO callback_pending (run_id, url, secret, next_attempt, next_at) VALUES (?, ?, ?, ?, ?)', [runId, url, secret, 1, 0])
-        .then(() => this.deliver(delivery)),
-      delivery,
-    );
+    this.track(this.deliver(delivery), delivery);
   }
 
   /** At start-up: carries on the deliveries a previous process left, each from the attempt after the last one recorded. */

@@ -88,6 +88,8 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
     add({ name: variable, kind: 'variable', runInput: variable, schema: z.string().meta({ description: `fills {${variable}} in prompts`, 'x-picflow-input': 'variable' }) });
   }
 
+  // Exposed once each: under two names, a call setting both would have one of its values silently dropped.
+  const exposedAs = new Map<string, string>();
   for (const [index, { param: key, name }] of exposed.entries()) {
     const field = `inputs.${index}`;
     const dot = key.lastIndexOf('.');
@@ -100,11 +102,14 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
       issues.push({ node: null, field, message: `'${key}' names no node of this workflow (use <node id>.<param>)` });
     } else if (!Object.hasOwn(shape, param)) {
       issues.push({ node: nodeId, field, message: `${node.type} has no param '${param}' (params: ${Object.keys(shape).join(', ') || 'none'})` });
+    } else if (exposedAs.has(key)) {
+      issues.push({ node: nodeId, field, message: `'${key}' is already exposed as '${exposedAs.get(key)}'; expose each param once` });
     } else if (inputs.has(name) || HOSTILE_KEYS.has(name)) {
       issues.push({ node: nodeId, field, message: `the input name '${name}' is already taken; give '${key}' another name` });
     } else {
       const saved = node.params?.[param];
       const described = shape[param].description;
+      exposedAs.set(key, name);
       const kind: InputKind = param === 'artifact' ? 'image' : 'param';
       const base = saved === undefined ? shape[param] : unwrapDefault(shape[param]).default(saved as never);
       add({

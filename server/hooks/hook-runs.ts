@@ -1,8 +1,10 @@
 // A hook's runs as its callers see them: the source they are recorded under, their status and image URLs,
 // and their run documents (the sync answer, the status URL's, callbacks').
+import { HttpError } from '../http-error';
 import { isImageRef } from '../json-values';
 import { toRunDocument, type RunDocument } from '../run-document';
-import type { RunSummary } from '../store/runs';
+import type { RunRecord, RunSummary } from '../store/runs';
+import type { Trigger } from '../store/triggers';
 import { hookUrl } from '../store/workflows';
 
 const HOOK_SOURCE = 'hook:';
@@ -10,6 +12,19 @@ const HOOK_SOURCE = 'hook:';
 /** The `source` a trigger's runs are recorded with. */
 export function hookSource(slug: string): string {
   return HOOK_SOURCE + slug;
+}
+
+/**
+ * A run of this trigger, read through `get` (the run manager's), or a 404: its slug and its workflow must both
+ * match, since a slug given up by one workflow's trigger may be taken by another's, whose credentials must not
+ * open the runs (outputs, images) made under the slug before.
+ */
+export async function runOfTrigger(trigger: Trigger, runId: string, get: (runId: string) => Promise<RunRecord | undefined>): Promise<RunRecord> {
+  const run = await get(runId);
+  if (!run || run.source !== hookSource(trigger.slug) || run.workflowId !== trigger.workflowId) {
+    throw new HttpError(404, `no run '${runId}' of trigger '${trigger.slug}'`);
+  }
+  return run;
 }
 
 /** Where a hook's run is followed (with the call's credentials). */

@@ -7,7 +7,7 @@ import { HttpError } from '../http-error';
 import { hookDocument } from '../openapi/hook-document';
 import { FINISHED, type RunRecord } from '../store/runs';
 import { hookAssetRoutes } from './app-assets';
-import { hookRunDocument, hookSource } from './hook-runs';
+import { hookRunDocument, runOfTrigger } from './hook-runs';
 import { authorize, hookOrigin, triggerOf } from './access';
 import type { HookLookup } from './lookup';
 
@@ -49,8 +49,7 @@ export function hookRoutes(ctx: AppContext, lookup: HookLookup): Router {
   router.get('/hooks/:slug/runs/:runId', async (req, res) => {
     const trigger = triggerOf(res);
     authorize(trigger, req);
-    const run = await ctx.manager.get(req.params.runId);
-    if (!run || run.source !== hookSource(trigger.slug)) throw new HttpError(404, `no run '${req.params.runId}' of trigger '${trigger.slug}'`);
+    const run = await runOfTrigger(trigger, req.params.runId, (id) => ctx.manager.get(id));
     res.json({ ...hookRunDocument(run, ctx.access.enabled), ...(!FINISHED.has(run.status) && { progress: progressOf(run) }) });
   });
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { asWorkflowV1, catalogPorts } from '../../engine/api-format';
 import { formatIssue } from '../../engine/contract';
 import type { AppContext } from '../context';
-import { HttpError, parseRequest } from '../http-error';
+import { HttpError, parseRequest, runInputsField } from '../http-error';
 import { imageRefsIn } from '../json-values';
 import { toRunRecordDocument } from '../run-document';
 import { admissionOf } from '../admission';
@@ -18,7 +18,7 @@ export const runBody = z
     workflow: z.unknown().optional(),
     workflowId: z.string().min(1).optional(),
     editedFrom: z.string().min(1).optional(),
-    inputs: z.record(z.string(), z.unknown()).default({}),
+    inputs: runInputsField.default({}),
     wait: z.boolean().default(false),
     source: z.enum(['api', 'editor', 'cli']).default('api'),
   })

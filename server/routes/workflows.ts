@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
-import { HttpError, parseRequest } from '../http-error';
+import { HttpError, parseRequest, runInputsField } from '../http-error';
 import { validateForSave } from '../validation';
 
 /**
@@ -15,7 +15,7 @@ function workflowOf(body: unknown): { workflow: unknown; inputs?: Record<string,
   }
   if ('workflow' in body && !('nodes' in body)) {
     const { workflow, inputs } = parseRequest(
-      z.object({ workflow: z.unknown(), inputs: z.record(z.string(), z.unknown()).optional() }),
+      z.object({ workflow: z.unknown(), inputs: runInputsField.optional() }),
       body,
       'request body',
     );
