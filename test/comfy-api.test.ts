@@ -42,7 +42,7 @@ interface Message {
 
 /** A plain WebSocket client, as ComfyUI's example clients use: JSON messages and binary preview frames, kept in order. */
 async function comfySocket(clientId: string, headers: Record<string, string> = {}) {
-  const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws?clientId=${clientId}`, { headers });
+  const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws?${new URLSearchParams({ clientId })}`, { headers });
   const messages: Message[] = [];
   const frames: Buffer[] = [];
   const waiters: { match: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
@@ -343,6 +343,15 @@ describe('a ComfyUI client drives picflow', () => {
     expect(await sharp(Buffer.from(await view.arrayBuffer())).metadata()).toMatchObject({ width: 8, height: 4 });
     expect((await fetch(`${t.url}/view?filename=..%2F..%2Fetc%2Fpasswd`)).status).toBe(404);
     socket.ws.close();
+
+    // A subfolder that leaves the upload folder is refused, as ComfyUI refuses it.
+    for (const subfolder of ['../../etc', '/etc', 'a/../../b', '..\\..\\windows']) {
+      const hostile = new FormData();
+      hostile.append('image', new Blob([Uint8Array.from(await png(8, 8, { r: 1, g: 2, b: 3 }))]), 'x.png');
+      hostile.append('subfolder', subfolder);
+      const refused = await fetch(`${t.url}/upload/image`, { method: 'POST', body: hostile });
+      expect([refused.status, await refused.json()], subfolder).toEqual([400, { error: 'invalid upload fields', errors: [{ node: null, field: 'subfolder', message: 'must stay inside the upload folder (no leading / and no .. above it)' }] }]);
+    }
   });
 
   test('POST /api/runs takes the API format too, and names a conversion problem by node and field', async () => {
@@ -353,6 +362,65 @@ describe('a ComfyUI client drives picflow', () => {
     const bad = await t.api('POST', '/api/runs', { workflow: { ...prompt, out: { class_type: 'output', inputs: { value: ['n', 1] } } } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ node: 'out', field: 'inputs.value', message: "node 'n' has no output 1 (outputs: 0: number)" }]);
+  });
+
+  test('any clientId, as ComfyUI takes it (dots, colons, spaces, hostile names), hears its prompts; so does one named only in extra_data', async () => {
+    const echo = { t: { class_type: 'prompt', inputs: { text: 'hi' } }, o: { class_type: 'output', inputs: { value: ['t', 0] } } };
+    for (const clientId of ['user@host:8188/tab 1.é', '__proto__', 'constructor']) {
+      const socket = await comfySocket(clientId);
+      expect((await socket.until((m) => m.type === 'status')).data.sid).toBe(clientId);
+      const { prompt_id: promptId } = (await post('/prompt', { prompt: echo, client_id: clientId })).body;
+      expect((await socket.done(promptId)).data.node).toBeNull();
+      socket.ws.close();
+    }
+    // ComfyUI's executor reads the client from extra_data, which is where some clients put it.
+    const socket = await comfySocket('in-extra-data');
+    const { prompt_id: promptId } = (await post('/prompt', { prompt: echo, extra_data: { client_id: 'in-extra-data' } })).body;
+    await socket.done(promptId);
+    socket.ws.close();
+    // An id /prompt would refuse as client_id is refused at the upgrade, saying why.
+    await expect(comfySocket('x'.repeat(129))).rejects.toThrow(/400/);
+  });
+
+  test('prompts sent at once with the same prompt_id: one is queued, the others are refused', async () => {
+    const promptId = `same-${randomUUID()}`;
+    const replies = await Promise.all([1, 2, 3].map(() => post('/prompt', { prompt: held('same'), prompt_id: promptId })));
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 400, 400]);
+    expect(replies.filter((r) => r.status === 400).map((r) => r.body.error.message)).toEqual([`prompt_id '${promptId}' is already taken`, `prompt_id '${promptId}' is already taken`]);
+    openGate('same');
+    expect((await eventually(async () => (await get(`/history/${promptId}`)).body[promptId])).status.status_str).toBe('success');
+  });
+
+  test("validation errors use ComfyUI's types: an input left out is required_input_missing; a node the conversion refused keeps its class_type and dependents", async () => {
+    const reply = await post('/prompt', {
+      prompt: {
+        k: { class_type: 'KSampler', inputs: {} },
+        p: { class_type: 'prompt', inputs: null },
+        o: { class_type: 'output', inputs: { value: ['p', 0] } },
+        s: { class_type: 'save-image', inputs: {} },
+      },
+    });
+    expect(reply.status).toBe(400);
+    const errors = reply.body.node_errors;
+    // An unknown class is about the node, not one of its inputs.
+    expect(errors.k.errors).toEqual([expect.objectContaining({ type: 'invalid_prompt', extra_info: {} })]);
+    expect(errors.p).toMatchObject({ class_type: 'prompt', dependent_outputs: ['o'], errors: [{ type: 'invalid_prompt' }] });
+    expect(errors.s).toMatchObject({ class_type: 'save-image', errors: [{ type: 'required_input_missing', extra_info: { input_name: 'image' } }] });
+    expect(await post('/prompt', {})).toMatchObject({ status: 400, body: { error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided' } } });
+    // A client_id of null is no client, as in ComfyUI.
+    expect((await post('/prompt', { prompt: { n: { class_type: 'number', inputs: { value: 1 } }, o: { class_type: 'output', inputs: { value: ['n', 0] } } }, client_id: null })).status).toBe(200);
+  });
+
+  test('number is read as ComfyUI reads it (a number or a string of one) and echoed in /queue', async () => {
+    const reply = await post('/prompt', { prompt: held('numbered'), number: '12.5' });
+    expect(reply).toMatchObject({ status: 200, body: { number: 12.5 } });
+    const item = await eventually(async () => {
+      const { queue_running: running, queue_pending: pending } = (await get('/queue')).body;
+      return [...running, ...pending].find((i: unknown[]) => i[1] === reply.body.prompt_id);
+    });
+    expect(item[0]).toBe(12.5);
+    openGate('numbered');
+    expect((await post('/prompt', { prompt: held('never'), number: 'soon' })).body.error.details).toBe('number: Invalid input: expected number, received string');
   });
 
   test('the same-origin protection covers the ComfyUI routes and /ws; a client on this machine works', async () => {

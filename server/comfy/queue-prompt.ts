@@ -7,6 +7,7 @@ import type { Workflow, WorkflowIssue } from '../../engine/contract';
 import type { RunManager } from '../run-manager';
 import type { PromptBook } from './prompts';
 import type { ComfyRelay } from './relay';
+import { MAX_CLIENT_ID_LENGTH } from './socket';
 
 export interface ComfyError {
   type: string;
@@ -25,11 +26,18 @@ export type PromptAnswer =
   | { ok: true; body: { prompt_id: string; number: number; node_errors: Record<string, NodeError> } }
   | { ok: false; body: { error: ComfyError; node_errors: Record<string, NodeError> } };
 
+/** A string that holds a number, as that number (anything else as it is, for zod to judge). */
+const fromNumericString = (value: unknown) => (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value);
+
+/** ComfyUI reads `number` with Python's `float()`: a number, or a string of one. */
+const queueNumber = z.preprocess(fromNumericString, z.number());
+
 const promptBody = z.looseObject({
   prompt: z.unknown().optional(),
-  client_id: z.string().max(128).optional(),
+  // null, as ComfyUI takes it, is no client.
+  client_id: z.string().max(MAX_CLIENT_ID_LENGTH).nullish(),
   prompt_id: z.string().regex(/^[\w.-]{1,128}$/, 'use 1 to 128 letters, digits, _, . and -').optional(),
-  number: z.number().optional(),
+  number: queueNumber.optional(),
   front: z.boolean().optional(),
   extra_data: z.record(z.string(), z.unknown()).optional(),
   partial_execution_targets: z.array(z.string()).optional(),
@@ -38,14 +46,51 @@ const promptBody = z.looseObject({
 /** `extra_data` larger than this is not kept for `/history` (only its `client_id`). */
 const KEPT_EXTRA_DATA_BYTES = 64 * 1024;
 
-const problem = (type: string, message: string, details = ''): ComfyError => ({ type, message, details, extra_info: {} });
+const problem = (type: string, message: string, details = message): ComfyError => ({ type, message, details, extra_info: {} });
 
-/** The kind of a validation problem, by the field it is about. */
-function errorType(field: string): string {
-  if (field === 'type' || field === 'class_type') return 'invalid_prompt';
-  if (field.startsWith('params.')) return 'invalid_input_type';
-  if (field.startsWith('inputs.')) return 'bad_linked_input';
-  return 'invalid_prompt';
+const taken = (promptId: string): PromptAnswer => ({ ok: false, body: { error: problem('invalid_prompt', `prompt_id '${promptId}' is already taken`), node_errors: {} } });
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The client's node of this id, when it is an object. */
+function clientNode(prompt: unknown, nodeId: string): Record<string, unknown> | undefined {
+  const node = isRecord(prompt) && Object.hasOwn(prompt, nodeId) ? prompt[nodeId] : undefined;
+  return isRecord(node) ? node : undefined;
+}
+
+/** Node id → class_type as the client wrote them (also for nodes the conversion refused, so their errors name it). */
+function classTypes(prompt: unknown): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const nodeId of isRecord(prompt) ? Object.keys(prompt) : []) {
+    const type = clientNode(prompt, nodeId)?.class_type;
+    if (typeof type === 'string') types.set(nodeId, type);
+  }
+  return types;
+}
+
+/** Whether the client's prompt gives this input of this node at all. */
+function givesInput(prompt: unknown, nodeId: string, input: string): boolean {
+  const inputs = clientNode(prompt, nodeId)?.inputs;
+  return isRecord(inputs) && Object.hasOwn(inputs, input);
+}
+
+/**
+ * One node's validation problem as ComfyUI reports it: an input left out is `required_input_missing`, a bad
+ * constant `invalid_input_type`, a bad link `bad_linked_input` (each with the input's name); the rest is about
+ * the node itself (`invalid_prompt`).
+ */
+function nodeError(issue: WorkflowIssue, nodeId: string, prompt: unknown): ComfyError {
+  const details = `${issue.field}: ${issue.message}`;
+  const [, kind, input] = /^(params|inputs)\.(.+)$/.exec(issue.field) ?? [];
+  if (input === undefined) return { type: 'invalid_prompt', message: issue.message, details, extra_info: {} };
+  const type = !givesInput(prompt, nodeId, input) ? 'required_input_missing' : kind === 'params' ? 'invalid_input_type' : 'bad_linked_input';
+  return { type, message: issue.message, details, extra_info: { input_name: input } };
+}
+
+/** The `/ws` client that hears a prompt: `client_id`, else the one in `extra_data`, where ComfyUI's executor reads it. */
+function clientIdOf(body: { client_id?: string | null; extra_data?: Record<string, unknown> }): string | null {
+  const inExtra = body.extra_data?.client_id;
+  return body.client_id ?? (typeof inExtra === 'string' ? inExtra : null);
 }
 
 /** The output nodes each node feeds (itself included when it is one), for `dependent_outputs`. */
@@ -57,8 +102,9 @@ function dependentOutputs(workflow: Workflow, outputs: string[]): Map<string, st
     while (stack.length > 0) {
       const id = stack.pop()!;
       feeds.set(id, [...(feeds.get(id) ?? []), output]);
+      // A source the conversion refused has no node here, but it too feeds this output.
       for (const [from] of Object.values(workflow.nodes[id]?.inputs ?? {})) {
-        if (Object.hasOwn(workflow.nodes, from) && !seen.has(from)) {
+        if (!seen.has(from)) {
           seen.add(from);
           stack.push(from);
         }
@@ -68,7 +114,12 @@ function dependentOutputs(workflow: Workflow, outputs: string[]): Map<string, st
   return feeds;
 }
 
+type PromptRequest = z.output<typeof promptBody>;
+
 export class PromptQueue {
+  /** Client-chosen prompt ids of submissions under way, so that two at once cannot both take one. */
+  private readonly claimed = new Set<string>();
+
   constructor(
     private readonly engine: Engine,
     private readonly manager: RunManager,
@@ -84,12 +135,21 @@ export class PromptQueue {
     }
     const body = parsed.data;
     if (body.prompt === undefined) return { ok: false, body: { error: problem('no_prompt', 'No prompt provided'), node_errors: {} } };
-    if (body.prompt_id !== undefined && (this.book.has(body.prompt_id) || (await this.manager.get(body.prompt_id)))) {
-      return { ok: false, body: { error: problem('invalid_prompt', `prompt_id '${body.prompt_id}' is already taken`), node_errors: {} } };
+    const promptId = body.prompt_id;
+    if (promptId === undefined) return this.checkAndSubmit(body);
+    // Claimed before the first await: the id is in the book only once its run is submitted.
+    if (this.claimed.has(promptId) || this.book.has(promptId)) return taken(promptId);
+    this.claimed.add(promptId);
+    try {
+      return (await this.manager.get(promptId)) ? taken(promptId) : await this.checkAndSubmit(body);
+    } finally {
+      this.claimed.delete(promptId);
     }
+  }
 
+  private async checkAndSubmit(body: PromptRequest): Promise<PromptAnswer> {
     const { workflow, issues } = fromApiFormat(body.prompt, catalogPorts(this.engine.catalog));
-    const types = new Map(Object.entries(workflow.nodes).map(([id, node]) => [id, node.type]));
+    const types = classTypes(body.prompt);
     if (body.partial_execution_targets) {
       const targets = new Set(body.partial_execution_targets);
       for (const [id, node] of Object.entries(workflow.nodes)) {
@@ -100,11 +160,11 @@ export class PromptQueue {
     // A field the conversion already faulted (say, a link to an output out of range) is reported once.
     const faulted = new Set(issues.map((i) => `${i.node}\0${i.field}`));
     issues.push(...this.engine.validate(workflow).errors.filter((i) => !faulted.has(`${i.node}\0${i.field}`)));
-    if (issues.length > 0) return { ok: false, body: this.refusal(issues, workflow, types, outputs) };
+    if (issues.length > 0) return { ok: false, body: refusal(issues, body.prompt, workflow, types, outputs) };
 
     const number = body.number ?? Date.now();
-    const clientId = body.client_id ?? null;
-    const extra = { ...body.extra_data, ...(clientId !== null && { client_id: clientId }) };
+    const clientId = clientIdOf(body);
+    const extra = { ...body.extra_data, ...(typeof body.client_id === 'string' && { client_id: body.client_id }) };
     const extraData = JSON.stringify(extra).length <= KEPT_EXTRA_DATA_BYTES ? extra : clientId !== null ? { client_id: clientId } : {};
     // The run enters the book before its submission settles, so its first messages find their client.
     const promptId = await this.relay.whileSubmitting(
@@ -117,23 +177,28 @@ export class PromptQueue {
     );
     return { ok: true, body: { prompt_id: promptId, number, node_errors: {} } };
   }
+}
 
-  /** The 400 body: each problem under its node id (with the node's type and the outputs it feeds), the rest in `error`. */
-  private refusal(issues: WorkflowIssue[], workflow: Workflow, types: ReadonlyMap<string, string>, outputs: string[]): Extract<PromptAnswer, { ok: false }>['body'] {
-    const feeds = dependentOutputs(workflow, outputs);
-    const nodeErrors: Record<string, NodeError> = Object.create(null);
-    const lines: string[] = [];
-    for (const issue of issues) {
-      lines.push(issue.node === null ? `${issue.field}: ${issue.message}` : `node '${issue.node}' ${issue.field}: ${issue.message}`);
-      if (issue.node === null) continue;
-      const input = issue.field.replace(/^(params|inputs)\./, '');
-      const entry = (nodeErrors[issue.node] ??= { errors: [], dependent_outputs: feeds.get(issue.node) ?? [], class_type: types.get(issue.node) ?? null });
-      entry.errors.push({ type: errorType(issue.field), message: issue.message, details: `${issue.field}: ${issue.message}`, extra_info: { input_name: input } });
-    }
-    const noOutputs = issues.length === 1 && issues[0].node === null && issues[0].field === 'nodes';
-    const error = noOutputs
-      ? problem('prompt_no_outputs', 'Prompt has no outputs', issues[0].message)
-      : problem('prompt_outputs_failed_validation', 'Prompt outputs failed validation', lines.join('\n'));
-    return { error, node_errors: nodeErrors };
+/** The 400 body: each problem under its node id (with the node's type and the outputs it feeds), the rest in `error`. */
+function refusal(
+  issues: WorkflowIssue[],
+  prompt: unknown,
+  workflow: Workflow,
+  types: ReadonlyMap<string, string>,
+  outputs: string[],
+): Extract<PromptAnswer, { ok: false }>['body'] {
+  const feeds = dependentOutputs(workflow, outputs);
+  const nodeErrors: Record<string, NodeError> = Object.create(null);
+  const lines: string[] = [];
+  for (const issue of issues) {
+    lines.push(issue.node === null ? `${issue.field}: ${issue.message}` : `node '${issue.node}' ${issue.field}: ${issue.message}`);
+    if (issue.node === null) continue;
+    const entry = (nodeErrors[issue.node] ??= { errors: [], dependent_outputs: feeds.get(issue.node) ?? [], class_type: types.get(issue.node) ?? null });
+    entry.errors.push(nodeError(issue, issue.node, prompt));
   }
+  const noOutputs = issues.length === 1 && issues[0].node === null && issues[0].field === 'nodes';
+  const error = noOutputs
+    ? problem('prompt_no_outputs', 'Prompt has no outputs', issues[0].message)
+    : problem('prompt_outputs_failed_validation', 'Prompt outputs failed validation', lines.join('\n'));
+  return { error, node_errors: nodeErrors };
 }

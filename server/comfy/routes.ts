@@ -1,5 +1,6 @@
 // ComfyUI's HTTP API, each route also under `/api` as ComfyUI serves it.
 import { freemem, totalmem } from 'node:os';
+import { posix } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
@@ -42,9 +43,16 @@ const historyQuery = z.object({
 const viewQuery = z.looseObject({ filename: z.string().min(1).max(256) });
 const queueBody = z.looseObject({ clear: z.boolean().optional(), delete: z.array(z.string()).optional() });
 const interruptBody = z.looseObject({ prompt_id: z.string().optional() });
+
+/** Whether a subfolder stays inside its folder: ComfyUI refuses (400) an upload whose subfolder leaves it. */
+function staysInside(subfolder: string): boolean {
+  const normal = posix.normalize(subfolder.replaceAll('\\', '/'));
+  return !posix.isAbsolute(normal) && normal !== '..' && !normal.startsWith('../');
+}
+
 const uploadFields = z.looseObject({
   type: z.enum(['input', 'temp', 'output']).default('input'),
-  subfolder: z.string().max(256).default(''),
+  subfolder: z.string().max(256).refine(staysInside, 'must stay inside the upload folder (no leading / and no .. above it)').default(''),
 });
 
 export interface ComfyRouteDeps {

@@ -6,6 +6,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Access } from '../auth/access';
+import { HttpError } from '../http-error';
 
 export const WS_PATHS = new Set(['/ws', '/api/ws']);
 
@@ -18,7 +19,18 @@ export const PNG_IMAGE = 2;
 const PREVIEW_BACKLOG_BYTES = 8 * 1024 * 1024;
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
-const CLIENT_ID = /^[\w-]{1,128}$/;
+/** The longest client id taken, here and as `/prompt`'s `client_id` (ComfyUI takes any string as either). */
+export const MAX_CLIENT_ID_LENGTH = 128;
+
+/**
+ * The client id a `/ws` upgrade asks for, or a new one when it names none (as ComfyUI does). Any string is
+ * kept as it is (clients are in a Map): a prompt queued with that `client_id` must find this socket.
+ */
+function clientIdOf(url: URL): string {
+  const asked = url.searchParams.get('clientId') ?? '';
+  if (asked.length > MAX_CLIENT_ID_LENGTH) throw new HttpError(400, `clientId: at most ${MAX_CLIENT_ID_LENGTH} characters (got ${asked.length})`);
+  return asked === '' ? randomUUID().replaceAll('-', '') : asked;
+}
 
 export class ComfySockets {
   private readonly clients = new Map<string, WebSocket>();
@@ -40,13 +52,14 @@ export class ComfySockets {
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (!WS_PATHS.has(url.pathname)) return;
-      const given = url.searchParams.get('clientId') ?? '';
-      const clientId = CLIENT_ID.test(given) ? given : randomUUID().replaceAll('-', '');
       // A token in the query is for clients that cannot set headers on a WebSocket (browsers).
-      this.access.authorize(req, { presented: url.searchParams.get('token') ?? undefined }).then(
-        () => this.server.handleUpgrade(req, socket, head, (ws) => this.connected(ws, clientId)),
-        (err) => Access.refuseUpgrade(socket, err),
-      );
+      this.access
+        .authorize(req, { presented: url.searchParams.get('token') ?? undefined })
+        .then(() => clientIdOf(url))
+        .then(
+          (clientId) => this.server.handleUpgrade(req, socket, head, (ws) => this.connected(ws, clientId)),
+          (err) => Access.refuseUpgrade(socket, err),
+        );
     });
   }
 
