@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { WebSocket } from 'ws';
 import { startRedis, type RedisServer } from './redis-server';
 import { startTestServer, workflows, type Client, type TestServer } from './server-harness';
 import { spawnWorker, type WorkerProcess } from './worker-process';
@@ -34,6 +35,13 @@ describe('scale-out: Redis faults', () => {
     const running = (await t.api('POST', '/api/runs', { workflow: workflows.held('redis-lost') })).body.runId;
     await events.next('node:started', (d) => d.runId === running && d.nodeId === 'wait');
     const waiting = (await t.api('POST', '/api/runs', { workflow: workflows.caption('waiting') })).body.runId;
+    // A ComfyUI client's prompt waits too: when it is lost its client must still hear it end.
+    const comfy = new WebSocket(`${t.url.replace('http', 'ws')}/ws?clientId=lost`);
+    const heard: { type: string; data: Record<string, unknown> }[] = [];
+    comfy.on('message', (data, binary) => void (!binary && heard.push(JSON.parse(data.toString()))));
+    await new Promise((resolve) => comfy.once('open', resolve));
+    const apiPrompt = { s: { class_type: 'prompt', inputs: { text: 'lost' } }, o: { class_type: 'output', inputs: { value: ['s', 0] } } };
+    const { prompt_id } = (await t.api('POST', '/prompt', { prompt: apiPrompt, client_id: 'lost' })).body;
     const before = (await t.api('GET', '/api/runs?limit=200')).body.runs.length;
 
     await redis.stop('SIGKILL');
@@ -48,10 +56,19 @@ describe('scale-out: Redis faults', () => {
 
     redis = await startRedis(redis.port);
     const ended = await within(
-      Promise.all([running, waiting].map((runId) => events.next('run:finished', (d) => d.runId === runId))),
+      Promise.all([running, waiting, prompt_id].map((runId) => events.next('run:finished', (d) => d.runId === runId))),
       10_000,
       'noticing the lost runs',
     );
+    await within(
+      (async () => {
+        while (!heard.some((m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === prompt_id)) await new Promise((resolve) => setTimeout(resolve, 50));
+      })(),
+      5_000,
+      'telling the ComfyUI client its prompt ended',
+    );
+    expect(heard.filter((m) => m.data.prompt_id === prompt_id).map((m) => m.type)).toEqual(['execution_start', 'execution_interrupted', 'executing']);
+    comfy.close();
     for (const { data } of ended) {
       expect(data).toMatchObject({ status: 'interrupted', error: { message: expect.stringMatching(/lost from the queue \(Redis restarted empty/) } });
     }

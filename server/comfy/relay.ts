@@ -133,8 +133,13 @@ export class ComfyRelay {
         // The run's end carries the error (execution_error), as ComfyUI reports it once.
         break;
       case 'run:finished':
-        // A prompt taken off the queue before it started ends without execution messages, as in ComfyUI.
-        if (!progress.started) break;
+        // A prompt taken off the queue before it started ends without execution messages, as in ComfyUI. One
+        // that ended otherwise before starting (lost with Redis, refused at its start) still tells its client,
+        // which waits for `executing` with no node.
+        if (!progress.started) {
+          if (message.status === 'cancelled') break;
+          send('execution_start', { timestamp: Date.now() });
+        }
         if (message.status === 'succeeded') send('execution_success', { timestamp: Date.now() });
         else {
           const end = { status: message.status, error: message.error, executed: progress.executed, at: Date.now() };
