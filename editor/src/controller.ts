@@ -166,6 +166,8 @@ export class Controller {
     }
     const id = await this.canvas.addNode(type, position, { centred: Boolean(at) });
     if (!id) this.notices.toast('error', `Unknown node type '${type}'`);
+    // Moved down past the nodes it would cover, it can land outside the view (a dropped node stays put).
+    else if (!at) await this.canvas.bringIntoView(id);
   }
 
   /** Adds a node where a link was let go and links it to that link's socket. */

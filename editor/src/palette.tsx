@@ -53,7 +53,7 @@ export function Palette({
   const listRef = useRef<HTMLDivElement>(null);
   const current = flat[Math.min(active, flat.length - 1)];
 
-  const onKey = (e: KeyboardEvent) => {
+  const onKey = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       const next = (active + (e.key === 'ArrowDown' ? 1 : -1) + flat.length) % Math.max(flat.length, 1);
@@ -62,10 +62,15 @@ export function Palette({
     } else if (e.key === 'Enter' && current) {
       e.preventDefault();
       onAdd(current.type);
+      // Back to the canvas, where the new node is selected: the next keys (L, F2, arrows) act on it.
+      setQuery('');
+      e.currentTarget.blur();
     } else if (e.key === 'Escape') {
       e.preventDefault();
+      // The first Escape clears the search, the next one leaves it (or closes the menu it is in).
       if (query) setQuery('');
-      else onEscape?.();
+      else if (onEscape) onEscape();
+      else e.currentTarget.blur();
     }
   };
 

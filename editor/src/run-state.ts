@@ -46,15 +46,17 @@ export function applyRunMessage(states: KeyedStore<NodeRunState>, message: FeedM
     case 'run:state':
       applyRunRecord(states, message.run, nodeIds(), true);
       break;
-    case 'run:finished':
-      // Nodes still waiting never ran (a failure upstream, or a cancel).
+    case 'run:finished': {
+      // Nodes still waiting or running were stopped by a cancel, or never ran after a failure upstream.
+      const phase = message.status === 'cancelled' ? 'cancelled' : 'skipped';
       for (const [id, state] of states.entries()) {
-        if (state.phase === 'queued' || state.phase === 'running') states.set(id, { phase: 'skipped' });
+        if (state.phase === 'queued' || state.phase === 'running') states.set(id, { phase });
       }
       if (message.status === 'failed' && message.error?.node && states.get(message.error.node)?.phase !== 'error') {
         states.set(message.error.node, { phase: 'error', message: message.error.message });
       }
       break;
+    }
   }
 }
 
@@ -65,7 +67,7 @@ const PHASES: Record<string, NodePhase> = {
   succeeded: 'done',
   cached: 'cached',
   failed: 'error',
-  cancelled: 'skipped',
+  cancelled: 'cancelled',
   skipped: 'skipped',
 };
 

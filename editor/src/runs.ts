@@ -131,15 +131,28 @@ export class Runs {
       if (message.type === 'run:state') {
         // Watching began after the run moved on (or even finished): its state so far stands in for the missed events.
         const { run } = message;
-        this.current.update((r) => (r ? { ...r, status: run.status } : r));
+        this.setStatus(runId, run.status);
         if (run.status !== 'queued' && run.status !== 'running') {
           this.onOwnRunEnd({ runId: run.id, status: run.status, ms: run.ms, error: typeof run.error === 'string' ? { node: null, message: run.error } : run.error });
         }
         return;
       }
-      if (message.type === 'run:started') this.current.update((r) => (r ? { ...r, status: 'running' } : r));
+      if (message.type === 'run:started') this.setStatus(runId, 'running');
       if (message.type === 'run:finished') this.onOwnRunEnd(message);
     });
+  }
+
+  /**
+   * The watched run's status, on the run button and its history row alike: the feed's own
+   * `run:started` can come before the row exists (a run starts before `POST /api/runs` answers).
+   */
+  private setStatus(runId: string, status: RunState): void {
+    this.current.update((r) => (r?.id === runId ? { ...r, status } : r));
+    this.setRowStatus(runId, status);
+  }
+
+  private setRowStatus(runId: string, status: RunState): void {
+    this.history.update((list) => list.map((r) => (r.id === runId ? { ...r, status } : r)));
   }
 
   private stopRunWatch(): void {
@@ -149,7 +162,7 @@ export class Runs {
 
   /** The watched run ended: from its `run:finished` message, or its state when watching began late. */
   private onOwnRunEnd(end: { runId: string; status: RunState; ms?: number | null; error?: { message: string } | null }): void {
-    this.current.update((r) => (r ? { ...r, status: end.status } : r));
+    this.setStatus(end.runId, end.status);
     if (this.finished.has(end.runId)) return;
     this.finished.add(end.runId);
     this.stopRunWatch();
@@ -203,7 +216,7 @@ export class Runs {
       const existing = list.find((r) => r.id === message.runId);
       return [...rest, { ...(existing ?? { createdAt: Date.now() }), id: message.runId, status }].sort(byCreated);
     });
-    this.history.update((list) => list.map((r) => (r.id === message.runId ? { ...r, status } : r)));
+    this.setRowStatus(message.runId, status);
   }
 
   async refreshQueue(): Promise<void> {

@@ -42,7 +42,10 @@ export const SHORTCUTS: Shortcut[] = [
 ];
 
 function focusPalette(): void {
-  document.querySelector<HTMLInputElement>('[data-testid="palette-search"]')?.focus();
+  const search = document.querySelector<HTMLInputElement>('[data-testid="palette-search"]');
+  search?.focus();
+  // What was searched last is replaced by what is typed now.
+  search?.select();
 }
 
 function openLinkDialog(c: Controller): void {

@@ -10,7 +10,7 @@ export interface ModelChoice {
 }
 
 /** What a node shows while a run is watched. */
-export type NodePhase = 'idle' | 'queued' | 'running' | 'cached' | 'done' | 'error' | 'skipped';
+export type NodePhase = 'idle' | 'queued' | 'running' | 'cached' | 'done' | 'error' | 'skipped' | 'cancelled';
 
 export interface NodeRunState {
   phase: NodePhase;

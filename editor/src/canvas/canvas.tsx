@@ -148,9 +148,12 @@ export class Canvas {
     }
   }
 
-  /** Resolves once pending node renders are on screen and measured (two frames). */
+  /**
+   * Resolves once pending node renders are on screen and measured: after the widgets queued so far
+   * mount (on a timer, see node-renderer.ts), two frames.
+   */
   settled(): Promise<void> {
-    return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+    return new Promise((resolve) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve())), 0));
   }
 
   // ---- reading the graph ----
@@ -236,6 +239,12 @@ export class Canvas {
     await this.add({ nodes: [{ id, type, params: {}, x: position.x, y: position.y }], links: [] });
     await this.selection.select(id, false);
     return id;
+  }
+
+  /** Pans so a node just added is in sight, once it is drawn with its widgets (and so at its height). */
+  async bringIntoView(id: string): Promise<void> {
+    await this.settled();
+    await this.camera.reveal(id);
   }
 
   async removeNodes(ids: string[]): Promise<void> {

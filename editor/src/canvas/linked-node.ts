@@ -15,7 +15,6 @@ export async function addLinkedNode(canvas: Canvas, type: string, at: { x: numbe
   const id = await canvas.addNode(type, place);
   if (!id) return id;
   if (port) await canvas.links.connect(from, { nodeId: id, side: from.side === 'output' ? 'input' : 'output', key: port });
-  await canvas.settled();
-  await canvas.camera.reveal(id);
+  await canvas.bringIntoView(id);
   return id;
 }

@@ -20,6 +20,8 @@ export function statusText(state: NodeRunState | undefined): string {
       return 'error';
     case 'skipped':
       return state.message ? `not run: ${state.message}` : 'not run';
+    case 'cancelled':
+      return 'cancelled';
     default:
       return '';
   }

@@ -1,0 +1,138 @@
+// The editor end to end, more of everyday use (real Chromium, the real server and tiny model): the
+// keyboard alone adds nodes and leaves the search; a node added from the palette is in sight; every
+// top-bar button can be reached in a small window; a run in progress is "running" in its history row,
+// and a cancelled run says so on its nodes. Screenshots go to test/artifacts/.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { currentWorkflow, node, pageErrors, screenshot, startEditorSession, type EditorSession } from './e2e-harness';
+
+type Box = { x: number; y: number; width: number; height: number };
+
+const inside = (inner: Box, outer: Box) =>
+  inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 && inner.x + inner.width <= outer.x + outer.width + 0.5 && inner.y + inner.height <= outer.y + outer.height + 0.5;
+
+/** The `data-testid` of the focused element ('' for none). */
+const focused = (page: Page) => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset?.testid ?? '');
+
+describe('the editor, more of everyday use', () => {
+  let session: EditorSession;
+  beforeAll(async () => {
+    session = await startEditorSession();
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it('adds nodes with the keyboard alone: A, a name, Enter; Escape clears the search, then leaves it', async () => {
+    const page = await session.open();
+    await page.keyboard.press('a');
+    expect(await focused(page)).toBe('palette-search');
+    await page.keyboard.type('prompt');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(node('prompt'));
+    // Back on the canvas, with the new node selected: the next keys act on it, not on the search.
+    expect(await focused(page)).not.toBe('palette-search');
+    expect(await page.inputValue('[data-testid=palette-search]')).toBe('');
+
+    // A second node the same way; what was searched before does not stick to what is typed now.
+    await page.keyboard.press('a');
+    await page.keyboard.type('gen');
+    await page.keyboard.press('Escape');
+    expect(await page.inputValue('[data-testid=palette-search]')).toBe('');
+    expect(await focused(page)).toBe('palette-search');
+    await page.keyboard.type('generate');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(node('generate'));
+
+    // Escape on an empty search leaves it: N then cycles the selection instead of typing "n".
+    await page.keyboard.press('a');
+    await page.keyboard.press('Escape');
+    expect(await focused(page)).not.toBe('palette-search');
+    await page.keyboard.press('n');
+    expect(await page.inputValue('[data-testid=palette-search]')).toBe('');
+    await page.waitForSelector('[data-node-id][data-selected=true]');
+    expect(Object.keys((await currentWorkflow(page)).nodes).sort()).toEqual(['generate', 'prompt']);
+    expect(pageErrors(page)).toEqual([]);
+  }, 60_000);
+
+  it('brings each node added from the palette into sight, in a small window', async () => {
+    const page = await session.open();
+    await page.setViewportSize({ width: 1024, height: 700 });
+    const canvas = (await page.locator('[data-testid=canvas]').boundingBox())!;
+    for (const type of ['generate', 'caption', 'reward-score', 'edit', 'save-image']) {
+      await page.click(`[data-testid=palette-item-${type}]`);
+      await page.waitForSelector(node(type));
+      // Each lands below the last ones, past the bottom of the view: the view follows it.
+      await expect
+        .poll(async () => {
+          const box = (await page.locator(node(type)).boundingBox())!;
+          return inside(box, canvas) || JSON.stringify(box);
+        }, { message: `${type} in view ${JSON.stringify(canvas)}` })
+        .toBe(true);
+    }
+    await screenshot(page, 'more-palette-in-sight');
+    expect(pageErrors(page)).toEqual([]);
+  }, 60_000);
+
+  it('keeps every top-bar button in reach in a 1024×700 window', async () => {
+    const page = await session.open();
+    await page.setViewportSize({ width: 1024, height: 700 });
+    /** Top-bar buttons whose middle is covered or cut off (what a click there would miss). */
+    const unreachable = () =>
+      page.$$eval('.top-bar button', (buttons) =>
+        buttons
+          .filter((b) => {
+            const r = b.getBoundingClientRect();
+            return !b.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2));
+          })
+          .map((b) => b.textContent),
+      );
+    expect(await unreachable()).toEqual([]);
+    expect(await page.locator('[data-testid=trigger-button]').isVisible()).toBe(true);
+    await screenshot(page, 'more-small-top-bar');
+    expect(pageErrors(page)).toEqual([]);
+  }, 60_000);
+
+  it('shows a run in progress as running in its history row; cancelled, its nodes say so', async () => {
+    // Four 16-image generations one after the other: long enough to be seen running and cancelled.
+    const nodes: Record<string, unknown> = { p: { type: 'prompt', params: { text: 'a small red circle in the center' }, ui: { x: 0, y: 0 } } };
+    let from: [string, string] = ['p', 'text'];
+    for (let i = 0; i < 4; i++) {
+      nodes[`g${i}`] = { type: 'generate', params: { seed: 100 + i, count: 16 }, inputs: { prompt: from }, ui: { x: 320 * (i + 1), y: 0 } };
+      nodes[`c${i}`] = { type: 'caption', inputs: { image: [`g${i}`, 'image'] }, ui: { x: 320 * (i + 1), y: 500 } };
+      from = [`c${i}`, 'text'];
+    }
+    nodes.out = { type: 'output', params: { name: 'last' }, inputs: { value: from }, ui: { x: 1600, y: 0 } };
+    const page = await session.open();
+    const file = Buffer.from(JSON.stringify({ version: 1, name: 'long run', nodes }));
+    await page.setInputFiles('[data-testid=import-file]', { name: 'long-run.json', mimeType: 'application/json', buffer: file });
+    await page.waitForSelector(node('out'));
+
+    // The server's answer to the run request comes late (a slow network): the run is already running.
+    await page.route('**/api/runs', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const response = await route.fetch();
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.fulfill({ response });
+    });
+    await page.click('[data-testid=run-button]');
+    await page.waitForSelector(`${node('g0')}[data-phase=running]`);
+    const runId = await page.evaluate(() => (window as any).picflow.runs.current.get().id);
+    const row = `[data-testid=history-list] [data-testid="run-${runId}"]`;
+    await expect.poll(() => page.getAttribute(row, 'data-status')).toBe('running');
+    await screenshot(page, 'more-running');
+
+    await page.click('[data-testid=cancel-button]');
+    await page.waitForFunction(() => (window as any).picflow.runs.current.get()?.status === 'cancelled');
+    await expect.poll(() => page.getAttribute(row, 'data-status')).toBe('cancelled');
+    // The node that was running, and those after it, were stopped by the cancel: not "not run".
+    await expect.poll(() => page.textContent('[data-testid="status-out"]')).toBe('cancelled');
+    const shown = await page.$$eval('[data-testid^=status-]', (els) => els.map((e) => e.textContent ?? ''));
+    expect(shown.filter((s) => !['cancelled', 'cached'].includes(s) && !s.startsWith('done'))).toEqual([]);
+    expect(shown.filter((s) => s === 'cancelled').length).toBeGreaterThan(1);
+    expect(await page.getAttribute(node('out'), 'data-phase')).toBe('cancelled');
+    await screenshot(page, 'more-cancelled');
+    expect(pageErrors(page)).toEqual([]);
+  }, 120_000);
+});
