@@ -1,7 +1,9 @@
 // The editor end to end, more of everyday use (real Chromium, the real server and tiny model): the
 // keyboard alone adds nodes and leaves the search; a node added from the palette is in sight; every
-// top-bar button can be reached in a small window; a run in progress is "running" in its history row,
-// and a cancelled run says so on its nodes. Screenshots go to test/artifacts/.
+// top-bar button can be reached in a small window; param labels read whole; a ten-node row imports
+// readable and the minimap keeps out of the way; a run in progress is "running" in its history row
+// (with test ids unique on the page), and a cancelled run says so on its nodes. Screenshots go to
+// test/artifacts/.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -11,6 +13,13 @@ type Box = { x: number; y: number; width: number; height: number };
 
 const inside = (inner: Box, outer: Box) =>
   inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 && inner.x + inner.width <= outer.x + outer.width + 0.5 && inner.y + inner.height <= outer.y + outer.height + 0.5;
+
+/** Test ids that more than one element on the page carries. */
+const duplicateTestIds = (page: Page) =>
+  page.$$eval('[data-testid]', (els) => {
+    const ids = els.map((e) => (e as HTMLElement).dataset.testid!);
+    return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+  });
 
 /** The `data-testid` of the focused element ('' for none). */
 const focused = (page: Page) => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset?.testid ?? '');
@@ -94,6 +103,82 @@ describe('the editor, more of everyday use', () => {
     expect(pageErrors(page)).toEqual([]);
   }, 60_000);
 
+  it('shows every param label of each node type whole, and number boxes wide enough for their placeholder', async () => {
+    const page = await session.open();
+    const types = ['generate', 'edit', 'caption', 'reward-score', 'resize', 'text', 'compare', 'load-image', 'select-best'];
+    const nodes = Object.fromEntries(types.map((type, i) => [type, { type, ui: { x: (i % 3) * 300, y: Math.floor(i / 3) * 420 } }]));
+    await page.evaluate((w) => (window as any).picflow.canvas.load(w), { version: 1, nodes });
+    await page.click('[data-testid=zoom-100]');
+    await expect.poll(() => page.getAttribute('[data-testid=canvas]', 'data-detail')).toBe('full');
+    // The folded params too ("4 more: cfg, temperature, …").
+    for (const more of await page.locator('[data-testid^=more-]').all()) await more.click();
+    await page.waitForSelector('[data-testid="param-generate-temperature"]', { state: 'attached' });
+    const clipped = await page.$$eval('.pf-params label', (labels) =>
+      labels.filter((l) => l.scrollWidth > l.clientWidth).map((l) => `${(l.closest('[data-node-id]') as HTMLElement).dataset.nodeId}.${l.textContent}`),
+    );
+    expect(clipped).toEqual([]);
+    expect(await page.locator('.pf-params label').count()).toBeGreaterThan(20);
+    // A number box's "default" placeholder fits beside its spin buttons, next to a slider too.
+    const narrow = await page.$$eval('.pf-params input[type=number][placeholder]', (inputs) => {
+      const probe = document.body.appendChild(document.createElement('span'));
+      const spinButtons = 16;
+      const tooNarrow = inputs.filter((input) => {
+        const style = getComputedStyle(input);
+        probe.style.font = style.font;
+        probe.textContent = (input as HTMLInputElement).placeholder;
+        return input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - spinButtons < probe.getBoundingClientRect().width;
+      });
+      probe.remove();
+      return tooNarrow.map((i) => (i as HTMLElement).dataset.testid);
+    });
+    expect(narrow).toEqual([]);
+    await screenshot(page, 'more-param-labels');
+    expect(pageErrors(page)).toEqual([]);
+  }, 60_000);
+
+  it('imports a ten-node row readable at its start; the minimap gives way to toasts and, in a small window, to the graph', async () => {
+    const nodes: Record<string, unknown> = { p: { type: 'prompt', params: { text: 'a small red circle in the center' }, ui: { x: 0, y: 0 } } };
+    let from: [string, string] = ['p', 'text'];
+    for (let i = 1; i < 10; i++) {
+      const type = i % 2 ? 'generate' : 'caption';
+      nodes[`n${i}`] = { type, inputs: type === 'generate' ? { prompt: from } : { image: from }, ui: { x: 320 * i, y: 0 } };
+      from = [`n${i}`, type === 'generate' ? 'image' : 'text'];
+    }
+    const file = { name: 'row.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ version: 1, name: 'row of ten', nodes })) };
+    for (const viewport of [{ width: 1440, height: 900 }, { width: 1024, height: 700 }]) {
+      const page = await session.open();
+      await page.setViewportSize(viewport);
+      await page.setInputFiles('[data-testid=import-file]', file);
+      await page.waitForSelector('[data-testid=toast-info]');
+      // Shown as a template of it would be: widgets drawn, the first nodes in view.
+      await expect.poll(() => page.getAttribute('[data-testid=canvas]', 'data-detail')).toBe('full');
+      await page.waitForSelector('[data-testid="param-n1-seed"]');
+      const canvas = (await page.locator('[data-testid=canvas]').boundingBox())!;
+      for (const id of ['p', 'n1']) expect(inside((await page.locator(node(id)).boundingBox())!, canvas), `${id} in view`).toBe(true);
+
+      // The minimap starts shown only where the canvas has room for it; the button shows or hides it.
+      const small = viewport.width < 1440;
+      const toggle = page.locator('[data-testid=minimap-toggle]');
+      expect(await toggle.getAttribute('aria-pressed')).toBe(String(!small));
+      expect(await page.locator('[data-testid=minimap]').count()).toBe(small ? 0 : 1);
+      if (small) await toggle.click();
+      await page.waitForSelector('[data-testid=minimap]');
+      // A toast is drawn above the minimap, wherever they meet.
+      await page.evaluate(() => (window as any).picflow.notices.toast('error', 'a long message, as wide as a toast gets, that must stay readable over the minimap'));
+      const hidden = await page.$$eval('[data-testid^=toast-]', (toasts) =>
+        toasts.filter((t) => {
+          const r = t.getBoundingClientRect();
+          return [r.left + 8, r.right - 8].some((x) => !t.contains(document.elementFromPoint(x, r.bottom - 8)));
+        }).length,
+      );
+      expect(hidden).toBe(0);
+      await screenshot(page, `more-row-${viewport.width}`);
+      await toggle.click();
+      expect(await page.locator('[data-testid=minimap]').count()).toBe(0);
+      expect(pageErrors(page)).toEqual([]);
+    }
+  }, 90_000);
+
   it('shows a run in progress as running in its history row; cancelled, its nodes say so', async () => {
     // Four 16-image generations one after the other: long enough to be seen running and cancelled.
     const nodes: Record<string, unknown> = { p: { type: 'prompt', params: { text: 'a small red circle in the center' }, ui: { x: 0, y: 0 } } };
@@ -119,8 +204,11 @@ describe('the editor, more of everyday use', () => {
     await page.click('[data-testid=run-button]');
     await page.waitForSelector(`${node('g0')}[data-phase=running]`);
     const runId = await page.evaluate(() => (window as any).picflow.runs.current.get().id);
-    const row = `[data-testid=history-list] [data-testid="run-${runId}"]`;
+    const row = `[data-testid=history-list] [data-testid="history-run-${runId}"]`;
     await expect.poll(() => page.getAttribute(row, 'data-status')).toBe('running');
+    // Running, it is in the queue too: each list's row has its own test id, and no id is on the page twice.
+    await expect.poll(() => page.getAttribute(`[data-testid=queue-list] [data-testid="queue-run-${runId}"]`, 'data-status')).toBe('running');
+    expect(await duplicateTestIds(page)).toEqual([]);
     await screenshot(page, 'more-running');
 
     await page.click('[data-testid=cancel-button]');

@@ -139,11 +139,11 @@ describe('the editor in everyday use', () => {
     // After a reload the run is in the workflow's history, with the graph it ran.
     await page.reload();
     await page.waitForSelector('[data-testid=app][data-ready=true]');
-    const row = page.locator(`[data-testid="run-${runId}"]`);
+    const row = page.locator(`[data-testid="history-run-${runId}"]`);
     await row.waitFor();
     expect(await row.getAttribute('data-status')).toBe('succeeded');
-    expect(await page.textContent(`[data-testid="run-source-${runId}"]`)).toBe('editor');
-    expect(await page.textContent(`[data-testid="run-prompts-${runId}"]`)).toContain(edited);
+    expect(await page.textContent(`[data-testid="history-run-source-${runId}"]`)).toBe('editor');
+    expect(await page.textContent(`[data-testid="history-run-prompts-${runId}"]`)).toContain(edited);
     const record = await (await fetch(`${session.server.url}/api/runs/${runId}`)).json();
     expect(record.workflowId).toBe(id);
     expect(record.workflow.nodes.p.params.text).toBe(edited);

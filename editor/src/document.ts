@@ -163,10 +163,10 @@ export class WorkflowDocument {
     const missing = await attachTemplateImages(workflow, (file) => api.upload(file));
     if (!current()) return;
     await this.show(workflow, { id: null, name: workflow.name ?? template.name, description: workflow.description }, true);
-    // Templates laid out for smaller nodes are spread out, then shown readable.
+    // Templates laid out for smaller nodes are spread out, then framed again as any graph opened.
     const canvas = this.parts.canvas()!;
     await canvas.spreadOverlaps();
-    await canvas.camera.fit();
+    await canvas.camera.frameOpened();
     this.markClean();
     if (missing.length > 0) this.notices.toast('error', `Template "${template.name}": cannot upload ${missing.join(', ')}; set the image on its node`);
     else this.notices.toast('info', `Template "${template.name}" loaded`);

@@ -27,25 +27,26 @@ function firstImage(outputs: RunEntry['outputs']): ImageRef | null {
   return null;
 }
 
-function RunRow({ run, controller, shown }: { run: RunEntry; controller: Controller; shown: boolean }) {
+/** A run row; `list` prefixes its test ids, as a running run is in both the queue and the history. */
+function RunRow({ run, list, controller, shown }: { run: RunEntry; list: 'queue' | 'history'; controller: Controller; shown: boolean }) {
   const active = run.status === 'queued' || run.status === 'running';
   const thumb = firstImage(run.outputs);
   const prompts = run.prompts ?? [];
   return (
-    <li className={`run-row status-${run.status}${shown ? ' shown' : ''}`} data-testid={`run-${run.id}`} data-status={run.status}>
+    <li className={`run-row status-${run.status}${shown ? ' shown' : ''}`} data-testid={`${list}-run-${run.id}`} data-status={run.status}>
       <button type="button" className="link-button run-open" onClick={() => void controller.runView.open(run.id)} title="show this run: its graph and outputs">
         {thumb ? <AuthorizedImage className="pixelated run-thumb" src={thumb.url} alt="" loading="lazy" /> : <span className="run-thumb empty" />}
         <span className="run-text">
           <span className="run-meta">
             <span className={`badge status-${run.status}`}>{run.status}</span>
-            <span className="run-source" data-testid={`run-source-${run.id}`}>
+            <span className="run-source" data-testid={`${list}-run-source-${run.id}`}>
               {run.source ?? (run.local ? 'editor' : '')}
             </span>
             <span className="run-when">{when(run.createdAt)}</span>
             <span className="run-ms">{run.ms !== undefined && run.ms !== null ? formatDuration(run.ms) : ''}</span>
           </span>
           {prompts.length > 0 && (
-            <span className="run-prompts" title={prompts.join('\n')} data-testid={`run-prompts-${run.id}`}>
+            <span className="run-prompts" title={prompts.join('\n')} data-testid={`${list}-run-prompts-${run.id}`}>
               {prompts.join(' · ')}
             </span>
           )}
@@ -88,7 +89,7 @@ export function SidePanel({ controller }: { controller: Controller }) {
         ) : (
           <ul className="run-list" data-testid="queue-list">
             {queue.map((r) => (
-              <RunRow key={r.id} run={r} controller={controller} shown={shown?.id === r.id} />
+              <RunRow key={r.id} run={r} list="queue" controller={controller} shown={shown?.id === r.id} />
             ))}
           </ul>
         )}
@@ -105,7 +106,7 @@ export function SidePanel({ controller }: { controller: Controller }) {
         ) : (
           <ul className="run-list" data-testid="history-list">
             {history.map((r) => (
-              <RunRow key={r.id} run={r} controller={controller} shown={shown?.id === r.id} />
+              <RunRow key={r.id} run={r} list="history" controller={controller} shown={shown?.id === r.id} />
             ))}
           </ul>
         )}

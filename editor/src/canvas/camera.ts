@@ -19,6 +19,11 @@ const FIT_SCALE = 0.9;
 const READABLE_ZOOM = 0.5;
 /** Where a graph too big to fit readably starts, from the view's top-left corner (screen px). */
 const MARGIN = 40;
+/**
+ * A graph opened that would cover at most this many views at the readable zoom opens readable, at its
+ * start; a bigger one opens framed whole, as an overview (and without mounting every node's widgets).
+ */
+const OPEN_READABLE_VIEWS = 4;
 
 export interface Box {
   x: number;
@@ -33,6 +38,13 @@ export interface CameraHost {
   boxes(ids?: string[]): Box[];
   element(id: string): HTMLElement | undefined;
   resized(): void;
+}
+
+/** The box around boxes. */
+function bounds(boxes: Box[]): Box {
+  const x = Math.min(...boxes.map((b) => b.x));
+  const y = Math.min(...boxes.map((b) => b.y));
+  return { x, y, w: Math.max(...boxes.map((b) => b.x + b.w)) - x, h: Math.max(...boxes.map((b) => b.y + b.h)) - y };
 }
 
 export class Camera {
@@ -70,6 +82,11 @@ export class Camera {
     this.ctx.lite.set(detail !== 'full');
   }
 
+  /** The canvas's size on screen (px). */
+  viewSize(): { width: number; height: number } {
+    return { ...this.size };
+  }
+
   /** The visible part of the graph, in graph coordinates. */
   viewport(): Box {
     const { x, y, k } = this.transform;
@@ -96,12 +113,9 @@ export class Camera {
    * Zooms and pans so that boxes (graph coordinates) fill the view. When that would take a zoom under
    * `minZoom`, it zooms to `minZoom` and shows the boxes' top-left part (where a graph starts).
    */
-  async frame(boxes: Box[], maxZoom = ZOOM.max, minZoom = ZOOM.min): Promise<void> {
+  private async frame(boxes: Box[], maxZoom = ZOOM.max, minZoom = ZOOM.min): Promise<void> {
     if (boxes.length === 0) return;
-    const left = Math.min(...boxes.map((b) => b.x));
-    const top = Math.min(...boxes.map((b) => b.y));
-    const width = Math.max(...boxes.map((b) => b.x + b.w)) - left;
-    const height = Math.max(...boxes.map((b) => b.y + b.h)) - top;
+    const { x: left, y: top, w: width, h: height } = bounds(boxes);
     const view = this.size;
     const fitting = FIT_SCALE * Math.min(view.width / width, view.height / height);
     const k = Math.min(maxZoom, Math.max(minZoom, ZOOM.min, fitting));
@@ -116,6 +130,17 @@ export class Camera {
   /** Frames the nodes (all, or some), at a zoom where their text stays readable. */
   async fit(ids?: string[]): Promise<void> {
     await this.frame(this.host.boxes(ids), undefined, READABLE_ZOOM);
+  }
+
+  /**
+   * Frames a graph just opened (by default the nodes as drawn), never zoomed in past 100%: readable
+   * at its start when it is not too big to find one's way in that way, else whole.
+   */
+  async frameOpened(boxes = this.host.boxes()): Promise<void> {
+    if (boxes.length === 0) return;
+    const { w, h } = bounds(boxes);
+    const readable = w * h * READABLE_ZOOM ** 2 <= OPEN_READABLE_VIEWS * this.size.width * this.size.height;
+    await this.frame(boxes, 1, readable ? READABLE_ZOOM : ZOOM.min);
   }
 
   /** Pans so a node is in view, keeping the zoom. */

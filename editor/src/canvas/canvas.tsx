@@ -208,10 +208,7 @@ export class Canvas {
       const nodes = makeNodes(snapshot, this.catalog);
       // Frame the graph before its nodes mount, so a large one mounts at the zoom it is shown at
       // (zoomed out, its nodes draw without widgets, and their heights are known without measuring).
-      await this.camera.frame(
-        nodes.map((node, i) => ({ x: snapshot.nodes[i].x, y: snapshot.nodes[i].y, w: node.width, h: node.height })),
-        1,
-      );
+      await this.camera.frameOpened(nodes.map((node, i) => ({ x: snapshot.nodes[i].x, y: snapshot.nodes[i].y, w: node.width, h: node.height })));
       await this.add(snapshot, nodes);
     });
     this.history.clear();
@@ -219,7 +216,7 @@ export class Canvas {
     // Nodes shown in full grow by their widgets: frame them again once they are drawn and measured.
     if (!this.ctx.lite.get() && this.editor.getNodes().length > 0) {
       await this.settled();
-      await this.camera.fit();
+      await this.camera.frameOpened();
     }
   }
 

@@ -1,7 +1,8 @@
 // The minimap: every node as a box and the visible part of the graph as a frame; click or drag in it
-// to move the view. It redraws at most once a frame, from the canvas's `view` signal.
+// to move the view. It redraws at most once a frame, from the canvas's `view` signal. A button shows
+// or hides it; in a small canvas it starts hidden, as it would cover nodes there.
 
-import { useRef, type PointerEvent } from 'react';
+import { useRef, useState, type PointerEvent } from 'react';
 import { useValue } from '../store';
 import type { Box } from './camera';
 import type { Canvas } from './canvas';
@@ -9,6 +10,8 @@ import type { Canvas } from './canvas';
 const WIDTH = 180;
 const HEIGHT = 120;
 const PAD = 40;
+/** Below this canvas size (px) the minimap starts hidden: it would take a fifth or more of the view. */
+const ROOMY = { width: 720, height: 480 };
 
 /** The nodes' boxes and the visible part of the graph, in graph coordinates. */
 function minimapData(canvas: Canvas): { nodes: (Box & { id: string; selected: boolean })[]; viewport: Box } {
@@ -18,9 +21,31 @@ function minimapData(canvas: Canvas): { nodes: (Box & { id: string; selected: bo
 
 export function Minimap({ canvas }: { canvas: Canvas }) {
   useValue(canvas.view);
+  /** The user's choice; until one is made, shown when the canvas has room for it. */
+  const [chosen, choose] = useState<boolean | null>(null);
+  if (canvas.nodes().length === 0) return null;
+  const size = canvas.camera.viewSize();
+  const open = chosen ?? (size.width >= ROOMY.width && size.height >= ROOMY.height);
+  return (
+    <div className="minimap-dock">
+      {open && <MinimapView canvas={canvas} />}
+      <button
+        type="button"
+        className="small minimap-toggle"
+        data-testid="minimap-toggle"
+        aria-pressed={open}
+        title={open ? 'hide the minimap' : 'show the minimap'}
+        onClick={() => choose(!open)}
+      >
+        {open ? 'hide map' : 'map'}
+      </button>
+    </div>
+  );
+}
+
+function MinimapView({ canvas }: { canvas: Canvas }) {
   const svg = useRef<SVGSVGElement>(null);
   const { nodes, viewport } = minimapData(canvas);
-  if (nodes.length === 0) return null;
 
   let left = viewport.x;
   let top = viewport.y;
