@@ -3,10 +3,12 @@
 // and the check of the body's media type.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { unescape } from 'node:querystring';
 import express from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { ResponseNotes } from './error-response';
+import { redactedUrl } from './hooks/callback-target';
 import { HttpError } from './http-error';
 import { setResponseHeaders } from './plain-response';
 
@@ -79,6 +81,11 @@ export function requestLog(logger: Logger): Middleware {
   };
 }
 
+/** A request's URL as logged: a hook call's `callbackUrl` without the credentials it may carry. */
+function loggedUrl(url = ''): string {
+  return url.includes('callbackUrl=') ? url.replace(/\bcallbackUrl=([^&]*)/g, (_, value: string) => `callbackUrl=${encodeURIComponent(redactedUrl(unescape(value)))}`) : url;
+}
+
 function writeRequestLine(logger: Logger, req: IncomingMessage, res: ServerResponse & ResponseNotes, id: string, started: number): void {
   const { statusCode } = res;
   const thrown = (res as { err?: unknown }).err;
@@ -87,7 +94,7 @@ function writeRequestLine(logger: Logger, req: IncomingMessage, res: ServerRespo
   // A full queue refusing is the server working as meant under load (info); any other 503 (an outage) is a warning.
   const level = notes?.queueFull ? 'info' : thrown || (statusCode >= 500 && statusCode !== 503) ? 'error' : statusCode >= 400 ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  const line: Record<string, unknown> = { req: { id, method: req.method, url: req.url }, res: { statusCode }, responseTime: Math.round(performance.now() - started) };
+  const line: Record<string, unknown> = { req: { id, method: req.method, url: loggedUrl(req.url) }, res: { statusCode }, responseTime: Math.round(performance.now() - started) };
   if (err) line.err = err;
   // A refused request's line says why.
   if (notes?.error) line.error = notes.error;

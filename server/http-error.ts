@@ -35,3 +35,16 @@ export const runInputsField = z.custom<Record<string, unknown>>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
   'expected an object of run inputs',
 ).meta({ description: 'run inputs by name', override: { type: 'object', additionalProperties: {} } });
+
+/**
+ * A whole number in a query string, in decimal digits from `min` on. z.coerce.number took `?version=` as 0
+ * (refused only as "too small") and `0x1` or `1e0` as 1.
+ */
+export function queryWholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const expected = `expected a whole number ${max === Number.MAX_SAFE_INTEGER ? `from ${min}` : `from ${min} to ${max}`}, in decimal digits`;
+  return z
+    .string()
+    .refine((text) => /^\d{1,16}$/.test(text) && Number(text) >= min && Number(text) <= max, expected)
+    .transform(Number)
+    .meta({ override: { type: 'integer', minimum: min, ...(max !== Number.MAX_SAFE_INTEGER && { maximum: max }) } });
+}

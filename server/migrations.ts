@@ -96,6 +96,17 @@ const migrations: string[] = [
     next_at INTEGER NOT NULL
   );
   `,
+  // A run's callback kept after its delivery ends, so that resuming an interrupted run delivers its final result
+  // too; a delivery's first attempt, since a resumed run's delivery has attempts of its own after those made.
+  `
+  CREATE TABLE callback_targets (
+    run_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL
+  );
+  INSERT INTO callback_targets (run_id, url, secret) SELECT run_id, url, secret FROM callback_pending;
+  ALTER TABLE callback_pending ADD COLUMN first_attempt INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 /** Brings the database up to the newest schema; each step commits together with its version number. */

@@ -3,11 +3,12 @@
 // request and response: the hook door (door.ts) serves it without express, whose per-request work cost more
 // than the run.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseQuery } from 'node:querystring';
 import express from 'express';
+import type { WorkflowIssue } from '../../engine/contract';
+import { WorkflowError } from '../../engine/workflow';
 import type { Admission } from '../run-manager';
 import type { AppContext } from '../context';
-import { HttpError, parseRequest } from '../http-error';
+import { HttpError } from '../http-error';
 import { inlineImages, type JsonValue } from '../json-values';
 import { sendBytes, sendJson } from '../plain-response';
 import { runHttpStatus } from '../run-document';
@@ -15,13 +16,13 @@ import { settledWithin } from '../run-queue';
 import type { Trigger } from '../store/triggers';
 import { authorize } from './access';
 import { hookRunDocument, hookSource, hookStatusUrl } from './hook-runs';
-import { runInputsOf } from './contract';
+import { callerIssues, runInputsOf, type TriggerContract } from './contract';
 import { ANSWER_TYPES, imageBytes, imageOutputFor, type ImageType } from './image-answer';
 import type { HookLookup } from './lookup';
-import { hookQuery } from './query';
+import { parseHookQuery } from './query';
 
 /** The query of a call without one (most calls): parsed once. */
-const NO_QUERY = parseRequest(hookQuery, {}, 'query');
+const NO_QUERY = parseHookQuery('');
 
 /** What the door has established before the call: the trigger, the parsed body and the place in the queue. */
 export interface HookCall {
@@ -40,7 +41,7 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
   const { trigger, body } = call;
   authorize(trigger, req);
   const search = req.url!.indexOf('?');
-  const query = search < 0 ? NO_QUERY : parseRequest(hookQuery, { ...parseQuery(req.url!.slice(search + 1)) }, 'query');
+  const query = search < 0 ? NO_QUERY : parseHookQuery(req.url!.slice(search + 1));
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object of run inputs');
   const { saved, contract } = await lookup.contractOf(trigger);
 
@@ -52,10 +53,16 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
   const image = imageType && imageOutputFor(contract.outputs, query.output);
   if (image && async) throw new HttpError(400, 'an image answer needs a sync call: drop ?mode=async and callbackUrl, or ask for JSON');
 
-  const { inputs, issues } = runInputsOf(contract, body as Record<string, unknown>);
-  if (issues.length > 0) throw new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
+  const { inputs, issues, outdated } = runInputsOf(contract, body as Record<string, unknown>);
+  if (outdated.length > 0) {
+    const problems = outdated.map((issue) => issue.message).join('; ');
+    throw new HttpError(409, `trigger '${trigger.slug}' is out of date with its workflow (${problems}); its owner must update the trigger's inputs`, outdated);
+  }
+  if (issues.length > 0) throw invalidInputs(issues);
   if (query.callbackUrl) await ctx.callbacks.checkUrl(query.callbackUrl);
-  const { id: runId, done } = await call.admission.submit({ workflow: saved.workflow, compiled: lookup.compiledOf(saved), inputs, workflowId: saved.id, workflowVersion: saved.version, source: hookSource(trigger.slug) });
+  const { id: runId, done } = await call.admission
+    .submit({ workflow: saved.workflow, compiled: lookup.compiledOf(saved), inputs, workflowId: saved.id, workflowVersion: saved.version, source: hookSource(trigger.slug) })
+    .catch((err: unknown) => Promise.reject(refusedInputs(contract, body as Record<string, unknown>, err)));
   const statusUrl = hookStatusUrl(trigger.slug, runId);
   if (query.callbackUrl) await recordCallback(ctx, runId, query.callbackUrl, trigger.secret);
   if (async) return accept(res, runId, statusUrl, 'queued');
@@ -74,6 +81,22 @@ export async function callHook(ctx: AppContext, lookup: HookLookup, req: Incomin
     document.outputs = Object.fromEntries(await Promise.all(outputs));
   }
   sendJson(res, status, document);
+}
+
+/** A 400 naming the caller's inputs that do not fit. */
+function invalidInputs(issues: WorkflowIssue[]): HttpError {
+  return new HttpError(400, issues.length === 1 ? `invalid input: ${issues[0].message}` : `invalid inputs: ${issues.length} problems`, issues);
+}
+
+/**
+ * The engine's refusal of a call's run, told by the caller's input names when it refuses values the caller
+ * gave (it names node params: `node 'p' params.text`); a refusal of the saved workflow itself stays as it is.
+ */
+function refusedInputs(contract: TriggerContract, body: Record<string, unknown>, err: unknown): unknown {
+  if (!(err instanceof WorkflowError)) return err;
+  const told = err.issues.map((issue) => callerIssues(contract, body, issue));
+  if (told.every((issues) => issues === undefined)) return err;
+  return invalidInputs(err.issues.flatMap((issue, index) => told[index] ?? [issue]));
 }
 
 /** Records the call's callback before the call is answered; a run whose callback cannot be recorded is cancelled, as its caller is told it failed. */

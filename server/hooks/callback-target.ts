@@ -42,6 +42,23 @@ export function isInternalAddress(address: string): boolean {
   return INTERNAL.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
 }
 
+/**
+ * A callback URL as it may be shown (run records, logs): `user:pass@` credentials become `***@`. Receivers
+ * authenticated that way get them with each POST, but anyone with a read token sees run records.
+ */
+export function redactedUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw; // never stored: a callback URL is parsed before it is taken
+  }
+  if (url.username === '' && url.password === '') return raw;
+  url.username = '***';
+  url.password = '';
+  return url.href;
+}
+
 /** A callback URL with the address it was checked at; deliveries connect to that address and no other. */
 export interface CallbackTarget {
   url: URL;

@@ -13,11 +13,19 @@ import type { ExposedParam } from '../store/triggers';
 /** What a caller sets: a named prompt, a `{variable}` of a template, or an exposed node param. */
 export type InputKind = 'prompt' | 'variable' | 'param' | 'image';
 
+/** A node param a run input sets. */
+export interface ParamTarget {
+  node: string;
+  param: string;
+}
+
 export interface TriggerInput {
   name: string;
   kind: InputKind;
   /** The run input it becomes: the name itself for prompts and variables, `node.param` for params. */
   runInput: string;
+  /** The node params it sets (a prompt name or a variable may be in several nodes): what a node's refusal of it names. */
+  targets: ParamTarget[];
   schema: z.ZodType;
 }
 
@@ -38,6 +46,8 @@ export interface TriggerContract {
   outputs: TriggerOutput[];
   /** Problems with the exposed params (unknown node or param, a name used twice). */
   issues: WorkflowIssue[];
+  /** Exposed names that are no input, by name, with their problem: a workflow edit can leave a trigger's exposed param behind. */
+  broken: Map<string, WorkflowIssue>;
 }
 
 /** Keys that would reach an object's prototype: never a trigger input. */
@@ -64,11 +74,15 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
   const parsed = WorkflowSchema.parse(workflow);
   const inputs = new Map<string, TriggerInput>();
   const issues: WorkflowIssue[] = [];
+  // A name in several places (two prompts, a prompt and a {variable}) is one input that sets them all, as run inputs do.
   const add = (input: TriggerInput) => {
-    if (!HOSTILE_KEYS.has(input.name) && !inputs.has(input.name)) inputs.set(input.name, input);
+    if (HOSTILE_KEYS.has(input.name)) return;
+    const known = inputs.get(input.name);
+    if (known) known.targets.push(...input.targets);
+    else inputs.set(input.name, input);
   };
 
-  const variables = new Set<string>();
+  const variables = new Map<string, ParamTarget[]>();
   for (const [id, node] of Object.entries(parsed.nodes)) {
     const named = engine.catalog.get(node.type)?.namedInput;
     if (!named) continue;
@@ -79,19 +93,28 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
         name,
         kind: 'prompt',
         runInput: name,
+        targets: [{ node: id, param: named.valueParam }],
         schema: z.string().default(typeof text === 'string' ? text : '').meta({ description: `prompt (node '${id}')`, 'x-picflow-input': 'prompt' }),
       });
     }
-    if (named.template && typeof text === 'string') for (const variable of templateVariables(text)) variables.add(variable);
+    if (named.template && typeof text === 'string') {
+      for (const variable of templateVariables(text)) variables.set(variable, [...(variables.get(variable) ?? []), { node: id, param: named.valueParam }]);
+    }
   }
-  for (const variable of variables) {
-    add({ name: variable, kind: 'variable', runInput: variable, schema: z.string().meta({ description: `fills {${variable}} in prompts`, 'x-picflow-input': 'variable' }) });
+  for (const [variable, targets] of variables) {
+    add({ name: variable, kind: 'variable', runInput: variable, targets, schema: z.string().meta({ description: `fills {${variable}} in prompts`, 'x-picflow-input': 'variable' }) });
   }
 
   // Exposed once each: under two names, a call setting both would have one of its values silently dropped.
   const exposedAs = new Map<string, string>();
+  const broken = new Map<string, WorkflowIssue>();
   for (const [index, { param: key, name }] of exposed.entries()) {
     const field = `inputs.${index}`;
+    const refuse = ({ node, message }: Omit<WorkflowIssue, 'field'>) => {
+      const issue = { node, field, message };
+      issues.push(issue);
+      if (!broken.has(name)) broken.set(name, issue);
+    };
     const dot = key.lastIndexOf('.');
     const nodeId = key.slice(0, Math.max(dot, 0));
     const param = key.slice(dot + 1);
@@ -99,13 +122,13 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
     const definition = node && engine.catalog.get(node.type);
     const shape = definition?.params.shape as Record<string, z.ZodType> | undefined;
     if (!node || !shape) {
-      issues.push({ node: null, field, message: `'${key}' names no node of this workflow (use <node id>.<param>)` });
+      refuse({ node: null, message: `'${key}' names no node of this workflow${dot < 0 ? ' (use <node id>.<param>)' : ''}` });
     } else if (!Object.hasOwn(shape, param)) {
-      issues.push({ node: nodeId, field, message: `${node.type} has no param '${param}' (params: ${Object.keys(shape).join(', ') || 'none'})` });
+      refuse({ node: nodeId, message: `${node.type} has no param '${param}' (params: ${Object.keys(shape).join(', ') || 'none'})` });
     } else if (exposedAs.has(key)) {
-      issues.push({ node: nodeId, field, message: `'${key}' is already exposed as '${exposedAs.get(key)}'; expose each param once` });
+      refuse({ node: nodeId, message: `'${key}' is already exposed as '${exposedAs.get(key)}'; expose each param once` });
     } else if (inputs.has(name) || HOSTILE_KEYS.has(name)) {
-      issues.push({ node: nodeId, field, message: `the input name '${name}' is already taken; give '${key}' another name` });
+      refuse({ node: nodeId, message: `the input name '${name}' is already taken; give '${key}' another name` });
     } else {
       const saved = node.params?.[param];
       const described = shape[param].description;
@@ -116,6 +139,7 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
         name,
         kind,
         runInput: key,
+        targets: [{ node: nodeId, param }],
         schema: base.meta({
           description: `${described ? `${described} ` : ''}(node '${nodeId}', param '${param}')${kind === 'image' ? '; an artifact id from POST /hooks/<slug>/uploads (the image itself as the body) or POST /api/uploads' : ''}`,
           'x-picflow-input': kind,
@@ -124,13 +148,15 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
     }
   }
 
+  // A name taken by a prompt or by another exposure is an input all the same.
+  for (const name of inputs.keys()) broken.delete(name);
   const shape: Record<string, z.ZodType> = Object.create(null);
   for (const input of inputs.values()) shape[input.name] = input.schema;
-  return { inputs, body: z.object(shape), outputs: outputsOf(engine, parsed, variables), issues };
+  return { inputs, body: z.object(shape), outputs: outputsOf(engine, parsed, variables.keys()), issues, broken };
 }
 
 /** Output names and types, from the workflow typed as a run would be (template variables filled). */
-function outputsOf(engine: Engine, workflow: unknown, variables: Set<string>): TriggerOutput[] {
+function outputsOf(engine: Engine, workflow: unknown, variables: Iterable<string>): TriggerOutput[] {
   const placeholders: RunInputs = Object.fromEntries([...variables].map((v) => [v, '']));
   let graph;
   try {
@@ -149,13 +175,21 @@ function outputsOf(engine: Engine, workflow: unknown, variables: Set<string>): T
 
 /**
  * Checks a call's body against the contract: an input it does not have, or a value of the wrong type
- * or range, is an issue naming it. Returns the run inputs the body stands for (only what it sets).
+ * or range, is an issue naming it. Returns the run inputs the body stands for (only what it sets), and
+ * apart, the inputs it sets that the trigger exposes but its workflow no longer has: the caller's call
+ * is right, the trigger is out of date.
  */
-export function runInputsOf(contract: TriggerContract, body: Record<string, unknown>): { inputs: RunInputs; issues: WorkflowIssue[] } {
+export function runInputsOf(contract: TriggerContract, body: Record<string, unknown>): { inputs: RunInputs; issues: WorkflowIssue[]; outdated: WorkflowIssue[] } {
   const issues: WorkflowIssue[] = [];
+  const outdated: WorkflowIssue[] = [];
   const given: [string, unknown][] = [];
   for (const key of Object.keys(body)) {
     const input = contract.inputs.get(key);
+    const broken = contract.broken.get(key);
+    if (broken) {
+      outdated.push({ node: broken.node, field: `inputs.${key}`, message: `input '${key}' no longer fits the workflow: ${broken.message}` });
+      continue;
+    }
     if (!input) {
       const known = [...contract.inputs.keys()].join(', ') || 'none';
       issues.push({ node: null, field: `inputs.${key}`, message: `'${key}' is not an input of this trigger (inputs: ${known})` });
@@ -172,5 +206,20 @@ export function runInputsOf(contract: TriggerContract, body: Record<string, unkn
     }
   }
   // fromEntries defines own properties, so even a hostile key could not reach a prototype.
-  return { inputs: Object.fromEntries(given), issues };
+  return { inputs: Object.fromEntries(given), issues, outdated };
+}
+
+/**
+ * A node's refusal of a call's run inputs (`node 'p' params.text: …`), told as the caller's input that set
+ * that param (`inputs.subject`), the node named in the message; one issue per input the caller gave
+ * that sets it. Undefined when no input given sets it: the saved workflow's own value is refused.
+ */
+export function callerIssues(contract: TriggerContract, body: Record<string, unknown>, issue: WorkflowIssue): WorkflowIssue[] | undefined {
+  const [prefix, param] = issue.field.split('.');
+  if (issue.node === null || prefix !== 'params') return undefined;
+  const setBy = [...contract.inputs.values()].filter(
+    (input) => Object.hasOwn(body, input.name) && input.targets.some((target) => target.node === issue.node && target.param === param),
+  );
+  if (setBy.length === 0) return undefined;
+  return setBy.map((input) => ({ node: issue.node, field: `inputs.${input.name}`, message: `'${input.name}' is refused by node '${issue.node}' (${issue.field}): ${issue.message}` }));
 }

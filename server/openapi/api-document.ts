@@ -7,7 +7,7 @@ import { runDocument } from '../run-document';
 import { listQuery, runBody } from '../routes/runs';
 import { triggerBody } from '../routes/triggers';
 import { versionQuery } from '../routes/workflows';
-import { acceptedSchema, errorResponse, securitySchemes } from './common';
+import { acceptedSchema, errorResponse, errorSchema, HOOK_CONFLICT, issueSchema, securitySchemes } from './common';
 
 const json = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const id = (name: string) => z.object({ [name]: z.string() });
@@ -28,7 +28,14 @@ const runRecord = runDocument
 
 const triggerView = triggerBody
   .omit({ token: true, rotateSecret: true })
-  .extend({ hasToken: z.boolean(), url: z.string(), appUrl: z.string(), openapiUrl: z.string(), secret: z.string() })
+  .extend({
+    hasToken: z.boolean(),
+    url: z.string(),
+    appUrl: z.string(),
+    openapiUrl: z.string(),
+    secret: z.string(),
+    issues: z.array(issueSchema).describe('exposed params the workflow no longer has (it was edited after the trigger was set); calls setting them are answered 409'),
+  })
   .meta({ id: 'Trigger' });
 
 const workflow = WorkflowSchema.meta({ id: 'Workflow' });
@@ -59,7 +66,14 @@ const paths: ZodOpenApiPathsObject = {
       summary: 'save a new version',
       requestParams: { path: id('id') },
       requestBody: { content: { 'application/json': { schema: workflow } } },
-      responses: { '200': json(anyObject), '400': errorResponse('invalid workflow'), '404': errorResponse('no such workflow') },
+      responses: {
+        '200': json(
+          z.looseObject({ triggerIssues: z.array(issueSchema).describe("what the new version breaks of its trigger's exposed params (fields `trigger.inputs.<i>`); empty when nothing") }),
+          'saved, even when it breaks what its trigger exposes',
+        ),
+        '400': errorResponse('invalid workflow'),
+        '404': errorResponse('no such workflow'),
+      },
     },
     delete: { requestParams: { path: id('id') }, responses: { '204': { description: 'deleted, with its trigger' }, '404': errorResponse('no such workflow') } },
   },
@@ -83,6 +97,13 @@ const paths: ZodOpenApiPathsObject = {
     },
   },
   '/api/runs/{id}': { get: { requestParams: { path: id('id') }, responses: { '200': json(runRecord), '404': errorResponse('no such run') } } },
+  '/api/runs/{id}/resume': {
+    post: {
+      summary: 'queue an interrupted run again (its finished nodes are not run again; its callback, if any, is delivered again when it finishes)',
+      requestParams: { path: id('id') },
+      responses: { '202': json(acceptedSchema), '404': errorResponse('no such run'), '409': errorResponse('not interrupted') },
+    },
+  },
   '/api/runs/{id}/cancel': {
     post: { requestParams: { path: id('id') }, responses: { '200': json(anyObject), '202': json(anyObject), '404': errorResponse('no such run'), '409': errorResponse('finished') } },
   },
@@ -93,7 +114,12 @@ const paths: ZodOpenApiPathsObject = {
       responses: { '201': json(anyObject), '400': errorResponse('not an image'), '413': errorResponse('too large') },
     },
   },
-  '/api/artifacts/{id}': { get: { requestParams: { path: id('id') }, responses: { '200': { description: 'the image', content: { 'image/png': {} } }, '404': errorResponse('no such artifact') } } },
+  '/api/artifacts/{id}': {
+    get: {
+      requestParams: { path: id('id'), query: z.object({ run: z.string().optional().describe('a run that made the image: the PNG carries its workflow and inputs') }) },
+      responses: { '200': { description: 'the image', content: { 'image/png': {} } }, '404': errorResponse('no such artifact, no such run, or a run that did not make it') },
+    },
+  },
   '/hooks/{slug}': {
     post: {
       summary: "call a trigger (its own document, /hooks/{slug}/openapi.json, lists the body's inputs)",
@@ -103,9 +129,10 @@ const paths: ZodOpenApiPathsObject = {
       responses: {
         '200': { description: 'the run document, or image bytes (Accept: image/*)', content: { 'application/json': { schema: runDocument }, 'image/png': {}, 'image/webp': {}, 'image/jpeg': {} } },
         '202': json(acceptedSchema),
-        '400': errorResponse('inputs that do not fit'),
+        '400': errorResponse('inputs that do not fit, or an unknown query parameter'),
         '401': errorResponse('token or signature needed'),
         '406': errorResponse('not an image output'),
+        '409': { description: HOOK_CONFLICT, content: { 'application/json': { schema: z.union([runDocument, errorSchema]) } } },
         '422': json(runDocument, 'the workflow failed on these inputs'),
         '429': errorResponse('rate limited'),
         '500': json(runDocument, 'a node crashed'),

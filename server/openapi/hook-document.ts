@@ -6,7 +6,7 @@ import { hookQuery } from '../hooks/query';
 import { runDocument, runDocumentSchema, runOutputSchema } from '../run-document';
 import type { Trigger } from '../store/triggers';
 import { hookUrl } from '../store/workflows';
-import { acceptedSchema, errorResponse, securitySchemes } from './common';
+import { acceptedSchema, errorResponse, errorSchema, HOOK_CONFLICT, securitySchemes } from './common';
 
 /**
  * One trigger's OpenAPI 3.1 document: the request body is exactly its workflow's run inputs (the zod
@@ -52,11 +52,11 @@ export function hookDocument(options: { trigger: Trigger; workflowName: string; 
               content: { 'application/json': { schema: finished }, ...imageContent },
             },
             '202': { description: 'async call, or a sync call that outlived the timeout: follow statusUrl', content: { 'application/json': { schema: acceptedSchema } } },
-            '400': errorResponse('inputs that do not fit the trigger, each named'),
+            '400': errorResponse('inputs that do not fit the trigger, each named, or an unknown query parameter'),
             '401': errorResponse('a protected trigger called without its token or signature'),
             '403': errorResponse('a browser origin the trigger does not allow'),
             '406': errorResponse('an answer type the trigger cannot give (an output that is not an image)'),
-            '409': { description: 'the run was cancelled', content: { 'application/json': { schema: runDocument } } },
+            '409': { description: HOOK_CONFLICT, content: { 'application/json': { schema: z.union([runDocument, errorSchema]) } } },
             '422': { description: 'the workflow failed on these inputs: the error names the node', content: { 'application/json': { schema: runDocument } } },
             '429': errorResponse('over the rate limit: see Retry-After'),
             '500': { description: 'a node crashed', content: { 'application/json': { schema: runDocument } } },

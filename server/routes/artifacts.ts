@@ -7,6 +7,7 @@ import { withWorkflow } from '../../engine/png-metadata';
 import { ARTIFACT_ID, artifactUrl, type ArtifactInfo } from '../artifacts';
 import type { AppContext } from '../context';
 import { HttpError } from '../http-error';
+import { imageRefsIn } from '../json-values';
 import type { RunRecord } from '../store/runs';
 
 /** Formats kept as uploaded; anything else sharp reads (SVG, say) is refused rather than served back. */
@@ -38,9 +39,12 @@ export function imageUpload(ctx: AppContext): RequestHandler {
   return multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.limits.uploadBytes, files: 1, fields: 8, fieldSize: 1024 } }).any();
 }
 
-/** Checks the one uploaded image (`field` names it in the error) and stores it as an artifact. */
-export async function storeUploadedImage(ctx: AppContext, req: Request, field: string): Promise<ArtifactInfo> {
-  const files = (req.files ?? []) as Express.Multer.File[];
+/**
+ * Checks the one uploaded image and stores it as an artifact. `field` names the multipart field it is read
+ * from (`this-field`), or only the one errors suggest when any field will do (`any-field`).
+ */
+export async function storeUploadedImage(ctx: AppContext, req: Request, field: string, accept: 'this-field' | 'any-field'): Promise<ArtifactInfo> {
+  const files = ((req.files ?? []) as Express.Multer.File[]).filter((file) => accept === 'any-field' || file.fieldname === field);
   if (files.length !== 1) throw new HttpError(400, `send one image as multipart/form-data (field \`${field}\`)`);
   return inspectAndStoreImage(ctx, files[0].buffer);
 }
@@ -73,13 +77,30 @@ export async function sendArtifact(ctx: AppContext, id: string, req: Request, re
   await pipeline(ctx.artifacts.stream(info), res);
 }
 
-/** Images in (`POST /api/uploads`) and out (`GET /api/artifacts/:id`; `?run=<id>`: the PNG carrying that run's workflow). */
+/** Whether `run` made artifact `id`: one of its outputs, or of its nodes' outputs (what the editor shows on a node). */
+function madeBy(run: RunRecord, id: string): boolean {
+  const values = [...Object.values(run.outputs).map((output) => output.value), ...Object.values(run.nodes).flatMap((node) => Object.values(node.outputs ?? {}))];
+  return imageRefsIn(values).some((image) => image.artifact === id);
+}
+
+/**
+ * The run whose workflow `GET /api/artifacts/:id?run=<runId>` embeds: only one that made the image (a 404
+ * otherwise), or the PNG would claim a workflow that did not make it, and `picflow run image.png` would run that.
+ */
+async function embeddedRun(ctx: AppContext, id: string, runId: string): Promise<RunRecord> {
+  const run = await ctx.manager.get(runId);
+  if (!run) throw new HttpError(404, `no run '${runId}' (query parameter \`run\`)`);
+  if (!madeBy(run, id)) throw new HttpError(404, `run '${runId}' did not make artifact '${id}'; leave out \`run\` for the image without a workflow`);
+  return run;
+}
+
+/** Images in (`POST /api/uploads`) and out (`GET /api/artifacts/:id`; `?run=<id>`: the PNG carrying the workflow of the run that made it). */
 export function artifactRoutes(ctx: AppContext): Router {
   const router = Router();
 
   // Any field name: one file per request (the editor sends `file`).
   router.post('/api/uploads', imageUpload(ctx), async (req, res) => {
-    const info = await storeUploadedImage(ctx, req, 'file');
+    const info = await storeUploadedImage(ctx, req, 'file', 'any-field');
     const { width, height, contentType } = info;
     res.status(201).json({ artifact: info.id, url: artifactUrl(info.id), width, height, contentType, bytes: info.bytes });
   });
@@ -88,9 +109,7 @@ export function artifactRoutes(ctx: AppContext): Router {
     const { id } = req.params;
     if (!ARTIFACT_ID.test(id)) throw new HttpError(400, 'an artifact id is 64 lowercase hex digits (its sha256)');
     const runId = typeof req.query.run === 'string' ? req.query.run : undefined;
-    const run = runId === undefined ? undefined : await ctx.runs.get(runId);
-    if (runId !== undefined && !run) throw new HttpError(404, `no run '${runId}' (query parameter \`run\`)`);
-    await sendArtifact(ctx, id, req, res, run);
+    await sendArtifact(ctx, id, req, res, runId === undefined ? undefined : await embeddedRun(ctx, id, runId));
   });
 
   return router;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { asWorkflowV1, catalogPorts } from '../../engine/api-format';
 import { formatIssue } from '../../engine/contract';
 import type { AppContext } from '../context';
-import { HttpError, parseRequest, runInputsField } from '../http-error';
+import { HttpError, parseRequest, queryWholeNumber, runInputsField } from '../http-error';
 import { imageRefsIn } from '../json-values';
 import { toRunRecordDocument } from '../run-document';
 import { admissionOf } from '../admission';
@@ -32,11 +32,11 @@ export const runBody = z
 export const listQuery = z.object({
   workflowId: z.string().min(1).optional(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.coerce.number().int().positive().optional(),
+  limit: queryWholeNumber(1, 200).default(50),
+  before: queryWholeNumber(1).optional(),
   /** Created at or after / before these times (ms since the epoch). */
-  since: z.coerce.number().int().nonnegative().optional(),
-  until: z.coerce.number().int().nonnegative().optional(),
+  since: queryWholeNumber(0).optional(),
+  until: queryWholeNumber(0).optional(),
 });
 
 export function statusUrl(runId: string): string {
@@ -103,10 +103,12 @@ export function runRoutes(ctx: AppContext): Router {
     res.status(outcome === 'cancelled' ? 200 : 202).json({ runId, status: outcome });
   });
 
-  // An interrupted run (the server stopped under it) is queued again; its finished nodes are not run again.
+  // An interrupted run (the server stopped under it) is queued again; its finished nodes are not run again. A hook
+  // run's callback delivered its interrupted end: its caller gets the end it now comes to as well.
   router.post('/api/runs/:id/resume', async (req, res) => {
     const runId = req.params.id;
     await ctx.manager.resume(runId);
+    await ctx.callbacks.rearm(runId);
     res.status(202).json({ runId, statusUrl: statusUrl(runId) });
   });
 

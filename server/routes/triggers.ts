@@ -1,7 +1,7 @@
 // `/api/workflows/:id/trigger`: set, read and remove a workflow's HTTP trigger.
 import { Router } from 'express';
 import { z } from 'zod';
-import { TRIGGER_LIMIT_BOUNDS } from '../../engine/contract';
+import { TRIGGER_LIMIT_BOUNDS, type WorkflowIssue } from '../../engine/contract';
 import type { AppContext } from '../context';
 import { deriveContract } from '../hooks/contract';
 import { HttpError, parseRequest } from '../http-error';
@@ -44,6 +44,14 @@ export const triggerBody = z.strictObject({
   rotateSecret: z.boolean().optional().describe('replace the signing secret'),
 });
 
+/**
+ * What is wrong with a trigger's exposed params on its workflow as saved now: a workflow edit can remove a node or
+ * param a trigger exposes (the save goes through; its answer and the trigger's own say so). Fields name the trigger's `inputs`.
+ */
+export function exposureIssues(ctx: AppContext, trigger: Trigger, workflow: unknown): WorkflowIssue[] {
+  return deriveContract(ctx.engine, workflow, trigger.inputs).issues;
+}
+
 /** A trigger as its owner sees it: settings, where to call it, its app page and signing secret; never the token. */
 export function triggerView(trigger: Trigger) {
   return {
@@ -73,10 +81,10 @@ export function triggerRoutes(ctx: AppContext): Router {
   };
 
   router.get('/api/workflows/:id/trigger', async (req, res) => {
-    await workflowOr404(req.params.id);
+    const saved = await workflowOr404(req.params.id);
     const trigger = await ctx.triggers.byWorkflow(req.params.id);
     if (!trigger) throw new HttpError(404, `workflow '${req.params.id}' has no trigger`);
-    res.json(triggerView(trigger));
+    res.json({ ...triggerView(trigger), issues: exposureIssues(ctx, trigger, saved.workflow) });
   });
 
   // Trigger settings decide who can run a workflow from outside (and with which token): admin only.
@@ -86,7 +94,7 @@ export function triggerRoutes(ctx: AppContext): Router {
     const { issues } = deriveContract(ctx.engine, saved.workflow, body.inputs ?? []);
     if (issues.length > 0) throw new HttpError(400, `the trigger's inputs do not fit the workflow (${issues.length} problem${issues.length === 1 ? '' : 's'})`, issues);
     try {
-      res.json(triggerView(await ctx.triggers.set(req.params.id, body)));
+      res.json({ ...triggerView(await ctx.triggers.set(req.params.id, body)), issues });
     } catch (err) {
       if (err instanceof SlugTakenError) throw new HttpError(409, err.message);
       throw err;

@@ -2,8 +2,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
-import { HttpError, parseRequest, runInputsField } from '../http-error';
+import { HttpError, parseRequest, queryWholeNumber, runInputsField } from '../http-error';
 import { validateForSave } from '../validation';
+import { exposureIssues } from './triggers';
 
 /**
  * A workflow in a request body: the workflow JSON itself, or wrapped as `{ workflow, ... }`.
@@ -35,7 +36,7 @@ async function found<T>(value: Promise<T | undefined>, id: string): Promise<T> {
   return result;
 }
 
-export const versionQuery = z.object({ version: z.coerce.number().int().positive().optional() });
+export const versionQuery = z.object({ version: queryWholeNumber(1).optional().describe('a saved version (1 is the first); the newest when left out') });
 
 /** Saved workflows: CRUD with version history, and validation. */
 export function workflowRoutes(ctx: AppContext): Router {
@@ -69,10 +70,15 @@ export function workflowRoutes(ctx: AppContext): Router {
     res.json({ versions });
   });
 
+  // Saved even when it breaks what its trigger exposes (an editor's save must not be refused for it): the answer's
+  // `triggerIssues` names each broken exposure, as the trigger's GET does, until the trigger is updated.
   router.put('/api/workflows/:id', async (req, res) => {
     const { workflow } = workflowOf(req.body);
     checkSavable(ctx, workflow);
-    res.json(await found(ctx.workflows.update(req.params.id, workflow), req.params.id));
+    const saved = await found(ctx.workflows.update(req.params.id, workflow), req.params.id);
+    const trigger = await ctx.triggers.byWorkflow(saved.id);
+    const triggerIssues = trigger ? exposureIssues(ctx, trigger, saved.workflow).map((issue) => ({ ...issue, field: `trigger.${issue.field}` })) : [];
+    res.json({ ...saved, triggerIssues });
   });
 
   router.delete('/api/workflows/:id', async (req, res) => {
