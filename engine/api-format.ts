@@ -60,13 +60,17 @@ function isApiLink(value: unknown): value is [string | number, number] {
  * other input value becomes a param. Problems the conversion itself meets (a malformed entry, a link
  * on a port that takes none, an output index out of range) come back as issues; everything else
  * (unknown types, bad params, links to missing nodes) is left to the engine's validation, which names
- * the node and the field. Objects keyed by ids from outside have no prototype.
+ * the node and the field. A node whose `inputs` is no object is kept by its type alone (listed in
+ * `typeOnly`), so that links to it still resolve rather than read as links to a missing node; what
+ * validation finds about such a node only repeats its conversion issue. Objects keyed by ids from
+ * outside have no prototype.
  */
-export function fromApiFormat(prompt: unknown, portsOf: PortsOf): { workflow: Workflow; issues: WorkflowIssue[] } {
+export function fromApiFormat(prompt: unknown, portsOf: PortsOf): { workflow: Workflow; issues: WorkflowIssue[]; typeOnly: string[] } {
   const nodes: Record<string, WorkflowNode> = Object.create(null);
   const issues: WorkflowIssue[] = [];
+  const typeOnly: string[] = [];
   if (!isRecord(prompt)) {
-    return { workflow: { version: 1, nodes }, issues: [{ node: null, field: 'prompt', message: 'expected an object of node id → { class_type, inputs }' }] };
+    return { workflow: { version: 1, nodes }, issues: [{ node: null, field: 'prompt', message: 'expected an object of node id → { class_type, inputs }' }], typeOnly };
   }
   for (const [id, entry] of Object.entries(prompt)) {
     if (!isRecord(entry) || typeof entry.class_type !== 'string' || entry.class_type === '') {
@@ -75,6 +79,8 @@ export function fromApiFormat(prompt: unknown, portsOf: PortsOf): { workflow: Wo
     }
     if (entry.inputs !== undefined && !isRecord(entry.inputs)) {
       issues.push({ node: id, field: 'inputs', message: 'expected an object of input name → constant or ["<node id>", <output index>]' });
+      nodes[id] = { type: entry.class_type };
+      typeOnly.push(id);
       continue;
     }
     const ports = portsOf(entry.class_type);
@@ -106,7 +112,7 @@ export function fromApiFormat(prompt: unknown, portsOf: PortsOf): { workflow: Wo
     if (Object.keys(links).length > 0) node.inputs = links;
     nodes[id] = node;
   }
-  return { workflow: { version: 1, nodes }, issues };
+  return { workflow: { version: 1, nodes }, issues, typeOnly };
 }
 
 /**

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { asWorkflowV1, catalogPorts, detectFormat, fromApiFormat, toApiFormat } from '../engine/api-format';
+import { buildGraph } from '../engine/graph';
 import type { Workflow, WorkflowNode } from '../engine/workflow';
 import { catalog } from '../nodes';
 
@@ -63,6 +64,20 @@ describe('API format ⇄ workflow JSON v1', () => {
       { node: 'odd', field: 'inputs', message: 'expected an object of input name → constant or ["<node id>", <output index>]' },
     ]);
     expect(fromApiFormat('nope', ports).issues).toEqual([{ node: null, field: 'prompt', message: 'expected an object of node id → { class_type, inputs }' }]);
+  });
+
+  it('keeps a node with malformed inputs by its type, so that a link to it is no "link to a missing node"', () => {
+    const { workflow, issues, typeOnly } = fromApiFormat(
+      { p: { class_type: 'prompt', inputs: null }, n: { class_type: 'number', inputs: 3 }, o: { class_type: 'output', inputs: { value: ['p', 0] } } },
+      ports,
+    );
+    const malformed = { field: 'inputs', message: 'expected an object of input name → constant or ["<node id>", <output index>]' };
+    expect(issues).toEqual([{ node: 'p', ...malformed }, { node: 'n', ...malformed }]);
+    expect(typeOnly).toEqual(['p', 'n']);
+    expect(json(workflow.nodes)).toEqual({ p: { type: 'prompt' }, n: { type: 'number' }, o: { type: 'output', inputs: { value: ['p', 'text'] } } });
+    // Validation finds nothing about the node that links to it; what it finds about `p` and `n` repeats their issue.
+    const validation = buildGraph(workflow, catalog);
+    expect(validation.ok ? [] : validation.issues.filter((issue) => !typeOnly.includes(issue.node!))).toEqual([]);
   });
 
   it('leaves unknown types and links to missing nodes to validation, which names them', () => {

@@ -287,7 +287,12 @@ describe('a ComfyUI client drives picflow', () => {
     await post('/api/interrupt', { prompt_id: a });
     await socket.done(a);
     expect(socket.trace(a)).toEqual(['execution_start', 'executing h', 'execution_interrupted', 'executing null']);
-    expect((await get(`/history/${a}`)).body[a].status).toMatchObject({ status_str: 'error', completed: false });
+    // As in ComfyUI, the interruption names the node it cut short, live and in /history.
+    const interrupted = { prompt_id: a, node_id: 'h', node_type: 'hold', executed: [] };
+    expect(socket.messages.find((m) => m.type === 'execution_interrupted')!.data).toMatchObject(interrupted);
+    const stopped = (await get(`/history/${a}`)).body[a].status;
+    expect(stopped).toMatchObject({ status_str: 'error', completed: false });
+    expect(stopped.messages.at(-1)).toEqual(['execution_interrupted', expect.objectContaining(interrupted)]);
 
     await socket.until((m) => m.type === 'executing' && m.data.prompt_id === b && m.data.node === 'h');
     socket.ws.terminate();
@@ -295,15 +300,21 @@ describe('a ComfyUI client drives picflow', () => {
     const history = await eventually(async () => (await get(`/history/${b}`)).body[b]);
     expect(history).toMatchObject({ status: { status_str: 'success' }, outputs: { o: { number: [1] } } });
 
-    // A client that comes back under its id hears the rest of its prompts.
+    // A client that comes back under its id is told, after the status, the node its prompt executes (as
+    // ComfyUI tells it), then hears the rest of its prompts.
     const again = await comfySocket(clientId);
     const e = await queue(held('E'));
     await again.until((m) => m.type === 'executing' && m.data.prompt_id === e && m.data.node === 'h');
     again.ws.terminate();
     const back = await comfySocket(clientId);
+    await back.until((m) => m.type === 'executing');
+    expect(back.messages.slice(0, 2)).toEqual([
+      { type: 'status', data: { status: { exec_info: { queue_remaining: 1 } }, sid: clientId } },
+      { type: 'executing', data: { node: 'h', display_node: 'h', prompt_id: e } },
+    ]);
     openGate('E');
     await back.done(e);
-    expect(back.trace(e)).toEqual(['executing o', 'executed o', 'execution_success', 'executing null']);
+    expect(back.trace(e)).toEqual(['executing h', 'executing o', 'executed o', 'execution_success', 'executing null']);
     back.ws.close();
 
     // With no prompt id (and no body at all), whatever runs now is interrupted.
@@ -345,6 +356,11 @@ describe('a ComfyUI client drives picflow', () => {
     socket.ws.close();
 
     // A subfolder that leaves the upload folder is refused, as ComfyUI refuses it.
+    // ComfyUI reads the image from the field `image` only; a file under another name is a 400.
+    const misnamed = new FormData();
+    misnamed.append('file', new Blob([Uint8Array.from(bytes)]), 'green.png');
+    const unread = await fetch(`${t.url}/upload/image`, { method: 'POST', body: misnamed });
+    expect([unread.status, await unread.json()]).toEqual([400, { error: 'send one image as multipart/form-data (field `image`)' }]);
     for (const subfolder of ['../../etc', '/etc', 'a/../../b', '..\\..\\windows']) {
       const hostile = new FormData();
       hostile.append('image', new Blob([Uint8Array.from(await png(8, 8, { r: 1, g: 2, b: 3 }))]), 'x.png');
@@ -402,6 +418,8 @@ describe('a ComfyUI client drives picflow', () => {
     });
     expect(reply.status).toBe(400);
     const errors = reply.body.node_errors;
+    // `o` links to `p`, whose inputs are malformed: that is `p`'s error, and `o` has none of its own.
+    expect(Object.keys(errors).sort()).toEqual(['k', 'p', 's']);
     // An unknown class is about the node, not one of its inputs.
     expect(errors.k.errors).toEqual([expect.objectContaining({ type: 'invalid_prompt', extra_info: {} })]);
     expect(errors.p).toMatchObject({ class_type: 'prompt', dependent_outputs: ['o'], errors: [{ type: 'invalid_prompt' }] });
@@ -429,6 +447,28 @@ describe('a ComfyUI client drives picflow', () => {
     const local = await comfySocket('local', { origin: t.url });
     expect((await local.until((m) => m.type === 'status')).data.sid).toBe('local');
     local.ws.close();
+  });
+
+  test("POST /history's clear and delete take prompts out of /history, not out of picflow's runs", async () => {
+    const echo = { t: { class_type: 'prompt', inputs: { text: 'hi' } }, o: { class_type: 'output', inputs: { value: ['t', 0] } } };
+    const ran = async () => {
+      const promptId: string = (await post('/prompt', { prompt: echo })).body.prompt_id;
+      await eventually(async () => (await get(`/history/${promptId}`)).body[promptId]);
+      return promptId;
+    };
+    const [x, y] = [await ran(), await ran()];
+    expect((await post('/history', { delete: [x] })).status).toBe(200);
+    const listed = Object.keys((await get('/history')).body);
+    expect([listed.includes(x), listed.includes(y)]).toEqual([false, true]);
+    expect((await get(`/history/${x}`)).body).toEqual({});
+    expect((await t.api('GET', `/api/runs/${x}`)).body.status).toBe('succeeded');
+
+    expect((await post('/api/history', { clear: true })).status).toBe(200);
+    expect((await get('/history')).body).toEqual({});
+    expect((await t.api('GET', `/api/runs/${y}`)).body.status).toBe('succeeded');
+    // A prompt that runs after the clear is listed.
+    const z = await ran();
+    expect(Object.keys((await get('/history')).body)).toEqual([z]);
   });
 
   test('system, extension and queue status routes answer as ComfyUI does; unknown paths get a JSON 404', async () => {

@@ -108,7 +108,7 @@ export class ComfyHistory {
     const item = this.queueItem(run, queued);
     const succeeded = run.status === 'succeeded';
     const executed = Object.keys(run.nodes).filter((id) => run.nodes[id].status === 'succeeded' || run.nodes[id].cached);
-    const end = { status: run.status, error: run.error, executed, at: run.finishedAt ?? run.createdAt };
+    const end = { status: run.status, error: run.error, executed, executing: cutShort(run), at: run.finishedAt ?? run.createdAt };
     const typeOf = (id: string) => (Object.hasOwn(item[2], id) ? item[2][id].class_type : undefined);
     messages.push(succeeded ? ['execution_success', at(run.finishedAt)] : endMessage(end, typeOf, promptId));
     return { prompt: item, outputs, status: { status_str: succeeded ? 'success' : 'error', completed: succeeded, messages }, meta };
@@ -121,12 +121,27 @@ export interface RunEnd {
   error: RunRecord['error'];
   /** Nodes that finished or came from the cache. */
   executed: string[];
+  /** The node executing when the run stopped (the last one started, when several were), if any. */
+  executing: string | null;
   at: number;
 }
 
-/** `execution_error` (failed) or `execution_interrupted` (cancelled, interrupted) for a run that did not succeed. */
+/** The node a stopped run cut short: the last one started of those it cancelled while they ran. */
+function cutShort(run: RunRecord): string | null {
+  let node: string | null = null;
+  let startedAt = -Infinity;
+  for (const [id, state] of Object.entries(run.nodes)) {
+    if (state.status === 'cancelled' && state.startedAt !== undefined && state.startedAt >= startedAt) [node, startedAt] = [id, state.startedAt];
+  }
+  return node;
+}
+
+/**
+ * `execution_error` (failed) or `execution_interrupted` (cancelled, interrupted) for a run that did not succeed,
+ * naming the node that failed or, as ComfyUI does, the one executing when it was stopped.
+ */
 export function endMessage(end: RunEnd, typeOf: (nodeId: string) => string | undefined, promptId: string): [string, Record<string, unknown>] {
-  const nodeId = end.error?.node ?? null;
+  const nodeId = end.error?.node ?? end.executing;
   const common = {
     prompt_id: promptId,
     node_id: nodeId,

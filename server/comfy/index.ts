@@ -21,7 +21,7 @@ export class ComfyApi {
     const book = new PromptBook();
     const onError = (err: unknown) => ctx.logger.warn({ err }, 'ComfyUI message not sent');
     this.sockets = new ComfySockets(
-      (clientId) => void this.relay.sendStatus(clientId, { sid: clientId }).catch(onError),
+      (clientId) => void this.relay.greet(clientId).catch(onError),
       { supports_preview_metadata: false, max_upload_size: ctx.limits.uploadBytes },
       ctx.access,
     );

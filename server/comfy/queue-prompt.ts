@@ -148,7 +148,7 @@ export class PromptQueue {
   }
 
   private async checkAndSubmit(body: PromptRequest): Promise<PromptAnswer> {
-    const { workflow, issues } = fromApiFormat(body.prompt, catalogPorts(this.engine.catalog));
+    const { workflow, issues, typeOnly } = fromApiFormat(body.prompt, catalogPorts(this.engine.catalog));
     const types = classTypes(body.prompt);
     if (body.partial_execution_targets) {
       const targets = new Set(body.partial_execution_targets);
@@ -157,9 +157,12 @@ export class PromptQueue {
       }
     }
     const outputs = Object.keys(workflow.nodes).filter((id) => this.engine.catalog.get(workflow.nodes[id].type)?.output);
-    // A field the conversion already faulted (say, a link to an output out of range) is reported once.
+    // A field the conversion already faulted (say, a link to an output out of range) is reported once, and so
+    // is a node it kept by its type alone (validation would find its params and links missing).
     const faulted = new Set(issues.map((i) => `${i.node}\0${i.field}`));
-    issues.push(...this.engine.validate(workflow).errors.filter((i) => !faulted.has(`${i.node}\0${i.field}`)));
+    const unread = new Set(typeOnly);
+    const repeats = (i: WorkflowIssue) => faulted.has(`${i.node}\0${i.field}`) || (i.node !== null && unread.has(i.node));
+    issues.push(...this.engine.validate(workflow).errors.filter((i) => !repeats(i)));
     if (issues.length > 0) return { ok: false, body: refusal(issues, body.prompt, workflow, types, outputs) };
 
     const number = body.number ?? Date.now();

@@ -20,7 +20,10 @@ export interface RelayOptions {
 
 /** What a running prompt's messages need to remember (kept whether or not its client is connected now). */
 interface Progress {
+  prompt: ComfyPrompt;
   started: boolean;
+  /** Nodes started and not yet done, in the order they started: the last is the one `executing` named last. */
+  running: string[];
   executed: string[];
   /** Cache hits not yet told, and the `executed` messages of the output nodes among them. */
   cached: string[];
@@ -55,6 +58,18 @@ export class ComfyRelay {
   async queueRemaining(): Promise<number> {
     const { waiting, running } = await this.options.manager.queue.stats();
     return waiting + running;
+  }
+
+  /**
+   * What a client hears when it connects: the queue's status and, as ComfyUI tells a client that reconnects
+   * while its prompt runs, `executing` with the node its prompts execute now.
+   */
+  async greet(clientId: string): Promise<void> {
+    await this.sendStatus(clientId, { sid: clientId });
+    for (const { prompt, running } of this.progress.values()) {
+      const node = running.at(-1);
+      if (prompt.clientId === clientId && node !== undefined) this.options.sockets.send(clientId, 'executing', { ...executing(node), prompt_id: prompt.promptId });
+    }
   }
 
   /** `status` to one client, or (null) all. */
@@ -96,7 +111,7 @@ export class ComfyRelay {
     const { sockets } = this.options;
     const prompt_id = prompt.promptId;
     const send = (type: string, data: Record<string, unknown>) => sockets.send(clientId, type, { ...data, prompt_id });
-    const progress = this.progress.get(message.runId) ?? { started: false, executed: [], cached: [], cachedOutputs: [] };
+    const progress = this.progress.get(message.runId) ?? { prompt, started: false, running: [], executed: [], cached: [], cachedOutputs: [] };
     this.progress.set(message.runId, progress);
     // The engine reports cache hits one by one as it meets them; ComfyUI tells them in one
     // `execution_cached`, then the cached outputs. They go out before anything else does.
@@ -104,6 +119,7 @@ export class ComfyRelay {
       send('execution_cached', { nodes: progress.cached.splice(0), timestamp: Date.now() });
       for (const output of progress.cachedOutputs.splice(0)) send('executed', output);
     }
+    if (message.type === 'node:finished' || message.type === 'node:error') progress.running = progress.running.filter((id) => id !== message.nodeId);
     switch (message.type) {
       case 'run:queued':
         break;
@@ -112,7 +128,8 @@ export class ComfyRelay {
         send('execution_start', { timestamp: message.at });
         break;
       case 'node:started':
-        send('executing', { node: message.nodeId, display_node: message.nodeId });
+        progress.running.push(message.nodeId);
+        send('executing', executing(message.nodeId));
         break;
       case 'node:progress':
         send('progress', { value: message.step, max: message.total, node: message.nodeId });
@@ -142,7 +159,7 @@ export class ComfyRelay {
         }
         if (message.status === 'succeeded') send('execution_success', { timestamp: Date.now() });
         else {
-          const end = { status: message.status, error: message.error, executed: progress.executed, at: Date.now() };
+          const end = { status: message.status, error: message.error, executed: progress.executed, executing: progress.running.at(-1) ?? null, at: Date.now() };
           const [type, data] = endMessage(end, (id) => prompt.types.get(id), prompt_id);
           send(type, data);
         }
@@ -164,6 +181,11 @@ export class ComfyRelay {
       if (isImageRef(item)) this.options.sockets.sendPreview(clientId, await this.options.artifacts.read(item.artifact));
     }
   }
+}
+
+/** `executing`'s node fields: picflow shows every node under its own id. */
+function executing(node: string): { node: string; display_node: string } {
+  return { node, display_node: node };
 }
 
 function changesQueue(message: RunMessage): boolean {

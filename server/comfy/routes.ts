@@ -8,6 +8,7 @@ import { HttpError, parseRequest } from '../http-error';
 import { shallowJson } from '../json-depth';
 import { imageUpload, sendArtifact, storeUploadedImage } from '../routes/artifacts';
 import type { RunRecord, RunState } from '../store/runs';
+import { ClearedHistory } from './cleared';
 import { artifactOfFileName, type ComfyHistory, type HistoryEntry, type QueueItem } from './history';
 import { objectInfo } from './object-info';
 import type { PromptBook } from './prompts';
@@ -41,7 +42,8 @@ const historyQuery = z.object({
   offset: z.coerce.number().int().optional(),
 });
 const viewQuery = z.looseObject({ filename: z.string().min(1).max(256) });
-const queueBody = z.looseObject({ clear: z.boolean().optional(), delete: z.array(z.string()).optional() });
+/** What `POST /queue` and `POST /history` take: clear all, or delete these prompt ids. */
+const clearOrDelete = z.looseObject({ clear: z.boolean().optional(), delete: z.array(z.string()).optional() });
 const interruptBody = z.looseObject({ prompt_id: z.string().optional() });
 
 /** Whether a subfolder stays inside its folder: ComfyUI refuses (400) an upload whose subfolder leaves it. */
@@ -88,6 +90,21 @@ export function comfyRoutes({ ctx, book, history, prompts, queueRemaining }: Com
     return records.filter((r): r is RunRecord => r !== undefined && r.status === status).map((r) => history.queueItem(r, book.ofRun(r.id)));
   };
 
+  const cleared = new ClearedHistory();
+
+  /** The runs `/history` lists, oldest first as ComfyUI lists them: the newest runs that ran, with their entries (cleared ones too). */
+  const historyRuns = async (): Promise<{ runId: string; promptId: string; entry: HistoryEntry }[]> => {
+    const { runs } = await ctx.runs.list({ limit: HISTORY_WINDOW });
+    const listed = [];
+    for (const summary of runs.reverse()) {
+      const run = await ctx.manager.get(summary.id);
+      const queued = book.ofRun(summary.id);
+      const entry = run && history.entry(run, queued);
+      if (entry) listed.push({ runId: summary.id, promptId: queued?.promptId ?? summary.id, entry });
+    }
+    return listed;
+  };
+
   /** Cancels the runs of these prompt ids that are still waiting (running ones are left alone). */
   const cancelWaiting = async (promptIds: string[]) => {
     for (const promptId of promptIds) {
@@ -107,15 +124,7 @@ export function comfyRoutes({ ctx, book, history, prompts, queueRemaining }: Com
 
   router.get(both('/history'), async (req, res) => {
     const query = parseRequest(historyQuery, req.query, 'query');
-    const { runs } = await ctx.runs.list({ limit: HISTORY_WINDOW });
-    const entries: [string, HistoryEntry][] = [];
-    // Oldest first, as ComfyUI lists its history.
-    for (const summary of runs.reverse()) {
-      const run = await ctx.manager.get(summary.id);
-      const queued = book.ofRun(summary.id);
-      const entry = run && history.entry(run, queued);
-      if (entry) entries.push([queued?.promptId ?? run.id, entry]);
-    }
+    const entries = (await historyRuns()).filter(({ runId }) => !cleared.hides(runId)).map(({ promptId, entry }) => [promptId, entry] as const);
     // ComfyUI: without an offset, `max_items` takes the newest; with one, that many from the oldest on.
     const start = query.offset !== undefined && query.offset >= 0 ? query.offset : Math.max(0, entries.length - (query.max_items ?? entries.length));
     const picked = entries.slice(start, query.max_items === undefined ? undefined : start + query.max_items);
@@ -124,14 +133,19 @@ export function comfyRoutes({ ctx, book, history, prompts, queueRemaining }: Com
 
   router.get(both('/history/:prompt_id'), async (req, res) => {
     const promptId = String(req.params.prompt_id);
-    const run = await ctx.manager.get(book.runIdOf(promptId));
+    const runId = book.runIdOf(promptId);
+    const run = cleared.hides(runId) ? undefined : await ctx.manager.get(runId);
     const entry = run && history.entry(run, book.ofRun(run.id));
     // An unknown or unfinished prompt is `{}`, as ComfyUI answers it.
     res.json(entry ? { [promptId]: entry } : {});
   });
 
-  router.post(both('/history'), anyJson, (_req, res) => {
-    // picflow's run history is kept (it is shared with picflow's own API); clearing it here does nothing.
+  router.post(both('/history'), anyJson, async (req, res) => {
+    const body = parseRequest(clearOrDelete, req.body ?? {}, 'history request');
+    const listed = await historyRuns();
+    const runIds = listed.map(({ runId }) => runId);
+    const chosen = [...(body.clear ? runIds : []), ...(body.delete ?? []).map((promptId) => book.runIdOf(promptId))];
+    cleared.hide(chosen, new Set(runIds));
     res.status(200).end();
   });
 
@@ -146,7 +160,8 @@ export function comfyRoutes({ ctx, book, history, prompts, queueRemaining }: Com
 
   router.post(both(UPLOAD), imageUpload(ctx), async (req, res) => {
     const fields = parseRequest(uploadFields, req.body ?? {}, 'upload fields');
-    const info = await storeUploadedImage(ctx, req, 'image');
+    // ComfyUI reads the image from the field `image` only, and answers 400 without it.
+    const info = await storeUploadedImage(ctx, req, 'image', 'this-field');
     // The name is the artifact id: a load-image node takes it as its `artifact`.
     res.json({ name: info.id, subfolder: fields.subfolder, type: fields.type });
   });
@@ -156,7 +171,7 @@ export function comfyRoutes({ ctx, book, history, prompts, queueRemaining }: Com
   });
 
   router.post(both('/queue'), anyJson, async (req, res) => {
-    const body = parseRequest(queueBody, req.body ?? {}, 'queue request');
+    const body = parseRequest(clearOrDelete, req.body ?? {}, 'queue request');
     if (body.clear) await cancelWaiting((await queueItems('queued')).map((item) => item[1]));
     if (body.delete) await cancelWaiting(body.delete);
     res.status(200).end();

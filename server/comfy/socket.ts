@@ -37,7 +37,7 @@ export class ComfySockets {
   private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
 
   /**
-   * @param greet what a client is sent when it connects (ComfyUI sends the queue's status)
+   * @param greet what a client is sent when it connects (ComfyUI sends the queue's status, and the node its prompt executes)
    * @param features the server's answer to a client's feature flags
    * @param access who may connect (Host and Origin are checked for every upgrade before this; here the token)
    */
