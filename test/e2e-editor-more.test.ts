@@ -2,8 +2,8 @@
 // keyboard alone adds nodes and leaves the search; a node added from the palette is in sight; every
 // top-bar button can be reached in a small window; param labels read whole; a ten-node row imports
 // readable and the minimap keeps out of the way; a run in progress is "running" in its history row
-// (with test ids unique on the page), and a cancelled run says so on its nodes. Screenshots go to
-// test/artifacts/.
+// (with test ids unique on the page), and a cancelled run says so on its nodes; a save that breaks the
+// workflow's trigger says what it broke. Screenshots go to test/artifacts/.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -223,4 +223,30 @@ describe('the editor, more of everyday use', () => {
     await screenshot(page, 'more-cancelled');
     expect(pageErrors(page)).toEqual([]);
   }, 120_000);
+
+  it('saving an edit that breaks the trigger says so: saved, and which exposed input no longer fits', async () => {
+    const t = session.server;
+    // A number node that feeds nothing: deleting it leaves a valid workflow and a trigger exposing a param it lacks.
+    const workflow = {
+      version: 1,
+      name: 'exposed number',
+      nodes: {
+        p: { type: 'prompt', params: { name: 'subject', text: 'a red circle' }, ui: { x: 0, y: 0 } },
+        out: { type: 'output', inputs: { value: ['p', 'text'] }, ui: { x: 320, y: 0 } },
+        n: { type: 'number', params: { value: 3 }, ui: { x: 0, y: 300 } },
+      },
+    };
+    const { id } = (await t.api('POST', '/api/workflows', workflow)).body;
+    expect((await t.api('PUT', `/api/workflows/${id}/trigger`, { slug: 'breaks', mode: 'sync', inputs: [{ param: 'n.value', name: 'count' }] })).status).toBe(200);
+    const page = await session.open(`/?workflow=${id}`);
+    await page.click(`${node('n')} header`);
+    await page.keyboard.press('Delete');
+    await page.waitForSelector(node('n'), { state: 'detached' });
+    await page.keyboard.press('Control+s');
+    const toast = page.locator('[data-testid=toast-error]');
+    await toast.waitFor();
+    expect(await toast.textContent()).toMatch(/Saved "exposed number", but its trigger no longer fits: 'n\.value' names no node/);
+    expect((await t.api('GET', `/api/workflows/${id}`)).body.workflow.nodes).not.toHaveProperty('n');
+    expect(pageErrors(page)).toEqual([]);
+  }, 60_000);
 });

@@ -33,6 +33,8 @@ export interface SavedWorkflow {
   name: string;
   workflow: Workflow;
   trigger?: TriggerInfo | null;
+  /** What a save broke in the workflow's trigger (inputs it exposes from nodes or params now gone). */
+  triggerIssues?: WorkflowIssue[];
 }
 
 /** A node param a trigger lets callers set, under a name of its own. */
@@ -187,7 +189,8 @@ function toSavedWorkflow(data: unknown): SavedWorkflow {
   const workflow = (record.workflow ?? record.definition ?? record) as Workflow;
   const name = typeof record.name === 'string' ? record.name : (workflow.name ?? 'untitled');
   const trigger = (record.trigger ?? null) as TriggerInfo | null;
-  return { id: String(record.id), name, workflow: { ...workflow, name: workflow.name ?? name }, trigger };
+  const triggerIssues = Array.isArray(record.triggerIssues) ? (record.triggerIssues as WorkflowIssue[]) : [];
+  return { id: String(record.id), name, workflow: { ...workflow, name: workflow.name ?? name }, trigger, triggerIssues };
 }
 
 export const api = {

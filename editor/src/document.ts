@@ -202,7 +202,10 @@ export class WorkflowDocument {
       this.markClean();
       this.setUrl(saved.id);
       this.notices.dialog.set(null);
-      this.notices.toast('success', `Saved "${saved.name}"`);
+      const broken = saved.triggerIssues ?? [];
+      if (broken.length === 0) this.notices.toast('success', `Saved "${saved.name}"`);
+      // Saved all the same: the trigger's owner (this user) fixes its inputs in the Trigger dialog.
+      else this.notices.toast('error', `Saved "${saved.name}", but its trigger no longer fits: ${broken.map((issue) => issue.message).join('; ')}. Update its inputs (Trigger).`, 10_000);
       if (!id) void this.parts.runs().refreshHistory();
       return true;
     } catch (err) {
