@@ -7,14 +7,14 @@ import { openGate, png, startTestServer, upload, workflows, type TestServer } fr
 /** Records every callback (its headers and parsed body) and answers 204. */
 let receiver: Server;
 let receiverPort: number;
-const received: { headers: IncomingHttpHeaders; body: any }[] = [];
+const received: { url: string; headers: IncomingHttpHeaders; body: any }[] = [];
 let t: TestServer;
 beforeAll(async () => {
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: JSON.parse(body) });
+      received.push({ url: req.url ?? '', headers: req.headers, body: JSON.parse(body) });
       res.writeHead(204).end();
     });
   });
@@ -155,22 +155,23 @@ describe('query parameters', () => {
 });
 
 describe('a callbackUrl with credentials', () => {
-  test('is delivered with them, and shown without them', async () => {
+  test('is delivered with them (user:pass@, a key in the query), and shown without them', async () => {
     const id = await saved(t, workflows.caption());
     await trigger(t, id, { slug: 'with-credentials' });
-    const url = `http://someone:s3cret-pass@127.0.0.1:${receiverPort}/done`;
+    const url = `http://someone:s3cret-pass@127.0.0.1:${receiverPort}/done?run=1&api_key=k3y-value`;
     const accepted = await t.api('POST', `/hooks/with-credentials?callbackUrl=${encodeURIComponent(url)}`, { subject: 'x' });
     expect(accepted.status).toBe(202);
     const { runId } = accepted.body;
     const delivered = await eventually(() => received.find((r) => r.body.id === runId), 'the callback');
     expect(delivered.headers.authorization).toBe(`Basic ${Buffer.from('someone:s3cret-pass').toString('base64')}`);
+    expect(delivered.url).toBe('/done?run=1&api_key=k3y-value');
 
     const run = await eventually(async () => {
       const reply = await t.api('GET', `/api/runs/${runId}`);
       return reply.body.callbacks.length > 0 ? reply : undefined;
     }, 'the delivery record');
-    expect(run.body.callbacks).toMatchObject([{ attempt: 1, status: 204, url: `http://***@127.0.0.1:${receiverPort}/done` }]);
-    expect(JSON.stringify(run.body)).not.toMatch(/s3cret|someone/);
+    expect(run.body.callbacks).toMatchObject([{ attempt: 1, status: 204, url: `http://***@127.0.0.1:${receiverPort}/done?run=1&api_key=***` }]);
+    expect(JSON.stringify(run.body)).not.toMatch(/s3cret|someone|k3y-value/);
   });
 });
 

@@ -42,9 +42,13 @@ export function isInternalAddress(address: string): boolean {
   return INTERNAL.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
 }
 
+/** Query parameters whose values are taken for secrets when a callback URL is shown. */
+const SECRET_QUERY = /token|secret|key|pass|auth|sig|code/i;
+
 /**
- * A callback URL as it may be shown (run records, logs): `user:pass@` credentials become `***@`. Receivers
- * authenticated that way get them with each POST, but anyone with a read token sees run records.
+ * A callback URL as it may be shown (run records, logs): `user:pass@` credentials become `***@`, and the values of
+ * query parameters that look like secrets (`?token=`, `api_key`, `sig`, …) become `***`. Receivers authenticated
+ * that way get them with each POST, but anyone with a read token sees run records.
  */
 export function redactedUrl(raw: string): string {
   let url: URL;
@@ -53,9 +57,13 @@ export function redactedUrl(raw: string): string {
   } catch {
     return raw; // never stored: a callback URL is parsed before it is taken
   }
-  if (url.username === '' && url.password === '') return raw;
-  url.username = '***';
-  url.password = '';
+  const secretParams = [...new Set(url.searchParams.keys())].filter((name) => SECRET_QUERY.test(name));
+  if (url.username === '' && url.password === '' && secretParams.length === 0) return raw;
+  if (url.username !== '' || url.password !== '') {
+    url.username = '***';
+    url.password = '';
+  }
+  for (const name of secretParams) url.searchParams.set(name, '***');
   return url.href;
 }
 
