@@ -199,7 +199,7 @@ describe('the server on real model layouts', () => {
     expect(corrupt.body.status).toBe('failed');
     expect(corrupt.body.error.message).toContain('cannot load onnx/image_decode.onnx');
     const missing = await t.api('POST', '/api/runs', { workflow: janusWorkflow({ model: 'no-graph' }), wait: true });
-    expect(missing.body.error.message).toContain('missing file onnx/gen_head.onnx');
+    expect(missing.body.error.message).toContain('missing graph file onnx/gen_head.onnx');
     const wrong = await t.api('POST', '/api/runs', { workflow: janusWorkflow({ model: 'wrong-config' }), wait: true });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors[0]).toMatchObject({ node: 'g', field: 'params.model' });

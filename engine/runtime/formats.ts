@@ -38,6 +38,8 @@ export interface FoundModel {
 /** A model folder format: recognised by its marker file, read into a FoundModel (throws naming the bad file). */
 export interface ModelFormat {
   marker: string;
+  /** What the marker marks, for messages (e.g. 'a Hugging Face ONNX export'). */
+  kind: string;
   read(dir: string, name: string): FoundModel;
 }
 

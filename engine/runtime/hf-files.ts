@@ -1,8 +1,9 @@
 // What a Hugging Face export's folder holds (dtype suffixes, graph files and their I/O), readable without
 // transformers.js or onnxruntime: the registry and validation use it; the adapters load the heavy code.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
+import { isLfsPointer, lfsPointerProblem } from './lfs-pointer';
 import { BundleError, readJson } from './manifest';
 import type { SessionManager } from './sessions';
 
@@ -43,9 +44,56 @@ export function graphFile(graph: string, dtype: string): string {
   return `onnx/${graph}${DTYPE_SUFFIX[dtype]}.onnx`;
 }
 
-/** The folder's files a format needs: every one missing is named. */
-export function missingFiles(dir: string, files: readonly string[]): string[] {
-  return files.filter((f) => !existsSync(join(dir, f))).map((f) => `missing file ${f}`);
+/** A graph's files in one dtype: the .onnx and, beside it, the external data files of a large export (`.onnx_data`, `_1`…). */
+export function graphFiles(dir: string, graph: string, dtype: string): string[] {
+  const file = graphFile(graph, dtype);
+  const data = new RegExp(`^${file.slice('onnx/'.length).replace(/\./g, '\\.')}_data(_\\d+)?$`);
+  const onnxDir = join(dir, 'onnx');
+  const beside = existsSync(onnxDir) ? readdirSync(onnxDir).filter((f) => data.test(f)).sort() : [];
+  return [file, ...beside.map((f) => `onnx/${f}`)];
+}
+
+/** What is wrong with one file a folder needs, naming what to do; undefined when it is there. */
+function fileProblem(dir: string, file: string): string | undefined {
+  if (!existsSync(join(dir, file))) return `missing file ${file}`;
+  if (isLfsPointer(join(dir, file))) return lfsPointerProblem(file, dir);
+  return undefined;
+}
+
+/** Every problem with the files of the given names (config, processor, tokenizer). */
+export function fileProblems(dir: string, files: readonly string[]): string[] {
+  return files.flatMap((f) => fileProblem(dir, f) ?? []);
+}
+
+/**
+ * As fileProblems, and each JSON file that is there must parse: a damaged tokenizer.json otherwise
+ * fails inside transformers.js with a JSON.parse message that names no file. For the deep check only.
+ */
+export function jsonFileProblems(dir: string, files: readonly string[]): string[] {
+  return files.flatMap((file) => {
+    const problem = fileProblem(dir, file);
+    if (problem || !file.endsWith('.json')) return problem ?? [];
+    try {
+      readJson(dir, file);
+      return [];
+    } catch (err) {
+      return (err as BundleError).problem;
+    }
+  });
+}
+
+/**
+ * What is wrong with one graph's files in `dtype`. A missing graph names the dtypes the folder has
+ * it in: an export copied by hand often mixes precisions, and picflow loads every graph in one.
+ */
+export function graphProblems(dir: string, graph: string, dtype: string): string[] {
+  const file = graphFile(graph, dtype);
+  if (!existsSync(join(dir, file))) {
+    const others = Object.keys(DTYPE_SUFFIX).filter((d) => d !== dtype && existsSync(join(dir, graphFile(graph, d))));
+    const hint = others.length > 0 ? ` (the folder has it as ${others.map((d) => graphFile(graph, d)).join(', ')}; all graphs load in one dtype, here ${dtype}: add this file, or set "dtype" in ${SETTINGS_FILE} to one whose graphs are all there)` : '';
+    return [`missing graph file ${file}${hint}`];
+  }
+  return fileProblems(dir, graphFiles(dir, graph, dtype));
 }
 
 /** Graph I/O a layout needs (a subset: exports may carry more outputs). */
@@ -54,7 +102,7 @@ export interface GraphIo {
   outputs: readonly string[];
 }
 
-/** Opens each graph alone and names every one that does not load or lacks a needed input or output. */
+/** Opens each graph alone and names every one that is missing, does not load, or lacks a needed input or output. */
 export async function inspectGraphs(
   dir: string,
   graphs: Readonly<Record<string, GraphIo>>,
@@ -64,16 +112,18 @@ export async function inspectGraphs(
   const ortModule = await import('onnxruntime-node');
   const problems: string[] = [];
   for (const [graph, io] of Object.entries(graphs)) {
-    const file = graphFile(graph, dtype);
-    if (!existsSync(join(dir, file))) {
-      problems.push(`missing graph file ${file}`);
+    const fileIssues = graphProblems(dir, graph, dtype);
+    if (fileIssues.length > 0) {
+      problems.push(...fileIssues);
       continue;
     }
+    const file = graphFile(graph, dtype);
     let session: ort.InferenceSession;
     try {
       session = await ortModule.InferenceSession.create(join(dir, file), sessions.sessionOptions());
     } catch (err) {
-      problems.push(`cannot load ${file}: ${(err as Error).message}`);
+      const damaged = /protobuf parsing failed/i.test((err as Error).message) ? ' (the file is cut short or not an ONNX graph: copy or download it again)' : '';
+      problems.push(`cannot load ${file}: ${(err as Error).message}${damaged}`);
       continue;
     }
     const lacking = [
@@ -85,4 +135,3 @@ export async function inspectGraphs(
   }
   return problems;
 }
-

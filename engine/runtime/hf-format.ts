@@ -1,5 +1,5 @@
 import type { AdapterHost, ModelFormat } from './formats';
-import { folderDtype, graphFile, inspectGraphs, missingFiles, type GraphIo } from './hf-files';
+import { fileProblems, folderDtype, graphFiles, graphProblems, inspectGraphs, jsonFileProblems, type GraphIo } from './hf-files';
 import type { HfFound } from './hf-model';
 import { BundleError, readJson, type TaskName } from './manifest';
 import type { ImageModel } from './model';
@@ -81,6 +81,7 @@ function object(dir: string, file: string): Json {
 /** Hugging Face ONNX exports (onnx-community, Xenova): a config.json whose model_type picks the adapter. */
 export const hfFormat: ModelFormat = {
   marker: 'config.json',
+  kind: 'a Hugging Face ONNX export',
   read(dir, name) {
     const config = object(dir, 'config.json');
     const type = config.model_type;
@@ -91,8 +92,8 @@ export const hfFormat: ModelFormat = {
     const graphs = adapter.graphs(config, dir);
     const imageSize = adapter.imageSize(object(dir, 'preprocessor_config.json'));
     if (!Number.isInteger(imageSize) || (imageSize as number) < 1) throw new BundleError(dir, 'preprocessor_config.json: no image size');
-    const dtype = folderDtype(dir, Object.keys(graphs));
-    const graphFiles = Object.keys(graphs).map((g) => graphFile(g, dtype));
+    const graphNames = Object.keys(graphs);
+    const dtype = folderDtype(dir, graphNames);
     const found: HfFound = {
       name,
       dir,
@@ -101,9 +102,10 @@ export const hfFormat: ModelFormat = {
       tasks: adapter.tasks,
       dtype,
       imageSize: imageSize as number,
-      files: [...adapter.files, ...graphFiles],
+      files: [...adapter.files, ...graphNames.flatMap((g) => graphFiles(dir, g, dtype))],
       create: (host) => adapter.create(found, host),
-      inspect: async (host) => [...missingFiles(dir, adapter.files), ...(await inspectGraphs(dir, graphs, dtype, host.sessions))],
+      check: () => [...fileProblems(dir, adapter.files), ...graphNames.flatMap((g) => graphProblems(dir, g, dtype))],
+      inspect: async (host) => [...jsonFileProblems(dir, adapter.files), ...(await inspectGraphs(dir, graphs, dtype, host.sessions))],
     };
     return found;
   },

@@ -5,7 +5,14 @@ import type { Loader } from './sessions';
 import { hfLoader, RunClock, type LoadedHf } from './transformers-js';
 
 /** A Hugging Face export as its format read it, before loading. */
-export type HfFound = FoundModel & { dtype: string; imageSize: number; files: readonly string[] };
+export type HfFound = FoundModel & {
+  dtype: string;
+  imageSize: number;
+  /** The files it loads: config, processor, tokenizer, and the graphs of its dtype with their external data. */
+  files: readonly string[];
+  /** A quick check of those files (missing, Git LFS pointers), each problem named; empty when they are there. */
+  check(): string[];
+};
 
 /** What transformers.js' from_pretrained gets for a model of the runtime: local files only, its dtype, provider and threads. */
 export function pretrainedOptions(found: HfFound, host: AdapterHost) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isLfsPointerText, lfsPointerProblem } from './lfs-pointer';
 
 /** The bundle format this runtime knows; a bundle names its format, the registry maps it to an adapter. */
 export const UNIFIED_AR_FORMAT = 'picflow.unified-ar';
@@ -108,8 +109,12 @@ export type TokenizerFile = z.output<typeof tokenizerFile>;
 
 /** A bundle problem, always naming the bundle folder. */
 export class BundleError extends Error {
-  constructor(dir: string, message: string) {
-    super(`model bundle ${dir}: ${message}`);
+  constructor(
+    dir: string,
+    /** What is wrong, without the folder (for lists of a folder's problems). */
+    readonly problem: string,
+  ) {
+    super(`model bundle ${dir}: ${problem}`);
     this.name = 'BundleError';
   }
 }
@@ -130,6 +135,7 @@ export function readJson(dir: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
+    if (isLfsPointerText(text)) throw new BundleError(dir, lfsPointerProblem(file, dir));
     throw new BundleError(dir, `${file} is not valid JSON (${(err as Error).message})`);
   }
 }

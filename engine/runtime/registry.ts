@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, resolve, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FoundModel, ModelFormat } from './formats';
 import { hfFormat } from './hf-format';
+import { formatOf, readModelsFolder, type FolderEntry } from './model-folders';
 import { unifiedArFormat } from './unified-ar-format';
 
 /** The shipped bundles' folder (`models/` at the repository root). */
@@ -22,43 +23,43 @@ export function modelDirs(configured: readonly string[] = []): string[] {
   return [...new Set([SHIPPED_MODELS_DIR, ...configured].map((d) => resolve(d)))];
 }
 
-function formatOf(dir: string): ModelFormat | undefined {
-  return MODEL_FORMATS.find((f) => existsSync(join(dir, f.marker)));
-}
-
-/** A folder is a model when a format claims it; otherwise each subfolder that a format claims is one. */
-function modelFolders(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  if (formatOf(dir)) return [dir];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && formatOf(join(dir, e.name)))
-    .map((e) => join(dir, e.name));
-}
-
 /**
  * The models found in the model folders, by folder name (what a node's `model` param names). Read
  * synchronously (small JSON files) so that validation can ask what a model can do. A broken folder
- * is kept with its error, so asking for it says what is wrong rather than "unknown".
+ * is kept with its error, so asking for it says what is wrong rather than "unknown"; `problems()`
+ * also names the folders that hold no model and those a same-named model hides.
  */
 export class ModelRegistry {
-  private constructor(
-    private readonly found: Map<string, FoundModel>,
-    private readonly broken: Map<string, BrokenModel>,
-  ) {}
+  private readonly found = new Map<string, FoundModel>();
+  /** Broken model folders by name, so asking for one says what is wrong. */
+  private readonly broken = new Map<string, BrokenModel>();
+  /** Every folder that is not a usable model: the broken ones, and those that hold no model or that a same-named model hides. */
+  private readonly problemList: BrokenModel[] = [];
+
+  private constructor(private readonly dirs: readonly string[]) {}
 
   static scan(dirs: readonly string[]): ModelRegistry {
-    const found = new Map<string, FoundModel>();
-    const broken = new Map<string, BrokenModel>();
-    for (const dir of dirs.flatMap(modelFolders)) {
-      const name = basename(dir);
-      if (found.has(name) || broken.has(name)) continue; // earlier folders win
-      try {
-        found.set(name, formatOf(dir)!.read(dir, name));
-      } catch (err) {
-        broken.set(name, { name, dir, error: err as Error });
-      }
+    const registry = new ModelRegistry(dirs);
+    for (const entry of dirs.flatMap((d) => readModelsFolder(d, MODEL_FORMATS))) registry.add(entry);
+    return registry;
+  }
+
+  private add({ dir, error }: FolderEntry): void {
+    const name = basename(dir);
+    const first = this.found.get(name)?.dir ?? this.broken.get(name)?.dir;
+    if (first !== undefined) {
+      // earlier folders win; the hidden one is named, else a user's 'tiny-shapes' would silently be the shipped one
+      this.problemList.push({ name, dir, error: error ?? new Error(`${dir} is not used: the model '${name}' in ${first} has the same name and comes first; rename this folder`) });
+      return;
     }
-    return new ModelRegistry(found, broken);
+    try {
+      if (error) throw error;
+      this.found.set(name, formatOf(dir, MODEL_FORMATS)!.read(dir, name));
+    } catch (err) {
+      const problem = { name, dir, error: err as Error };
+      this.broken.set(name, problem);
+      this.problemList.push(problem);
+    }
   }
 
   get(name: string): FoundModel {
@@ -67,7 +68,9 @@ export class ModelRegistry {
     const broken = this.broken.get(name);
     if (broken) throw broken.error;
     const known = [...this.found.keys()].join(', ') || 'none';
-    throw new Error(`unknown model '${name}' (known models: ${known})`);
+    // where it looked, so a mistyped --models folder shows
+    const searched = this.dirs.map((d) => (existsSync(d) ? d : `${d} (missing)`)).join(', ');
+    throw new Error(`unknown model '${name}' (known models: ${known}; looked in ${searched})`);
   }
 
   list(): FoundModel[] {
@@ -75,6 +78,6 @@ export class ModelRegistry {
   }
 
   problems(): BrokenModel[] {
-    return [...this.broken.values()];
+    return this.problemList;
   }
 }

@@ -83,14 +83,23 @@ export class ModelRuntime {
     this.host = { sessions: this.sessions, queue: this.queue, batchRows: options.batchRows ?? 64 };
   }
 
-  private scan(): ModelRegistry {
-    this.registry ??= ModelRegistry.scan(modelDirs(this.options.modelDirs));
+  /** Reads the model folders (their small files; no graph is opened). */
+  private rescan(): ModelRegistry {
+    this.registry = ModelRegistry.scan(modelDirs(this.options.modelDirs));
     return this.registry;
   }
 
-  /** What the folder of model `name` holds and can do, without loading it; throws naming the known models or the broken file. */
+  /**
+   * What the folder of model `name` holds and can do, without loading it; throws naming the known models or the broken file.
+   * A name that is unknown or broken is looked up again in the folders: a long-running server sees a model copied in or fixed since.
+   */
   find(name: string): FoundModel {
-    return this.scan().get(name);
+    try {
+      if (this.registry) return this.registry.get(name);
+    } catch {
+      // read again below
+    }
+    return this.rescan().get(name);
   }
 
   /** The model named `name`, one shared adapter per model. */
@@ -130,8 +139,9 @@ export class ModelRuntime {
     this.registry = undefined;
   }
 
+  /** The models and problems as the folders are now (a listing reads them again), the device, queue and memory. */
   async describe(): Promise<ModelsReport> {
-    const registry = this.scan();
+    const registry = this.rescan();
     return {
       device: this.sessions.provider,
       queueLength: this.queue.length,

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { env, RawImage } from '@huggingface/transformers';
 import type * as ort from 'onnxruntime-node';
 import { makeImage, type ImageValue } from '../image';
-import { missingFiles } from './hf-files';
 import { BundleError } from './manifest';
 import type { CallStats } from './model';
 import type { Loader, SessionManager } from './sessions';
@@ -86,14 +85,15 @@ export class RunClock {
 }
 
 /**
- * The loader of a transformers.js model: checks the files first (so a missing graph is named, not
- * reported as a fetch), loads, counts and times each session, and explains a failed load by
- * inspecting the graphs one by one.
+ * The loader of a transformers.js model: checks the files first (so a missing graph or a Git LFS
+ * pointer is named, not reported as a fetch or a protobuf error), loads, counts and times each
+ * session, and explains a failed load by inspecting the graphs one by one.
  */
 export function hfLoader<M extends LoadedHf, X>(options: {
   name: string;
   dir: string;
   files: readonly string[];
+  check: () => string[];
   sessions: SessionManager;
   clock: RunClock;
   load: () => Promise<{ model: M; extra: X }>;
@@ -103,8 +103,8 @@ export function hfLoader<M extends LoadedHf, X>(options: {
   return {
     name,
     async load(onLoad) {
-      const missing = missingFiles(dir, files);
-      if (missing.length > 0) throw new BundleError(dir, missing.join('; '));
+      const fileIssues = options.check();
+      if (fileIssues.length > 0) throw new BundleError(dir, fileIssues.join('; '));
       let loaded: { model: M; extra: X };
       try {
         loaded = await options.load();
@@ -123,9 +123,9 @@ export function hfLoader<M extends LoadedHf, X>(options: {
     async release(loaded) {
       await loaded.model.dispose();
     },
-    // the ONNX files' size, doubled for the runtime's own copies and arenas
+    // the graph files' size (external data included: a large export's weights are there), doubled for the runtime's own copies and arenas
     async bytes() {
-      return 2 * files.filter((f) => f.endsWith('.onnx')).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+      return 2 * files.filter((f) => f.startsWith('onnx/')).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     },
   };
 }

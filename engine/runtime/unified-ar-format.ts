@@ -5,6 +5,7 @@ import { WordTokenizer } from './tokenizer';
 /** picflow's own bundles (tiny-shapes): a manifest.json naming the graphs, a word tokenizer. */
 export const unifiedArFormat: ModelFormat = {
   marker: 'manifest.json',
+  kind: 'a picflow bundle',
   read(dir, name) {
     const { manifest, tokenizer } = readBundle(dir);
     const bundle = { name, dir, manifest, tokenizer };
