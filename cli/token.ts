@@ -9,14 +9,19 @@ const dataOption = () => new Option('--data <dir>', 'data folder of the server (
 /** Opens the data dir's token table (a running server sees changes on its next request), runs `fn`, closes. */
 async function withTokens<T>(dataDir: string, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
   // sqlite and the server's modules load only for `token` commands.
-  const [{ TokenStore }, { Database }, { migrate }, { databasePath }] = await Promise.all([
+  const [{ TokenStore }, { Database }, { migrate }, { databasePath }, { explainDataDirError }] = await Promise.all([
     import('../server/auth/token-store'),
     import('../server/db'),
     import('../server/migrations'),
     import('../server/start'),
+    import('../server/start-errors'),
   ]);
-  await mkdir(resolve(dataDir), { recursive: true });
-  const db = await Database.open(databasePath(dataDir));
+  const file = databasePath(dataDir);
+  const db = await mkdir(resolve(dataDir), { recursive: true })
+    .then(() => Database.open(file))
+    .catch((err) => {
+      throw explainDataDirError(err, resolve(dataDir), file);
+    });
   try {
     await migrate(db);
     return await fn(new TokenStore(db));

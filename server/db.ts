@@ -107,8 +107,27 @@ export class Database implements Queries {
     const database = new Database(db);
     db.configure('busyTimeout', 5_000);
     // WAL: readers never wait for the writer; NORMAL sync is durable across process crashes in WAL mode.
-    await database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    try {
+      await database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+      await database.assertWritable();
+    } catch (err) {
+      await database.close().catch(() => undefined);
+      throw err;
+    }
     return database;
+  }
+
+  /**
+   * sqlite opens a file it may not write read-only without a word; every write would then fail later
+   * (a server whose runs are all 500s). A write that is rolled back finds out at once (SQLITE_READONLY).
+   */
+  private async assertWritable(): Promise<void> {
+    try {
+      await this.exec('BEGIN IMMEDIATE; CREATE TABLE picflow_write_probe (x); ROLLBACK;');
+    } catch (err) {
+      await this.exec('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   /**

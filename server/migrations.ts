@@ -114,7 +114,10 @@ export async function migrate(db: Database): Promise<{ from: number; to: number 
   const row = await db.get<{ user_version: number }>('PRAGMA user_version');
   const from = row?.user_version ?? 0;
   if (from > migrations.length) {
-    throw new Error(`the data dir has schema version ${from}, newer than this picflow knows (${migrations.length})`);
+    throw new Error(
+      `the data dir has schema version ${from}, newer than this picflow knows (${migrations.length}): a newer picflow wrote it. ` +
+        `It was left as it is; run that newer picflow on it (or start this one with another --data)`,
+    );
   }
   for (let version = from + 1; version <= migrations.length; version++) {
     // exec runs the whole script; BEGIN/COMMIT inside it keep the step and its version atomic.

@@ -26,6 +26,7 @@ import { hookDoor } from './hooks/door';
 import { HookLookup } from './hooks/lookup';
 import { createLogger } from './logger';
 import { migrate } from './migrations';
+import { explainDataDirError, explainListenError } from './start-errors';
 import { RunManager } from './run-manager';
 import { InProcessRunQueue, type RunHost, type RunQueue } from './run-queue';
 import { BullmqRunQueue } from './scale-out/bullmq-queue';
@@ -91,12 +92,16 @@ export const databasePath = (dataDir: string): string => join(resolve(dataDir), 
 export async function startServer(options: ServerOptions): Promise<PicflowServer> {
   const logger = options.logger ?? createLogger();
   const dataDir = resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  const explained = (err: unknown) => explainDataDirError(err, dataDir, databasePath(dataDir));
   // Before the database is touched: a second server on this data dir stops here.
-  const lock = await lockDataDir(dataDir);
+  const lock = await mkdir(dataDir, { recursive: true })
+    .then(() => lockDataDir(dataDir))
+    .catch((err) => {
+      throw explained(err);
+    });
   const started = await openServer(options, logger, dataDir).catch(async (err) => {
     await lock.release();
-    throw err;
+    throw explained(err);
   });
   return {
     ...started,
@@ -183,13 +188,15 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
   access.guardUpgrades(http);
   const io = attachSocket(http, manager, access);
   comfy.attach(http);
+  const port = options.port ?? 8188;
   try {
     await new Promise<void>((resolveListen, reject) => {
-      http.once('error', reject);
+      const refused = (err: Error) => reject(explainListenError(err, host, port));
+      http.once('error', refused);
       // A backlog for a burst of a thousand clients connecting at once: past Node's 511 the kernel drops their
       // handshakes, which then wait for retransmits (1 s, 3 s, ...) or are reset (the kernel caps it at somaxconn).
-      http.listen({ port: options.port ?? 8188, host, backlog: LISTEN_BACKLOG }, () => {
-        http.off('error', reject);
+      http.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
+        http.off('error', refused);
         resolveListen();
       });
     });

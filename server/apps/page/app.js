@@ -5,9 +5,12 @@
 const slug = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
 const hookPath = `/hooks/${encodeURIComponent(slug)}`;
 const tokenKey = `picflow-app-token:${slug}`;
+/** The run this tab follows, kept for the tab's life: a reload mid-run picks it up again instead of losing it. */
+const runKey = `picflow-app-run:${slug}`;
 const $ = (id) => document.getElementById(id);
 const SLIDER_MAX_STEPS = 10_000;
 const POLL_MS = 250;
+const RETRY_MS = 2_000;
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -90,7 +93,12 @@ function headers(extra = {}) {
 async function call(url, init) {
   const response = await fetch(url, init);
   const body = await response.json().catch(() => ({}));
-  if (response.status === 401) throw new Error('This app is protected: enter its access token above (ask whoever shared it).');
+  if (response.status === 401) {
+    const sent = new Headers(init?.headers).has('authorization');
+    throw new Error(
+      sent ? 'The access token was not accepted: check it, or ask whoever shared this app for the current one.' : 'This app is protected: enter its access token above (ask whoever shared it).',
+    );
+  }
   if (response.status === 429) throw new Error(`Too many runs: try again in ${response.headers.get('retry-after') ?? 'a'} seconds.`);
   if (!response.ok && response.status !== 202 && !body.apiVersion) {
     const problem = new Error(body.error ?? `the server answered ${response.status}`);
@@ -147,12 +155,40 @@ function showOutputs(run) {
   }
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls a run to its end. The server going away (a restart) is waited out: the run is recorded there, not lost. */
 async function follow(statusUrl) {
   for (;;) {
-    const run = await call(statusUrl, { headers: headers() });
+    let run;
+    try {
+      run = await call(statusUrl, { headers: headers() });
+    } catch (err) {
+      // fetch rejects with a TypeError when no answer came at all.
+      if (!(err instanceof TypeError)) throw err;
+      $('status-text').textContent = 'Lost contact with the server: trying again… (the run is kept there; this page picks it up when the server is back)';
+      await sleep(RETRY_MS);
+      continue;
+    }
     if (!['queued', 'running'].includes(run.status)) return run;
     showProgress(run);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(POLL_MS);
+  }
+}
+
+/** Follows a run to its end and shows how it ended. */
+async function showRun(statusUrl) {
+  $('run').disabled = true;
+  $('status').hidden = false;
+  try {
+    const run = await follow(statusUrl);
+    $('bar').style.width = '100%';
+    $('status-text').textContent = run.status === 'succeeded' ? `Done in ${((run.ms ?? 0) / 1000).toFixed(1)} s` : `The run ${run.status}`;
+    if (run.status === 'succeeded') showOutputs(run);
+    else showMessage(run.error?.message ?? `The run ${run.status}.`);
+  } finally {
+    sessionStorage.removeItem(runKey);
+    $('run').disabled = false;
   }
 }
 
@@ -183,6 +219,8 @@ async function start() {
     $('fields').append(c.label);
   }
   $('form').hidden = false;
+  const unfinished = sessionStorage.getItem(runKey);
+  if (unfinished) showRun(unfinished).catch((err) => showMessage(err.message, err.details ?? []));
 
   async function values() {
     const body = {};
@@ -205,20 +243,20 @@ async function start() {
   $('form').addEventListener('submit', async (event) => {
     event.preventDefault();
     $('message').hidden = true;
+    // The last run's outputs go: next to this run's error they would pass for its result.
+    $('outputs').replaceChildren();
     $('run').disabled = true;
     $('status').hidden = false;
     $('bar').style.width = '0';
     $('status-text').textContent = 'Starting…';
     try {
       const accepted = await call(`${hookPath}?mode=async`, { method: 'POST', headers: headers({ 'content-type': 'application/json' }), body: JSON.stringify(await values()) });
-      const run = await follow(accepted.statusUrl);
-      $('bar').style.width = '100%';
-      $('status-text').textContent = run.status === 'succeeded' ? `Done in ${((run.ms ?? 0) / 1000).toFixed(1)} s` : `The run ${run.status}`;
-      if (run.status === 'succeeded') showOutputs(run);
-      else showMessage(run.error?.message ?? `The run ${run.status}.`);
+      sessionStorage.setItem(runKey, accepted.statusUrl);
+      await showRun(accepted.statusUrl);
     } catch (err) {
       $('status').hidden = true;
-      showMessage(err.message, err.details ?? []);
+      if (err instanceof TypeError) showMessage('Could not reach the server: check the connection and press Run again.');
+      else showMessage(err.message, err.details ?? []);
     } finally {
       $('run').disabled = false;
     }
