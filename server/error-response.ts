@@ -45,9 +45,10 @@ function describe(err: unknown, limits: Limits): Described {
     };
   }
   // body-parser's errors carry a type and a status that is safe to show.
-  const { type, status, expose, message } = err as { type?: string; status?: number; expose?: boolean; message?: string };
+  const { type, status, expose, message, limit } = err as { type?: string; status?: number; expose?: boolean; message?: string; limit?: number };
   if (type === 'entity.parse.failed') return { status: 400, message: `malformed JSON body: ${message}`, headers: {} };
-  if (type === 'entity.too.large') return { status: 413, message: `the body is larger than the limit of ${limits.jsonBytes} bytes`, headers: {} };
+  // The parser's own limit: a JSON body's, or an image upload's (hook uploads take the image as the body).
+  if (type === 'entity.too.large') return { status: 413, message: `the body is larger than the limit of ${limit ?? limits.jsonBytes} bytes`, headers: {} };
   // express's router cannot decode a path segment (`%E0%A4%A`): the client's mistake, not the server's.
   if (err instanceof URIError && status === 400) return { status, message: `malformed path: ${message}`, headers: {} };
   if (expose && typeof status === 'number' && status >= 400 && status < 500) return { status, message: message ?? 'bad request', headers: {} };

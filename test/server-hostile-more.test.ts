@@ -133,3 +133,14 @@ describe('a callback that cannot be recorded', () => {
     await expect.poll(async () => (await t.api('GET', `/api/runs/${accepted.body.runId}`)).body.callbacks).toMatchObject([{ attempt: 1, status: 204 }]);
   });
 });
+
+describe('an image upload over the limit', () => {
+  test("is a 413 that names the upload limit, not the JSON body's", async () => {
+    const id = await saved(workflows.resized('0'.repeat(64)));
+    expect((await trigger(id, { slug: 'too-big', inputs: [{ param: 'load.artifact', name: 'photo' }] })).status).toBe(200);
+    const body = Buffer.alloc(20 * 1024 * 1024 + 1);
+    const reply = await fetch(`${t.url}/hooks/too-big/uploads`, { method: 'POST', headers: { 'content-type': 'image/png' }, body });
+    expect(reply.status).toBe(413);
+    expect((await reply.json()).error).toBe(`the body is larger than the limit of ${20 * 1024 * 1024} bytes`);
+  });
+});
