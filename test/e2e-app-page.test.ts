@@ -64,6 +64,9 @@ describe('the app page', () => {
     expect(await page.isVisible('#token')).toBe(false);
     // cfg has a range (1..20): a slider next to its number field.
     expect(await page.locator('label[for="input-guidance"] input[type="range"]').count()).toBe(1);
+    // Hints in the param's own words, not the API's ("node 'g', param 'cfg'").
+    expect(await page.textContent('label[for="input-guidance"] .hint')).toBe("guidance scale (1 = none); default: the model's");
+    expect(await page.locator('label[for="input-seed"] .hint').count()).toBe(0);
     await page.fill('textarea[data-input="prompt"]', 'a large red circle in the center on a white background');
     await page.fill('input[data-input="guidance"]', '3');
     await screenshot(page, 'app-form');

@@ -143,6 +143,8 @@ export function deriveContract(engine: Engine, workflow: unknown, exposed: reado
         schema: base.meta({
           description: `${described ? `${described} ` : ''}(node '${nodeId}', param '${param}')${kind === 'image' ? '; an artifact id from POST /hooks/<slug>/uploads (the image itself as the body) or POST /api/uploads' : ''}`,
           'x-picflow-input': kind,
+          // What a person filling the app page's form needs: the param's own words, without the API's.
+          ...(described && { 'x-picflow-hint': described }),
         }),
       });
     }

@@ -81,7 +81,9 @@ function control(name, schema, initial) {
     label.append(text);
     read = () => text.value;
   }
-  if (schema.description) label.append(el('span', { className: 'hint', textContent: schema.description }));
+  // The param's own words (`x-picflow-hint`); `description` is for API callers (node ids, upload routes).
+  const hint = schema['x-picflow-hint'];
+  if (hint) label.append(el('span', { className: 'hint', textContent: hint }));
   return { label, read, kind };
 }
 
