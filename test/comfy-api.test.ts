@@ -262,6 +262,31 @@ describe('a ComfyUI client drives picflow', () => {
     expect((await get('/queue')).status).toBe(200);
   });
 
+  test('a prompt with some outputs valid runs those, as ComfyUI does, and lists what kept the others out; none valid is a 400', async () => {
+    const prompt = {
+      p: { class_type: 'prompt', inputs: { text: 'partly' } },
+      good: { class_type: 'output', inputs: { value: ['p', 0] } },
+      g: { class_type: 'generate', inputs: { seed: -1, prompt: ['p', 0] } },
+      bad: { class_type: 'save-image', inputs: { image: ['g', 0] } },
+    };
+    const reply = await post('/prompt', { prompt });
+    expect(reply.status).toBe(200);
+    expect(Object.keys(reply.body.node_errors)).toEqual(['g']);
+    expect(reply.body.node_errors.g).toMatchObject({ class_type: 'generate', dependent_outputs: ['bad'], errors: [{ type: 'invalid_input_type', extra_info: { input_name: 'seed' } }] });
+    const id = reply.body.prompt_id;
+    const history = await eventually(async () => {
+      const entry = (await get(`/history/${id}`)).body[id];
+      return entry?.status?.completed ? entry : undefined;
+    });
+    expect(Object.keys(history.outputs)).toEqual(['good']);
+    expect(history.outputs.good).toEqual({ text: ['partly'] });
+
+    // No output valid: refused whole, as before.
+    const none = await post('/prompt', { prompt: { p: prompt.p, g: prompt.g, bad: prompt.bad } });
+    expect(none.status).toBe(400);
+    expect(none.body.error.type).toBe('prompt_outputs_failed_validation');
+  });
+
   test('queue delete and interrupt act on the right prompt; a client that disconnects mid-run does not affect the run', async () => {
     const clientId = randomUUID();
     const socket = await comfySocket(clientId);

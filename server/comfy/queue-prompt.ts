@@ -148,7 +148,8 @@ export class PromptQueue {
   }
 
   private async checkAndSubmit(body: PromptRequest): Promise<PromptAnswer> {
-    const { workflow, issues, typeOnly } = fromApiFormat(body.prompt, catalogPorts(this.engine.catalog));
+    const { workflow: converted, issues, typeOnly } = fromApiFormat(body.prompt, catalogPorts(this.engine.catalog));
+    let workflow = converted;
     const types = classTypes(body.prompt);
     if (body.partial_execution_targets) {
       const targets = new Set(body.partial_execution_targets);
@@ -156,14 +157,22 @@ export class PromptQueue {
         if (this.engine.catalog.get(node.type)?.output && !targets.has(id)) delete workflow.nodes[id];
       }
     }
-    const outputs = Object.keys(workflow.nodes).filter((id) => this.engine.catalog.get(workflow.nodes[id].type)?.output);
+    let outputs = Object.keys(workflow.nodes).filter((id) => this.engine.catalog.get(workflow.nodes[id].type)?.output);
     // A field the conversion already faulted (say, a link to an output out of range) is reported once, and so
     // is a node it kept by its type alone (validation would find its params and links missing).
     const faulted = new Set(issues.map((i) => `${i.node}\0${i.field}`));
     const unread = new Set(typeOnly);
     const repeats = (i: WorkflowIssue) => faulted.has(`${i.node}\0${i.field}`) || (i.node !== null && unread.has(i.node));
     issues.push(...this.engine.validate(workflow).errors.filter((i) => !repeats(i)));
-    if (issues.length > 0) return { ok: false, body: refusal(issues, body.prompt, workflow, types, outputs) };
+    let nodeErrors: Record<string, NodeError> = {};
+    if (issues.length > 0) {
+      const refused = refusal(issues, body.prompt, workflow, types, outputs);
+      // As ComfyUI does: the outputs that passed run, and the answer lists what kept the others out.
+      const partial = this.validOutputsOnly(issues, workflow, outputs);
+      if (!partial) return { ok: false, body: refused };
+      ({ workflow, outputs } = partial);
+      nodeErrors = refused.node_errors;
+    }
 
     const number = body.number ?? Date.now();
     const clientId = clientIdOf(body);
@@ -178,7 +187,30 @@ export class PromptQueue {
         return promptId;
       })(),
     );
-    return { ok: true, body: { prompt_id: promptId, number, node_errors: {} } };
+    return { ok: true, body: { prompt_id: promptId, number, node_errors: nodeErrors } };
+  }
+
+  /**
+   * The workflow cut down to the outputs no problem reaches (and what they need), when there are any and it
+   * validates; undefined when the prompt must be refused whole: a problem of the workflow as such, or an unknown
+   * node type (ComfyUI refuses those before looking at outputs).
+   */
+  private validOutputsOnly(issues: WorkflowIssue[], workflow: Workflow, outputs: string[]): { workflow: Workflow; outputs: string[] } | undefined {
+    if (issues.some((issue) => issue.node === null || issue.field === 'type')) return undefined;
+    const feeds = dependentOutputs(workflow, outputs);
+    const failed = new Set(issues.flatMap((issue) => feeds.get(issue.node!) ?? []));
+    const passed = outputs.filter((id) => !failed.has(id));
+    if (passed.length === 0) return undefined;
+    const nodes: Workflow['nodes'] = Object.create(null);
+    const stack = [...passed];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (Object.hasOwn(nodes, id) || !Object.hasOwn(workflow.nodes, id)) continue;
+      nodes[id] = workflow.nodes[id];
+      for (const [from] of Object.values(workflow.nodes[id].inputs ?? {})) stack.push(from);
+    }
+    const kept = { ...workflow, nodes };
+    return this.engine.validate(kept).errors.length === 0 ? { workflow: kept, outputs: passed } : undefined;
   }
 }
 
