@@ -167,4 +167,22 @@ describe('model folders as users bring them', () => {
     expect((await runtime.describe()).problems).toEqual([{ name: 'config.json', dir: file, error: `models folder ${file} is a file, not a folder` }]);
     expect(validationMessage(runtimeOn(join(root, 'typo')), 'clip-tiny')).toContain(`looked in ${SHIPPED_MODELS_DIR}, ${join(root, 'typo')} (missing)`);
   });
+
+  it('a Janus tokenizer_config.json without its chat templates is named, not left to a transformers.js error about image tags', async () => {
+    const root = fixtureCopy('janus-tiny', 'clip-tiny');
+    const config = join(root, 'janus-tiny', 'tokenizer_config.json');
+    const { chat_template: _dropped, ...rest } = JSON.parse(readFileSync(config, 'utf8'));
+    writeFileSync(config, JSON.stringify(rest));
+    const runtime = runtimeOn(root);
+    let message = 'no error';
+    try {
+      await (await runtime.model('janus-tiny')).caption(image);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain(`${config} has no chat template named 'default' and 'text_to_image'`);
+    expect(message).toContain("copy tokenizer_config.json from the model's hub repo");
+    await clipStillWorks(runtime);
+  });
 });
+

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   AutoProcessor,
   BaseStreamer,
@@ -52,6 +53,7 @@ export class JanusModel extends HfModel<MultiModalityCausalLM, Processor> {
         AutoProcessor.from_pretrained(found.dir, { local_files_only: true }),
       ]);
       useTypedGeneration(model);
+      assertChatTemplates(extra, found.dir);
       return { model: model as MultiModalityCausalLM, extra };
     });
   }
@@ -135,6 +137,23 @@ export class JanusModel extends HfModel<MultiModalityCausalLM, Processor> {
     const conversation = [{ role: USER, content: `${IMAGE_TAG}\n${CAPTION_INSTRUCTION}` }];
     return (await processor(conversation, { images: [toRawImage(image)] })) as Record<string, Tensor>;
   }
+}
+
+/** The chat templates Janus exports name in tokenizer_config.json: understanding ('default') and generation. */
+const CHAT_TEMPLATES = ['default', 'text_to_image'];
+
+/**
+ * A tokenizer_config.json without the named chat templates loads, and then every call fails in transformers.js
+ * with words that name no file ("Number of images provided (1) does not match …"): say which file lacks what.
+ */
+function assertChatTemplates(processor: Processor, dir: string): void {
+  const templates: unknown = (processor.tokenizer as { chat_template?: unknown } | undefined)?.chat_template;
+  if (typeof templates === 'string') return; // one template serves every name
+  const named = typeof templates === 'object' && templates !== null ? templates : {};
+  const missing = CHAT_TEMPLATES.filter((name) => !Object.hasOwn(named, name));
+  if (missing.length === 0) return;
+  const list = missing.map((name) => `'${name}'`).join(' and ');
+  throw new Error(`${join(dir, 'tokenizer_config.json')} has no chat template named ${list} (Janus exports carry ${CHAT_TEMPLATES.map((n) => `'${n}'`).join(' and ')}): copy tokenizer_config.json from the model's hub repo`);
 }
 
 /** The prompt's tensors with `tokens` appended as text (attended, not image positions). */
