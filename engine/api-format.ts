@@ -32,7 +32,8 @@ export function catalogPorts(catalog: Catalog): PortsOf {
   };
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A JSON object (not null, not an array). */
+export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Which format a parsed JSON value is in: v1 names its version; the API format is a non-empty object

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, launchBrowser, screenshot } from './e2e-harness';
+import { ARTIFACTS, launchBrowser, openAppPage, screenshot } from './e2e-harness';
 import { openGate, startTestServer, type TestServer } from './server-harness';
 
 /** A picture from a prompt, and a branch that holds the run until the test opens `gate`. */
@@ -36,14 +36,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function openApp(path: string): Promise<Page & { errors: string[] }> {
-  const page = (await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true })).newPage()) as Page & { errors: string[] };
-  page.errors = [];
-  page.on('pageerror', (err) => page.errors.push(err.message));
-  page.setDefaultTimeout(30_000);
-  await page.goto(t.url + path);
-  await page.waitForSelector('#form:not([hidden])');
-  return page;
+/** On a phone: the page's user is as likely to be on one. */
+function openApp(path: string): Promise<Page & { errors: string[] }> {
+  return openAppPage(browser, t.url + path, { viewport: { width: 390, height: 844 }, isMobile: true });
 }
 
 describe('the app page when things go wrong', () => {

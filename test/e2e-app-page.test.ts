@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, ensureEditorBuilt, launchBrowser, ready, screenshot } from './e2e-harness';
+import { ARTIFACTS, ensureEditorBuilt, launchBrowser, openAppPage, ready, screenshot } from './e2e-harness';
 import { openGate, png, startAuthedTestServer, startTestServer, upload, workflows, type TestServer } from './server-harness';
 
 /** Draws a prompt; a held branch keeps the run going until the test opens gate `app`. */
@@ -45,14 +45,8 @@ afterAll(async () => {
   await authed?.close();
 });
 
-async function openApp(path: string, server: TestServer = t): Promise<Page & { errors: string[] }> {
-  const page = (await (await browser.newContext({ viewport: { width: 900, height: 1100 } })).newPage()) as Page & { errors: string[] };
-  page.errors = [];
-  page.on('pageerror', (err) => page.errors.push(err.message));
-  page.setDefaultTimeout(30_000);
-  await page.goto(server.url + path);
-  await page.waitForSelector('#form:not([hidden])');
-  return page;
+function openApp(path: string, server: TestServer = t): Promise<Page & { errors: string[] }> {
+  return openAppPage(browser, server.url + path, { viewport: { width: 900, height: 1100 } });
 }
 
 describe('the app page', () => {

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './server-harness';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -78,6 +78,17 @@ export async function startEditorSession(): Promise<EditorSession> {
 /** Page errors (uncaught exceptions) seen so far. */
 export function pageErrors(page: Page): string[] {
   return (page as Page & { errors?: string[] }).errors ?? [];
+}
+
+/** A trigger's app page (`url`) in a fresh context of `browser`, its page errors gathered, once its form shows. */
+export async function openAppPage(browser: Browser, url: string, options: BrowserContextOptions): Promise<Page & { errors: string[] }> {
+  const page = (await (await browser.newContext(options)).newPage()) as Page & { errors: string[] };
+  page.errors = [];
+  page.on('pageerror', (err) => page.errors.push(err.message));
+  page.setDefaultTimeout(30_000);
+  await page.goto(url);
+  await page.waitForSelector('#form:not([hidden])');
+  return page;
 }
 
 export async function ready(page: Page): Promise<void> {

@@ -52,14 +52,17 @@ export class ModelRegistry {
       this.problemList.push({ name, dir, error: error ?? new Error(`${dir} is not used: the model '${name}' in ${first} has the same name and comes first; rename this folder`) });
       return;
     }
+    if (error) return this.addBroken({ name, dir, error });
     try {
-      if (error) throw error;
       this.found.set(name, formatOf(dir, MODEL_FORMATS)!.read(dir, name));
     } catch (err) {
-      const problem = { name, dir, error: err as Error };
-      this.broken.set(name, problem);
-      this.problemList.push(problem);
+      this.addBroken({ name, dir, error: err as Error });
     }
+  }
+
+  private addBroken(problem: BrokenModel): void {
+    this.broken.set(problem.name, problem);
+    this.problemList.push(problem);
   }
 
   get(name: string): FoundModel {

@@ -1,7 +1,7 @@
 // `POST /prompt`: an API-format prompt checked (every problem in `node_errors` under its node id, as
 // ComfyUI answers) and queued as an ordinary picflow run with source `comfy-api`.
 import { z } from 'zod';
-import { catalogPorts, fromApiFormat } from '../../engine/api-format';
+import { catalogPorts, fromApiFormat, isRecord } from '../../engine/api-format';
 import type { Engine } from '../../engine/engine';
 import type { Workflow, WorkflowIssue } from '../../engine/contract';
 import type { RunManager } from '../run-manager';
@@ -49,8 +49,6 @@ const KEPT_EXTRA_DATA_BYTES = 64 * 1024;
 const problem = (type: string, message: string, details = message): ComfyError => ({ type, message, details, extra_info: {} });
 
 const taken = (promptId: string): PromptAnswer => ({ ok: false, body: { error: problem('invalid_prompt', `prompt_id '${promptId}' is already taken`), node_errors: {} } });
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The client's node of this id, when it is an object. */
 function clientNode(prompt: unknown, nodeId: string): Record<string, unknown> | undefined {

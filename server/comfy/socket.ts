@@ -26,7 +26,7 @@ export const MAX_CLIENT_ID_LENGTH = 128;
  * The client id a `/ws` upgrade asks for, or a new one when it names none (as ComfyUI does). Any string is
  * kept as it is (clients are in a Map): a prompt queued with that `client_id` must find this socket.
  */
-function clientIdOf(url: URL): string {
+function askedClientId(url: URL): string {
   const asked = url.searchParams.get('clientId') ?? '';
   if (asked.length > MAX_CLIENT_ID_LENGTH) throw new HttpError(400, `clientId: at most ${MAX_CLIENT_ID_LENGTH} characters (got ${asked.length})`);
   return asked === '' ? randomUUID().replaceAll('-', '') : asked;
@@ -55,7 +55,7 @@ export class ComfySockets {
       // A token in the query is for clients that cannot set headers on a WebSocket (browsers).
       this.access
         .authorize(req, { presented: url.searchParams.get('token') ?? undefined })
-        .then(() => clientIdOf(url))
+        .then(() => askedClientId(url))
         .then(
           (clientId) => this.server.handleUpgrade(req, socket, head, (ws) => this.connected(ws, clientId)),
           (err) => Access.refuseUpgrade(socket, err),

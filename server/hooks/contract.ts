@@ -176,6 +176,15 @@ function outputsOf(engine: Engine, workflow: unknown, variables: Iterable<string
 }
 
 /**
+ * What is wrong with params a trigger exposes on a workflow: set by the trigger's PUT (refused), and left behind by
+ * a workflow edit that removes a node or param (the save goes through; its answer and the trigger's GET say so).
+ * Fields name the trigger's `inputs`.
+ */
+export function exposureIssues(engine: Engine, workflow: unknown, exposed: readonly ExposedParam[]): WorkflowIssue[] {
+  return deriveContract(engine, workflow, exposed).issues;
+}
+
+/**
  * Checks a call's body against the contract: an input it does not have, or a value of the wrong type
  * or range, is an issue naming it. Returns the run inputs the body stands for (only what it sets), and
  * apart, the inputs it sets that the trigger exposes but its workflow no longer has: the caller's call

@@ -1,9 +1,9 @@
 // `/api/workflows/:id/trigger`: set, read and remove a workflow's HTTP trigger.
 import { Router } from 'express';
 import { z } from 'zod';
-import { TRIGGER_LIMIT_BOUNDS, type WorkflowIssue } from '../../engine/contract';
+import { TRIGGER_LIMIT_BOUNDS } from '../../engine/contract';
 import type { AppContext } from '../context';
-import { deriveContract } from '../hooks/contract';
+import { exposureIssues } from '../hooks/contract';
 import { HttpError, parseRequest } from '../http-error';
 import { SlugTakenError, type Trigger } from '../store/triggers';
 import { hookUrl } from '../store/workflows';
@@ -44,14 +44,6 @@ export const triggerBody = z.strictObject({
   rotateSecret: z.boolean().optional().describe('replace the signing secret'),
 });
 
-/**
- * What is wrong with a trigger's exposed params on its workflow as saved now: a workflow edit can remove a node or
- * param a trigger exposes (the save goes through; its answer and the trigger's own say so). Fields name the trigger's `inputs`.
- */
-export function exposureIssues(ctx: AppContext, trigger: Trigger, workflow: unknown): WorkflowIssue[] {
-  return deriveContract(ctx.engine, workflow, trigger.inputs).issues;
-}
-
 /** A trigger as its owner sees it: settings, where to call it, its app page and signing secret; never the token. */
 export function triggerView(trigger: Trigger) {
   return {
@@ -84,14 +76,14 @@ export function triggerRoutes(ctx: AppContext): Router {
     const saved = await workflowOr404(req.params.id);
     const trigger = await ctx.triggers.byWorkflow(req.params.id);
     if (!trigger) throw new HttpError(404, `workflow '${req.params.id}' has no trigger`);
-    res.json({ ...triggerView(trigger), issues: exposureIssues(ctx, trigger, saved.workflow) });
+    res.json({ ...triggerView(trigger), issues: exposureIssues(ctx.engine, saved.workflow, trigger.inputs) });
   });
 
   // Trigger settings decide who can run a workflow from outside (and with which token): admin only.
   router.put('/api/workflows/:id/trigger', ctx.access.require('admin'), async (req, res) => {
     const body = parseRequest(triggerBody, req.body ?? {}, 'trigger');
     const saved = await workflowOr404(req.params.id);
-    const { issues } = deriveContract(ctx.engine, saved.workflow, body.inputs ?? []);
+    const issues = exposureIssues(ctx.engine, saved.workflow, body.inputs ?? []);
     if (issues.length > 0) throw new HttpError(400, `the trigger's inputs do not fit the workflow (${issues.length} problem${issues.length === 1 ? '' : 's'})`, issues);
     try {
       res.json({ ...triggerView(await ctx.triggers.set(req.params.id, body)), issues });

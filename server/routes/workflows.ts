@@ -3,8 +3,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
 import { HttpError, parseRequest, queryWholeNumber, runInputsField } from '../http-error';
+import { exposureIssues } from '../hooks/contract';
 import { validateForSave } from '../validation';
-import { exposureIssues } from './triggers';
 
 /**
  * A workflow in a request body: the workflow JSON itself, or wrapped as `{ workflow, ... }`.
@@ -77,7 +77,7 @@ export function workflowRoutes(ctx: AppContext): Router {
     checkSavable(ctx, workflow);
     const saved = await found(ctx.workflows.update(req.params.id, workflow), req.params.id);
     const trigger = await ctx.triggers.byWorkflow(saved.id);
-    const triggerIssues = trigger ? exposureIssues(ctx, trigger, saved.workflow).map((issue) => ({ ...issue, field: `trigger.${issue.field}` })) : [];
+    const triggerIssues = trigger ? exposureIssues(ctx.engine, saved.workflow, trigger.inputs).map((issue) => ({ ...issue, field: `trigger.${issue.field}` })) : [];
     res.json({ ...saved, triggerIssues });
   });
 
