@@ -4,8 +4,9 @@
  * KV cache on vs off; first call (load) vs warm. Then the Hugging Face layouts through transformers.js
  * (bench/model-hf.ts).
  * Then throughput under concurrency: prompt → generate → save-image workflows through the engine, a new seed
- * per run (nothing cached), with 1, 4 and 16 runs in flight: runs/s and p50/p99 of a run's wall time, with
- * calls of different runs batched (the default) and not (batchRows 1: one call at a time). Every concurrency and
+ * per run (nothing cached), with 1, 4 and 16 runs in flight: runs/s and p50/p99 of a run's wall time, on the
+ * main thread alone with calls of different runs batched and not (batchRows 1: one call at a time), and with the
+ * default lanes (a worker thread per further core, each batching its calls). Every concurrency and
  * mode is measured once per round (BENCH_MODEL_ROUNDS, default 3), the order reversed every other round; a row
  * gives the medians, and '× 1 client' the median of each round's ratio to one client of the same mode and
  * round: a slow or fast spell of a shared machine falls on both sides of a ratio.
@@ -105,7 +106,7 @@ const generateWorkflow = {
 
 interface ThroughputRow {
   clients: number;
-  batched: string;
+  mode: string;
   runs: number;
   'runs/s': number;
   'p50 ms': number;
@@ -117,7 +118,7 @@ interface ThroughputRow {
 /** One measurement: `clients` runs in flight for `seconds`. */
 interface Sample {
   clients: number;
-  batched: string;
+  mode: string;
   round: number;
   runs: number;
   perSecond: number;
@@ -125,29 +126,33 @@ interface Sample {
   p99: number;
 }
 
-/** Runs/s and run wall times with `clients` runs in flight at once, for each of 1, 4 and 16 clients, batched and not, in rounds. */
+/** Runs/s and run wall times with `clients` runs in flight at once, for each of 1, 4 and 16 clients and each mode, in rounds. */
 async function throughput(): Promise<ThroughputRow[]> {
+  const defaults = new ModelRuntime({ device: 'cpu', intraOpThreads: threads });
   const modes = [
-    { batched: 'no', runtime: new ModelRuntime({ device: 'cpu', intraOpThreads: threads, batchRows: 1 }) },
-    { batched: 'yes', runtime: new ModelRuntime({ device: 'cpu', intraOpThreads: threads }) },
+    { mode: '1 lane, unbatched', runtime: new ModelRuntime({ device: 'cpu', intraOpThreads: threads, lanes: 1, batchRows: 1 }) },
+    { mode: '1 lane, batched', runtime: new ModelRuntime({ device: 'cpu', intraOpThreads: threads, lanes: 1 }) },
+    { mode: `${defaults.maxLanes} lanes, batched (default)`, runtime: defaults },
   ];
   let seed = 1_000;
   const runners = await Promise.all(
-    modes.map(async ({ batched, runtime }) => {
+    modes.map(async ({ mode, runtime }) => {
       const engine = new Engine({ catalog, services: createServices({ allowFilePaths: false, models: runtime }) });
       const runOnce = async () => {
         const result = await engine.run(generateWorkflow, { inputs: { 'g.seed': seed++ } });
         if (result.status !== 'succeeded') throw new Error(`run ${result.status}: ${result.error?.message}`);
       };
-      await runOnce(); // warm
-      return { batched, runOnce };
+      // warm: the graphs on every lane (a burst starts the worker lanes, which load their own copies)
+      await runOnce();
+      await Promise.all(Array.from({ length: 2 * runtime.maxLanes }, runOnce));
+      return { mode, runOnce };
     }),
   );
   const counts = [1, 4, 16];
   const samples: Sample[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const clients of inTurn(counts, round)) {
-      for (const { batched, runOnce } of inTurn(runners, round)) {
+      for (const { mode, runOnce } of inTurn(runners, round)) {
         const walls: number[] = [];
         const start = performance.now();
         const lane = async () => {
@@ -162,7 +167,7 @@ async function throughput(): Promise<ThroughputRow[]> {
         const sorted = [...walls].sort((a, b) => a - b);
         samples.push({
           clients,
-          batched,
+          mode,
           round,
           runs: walls.length,
           perSecond: walls.length / elapsed,
@@ -174,12 +179,12 @@ async function throughput(): Promise<ThroughputRow[]> {
   }
   const rows: ThroughputRow[] = [];
   for (const clients of counts) {
-    for (const { batched } of runners) {
-      const mine = samples.filter((s) => s.clients === clients && s.batched === batched);
-      const ratios = mine.map((s) => s.perSecond / samples.find((o) => o.clients === 1 && o.batched === batched && o.round === s.round)!.perSecond);
+    for (const { mode } of runners) {
+      const mine = samples.filter((s) => s.clients === clients && s.mode === mode);
+      const ratios = mine.map((s) => s.perSecond / samples.find((o) => o.clients === 1 && o.mode === mode && o.round === s.round)!.perSecond);
       rows.push({
         clients,
-        batched,
+        mode,
         runs: mine.reduce((sum, s) => sum + s.runs, 0),
         'runs/s': +median(mine.map((s) => s.perSecond)).toFixed(1),
         'p50 ms': Math.round(median(mine.map((s) => s.p50))),

@@ -51,7 +51,9 @@ const retired = `${outdir}.old-${process.pid}`;
 await rm(staging, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['cli/picflow.ts'],
+  // the CLI, and the thread a worker model lane runs (engine/runtime/lanes.ts starts it)
+  entryPoints: { picflow: 'cli/picflow.ts', 'lane-worker': 'engine/runtime/lane-worker.ts' },
+  define: { PICFLOW_COMPILED: 'true' },
   outdir: staging,
   bundle: true,
   splitting: true,

@@ -99,7 +99,10 @@ describe.each(['clip-tiny', 'siglip-tiny'] as const)('%s as the reward model of 
     const batched = result.outputs.scores.value as number[];
     expect(batched).toHaveLength(3);
     const oneByOne: number[] = [];
-    for (const image of generated) oneByOne.push(await model.score(image, TEXT));
+    for (const image of generated) {
+      oneByOne.push(await model.score(image, TEXT));
+      runs += model.lastStats.runs;
+    }
     expect(runs).toBe(4);
     batched.forEach((s, i) => expect(s).toBeCloseTo(oneByOne[i], 6));
     expect(new Set(batched.map((s) => s.toFixed(6))).size).toBe(3);

@@ -1,7 +1,9 @@
 // Calls of different runs decode together in one batch (issue 16); each result stays what the call alone gives.
 import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../engine';
 import { encodePng, type ImageValue } from '../engine/image';
 import { runtimeOptionsFromEnv } from '../engine/runtime';
+import { catalog } from '../nodes';
 import { heldoutSample, modelEngine, render } from './model-fixtures';
 
 const TOKENS = 66; // image tokens of a tiny-shapes image: one sampling step each
@@ -19,7 +21,8 @@ const generateWorkflow = (seed: number) => ({
 const hex = (images: ImageValue[]) => images.map((im) => Buffer.from(im.data).toString('hex'));
 
 describe('batching calls of different runs', () => {
-  const { engine, runtime } = modelEngine();
+  // one lane: every call here batches on the main thread (test/model-lanes.test.ts spreads them over threads)
+  const { engine, runtime } = modelEngine({ lanes: 1 });
   afterAll(() => runtime.close());
 
   const png = async (run: Promise<Awaited<ReturnType<typeof engine.run>>>) => {
@@ -31,7 +34,9 @@ describe('batching calls of different runs', () => {
   it('concurrent runs with the same seed give the bytes one run alone gives', async () => {
     const alone = await png(engine.run(generateWorkflow(11)));
     const other = await png(engine.run(generateWorkflow(12)));
-    const together = await Promise.all([11, 12, 11, 11].map((seed) => png(engine.run(generateWorkflow(seed)))));
+    // a fresh engine (its own output cache): every run together reaches the model
+    const fresh = new Engine({ catalog, services: engine.services });
+    const together = await Promise.all([11, 12, 11, 11].map((seed) => png(fresh.run(generateWorkflow(seed)))));
     expect(together[0].equals(alone)).toBe(true);
     expect(together[1].equals(other)).toBe(true);
     expect(together[2].equals(alone)).toBe(true);

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { AdapterHost, FoundModel } from './formats';
 import type { TaskName } from './manifest';
+import { LanedModel, LanePool, type LaneReport } from './lanes';
 import type { ImageModel } from './model';
 import { chooseProvider, type DeviceRequest, type ProviderChoice } from './provider';
 import { DeviceQueue } from './queue';
@@ -21,6 +22,12 @@ export interface ModelRuntimeOptions {
    * one session.run per step for all of them. 1 turns batching off. Default 64.
    */
   batchRows?: number;
+  /**
+   * Threads that run model calls, the main thread included (see lanes.ts): on CPU, one per core the
+   * intra-op threads leave (default); on CUDA 1, where batching is the lever. A model is copied into a
+   * worker lane only while its copies fit the memory budget.
+   */
+  lanes?: number;
   /** Loaded models above this estimate are unloaded least recently used first. */
   memoryBudgetBytes?: number;
   /** Folders holding models besides the shipped ones (`--models`, PICFLOW_MODELS): each sub-folder is one model. */
@@ -46,6 +53,8 @@ export interface ModelReport {
 export interface ModelsReport {
   device: ProviderChoice;
   queueLength: number;
+  /** The threads that run model calls: the main thread, then the worker lanes started so far. */
+  lanes: LaneReport[];
   memory: { budgetBytes: number; usedBytes: number };
   models: ModelReport[];
   problems: { name: string; dir: string; error: string }[];
@@ -64,11 +73,18 @@ export class ModelRuntime {
     return this.sessions.provider.provider;
   }
   readonly queue: DeviceQueue;
+
+  /** Most lanes (threads) that model calls may use, the main thread included. */
+  get maxLanes(): number {
+    return this.pool.max;
+  }
   private registry: ModelRegistry | undefined;
   /** Adapters by model name, shared while being created so concurrent first calls make one. */
   private readonly models = new Map<string, Promise<ImageModel>>();
   private readonly budget: number;
   private readonly host: AdapterHost;
+  /** The main thread and the worker lanes beside it. */
+  private readonly pool: LanePool;
 
   constructor(private readonly options: ModelRuntimeOptions = {}) {
     const provider = chooseProvider(options.device ?? 'auto');
@@ -81,6 +97,11 @@ export class ModelRuntime {
     });
     this.queue = new DeviceQueue(provider.provider);
     this.host = { sessions: this.sessions, queue: this.queue, batchRows: options.batchRows ?? 64 };
+    const intraOpThreads = options.intraOpThreads ?? 1;
+    const lanes = options.lanes ?? (provider.provider === 'cpu' ? Math.max(1, Math.floor(availableParallelism() / intraOpThreads)) : 1);
+    // each worker lane's runtime gets its share of the budget; the main thread keeps the whole (it must load any model)
+    const laneOptions: ModelRuntimeOptions = { ...options, device: provider.provider, lanes: 1, memoryBudgetBytes: Math.floor(this.budget / lanes) };
+    this.pool = new LanePool(lanes, { options: laneOptions });
   }
 
   /** Reads the model folders (their small files; no graph is opened). */
@@ -106,7 +127,11 @@ export class ModelRuntime {
   async model(name: string): Promise<ImageModel> {
     let model = this.models.get(name);
     if (!model) {
-      const created = this.find(name).create(this.host);
+      const found = this.find(name);
+      const created = found.create(this.host).then((adapter) => {
+        const copies = Math.floor(this.budget / folderBytes(found.dir));
+        return new LanedModel(adapter, this.pool, Math.max(1, Math.min(this.pool.max, copies)));
+      });
       // a failed import may be retried
       created.catch(() => this.models.get(name) === created && this.models.delete(name));
       this.models.set(name, (model = created));
@@ -116,7 +141,8 @@ export class ModelRuntime {
 
   /** A picflow bundle's adapter with its code-level methods (image codes, encode/decode), for tests and tools. */
   async unifiedAr(name: string): Promise<UnifiedArModel> {
-    const [model, { UnifiedArModel: Adapter }] = await Promise.all([this.model(name), import('./unified-ar')]);
+    const [laned, { UnifiedArModel: Adapter }] = await Promise.all([this.model(name), import('./unified-ar')]);
+    const model = laned instanceof LanedModel ? laned.local : laned;
     if (!(model instanceof Adapter)) throw new Error(`model '${name}' is not a picflow bundle`);
     return model;
   }
@@ -132,9 +158,9 @@ export class ModelRuntime {
     return found.inspect(this.host);
   }
 
-  /** Reads the model folders again (after a download); loaded models are unloaded. */
+  /** Reads the model folders again (after a download); loaded models are unloaded, worker lanes ended. */
   async refresh(): Promise<void> {
-    await this.sessions.unloadAll();
+    await Promise.all([this.sessions.unloadAll(), this.pool.close()]);
     this.models.clear();
     this.registry = undefined;
   }
@@ -145,6 +171,7 @@ export class ModelRuntime {
     return {
       device: this.sessions.provider,
       queueLength: this.queue.length,
+      lanes: this.pool.report(),
       memory: { budgetBytes: this.budget, usedBytes: this.sessions.bytesInUse },
       models: registry.list().map((m) => ({
         name: m.name,
@@ -161,14 +188,14 @@ export class ModelRuntime {
     };
   }
 
-  /** Releases every session (tests, shutdown). */
-  close(): Promise<void> {
-    return this.sessions.unloadAll();
+  /** Releases every session and ends the worker lanes (tests, shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([this.sessions.unloadAll(), this.pool.close()]);
   }
 }
 
 /** Bytes of the files under a folder (training scripts and all: what the folder costs on disk). */
-function folderBytes(dir: string): number {
+export function folderBytes(dir: string): number {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
@@ -178,7 +205,7 @@ function folderBytes(dir: string): number {
   return total;
 }
 
-/** Host-side options from the environment: PICFLOW_DEVICE, PICFLOW_THREADS, PICFLOW_MODEL_MEMORY_MB, PICFLOW_BATCH_ROWS. */
+/** Host-side options from the environment: PICFLOW_DEVICE, PICFLOW_THREADS, PICFLOW_LANES, PICFLOW_MODEL_MEMORY_MB, PICFLOW_BATCH_ROWS. */
 export function runtimeOptionsFromEnv(env = process.env): ModelRuntimeOptions {
   const device = env.PICFLOW_DEVICE;
   if (device !== undefined && !['auto', 'cpu', 'cuda'].includes(device)) {
@@ -193,9 +220,14 @@ export function runtimeOptionsFromEnv(env = process.env): ModelRuntimeOptions {
   if (batchRows !== undefined && !(Number.isInteger(batchRows) && batchRows >= 1)) {
     throw new Error(`PICFLOW_BATCH_ROWS must be an integer of at least 1 (1: no batching), not '${env.PICFLOW_BATCH_ROWS}'`);
   }
+  const lanes = env.PICFLOW_LANES ? Number(env.PICFLOW_LANES) : undefined;
+  if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1 && lanes <= 64)) {
+    throw new Error(`PICFLOW_LANES must be an integer from 1 to 64 (1: model calls on the main thread only), not '${env.PICFLOW_LANES}'`);
+  }
   return {
     device: device as DeviceRequest | undefined,
     intraOpThreads: threads,
+    lanes,
     batchRows,
     memoryBudgetBytes: mb !== undefined && mb > 0 ? mb * 1024 ** 2 : undefined,
   };
