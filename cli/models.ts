@@ -29,7 +29,7 @@ export function registerModels(program: Command): void {
         console.log(JSON.stringify(report, null, 2));
         return;
       }
-      console.log(`device: ${report.device.provider} (${report.device.reason})`);
+      console.log(`device: ${report.device.provider} (${report.device.reason}); model calls on up to ${report.maxLanes} lane(s) (PICFLOW_LANES)`);
       console.table(report.models.map(row));
       for (const p of report.problems) console.error(`${p.name}: ${p.error}`);
     });

@@ -46,7 +46,9 @@ describe('model lanes', () => {
     const together = await Promise.all(seeds.map((seed) => png(seed, fresh)));
     expect(together.map((b) => b.toString('hex'))).toEqual(alone.map((b) => b.toString('hex')));
     expect(await workerCalls(runtime)).toBeGreaterThan(0);
-    const lanes = (await runtime.describe()).lanes;
+    const report = await runtime.describe();
+    expect(report.maxLanes).toBe(2);
+    const lanes = report.lanes;
     expect(lanes.map((lane) => [lane.thread, lane.state, lane.inFlight])).toEqual([
       ['main', 'ready', 0],
       ['worker', 'ready', 0],

@@ -53,7 +53,8 @@ export interface ModelReport {
 export interface ModelsReport {
   device: ProviderChoice;
   queueLength: number;
-  /** The threads that run model calls: the main thread, then the worker lanes started so far. */
+  /** Most threads that run model calls (PICFLOW_LANES), and those started so far: the main thread, then the worker lanes. */
+  maxLanes: number;
   lanes: LaneReport[];
   memory: { budgetBytes: number; usedBytes: number };
   models: ModelReport[];
@@ -171,6 +172,7 @@ export class ModelRuntime {
     return {
       device: this.sessions.provider,
       queueLength: this.queue.length,
+      maxLanes: this.pool.max,
       lanes: this.pool.report(),
       memory: { budgetBytes: this.budget, usedBytes: this.sessions.bytesInUse },
       models: registry.list().map((m) => ({
