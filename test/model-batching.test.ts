@@ -4,19 +4,10 @@ import { Engine } from '../engine';
 import { encodePng, type ImageValue } from '../engine/image';
 import { runtimeOptionsFromEnv } from '../engine/runtime';
 import { catalog } from '../nodes';
-import { heldoutSample, modelEngine, render } from './model-fixtures';
+import { generateWorkflow, heldoutSample, modelEngine, render } from './model-fixtures';
 
 const TOKENS = 66; // image tokens of a tiny-shapes image: one sampling step each
 const prompt = 'a large red circle in the center on a blue background';
-
-const generateWorkflow = (seed: number) => ({
-  version: 1,
-  nodes: {
-    p: { type: 'prompt', params: { text: 'a green triangle on a black background' } },
-    g: { type: 'generate', params: { seed }, inputs: { prompt: ['p', 'text'] } },
-    out: { type: 'output', inputs: { value: ['g', 'image'] } },
-  },
-});
 
 const hex = (images: ImageValue[]) => images.map((im) => Buffer.from(im.data).toString('hex'));
 

@@ -217,6 +217,16 @@ export function inspect(image: ImageValue): Partial<Scene> {
 }
 
 /** An engine with the shipped catalog and its own model runtime (so session counts start at zero). */
+/** prompt → generate → output with the given seed: one tiny-shapes image. */
+export const generateWorkflow = (seed: number) => ({
+  version: 1,
+  nodes: {
+    p: { type: 'prompt', params: { text: 'a green triangle on a black background' } },
+    g: { type: 'generate', params: { seed }, inputs: { prompt: ['p', 'text'] } },
+    out: { type: 'output', inputs: { value: ['g', 'image'] } },
+  },
+});
+
 export function modelEngine(options: ModelRuntimeOptions = {}) {
   const runtime = new ModelRuntime({ device: 'cpu', ...options });
   const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, models: runtime }) });

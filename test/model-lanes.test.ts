@@ -10,19 +10,10 @@ import { encodePng, type ImageValue } from '../engine/image';
 import { Engine } from '../engine';
 import { ModelRuntime, runtimeOptionsFromEnv } from '../engine/runtime';
 import { catalog } from '../nodes';
-import { bundleDir, modelEngine } from './model-fixtures';
+import { bundleDir, generateWorkflow, modelEngine } from './model-fixtures';
 
 const prompt = 'a large red circle in the center on a blue background';
 const hex = (images: ImageValue[]) => images.map((im) => Buffer.from(im.data).toString('hex'));
-
-const generateWorkflow = (seed: number) => ({
-  version: 1,
-  nodes: {
-    p: { type: 'prompt', params: { text: 'a green triangle on a black background' } },
-    g: { type: 'generate', params: { seed }, inputs: { prompt: ['p', 'text'] } },
-    out: { type: 'output', inputs: { value: ['g', 'image'] } },
-  },
-});
 
 const workerCalls = async (runtime: ModelRuntime) =>
   (await runtime.describe()).lanes.filter((lane) => lane.thread === 'worker').reduce((n, lane) => n + lane.calls, 0);
@@ -120,18 +111,68 @@ describe('model lanes', () => {
     expect(hex(again)).toEqual(alone);
     expect(await workerCalls(runtime)).toBe(1);
   });
+
+  it('a model that breaks (a TypeError) breaks the same on a worker lane: the engine reports a crash, not a refusal', async () => {
+    const model = await runtime.model('tiny-shapes');
+    const broken = () => model.caption(undefined as never).then(() => new Error('no error'), (err: Error) => err);
+    const alone = await broken();
+    expect(alone).toBeInstanceOf(TypeError);
+    const before = await workerCalls(runtime);
+    const [, onWorker] = await Promise.all([model.generate(prompt, { seed: 1, count: 2 }), broken()]);
+    expect(await workerCalls(runtime)).toBe(before + 1);
+    expect(onWorker).toBeInstanceOf(TypeError);
+    expect(onWorker.message).toBe(alone.message);
+  });
 });
 
-it('a model whose copies would not fit the memory budget stays on the main thread', async () => {
+it('a second close waits for the worker lanes the first is ending: a host that exits after it cannot abort a lane inside session.run', async () => {
+  const runtime = new ModelRuntime({ device: 'cpu', lanes: 2 });
+  const model = await runtime.model('tiny-shapes');
+  const busy = model.generate(prompt, { seed: 1 });
+  const working = new Promise<void>((resolve) => void model.generate(prompt, { seed: 2, count: 8 }, { onProgress: () => resolve() }).catch(() => undefined));
+  await Promise.all([busy, working]);
+  let firstDone = false;
+  const first = runtime.close().then(() => (firstDone = true));
+  await runtime.close();
+  // the first close is done once the lane's thread has ended
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(firstDone).toBe(true);
+  await first;
+});
+
+it('a call cancelled already starts no lane and leaves the process free to exit', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'picflow-lanes-'));
+  const script = join(dir, 'cancelled.mts');
+  await writeFile(
+    script,
+    `import { ModelRuntime } from ${JSON.stringify(new URL('../engine/runtime/index.ts', import.meta.url).href)};
+const runtime = new ModelRuntime({ device: 'cpu', lanes: 2 });
+const model = await runtime.model('tiny-shapes');
+const busy = model.generate(${JSON.stringify(prompt)}, { seed: 1 });
+const cancelled = await model.generate(${JSON.stringify(prompt)}, { seed: 2 }, { signal: AbortSignal.abort(new Error('run failed')) }).catch((err) => err.message);
+await busy;
+console.log(cancelled, (await runtime.describe()).lanes.map((lane) => lane.thread).join(' '));
+`,
+  );
+  // a process held open by the idle lane never exits: the timeout kills it and the call rejects
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { timeout: 30_000 });
+  expect(stdout.trim()).toBe('run failed main');
+});
+
+it('a model gets a copy per lane only while twice its folder per lane fits the memory budget', async () => {
   const { folderBytes } = await import('../engine/runtime/runtime');
-  const runtime = new ModelRuntime({ device: 'cpu', lanes: 2, memoryBudgetBytes: Math.floor(folderBytes(bundleDir) * 1.5) });
-  try {
-    const model = await runtime.model('tiny-shapes');
-    await Promise.all([1, 2, 3].map((seed) => model.generate(prompt, { seed })));
-    expect((await runtime.describe()).lanes.map((lane) => [lane.thread, lane.calls])).toEqual([['main', 3]]);
-  } finally {
-    await runtime.close();
-  }
+  const threads = async (budgetFolders: number) => {
+    const runtime = new ModelRuntime({ device: 'cpu', lanes: 2, memoryBudgetBytes: Math.floor(folderBytes(bundleDir) * budgetFolders) });
+    try {
+      const model = await runtime.model('tiny-shapes');
+      await Promise.all([1, 2, 3].map((seed) => model.generate(prompt, { seed })));
+      return (await runtime.describe()).lanes.map((lane) => lane.thread);
+    } finally {
+      await runtime.close();
+    }
+  };
+  expect(await threads(3.5)).toEqual(['main']);
+  expect(await threads(4.5)).toEqual(['main', 'worker']);
 });
 
 it('PICFLOW_LANES sets the lanes and is checked', () => {

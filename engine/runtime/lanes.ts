@@ -38,6 +38,15 @@ interface PendingCall {
   release(): void;
 }
 
+/** JavaScript's own error types: the engine reports them as a crash (a bug), not a refusal, so they keep their type. */
+const BUILT_IN_ERRORS = [EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
+
+/** A lane's error as the main thread would have seen it: its message and name, a built-in type kept. */
+function laneError({ name, message }: { name: string; message: string }): Error {
+  const Type = BUILT_IN_ERRORS.find((type) => type.name === name) ?? Error;
+  return Object.assign(new Type(message), { name });
+}
+
 /** A worker thread lane: its calls by id, settled by the thread's answers. */
 class WorkerLane {
   state: LaneReport['state'] = 'starting';
@@ -53,12 +62,13 @@ class WorkerLane {
 
   constructor(data: LaneData, private readonly onStop: (lane: WorkerLane) => void) {
     this.worker = new Worker(laneEntry(), { workerData: data });
-    // held open only while it has calls: an idle lane never keeps a CLI or a test process alive
-    this.worker.unref();
     this.worker.on('message', (message: FromLane) => this.receive(message));
     this.worker.on('error', (err) => this.stop(err));
     this.worker.on('exit', (code) => this.stop(new Error(`its thread exited (code ${code})`)));
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    // held open only while it has calls: an idle lane never keeps a CLI or a test process alive (after the
+    // listeners: adding a 'message' listener refs the thread again)
+    this.worker.unref();
   }
 
   call(model: string, method: LaneMethod, args: unknown[], call: CallOptions): Promise<{ value: unknown; stats: CallStats }> {
@@ -120,7 +130,7 @@ class WorkerLane {
     this.finish(message.id, entry);
     if (entry.settled) return;
     if (message.kind === 'done') entry.resolve({ value: message.value, stats: message.stats });
-    else entry.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+    else entry.reject(laneError(message.error));
   }
 
   private finish(id: number, entry: PendingCall): void {
@@ -145,6 +155,8 @@ class WorkerLane {
 export class LanePool {
   private readonly workers: WorkerLane[] = [];
   private readonly here = { inFlight: 0, calls: 0 };
+  /** Lanes told to close whose threads run still (a host that exits then would abort inside session.run). */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(
     readonly max: number,
@@ -188,9 +200,13 @@ export class LanePool {
     return [{ thread: 'main', state: 'ready', ...this.here }, ...this.workers.map((lane) => lane.report())];
   }
 
-  /** Ends every worker lane; their calls in flight fail. */
+  /** Ends every worker lane; their calls in flight fail. Resolves once their threads have ended, those an earlier close is ending too. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.splice(0).map((lane) => lane.close()));
+    for (const lane of this.workers.splice(0)) {
+      const ended: Promise<void> = lane.close().finally(() => this.ending.delete(ended));
+      this.ending.add(ended);
+    }
+    await Promise.all(this.ending);
   }
 }
 
@@ -237,6 +253,8 @@ export class LanedModel implements ImageModel {
   }
 
   private async dispatch<T>(method: LaneMethod, args: unknown[], call: CallOptions, onMainThread: () => Promise<T>): Promise<T> {
+    // a call cancelled already (its run failed meanwhile) starts no lane
+    call.signal?.throwIfAborted();
     const lane = this.pool.choose(this.limit);
     if (!lane) {
       try {

@@ -130,7 +130,8 @@ export class ModelRuntime {
     if (!model) {
       const found = this.find(name);
       const created = found.create(this.host).then((adapter) => {
-        const copies = Math.floor(this.budget / folderBytes(found.dir));
+        // the session manager counts a loaded model at twice its graphs; twice the folder is at least that
+        const copies = Math.floor(this.budget / (2 * folderBytes(found.dir)));
         return new LanedModel(adapter, this.pool, Math.max(1, Math.min(this.pool.max, copies)));
       });
       // a failed import may be retried
