@@ -197,11 +197,22 @@ describe('the app page', () => {
     await expect.poll(async () => (await t.api('GET', `/api/workflows/${id}/trigger`)).body.inputs).toEqual([{ param: 'g.seed', name: 'take' }]);
     expect((await t.api('GET', `/api/workflows/${id}/trigger`)).body).toMatchObject(limits); // the token too, never shown to it
     // Removing the token is a choice of its own.
+    // (the dialog's own reads of the trigger from here on are held until the edit below is typed: a read after a
+    // save would put the saved values back over what the user typed since)
+    let release!: () => void;
+    const typed = new Promise<void>((resolve) => (release = resolve));
+    await page.route(`**/api/workflows/${id}/trigger`, async (route) => {
+      if (route.request().method() === 'GET') await typed;
+      await route.continue();
+    });
     await page.check('[data-testid=trigger-remove-token]');
     await page.click('[data-testid=trigger-save]');
     await expect.poll(async () => (await t.api('GET', `/api/workflows/${id}/trigger`)).body.hasToken).toBe(false);
     // Out of the server's bounds: said in the dialog, and nothing is sent.
     await page.fill('[data-testid=trigger-rate-limit]', '0');
+    release();
+    await page.waitForLoadState('networkidle');
+    expect(await page.inputValue('[data-testid=trigger-rate-limit]')).toBe('0');
     expect(await page.textContent('[data-testid=trigger-limits]')).toMatch(/whole number from 1 to 100,000/);
     expect(await page.isDisabled('[data-testid=trigger-save]')).toBe(true);
   });

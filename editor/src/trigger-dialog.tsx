@@ -63,8 +63,11 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
   // and all sent back on save (a setting left out of the PUT would go back to its default).
   const [exposed, setExposed] = useState<Map<string, string>>(new Map());
   const [limits, setLimits] = useState<LimitFields>(() => limitFields(DEFAULT_TRIGGER_LIMITS));
+  // Loaded when the dialog opens on a saved trigger, not again after each save: a save replaces doc.trigger, and a
+  // fetch then would put back what the user changed since.
+  const hasTrigger = existing !== null;
   useEffect(() => {
-    if (!doc.id || !existing) return;
+    if (!doc.id || !hasTrigger) return;
     api.getTrigger(doc.id).then(
       (saved) => {
         setExposed(new Map((saved?.inputs ?? []).map((i) => [i.param, i.name])));
@@ -72,7 +75,7 @@ export function TriggerDialog({ controller, onClose }: { controller: Controller;
       },
       () => undefined,
     );
-  }, [doc.id, existing]);
+  }, [doc.id, hasTrigger]);
   const limitsProblem = problemOf(limits);
 
   // Named prompts are always run inputs; other nodes' params may be exposed (output nodes have none worth it).
