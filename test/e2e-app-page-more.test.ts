@@ -3,21 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, launchBrowser, openAppPage, screenshot } from './e2e-harness';
+import { ARTIFACTS, heldDrawing, launchBrowser, openAppPage, screenshot } from './e2e-harness';
 import { openGate, startTestServer, type TestServer } from './server-harness';
-
-/** A picture from a prompt, and a branch that holds the run until the test opens `gate`. */
-const held = (gate: string) => ({
-  version: 1,
-  name: 'Held drawer',
-  nodes: {
-    p: { type: 'prompt', params: { name: 'prompt', text: 'a small green triangle at the top on a black background' } },
-    g: { type: 'generate', params: { seed: 1 }, inputs: { prompt: ['p', 'text'] } },
-    picture: { type: 'save-image', params: { name: 'picture' }, inputs: { image: ['g', 'image'] } },
-    wait: { type: 'hold', params: { gate } },
-    waited: { type: 'output', params: { name: 'waited' }, inputs: { value: ['wait', 'value'] } },
-  },
-});
 
 let t: TestServer;
 let browser: Browser;
@@ -27,7 +14,7 @@ beforeAll(async () => {
   t = await startTestServer();
   browser = await launchBrowser();
   for (const [slug, token] of [['reload', undefined], ['guarded', 'right-token']] as const) {
-    const { id } = (await t.api('POST', '/api/workflows', held(slug))).body;
+    const { id } = (await t.api('POST', '/api/workflows', heldDrawing(slug))).body;
     expect((await t.api('PUT', `/api/workflows/${id}/trigger`, { slug, mode: 'sync', inputs: [{ param: 'g.seed', name: 'seed' }], ...(token && { token }) })).status).toBe(200);
   }
 });

@@ -4,23 +4,16 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ARTIFACTS, ensureEditorBuilt, launchBrowser, openAppPage, ready, screenshot } from './e2e-harness';
+import { ARTIFACTS, ensureEditorBuilt, heldDrawing, launchBrowser, openAppPage, ready, screenshot } from './e2e-harness';
 import { openGate, png, startAuthedTestServer, startTestServer, upload, workflows, type TestServer } from './server-harness';
 
-/** Draws a prompt; a held branch keeps the run going until the test opens gate `app`. */
-const drawing = (gate: string) => ({
-  version: 1,
-  name: 'Shape drawer',
-  nodes: {
-    p: { type: 'prompt', params: { name: 'prompt', text: 'a small green triangle at the top on a black background' } },
-    g: { type: 'generate', params: { seed: 1 }, inputs: { prompt: ['p', 'text'] } },
-    picture: { type: 'save-image', params: { name: 'picture' }, inputs: { image: ['g', 'image'] } },
-    wait: { type: 'hold', params: { gate } },
-    waited: { type: 'output', params: { name: 'waited' }, inputs: { value: ['wait', 'value'] } },
-    ratio: { type: 'number', params: { value: 0.9998351919906526 } },
-    score: { type: 'output', params: { name: 'score' }, inputs: { value: ['ratio', 'number'] } },
-  },
-});
+/** The held drawing with a number output beside it. */
+const drawing = (gate: string) => {
+  const workflow = heldDrawing(gate);
+  workflow.nodes.ratio = { type: 'number', params: { value: 0.9998351919906526 } };
+  workflow.nodes.score = { type: 'output', params: { name: 'score' }, inputs: { value: ['ratio', 'number'] } };
+  return workflow;
+};
 
 let t: TestServer;
 /** A server started with `--auth`: /api needs API tokens; its triggers keep their own. */

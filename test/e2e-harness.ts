@@ -95,6 +95,19 @@ export async function ready(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid=app][data-ready=true]');
 }
 
+/** The app pages' workflow: draws its prompt, and a held branch keeps the run going until the test opens `gate`. */
+export const heldDrawing = (gate: string) => ({
+  version: 1,
+  name: 'Shape drawer',
+  nodes: {
+    p: { type: 'prompt', params: { name: 'prompt', text: 'a small green triangle at the top on a black background' } },
+    g: { type: 'generate', params: { seed: 1 }, inputs: { prompt: ['p', 'text'] } },
+    picture: { type: 'save-image', params: { name: 'picture' }, inputs: { image: ['g', 'image'] } },
+    wait: { type: 'hold', params: { gate } },
+    waited: { type: 'output', params: { name: 'waited' }, inputs: { value: ['wait', 'value'] } },
+  } as Record<string, unknown>,
+});
+
 export const node = (id: string) => `[data-testid="node-${id}"]`;
 export const outSocket = (id: string, key: string) => `[data-testid="socket-${id}-out-${key}"]`;
 export const inSocket = (id: string, key: string) => `[data-testid="socket-${id}-in-${key}"]`;

@@ -1,7 +1,7 @@
 // The messages between the runtime and a worker lane (engine/runtime/lanes.ts, lane-worker.ts): model calls by
 // name and method, their progress and results. Everything in them survives structured clone (images are plain
 // objects with a Uint8Array); a signal cannot cross threads, so a cancel is a message of its own.
-import type { CallStats, ImageModel } from './model';
+import type { CallStats } from './model';
 import type { ModelRuntimeOptions } from './runtime';
 
 /** The ImageModel methods a lane runs for the main thread. */
@@ -23,20 +23,3 @@ export type FromLane =
   | { kind: 'progress'; id: number; step: number; total: number }
   | { kind: 'done'; id: number; value: unknown; stats: CallStats }
   | { kind: 'failed'; id: number; error: { name: string; message: string } };
-
-/** Runs one call on a model with the given method (the arguments as the main thread's caller gave them). */
-export function callModel(model: ImageModel, method: LaneMethod, args: unknown[], call: Parameters<ImageModel['generate']>[2]): Promise<unknown> {
-  const [a, b, c] = args as [never, never, never];
-  switch (method) {
-    case 'generate':
-      return model.generate(a, b, call);
-    case 'edit':
-      return model.edit(a, b, c, call);
-    case 'caption':
-      return model.caption(a, b, call);
-    case 'score':
-      return model.score(a, b, call);
-    case 'scoreBatch':
-      return model.scoreBatch(a, b, call);
-  }
-}

@@ -1,7 +1,8 @@
 // A worker lane's thread (see lanes.ts): its own model runtime, sessions and device queue, running the calls
 // the main thread routes to it. Started by the runtime, never by hand.
 import { parentPort, workerData } from 'node:worker_threads';
-import { callModel, type FromLane, type LaneData, type ToLane } from './lane-protocol';
+import type { FromLane, LaneData, LaneMethod, ToLane } from './lane-protocol';
+import type { CallOptions, ImageModel } from './model';
 import { ModelRuntime } from './runtime';
 
 if (!parentPort) throw new Error('lane-worker runs as a worker thread started by the model runtime');
@@ -47,4 +48,21 @@ async function close(): Promise<void> {
   await Promise.allSettled(closing.map((c) => c.done));
   await runtime.close();
   port.close();
+}
+
+/** Runs one call on a model with the given method (the arguments as the main thread's caller gave them). */
+function callModel(model: ImageModel, method: LaneMethod, args: unknown[], call: CallOptions): Promise<unknown> {
+  const [a, b, c] = args as [never, never, never];
+  switch (method) {
+    case 'generate':
+      return model.generate(a, b, call);
+    case 'edit':
+      return model.edit(a, b, c, call);
+    case 'caption':
+      return model.caption(a, b, call);
+    case 'score':
+      return model.score(a, b, call);
+    case 'scoreBatch':
+      return model.scoreBatch(a, b, call);
+  }
 }

@@ -73,7 +73,6 @@ class WorkerLane {
 
   call(model: string, method: LaneMethod, args: unknown[], call: CallOptions): Promise<{ value: unknown; stats: CallStats }> {
     if (this.stopped) return Promise.reject(this.stopped);
-    if (call.signal?.aborted) return Promise.reject(call.signal.reason);
     const id = this.nextId++;
     const signal = call.signal;
     return new Promise((resolve, reject) => {
@@ -165,8 +164,8 @@ export class LanePool {
   ) {}
 
   /**
-   * Where a call of a model that may use `limit` lanes goes: the least busy lane (null: this thread). When
-   * every lane is busy and the model may use more, a worker lane starts and the call waits for it.
+   * Where a call of a model that may use `limit` lanes (at most `max`) goes: the least busy lane (null: this
+   * thread). When every lane is busy and the model may use more, a worker lane starts and the call waits for it.
    */
   choose(limit: number): WorkerLane | null {
     const usable = this.workers.slice(0, limit - 1);
@@ -175,7 +174,7 @@ export class LanePool {
     for (const lane of usable) {
       if (lane.inFlight < least) [best, least] = [lane, lane.inFlight];
     }
-    if (least > 0 && usable.length < Math.min(limit, this.max) - 1) {
+    if (least > 0 && usable.length < limit - 1) {
       best = new WorkerLane(this.data, (stopped) => {
         const at = this.workers.indexOf(stopped);
         if (at >= 0) this.workers.splice(at, 1);
