@@ -289,6 +289,16 @@ export const workflows = {
       caption: { type: 'output', params: { name: 'caption' }, inputs: { value: ['joined', 'text'] } },
     },
   }),
+  /** The caption workflow and a counter whose `total` triggers expose (`count.total`): a text and a number output. */
+  captionAndCount: (name: string) => ({
+    version: 1,
+    name,
+    nodes: {
+      ...workflows.caption().nodes,
+      count: { type: 'steps', params: { total: 2 } },
+      counted: { type: 'output', params: { name: 'count' }, inputs: { value: ['count', 'value'] } },
+    } as Record<string, unknown>,
+  }),
   /** Held mid-run by gate `gate` until it opens or the run is cancelled. */
   held: (gateName: string) => ({
     version: 1,

@@ -10,15 +10,7 @@ import { startTestServer, workflows, type TestServer } from './server-harness';
 const ROOT = join(import.meta.dirname, '..');
 
 /** A named prompt and a counter whose `total` is exposed as `steps`: a text and a number output. */
-const typedWorkflow = {
-  version: 1,
-  name: 'typed',
-  nodes: {
-    ...workflows.caption().nodes,
-    count: { type: 'steps', params: { total: 2 } },
-    counted: { type: 'output', params: { name: 'count' }, inputs: { value: ['count', 'value'] } },
-  },
-};
+const typedWorkflow = workflows.captionAndCount('typed');
 
 let t: TestServer;
 beforeAll(async () => {

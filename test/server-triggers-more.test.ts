@@ -50,15 +50,7 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 }
 
 /** A caption (prompt `subject`) and a counter `count` whose `total` a trigger exposes as `steps`. */
-const captionAndCount = {
-  version: 1,
-  name: 'caption and count',
-  nodes: {
-    ...workflows.caption().nodes,
-    count: { type: 'steps', params: { total: 2 } },
-    counted: { type: 'output', params: { name: 'count' }, inputs: { value: ['count', 'value'] } },
-  },
-};
+const captionAndCount = workflows.captionAndCount('caption and count');
 
 describe('a workflow edit that breaks what its trigger exposes', () => {
   test('the save goes through and names the broken input; the trigger says so; a call setting it is told the trigger is out of date', async () => {
