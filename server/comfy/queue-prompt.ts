@@ -164,9 +164,10 @@ export class PromptQueue {
     issues.push(...this.engine.validate(workflow).errors.filter((i) => !repeats(i)));
     let nodeErrors: Record<string, NodeError> = {};
     if (issues.length > 0) {
-      const refused = refusal(issues, body.prompt, workflow, types, outputs);
+      const feeds = dependentOutputs(workflow, outputs);
+      const refused = refusal(issues, body.prompt, types, feeds);
       // As ComfyUI does: the outputs that passed run, and the answer lists what kept the others out.
-      const partial = this.validOutputsOnly(issues, workflow, outputs);
+      const partial = this.validOutputsOnly(issues, workflow, outputs, feeds);
       if (!partial) return { ok: false, body: refused };
       ({ workflow, outputs } = partial);
       nodeErrors = refused.node_errors;
@@ -193,9 +194,13 @@ export class PromptQueue {
    * validates; undefined when the prompt must be refused whole: a problem of the workflow as such, or an unknown
    * node type (ComfyUI refuses those before looking at outputs).
    */
-  private validOutputsOnly(issues: WorkflowIssue[], workflow: Workflow, outputs: string[]): { workflow: Workflow; outputs: string[] } | undefined {
+  private validOutputsOnly(
+    issues: WorkflowIssue[],
+    workflow: Workflow,
+    outputs: string[],
+    feeds: ReadonlyMap<string, string[]>,
+  ): { workflow: Workflow; outputs: string[] } | undefined {
     if (issues.some((issue) => issue.node === null || issue.field === 'type')) return undefined;
-    const feeds = dependentOutputs(workflow, outputs);
     const failed = new Set(issues.flatMap((issue) => feeds.get(issue.node!) ?? []));
     const passed = outputs.filter((id) => !failed.has(id));
     if (passed.length === 0) return undefined;
@@ -216,11 +221,9 @@ export class PromptQueue {
 function refusal(
   issues: WorkflowIssue[],
   prompt: unknown,
-  workflow: Workflow,
   types: ReadonlyMap<string, string>,
-  outputs: string[],
+  feeds: ReadonlyMap<string, string[]>,
 ): Extract<PromptAnswer, { ok: false }>['body'] {
-  const feeds = dependentOutputs(workflow, outputs);
   const nodeErrors: Record<string, NodeError> = Object.create(null);
   const lines: string[] = [];
   for (const issue of issues) {

@@ -1,6 +1,7 @@
 // Callback delivery: finished runs POSTed, signed, to their callers' callback URLs, retried with
 // backoff, each attempt recorded, and pending deliveries resumed after a restart.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Database, Queries } from '../db';
 import { HttpError } from '../http-error';
@@ -49,22 +50,6 @@ interface PendingDelivery {
 /** Resolves once `signal` is aborted. */
 function untilAborted(signal: AbortSignal): Promise<undefined> {
   return new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
-}
-
-/** Waits `ms`, or less when `signal` is aborted first. */
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**
@@ -190,7 +175,8 @@ export class CallbackDispatcher {
     const body = JSON.stringify(hookRunDocument(run, this.options.apiRequiresTokens));
     const last = delivery.firstAttempt + this.options.attempts - 1;
     for (let attempt = delivery.nextAttempt; attempt <= last; attempt++) {
-      await wait(delivery.nextAt - Date.now(), signal);
+      // the backoff wait, cut short by a shutdown
+      await sleep(Math.max(0, delivery.nextAt - Date.now()), undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;
       const result = await this.post(delivery, body, attempt, signal);
       await this.db.run('INSERT INTO callback_deliveries (run_id, attempt, url, status, error, at, ms) VALUES (?, ?, ?, ?, ?, ?, ?)', [
