@@ -1,7 +1,8 @@
 // Engine overhead on trivial nodes, per node: validation (`Engine.prepare`: limits, schema, params, links,
 // types, service checks), planning (pruning and cache keys) and execution of the planned graph on an empty
-// cache, for chains (depth) and fan-outs (width), with the part of it spent in garbage collection and the page
-// faults per node (where a 10,000-node run's extra cost per node goes); then a fully cached re-run. The
+// cache, for chains (depth) and fan-outs (width), with the part of it spent in garbage collection, the page
+// faults per node and the process's kernel time per node (where a 10,000-node run's extra cost per node goes:
+// memory V8 maps afresh, which a small VM pays dearly for); then a fully cached re-run. The
 // target (issue 16) is validate + plan + execute ≤ 10 µs per node at 1,000 and 10,000 nodes, and 10,000
 // within 1.3× of 1,000.
 // Then the per-call cost of a graph for one run: `prepare(workflow, inputs)` against `compile(workflow)`
@@ -73,9 +74,10 @@ interface Samples {
   fresh: number;
   gcMs: number;
   faults: number;
+  kernelMs: number;
 }
 
-const noSamples = (): Samples => ({ validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0, fresh: 0, gcMs: 0, faults: 0 });
+const noSamples = (): Samples => ({ validate: [], plan: [], run: [], total: [], cached: [], started: 0, reused: 0, fresh: 0, gcMs: 0, faults: 0, kernelMs: 0 });
 
 /** Sums the durations of the garbage collections from now until `stop`. */
 function watchGc(): { stop(): Promise<number> } {
@@ -103,6 +105,7 @@ async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<S
   const samples = noSamples();
   const gc = watchGc();
   const faultsBefore = process.resourceUsage().minorPageFault;
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < reps; i++) {
     const fresh = engine();
     let graph!: ReturnType<Engine['prepare']>;
@@ -114,6 +117,7 @@ async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<S
     samples.total.push(validate + run);
   }
   samples.faults = process.resourceUsage().minorPageFault - faultsBefore;
+  samples.kernelMs = process.cpuUsage(cpuBefore).system / 1000;
   samples.gcMs = await gc.stop();
   samples.fresh = reps;
   const warm = engine();
@@ -123,7 +127,7 @@ async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<S
   return samples;
 }
 
-function summary(shape: Shape, nodes: number, { validate, plan, run, total, cached, started, reused, fresh, gcMs, faults }: Samples) {
+function summary(shape: Shape, nodes: number, { validate, plan, run, total, cached, started, reused, fresh, gcMs, faults, kernelMs }: Samples) {
   const perNode = (ms: number) => +((ms * 1000) / nodes).toFixed(2);
   const [v, p, r] = [median(validate), median(plan), median(run)];
   return {
@@ -136,6 +140,7 @@ function summary(shape: Shape, nodes: number, { validate, plan, run, total, cach
     'min total': perNode(Math.min(...total)),
     'of it GC µs/node': perNode(gcMs / fresh),
     'page faults/node': +(faults / (fresh * nodes)).toFixed(3),
+    'kernel µs/node': perNode(kernelMs / fresh),
     'cached re-run µs/node': perNode(median(cached)),
     're-run ran / cached': `${Math.round(started / cached.length)} / ${Math.round(reused / cached.length)}`,
   };
@@ -172,7 +177,7 @@ for (let round = 0; round < rounds; round++) {
     const samples = JSON.parse(output) as Samples;
     const into = gathered[i];
     for (const key of ['validate', 'plan', 'run', 'total', 'cached'] as const) into[key].push(...samples[key]);
-    for (const key of ['started', 'reused', 'fresh', 'gcMs', 'faults'] as const) into[key] += samples[key];
+    for (const key of ['started', 'reused', 'fresh', 'gcMs', 'faults', 'kernelMs'] as const) into[key] += samples[key];
   }
 }
 const rows = rowsToMeasure.map(({ shape, nodes }, i) => summary(shape, nodes, gathered[i]));

@@ -102,17 +102,32 @@ export function limitIssues(
   return [...longStrings(raw, [], limits), ...longStrings(runInputs, ['inputs'], limits)];
 }
 
+/** The stacks `fits` walks with: one pair per check of a workflow, not per node (a pair per node showed in allocation profiles). */
+interface FitStacks {
+  objects: unknown[];
+  depths: number[];
+}
+
+const newFitStacks = (): FitStacks => ({ objects: [], depths: [] });
+
 /**
  * Whether `value`, found at `depth` (the top level being 0), has no object or array nested past `maxDepth`
  * and no string past `maxStringLength`. Only objects go on the stack; strings are checked where they are met
  * and other values skipped, so the walk pushes a fraction of the values it meets (it was the dearest of
- * validation's walks in profiles).
+ * validation's walks in profiles). `stacks` are left empty.
  */
-function fits(value: unknown, limits: WorkflowLimits, depth = 0): boolean {
+function fits(value: unknown, limits: WorkflowLimits, depth = 0, stacks = newFitStacks()): boolean {
   if (typeof value === 'string') return value.length <= limits.maxStringLength;
   if (typeof value !== 'object' || value === null) return true;
-  const objects: unknown[] = [value];
-  const depths: number[] = [depth];
+  const { objects, depths } = stacks;
+  objects.push(value);
+  depths.push(depth);
+  if (walkFits(limits, objects, depths)) return true;
+  objects.length = depths.length = 0;
+  return false;
+}
+
+function walkFits(limits: WorkflowLimits, objects: unknown[], depths: number[]): boolean {
   while (objects.length > 0) {
     const record = objects.pop() as Record<string, unknown>;
     const depth = depths.pop()!;
@@ -168,14 +183,15 @@ function countIssues(
   if (ids.length > limits.maxNodes) return refused({ node: null, field: 'nodes', message: `${ids.length} nodes; the limit is ${limits.maxNodes} nodes per workflow` });
   // The table's neighbours (version, name, ...) one level down, its nodes two (the workflow being level 0).
   let fitting = limits.maxDepth > 1;
-  for (const key in raw as Record<string, unknown>) if (fitting && key !== 'nodes' && Object.hasOwn(raw as object, key)) fitting = fits((raw as Record<string, unknown>)[key], limits, 1);
+  const stacks = newFitStacks();
+  for (const key in raw as Record<string, unknown>) if (fitting && key !== 'nodes' && Object.hasOwn(raw as object, key)) fitting = fits((raw as Record<string, unknown>)[key], limits, 1, stacks);
   // Places are named only for a name with a problem: building them for every name cost more than the checks.
   for (const id of ids) {
     const idProblem = nameProblem(id, limits, 'node id');
     if (idProblem) issues.push({ node: null, field: `nodes.${clip(id)}`, message: idProblem });
     const node = nodes[id];
     visit?.(id, node);
-    if (fitting) fitting = fits(node, limits, 2);
+    if (fitting) fitting = fits(node, limits, 2, stacks);
     if (!isObject(node)) continue;
     for (const part of PARTS) {
       const entries = node[part];

@@ -41,11 +41,15 @@ export async function planRun(graph: Graph, services: Services, cache: OutputCac
 
   const entries = new Array<CacheEntry | undefined>(graph.list.length);
   const heads = headsFor(cache);
-  for (const node of nodes) {
+  // Loops by index: for-of across the await below made an iterator result per node and input in allocation profiles.
+  for (let n = 0; n < nodes.length; n++) {
+    const node = nodes[n];
     let text = headPrefix(node, cache, heads);
     if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
-    for (const input of portsOf(node.definition).inputs) {
+    const inputs = portsOf(node.definition).inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
       const link = node.links[input];
       if (link) text += `\0${input}=${(linkedNode(graph, link) && entries[link.source]?.key) ?? ''}.${link.output}`;
     }

@@ -41,7 +41,9 @@ export function applyRunInputs(
   };
 
   const used = new Set<string>();
-  for (const id of ids) {
+  // By index: for-of here made an iterator result per node in allocation profiles.
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
     const node = declared[id];
     const named = catalog.get(node.type)?.namedInput;
     if (!named) continue;
