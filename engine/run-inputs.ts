@@ -54,18 +54,7 @@ export function applyRunInputs(
     }
     const text = current(id).params?.[named.valueParam];
     if (named.template && typeof text === 'string' && text.includes('{')) {
-      writable(id)[named.valueParam] = text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
-        if (given(variable)) {
-          used.add(variable);
-          return String(inputs[variable]);
-        }
-        issues.push({
-          node: id,
-          field: `params.${named.valueParam}`,
-          message: `template variable {${variable}} has no value; pass it as a run input`,
-        });
-        return whole;
-      });
+      writable(id)[named.valueParam] = fillTemplate(text, inputs, used, issues, id, `params.${named.valueParam}`);
     }
   }
 
@@ -101,4 +90,20 @@ export function applyRunInputs(
   const nodes = { ...declared };
   for (const [id, copy] of copies) nodes[id] = copy;
   return { workflow: { ...workflow, nodes }, issues, changed: [...copies.keys()] };
+}
+
+/**
+ * `text` with each `{variable}` that has a run input filled in (and marked used); one without is an issue at
+ * node `id`'s `field`. Its own function: a callback inside the loop over nodes made each pass allocate the
+ * variables it captured (a context per node in allocation profiles).
+ */
+function fillTemplate(text: string, inputs: RunInputs, used: Set<string>, issues: WorkflowIssue[], id: string, field: string): string {
+  return text.replace(TEMPLATE_VARIABLE, (whole, variable: string) => {
+    if (Object.hasOwn(inputs, variable)) {
+      used.add(variable);
+      return String(inputs[variable]);
+    }
+    issues.push({ node: id, field, message: `template variable {${variable}} has no value; pass it as a run input` });
+    return whole;
+  });
 }

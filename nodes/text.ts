@@ -15,15 +15,17 @@ export default defineNode({
     template: z.string().max(10_000).default('{a} {b}').describe('used in template mode'),
   }),
   run: (inputs, params) => {
-    if (params.mode === 'join') return { text: joined([inputs.a, inputs.b, inputs.c] as (string | undefined)[], params.separator) };
+    if (params.mode === 'join') {
+      const separator = params.separator;
+      return { text: joinTo(joinTo(joinTo('', inputs.a as string | undefined, separator), inputs.b as string | undefined, separator), inputs.c as string | undefined, separator) };
+    }
     const parts = { a: inputs.a, b: inputs.b, c: inputs.c } as Record<string, string | undefined>;
     return { text: params.template.replace(/\{([abc])\}/g, (_whole, name: string) => parts[name] ?? '') };
   },
 });
 
-/** The non-empty texts joined with `separator`, without a filtered copy of them. */
-function joined(texts: (string | undefined)[], separator: string): string {
-  let text = '';
-  for (const part of texts) if (part !== undefined && part !== '') text = text === '' ? part : text + separator + part;
-  return text;
+/** `text` with `part` joined on after `separator`; an empty or missing part is skipped (no array of the parts: one per run showed in allocation profiles of large workflows). */
+function joinTo(text: string, part: string | undefined, separator: string): string {
+  if (part === undefined || part === '') return text;
+  return text === '' ? part : text + separator + part;
 }
