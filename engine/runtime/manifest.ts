@@ -77,7 +77,10 @@ export const unifiedArManifest = z.object({
         pastValue: z.string().includes('{layer}'),
         presentKey: z.string().includes('{layer}'),
         presentValue: z.string().includes('{layer}'),
-      }),
+        /** Outputs of only the positions a run was fed (the new half of each present), when the graph has them: the runtime then keeps the cache itself. */
+        newKey: z.string().includes('{layer}').optional(),
+        newValue: z.string().includes('{layer}').optional(),
+      }).refine((kv) => (kv.newKey === undefined) === (kv.newValue === undefined), { message: 'newKey and newValue come together', path: ['newKey'] }),
     }),
   }),
   defaults: z.object({

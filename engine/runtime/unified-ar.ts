@@ -10,6 +10,7 @@ import { cannot, type AdapterHost } from './formats';
 import type { CallOptions, CallStats, CaptionOptions, GenerateOptions, ImageModel } from './model';
 import type { Loader, SessionManager } from './sessions';
 import { WordTokenizer } from './tokenizer';
+import { kvCache, type KvCache, type KvNames } from './kv-cache';
 
 type Feeds = Record<string, ort.Tensor>;
 
@@ -48,9 +49,10 @@ class Timer {
   runs = 0;
   readonly start = performance.now();
 
-  async run(session: ort.InferenceSession, feeds: Feeds): Promise<ort.InferenceSession.ReturnType> {
+  /** Runs a graph; `fetches` names the outputs to return (all of them when absent). */
+  async run(session: ort.InferenceSession, feeds: Feeds, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
     const t = performance.now();
-    const out = await session.run(feeds);
+    const out = await (fetches ? session.run(feeds, [...fetches]) : session.run(feeds));
     this.runMs += performance.now() - t;
     this.runs++;
     return out;
@@ -78,7 +80,7 @@ export class UnifiedArModel implements ImageModel {
   private readonly layouts = new Map<TaskName, TaskLayout>();
   private readonly slotLo: Int32Array;
   private readonly slotHi: Int32Array;
-  private readonly kvNames: { past: string[]; present: string[] };
+  private readonly kvNames: KvNames;
   private readonly textAllowed: Int32Array;
   private readonly sessions: SessionManager;
   private readonly queue: DeviceQueue;
@@ -110,7 +112,11 @@ export class UnifiedArModel implements ImageModel {
     const kv = m.graphs.transformer.kvCache;
     const names = (k: string, v: string) =>
       Array.from({ length: kv.layers }, (_, l) => [k, v].map((t) => t.replace('{layer}', String(l)))).flat();
-    this.kvNames = { past: names(kv.pastKey, kv.pastValue), present: names(kv.presentKey, kv.presentValue) };
+    this.kvNames = {
+      past: names(kv.pastKey, kv.pastValue),
+      present: names(kv.presentKey, kv.presentValue),
+      fresh: kv.newKey && kv.newValue ? names(kv.newKey, kv.newValue) : undefined,
+    };
     // a caption may use any word, or end
     const [lo, hi] = m.vocab.wordRange;
     const out = m.tasks.caption?.layout.find((s) => s.kind === 'text' && s.name === m.tasks.caption?.output);
@@ -178,8 +184,9 @@ export class UnifiedArModel implements ImageModel {
     return this.job(call, async (s, timer) => {
       const codes = await this.encodeWith(s, timer, image);
       const row = layout.row({ [spec.text!]: ids }, { [spec.image!]: codes }, this.manifest.image.vocabOffset);
-      const out = await timer.run(s.transformer, this.feeds(layout, [row], 0, layout.length, this.emptyPast(1)));
-      const logits = out[this.manifest.graphs.transformer.roles.logits].data as Float32Array;
+      const roles = this.manifest.graphs.transformer.roles;
+      const out = await timer.run(s.transformer, this.feeds(layout, [row], 0, layout.length, this.kvCache(layout).empty(1)), [roles.logits]);
+      const logits = out[roles.logits].data as Float32Array;
       const rows = targets.map((_, i) => segment.start - 1 + i); // logits at t predict token t+1
       return Math.exp(meanLogProb(logits, this.manifest.vocab.size, rows, targets));
     });
@@ -299,10 +306,10 @@ export class UnifiedArModel implements ImageModel {
     return { cond: layout.row({ [text!]: ids }, { [input!]: codes }, off), uncond: layout.row({ [text!]: null }, { [input!]: codes }, off) };
   }
 
-  private emptyPast(rows: number): Feeds {
+  /** A decoding loop's KV cache for a task (see kv-cache.ts). */
+  private kvCache(layout: TaskLayout): KvCache {
     const { heads, headDim } = this.manifest.graphs.transformer.kvCache;
-    const empty = new ort.Tensor('float32', new Float32Array(0), [rows, heads, 0, headDim]);
-    return Object.fromEntries(this.kvNames.past.map((n) => [n, empty]));
+    return kvCache(this.kvNames, this.manifest.graphs.transformer.roles.logits, { heads, headDim, positions: layout.length });
   }
 
   /** Transformer inputs for positions [from, to) of the given full-length rows. */
@@ -321,13 +328,6 @@ export class UnifiedArModel implements ImageModel {
     return { [roles.tokens]: int64(ids, dims), [roles.positions]: int64(pos, dims), [roles.cells]: int64(cells, dims), ...past };
   }
 
-  /** The KV cache a run returned, as the next run's input: all rows, or only the `keep` rows (in that order). */
-  private presentAsPast(out: ort.InferenceSession.ReturnType, keep: readonly number[] | null): Feeds {
-    const past: Feeds = {};
-    this.kvNames.present.forEach((name, i) => (past[this.kvNames.past[i]] = keep ? keepRows(out[name] as ort.Tensor, keep) : (out[name] as ort.Tensor)));
-    return past;
-  }
-
   /**
    * Decodes the calls' rows together: the prefix [0, start) of every row in one run, then one position
    * per step. A call leaves the batch when it is done (its last step, or `choose` says so) or cancelled
@@ -340,7 +340,10 @@ export class UnifiedArModel implements ImageModel {
     const roles = this.manifest.graphs.transformer.roles;
     const finished: Active[] = [];
     let rows = active.flatMap((a) => a.decoding.rows);
-    let out = await timer.run(s.transformer, this.feeds(layout, rows, 0, start, this.emptyPast(rows.length)));
+    // Without the cache a run needs only the logits: the KV outputs it would return are never read.
+    const kv = this.kvCache(layout);
+    const fetches = cached ? kv.fetches : [roles.logits];
+    let out = await timer.run(s.transformer, this.feeds(layout, rows, 0, start, kv.empty(rows.length)), fetches);
     let width = start;
     for (let step = 0; ; step++) {
       const logits = out[roles.logits].data as Float32Array;
@@ -375,13 +378,13 @@ export class UnifiedArModel implements ImageModel {
       const R = keep.length;
       rows = staying.flatMap((a) => a.decoding.rows);
       if (cached) {
-        const past = this.presentAsPast(out, R < first ? keep : null);
+        const past = kv.next(out, R < first ? keep : null);
         const ids = BigInt64Array.from(next, BigInt);
         const pos = new BigInt64Array(R).fill(BigInt(at));
         const cells = new BigInt64Array(R).fill(layout.cells[at]);
-        out = await timer.run(s.transformer, { [roles.tokens]: int64(ids, [R, 1]), [roles.positions]: int64(pos, [R, 1]), [roles.cells]: int64(cells, [R, 1]), ...past });
+        out = await timer.run(s.transformer, { [roles.tokens]: int64(ids, [R, 1]), [roles.positions]: int64(pos, [R, 1]), [roles.cells]: int64(cells, [R, 1]), ...past }, fetches);
       } else {
-        out = await timer.run(s.transformer, this.feeds(layout, rows, 0, at + 1, this.emptyPast(R)));
+        out = await timer.run(s.transformer, this.feeds(layout, rows, 0, at + 1, kv.empty(R)), fetches);
       }
       width = cached ? 1 : at + 1;
       active = staying;
@@ -449,14 +452,6 @@ export class UnifiedArModel implements ImageModel {
 }
 
 /** The given rows (first dimension) of a float tensor, copied. */
-function keepRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
-  const data = t.data as Float32Array;
-  const size = data.length / t.dims[0];
-  const kept = new Float32Array(keep.length * size);
-  keep.forEach((r, i) => kept.set(data.subarray(r * size, (r + 1) * size), i * size));
-  return new ort.Tensor('float32', kept, [keep.length, ...t.dims.slice(1)]);
-}
-
 function dropAlpha(rgba: Uint8Array): Uint8Array {
   const rgb = new Uint8Array((rgba.length / 4) * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {

@@ -13,6 +13,7 @@ from torch import nn
 import degrade
 import domain
 import infer
+import kv_outputs
 import layout
 import tokenizer
 import train
@@ -68,6 +69,7 @@ def export_graphs(model, codebook, table, out):
     torch.onnx.export(Transformer(model), (ids, ids, ids, *past), f"{out}/transformer.onnx",
                       input_names=["input_ids", "position_ids", "cell_ids", *past_in],
                       output_names=["logits", *past_out], dynamic_axes=dyn, opset_version=OPSET)
+    kv_outputs.add_new_kv_outputs(f"{out}/transformer.onnx")  # new_key_{layer}/new_value_{layer}: see kv_outputs.py
     kv = lambda n, s: io(n, "float32", ["batch", H, s, hd])
     return {
         "encoder": {"file": "encoder.onnx", "inputs": [io("pixels", "uint8", ["batch", 32, 32, 3])],
@@ -79,11 +81,12 @@ def export_graphs(model, codebook, table, out):
             "inputs": [io("input_ids", "int64", ["batch", "sequence"]), io("position_ids", "int64", ["batch", "sequence"]),
                        io("cell_ids", "int64", ["batch", "sequence"])] + [kv(n, "past_sequence") for n in past_in],
             "outputs": [io("logits", "float32", ["batch", "sequence", len(layout.VOCAB)])]
-                       + [kv(n, "total_sequence") for n in past_out],
+                       + [kv(n, "total_sequence") for n in past_out] + [kv(n, "sequence") for n in kv_names("new", L)],
             "roles": {"tokens": "input_ids", "positions": "position_ids", "cells": "cell_ids", "logits": "logits"},
             "kvCache": {"layers": L, "heads": H, "headDim": hd, "dtype": "float32",
                         "pastKey": "past_key_{layer}", "pastValue": "past_value_{layer}",
-                        "presentKey": "present_key_{layer}", "presentValue": "present_value_{layer}"},
+                        "presentKey": "present_key_{layer}", "presentValue": "present_value_{layer}",
+                        "newKey": "new_key_{layer}", "newValue": "new_value_{layer}"},
             "positionIds": "index of the token in its task's layout",
             "cellIds": "1-based slot of the token inside an image segment, 0 outside images",
         },
