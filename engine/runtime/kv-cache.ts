@@ -37,8 +37,8 @@ export function kvCache(names: KvNames, logits: string, shape: KvShape): KvCache
   return names.fresh ? new AppendedKv(names.past, names.fresh, logits, shape) : new PresentKv(names.past, names.present, logits, shape);
 }
 
-/** Past inputs of no positions. */
-function emptyPast(past: readonly string[], rows: number, { heads, headDim }: KvShape): Feeds {
+/** Past inputs of no positions: a run over the whole prefix, or a first run. */
+export function emptyPast(past: readonly string[], rows: number, { heads, headDim }: Pick<KvShape, 'heads' | 'headDim'>): Feeds {
   const empty = new ort.Tensor('float32', new Float32Array(0), [rows, heads, 0, headDim]);
   return Object.fromEntries(past.map((name) => [name, empty]));
 }

@@ -10,7 +10,7 @@ import { cannot, type AdapterHost } from './formats';
 import type { CallOptions, CallStats, CaptionOptions, GenerateOptions, ImageModel } from './model';
 import type { Loader, SessionManager } from './sessions';
 import { WordTokenizer } from './tokenizer';
-import { kvCache, type KvCache, type KvNames } from './kv-cache';
+import { emptyPast, kvCache, type KvCache, type KvNames } from './kv-cache';
 
 type Feeds = Record<string, ort.Tensor>;
 
@@ -185,7 +185,7 @@ export class UnifiedArModel implements ImageModel {
       const codes = await this.encodeWith(s, timer, image);
       const row = layout.row({ [spec.text!]: ids }, { [spec.image!]: codes }, this.manifest.image.vocabOffset);
       const roles = this.manifest.graphs.transformer.roles;
-      const out = await timer.run(s.transformer, this.feeds(layout, [row], 0, layout.length, this.kvCache(layout).empty(1)), [roles.logits]);
+      const out = await timer.run(s.transformer, this.feeds(layout, [row], 0, layout.length, this.noPast(1)), [roles.logits]);
       const logits = out[roles.logits].data as Float32Array;
       const rows = targets.map((_, i) => segment.start - 1 + i); // logits at t predict token t+1
       return Math.exp(meanLogProb(logits, this.manifest.vocab.size, rows, targets));
@@ -306,6 +306,10 @@ export class UnifiedArModel implements ImageModel {
     return { cond: layout.row({ [text!]: ids }, { [input!]: codes }, off), uncond: layout.row({ [text!]: null }, { [input!]: codes }, off) };
   }
 
+  private noPast(rows: number): Feeds {
+    return emptyPast(this.kvNames.past, rows, this.manifest.graphs.transformer.kvCache);
+  }
+
   /** A decoding loop's KV cache for a task (see kv-cache.ts). */
   private kvCache(layout: TaskLayout): KvCache {
     const { heads, headDim } = this.manifest.graphs.transformer.kvCache;
@@ -341,9 +345,9 @@ export class UnifiedArModel implements ImageModel {
     const finished: Active[] = [];
     let rows = active.flatMap((a) => a.decoding.rows);
     // Without the cache a run needs only the logits: the KV outputs it would return are never read.
-    const kv = this.kvCache(layout);
-    const fetches = cached ? kv.fetches : [roles.logits];
-    let out = await timer.run(s.transformer, this.feeds(layout, rows, 0, start, kv.empty(rows.length)), fetches);
+    const kv = cached ? this.kvCache(layout) : undefined;
+    const fetches = kv ? kv.fetches : [roles.logits];
+    let out = await timer.run(s.transformer, this.feeds(layout, rows, 0, start, kv ? kv.empty(rows.length) : this.noPast(rows.length)), fetches);
     let width = start;
     for (let step = 0; ; step++) {
       const logits = out[roles.logits].data as Float32Array;
@@ -377,14 +381,14 @@ export class UnifiedArModel implements ImageModel {
       const at = start + step;
       const R = keep.length;
       rows = staying.flatMap((a) => a.decoding.rows);
-      if (cached) {
+      if (kv) {
         const past = kv.next(out, R < first ? keep : null);
         const ids = BigInt64Array.from(next, BigInt);
         const pos = new BigInt64Array(R).fill(BigInt(at));
         const cells = new BigInt64Array(R).fill(layout.cells[at]);
         out = await timer.run(s.transformer, { [roles.tokens]: int64(ids, [R, 1]), [roles.positions]: int64(pos, [R, 1]), [roles.cells]: int64(cells, [R, 1]), ...past }, fetches);
       } else {
-        out = await timer.run(s.transformer, this.feeds(layout, rows, 0, at + 1, kv.empty(R)), fetches);
+        out = await timer.run(s.transformer, this.feeds(layout, rows, 0, at + 1, this.noPast(R)), fetches);
       }
       width = cached ? 1 : at + 1;
       active = staying;
