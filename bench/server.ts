@@ -15,6 +15,10 @@
 //   BENCH_PICFLOW_ARGS: more `picflow serve` options (e.g. '--concurrency 16'). BENCH_PICFLOW_ROOT: see below.
 //   BENCH_BASELINE=<checkout>: also measures that checkout's picflow (built: `npm run build:cli` there) in the
 //   same run, as 'baseline' rows beside this one's (before/after on one machine at one time).
+//   BENCH_WORKFLOW=generate: picflow alone, on prompt → generate → save-image behind `POST /hooks/generate` (the
+//   seed exposed as `seed`, a new one per request, so nothing is cached): model runs under load through the
+//   server, '× 1 connection' giving each round's runs/s against one connection's (issue 16's model target,
+//   which bench/model.ts measures through the engine).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -67,6 +71,30 @@ async function json(method: string, url: string, body: unknown): Promise<any> {
   return response.json();
 }
 
+/** What the load runs: the echo workflow (and Node-RED's echo flow beside it), or a model workflow. */
+const workflowKind = process.env.BENCH_WORKFLOW ?? 'echo';
+if (workflowKind !== 'echo' && workflowKind !== 'generate') throw new Error(`BENCH_WORKFLOW must be echo or generate, not '${workflowKind}'`);
+const generating = workflowKind === 'generate';
+
+const echoWorkflow = {
+  version: 1,
+  name: 'bench: echo',
+  nodes: {
+    subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
+    echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
+  },
+};
+
+const generateWorkflow = {
+  version: 1,
+  name: 'bench: generate',
+  nodes: {
+    subject: { type: 'prompt', params: { name: 'subject', text: 'a large red circle in the center on a blue background' } },
+    g: { type: 'generate', params: { seed: 0 }, inputs: { prompt: ['subject', 'text'] } },
+    image: { type: 'save-image', params: { name: 'image' }, inputs: { image: ['g', 'image'] } },
+  },
+};
+
 async function startPicflow(checkout: string, name: string): Promise<{ child: ChildProcess; hook: string; dataDir: string }> {
   const port = await freePort();
   const dataDir = join(work, `${name}-data`);
@@ -76,17 +104,10 @@ async function startPicflow(checkout: string, name: string): Promise<{ child: Ch
   const args = [...flags, 'bin/picflow.js', 'serve', '--port', String(port), '--data', dataDir, ...extra];
   const child = await start(args, `http://127.0.0.1:${port}/api/health`, join(work, `${name}.log`), checkout);
   const base = `http://127.0.0.1:${port}`;
-  const workflow = {
-    version: 1,
-    name: 'bench: echo',
-    nodes: {
-      subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
-      echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
-    },
-  };
-  const { id } = await json('POST', `${base}/api/workflows`, workflow);
-  await json('PUT', `${base}/api/workflows/${id}/trigger`, { slug: 'echo', mode: 'sync' });
-  return { child, hook: `${base}/hooks/echo`, dataDir };
+  const { id } = await json('POST', `${base}/api/workflows`, generating ? generateWorkflow : echoWorkflow);
+  const inputs = generating ? [{ param: 'g.seed', name: 'seed' }] : [];
+  await json('PUT', `${base}/api/workflows/${id}/trigger`, { slug: workflowKind, mode: 'sync', inputs });
+  return { child, hook: `${base}/hooks/${workflowKind}`, dataDir };
 }
 
 function installNodeRed(): void {
@@ -127,7 +148,7 @@ async function load(url: string, connections: number, duration: number) {
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (request: object) => ({ ...request, body: JSON.stringify({ subject: `shape ${counter++}` }) }),
+        setupRequest: (request: object) => ({ ...request, body: JSON.stringify(generating ? { seed: counter++ } : { subject: `shape ${counter++}` }) }),
       },
     ],
   });
@@ -136,7 +157,9 @@ async function load(url: string, connections: number, duration: number) {
 async function succeededRuns(dataDir: string): Promise<number> {
   const db = new sqlite3.Database(join(dataDir, 'picflow.db'), sqlite3.OPEN_READONLY);
   const row = await new Promise<{ n: number }>((resolve, reject) =>
-    db.get("SELECT count(*) AS n FROM runs WHERE status = 'succeeded' AND outputs LIKE '%\"echo\"%' AND nodes LIKE '%\"ms\"%'", (err, r: { n: number }) => (err ? reject(err) : resolve(r))),
+    db.get(`SELECT count(*) AS n FROM runs WHERE status = 'succeeded' AND outputs LIKE '%"${generating ? 'image' : 'echo'}"%' AND nodes LIKE '%"ms"%'`, (err, r: { n: number }) =>
+      err ? reject(err) : resolve(r),
+    ),
   );
   await new Promise((resolve) => db.close(resolve));
   return row.n;
@@ -149,7 +172,7 @@ type Sample = Record<string, number | ''>;
 const samples: { server: string; connections: number; round: number; sample: Sample }[] = [];
 const servers: [string, () => Promise<{ child: ChildProcess; hook: string; dataDir?: string }>][] = [['picflow', () => startPicflow(picflowRoot, 'picflow')]];
 if (baselineRoot) servers.unshift(['baseline', () => startPicflow(baselineRoot, 'baseline')]);
-if (process.env.BENCH_ONLY !== 'picflow') servers.push(['node-red', startNodeRed]);
+if (process.env.BENCH_ONLY !== 'picflow' && !generating) servers.push(['node-red', startNodeRed]);
 // All servers up at once and measured in turn at each connection count: a shift in the machine's other load
 // falls on every server's row alike, not on one server's rows only.
 const started: { name: string; child: ChildProcess; hook: string; dataDir?: string; answered: number }[] = [];
@@ -201,9 +224,15 @@ for (const server of started) {
       return server.name !== 'node-red' && other ? [(sample['req/s'] as number) / (other.sample['req/s'] as number)] : [];
     });
     if (ratios.length > 0) row['× node-red'] = +median(ratios).toFixed(2);
+    // Each round's ratio to the same server's one-connection figure of the same round.
+    const scaling = mine.flatMap(({ round, sample }) => {
+      const one = samples.find((s) => s.server === server.name && s.connections === 1 && s.round === round);
+      return one ? [(sample['req/s'] as number) / (one.sample['req/s'] as number)] : [];
+    });
+    if (generating && scaling.length > 0) row['× 1 connection'] = +median(scaling).toFixed(2);
     rows.push(row);
   }
 }
-console.log(`echo workflow, sync trigger, ${rounds} × ${seconds} s per row; load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
+console.log(`${workflowKind} workflow, sync trigger, ${rounds} × ${seconds} s per row; load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
 console.table(rows);
 await rm(work, { recursive: true, force: true });

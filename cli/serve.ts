@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_QUEUE } from '../server/run-queue';
 import { deviceOption, integer, modelsOption, redisOption, type ModelHostOptions } from './options';
 
 interface ServeOptions {
@@ -25,8 +26,8 @@ export function registerServe(program: Command): void {
     .option('--auth', 'require API tokens on loopback too (always on for other addresses)', false)
     .option('--allowed-host <name>', 'a host name the server answers to besides localhost and IP addresses (repeatable)', collect, [])
     .option('--data <dir>', 'data folder: the sqlite database and the artifacts', './data')
-    .option('--concurrency <n>', 'runs executed at once (in-process; with --redis the workers decide)', integer(1, 256), 4)
-    .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), 256)
+    .option('--concurrency <n>', 'runs executed at once (in-process; with --redis the workers decide)', integer(1, 256), DEFAULT_CONCURRENCY)
+    .option('--max-queue <n>', 'runs that may wait; beyond it new runs get 503', integer(1, 100_000), DEFAULT_MAX_QUEUE)
     .option('--resume', 'queue again the runs a crash interrupted (their finished nodes are reused, not run again)', false)
     .option('--callback-allow-private', 'let callbackUrl reach loopback, private and link-local addresses (refused by default: SSRF)', false)
     .addOption(redisOption('scale out: queue runs in BullMQ on this Redis for `picflow worker` processes to execute'))

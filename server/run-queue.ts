@@ -9,6 +9,16 @@ import type { JsonValue } from './json-values';
 import { QueueClosedError, QueueFullError, ShutdownAbort } from './run-errors';
 import type { RunError, RunState } from './store/runs';
 
+/**
+ * Runs executed at once in-process by default: enough in flight for model calls of different runs to fill a
+ * batch on each lane (bench/server.ts with BENCH_WORKFLOW=generate, 16 connections: 1.5× one connection's runs/s
+ * at 4, 3× at 8, 2.7× at 16 on 2 cores), while the worst case, every run holding its whole pixel budget, stays
+ * eight runs' worth. A GPU box batches wider: raise it there (`--concurrency`).
+ */
+export const DEFAULT_CONCURRENCY = 8;
+/** Runs that may wait by default; beyond it new runs are refused with 503. */
+export const DEFAULT_MAX_QUEUE = 256;
+
 interface CommonStats {
   waiting: number;
   running: number;

@@ -28,7 +28,7 @@ import { createLogger } from './logger';
 import { migrate } from './migrations';
 import { explainDataDirError, explainListenError } from './start-errors';
 import { RunManager } from './run-manager';
-import { InProcessRunQueue, type RunHost, type RunQueue } from './run-queue';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_QUEUE, InProcessRunQueue, type RunHost, type RunQueue } from './run-queue';
 import { BullmqRunQueue } from './scale-out/bullmq-queue';
 import { attachSocket } from './socket';
 import { RunStore } from './store/runs';
@@ -144,9 +144,9 @@ async function openServer(options: ServerOptions, logger: Logger, dataDir: strin
     artifacts,
     logger,
     queue: (host: RunHost): RunQueue => {
-      const maxLength = options.maxQueue ?? 256;
+      const maxLength = options.maxQueue ?? DEFAULT_MAX_QUEUE;
       if (options.redisUrl) return new BullmqRunQueue(host, { redisUrl: options.redisUrl, maxLength, artifacts, logger });
-      return new InProcessRunQueue(host.process, { concurrency: options.concurrency ?? 4, maxLength });
+      return new InProcessRunQueue(host.process, { concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, maxLength });
     },
   });
   try {
