@@ -43,26 +43,31 @@ export function emptyPast(past: readonly string[], rows: number, { heads, headDi
   return Object.fromEntries(past.map((name) => [name, empty]));
 }
 
-/** The graph's presents, as returned, are the next past. */
-class PresentKv implements KvCache {
+/** A cache read from `returned`, one output per past input, fetched with the logits. */
+abstract class ReturnedKv implements KvCache {
   readonly fetches: readonly string[];
 
   constructor(
-    private readonly past: readonly string[],
-    private readonly present: readonly string[],
+    protected readonly past: readonly string[],
+    protected readonly returned: readonly string[],
     logits: string,
-    private readonly shape: KvShape,
+    protected readonly shape: KvShape,
   ) {
-    this.fetches = [logits, ...present];
+    this.fetches = [logits, ...returned];
   }
 
   empty(rows: number): Feeds {
     return emptyPast(this.past, rows, this.shape);
   }
 
+  abstract next(out: ort.InferenceSession.ReturnType, keep: readonly number[] | null): Feeds;
+}
+
+/** The graph's presents, as returned, are the next past. */
+class PresentKv extends ReturnedKv {
   next(out: ort.InferenceSession.ReturnType, keep: readonly number[] | null): Feeds {
     const feeds: Feeds = {};
-    this.present.forEach((name, i) => (feeds[this.past[i]] = keep ? keepRows(out[name] as ort.Tensor, keep) : (out[name] as ort.Tensor)));
+    this.returned.forEach((name, i) => (feeds[this.past[i]] = keep ? keepRows(out[name] as ort.Tensor, keep) : (out[name] as ort.Tensor)));
     return feeds;
   }
 }
@@ -81,32 +86,22 @@ function keepRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
  * view of it ([rows, heads, positions, headDim], as the graph takes it). Reusing the buffers is safe: a run
  * has read its inputs once it returns. Same numbers as the presents, so the same tokens.
  */
-class AppendedKv implements KvCache {
-  readonly fetches: readonly string[];
+class AppendedKv extends ReturnedKv {
   private buffers: [Float32Array, Float32Array][] | undefined;
   private flip = 0;
   private positions = 0;
   private rows = 0;
 
-  constructor(
-    private readonly past: readonly string[],
-    private readonly fresh: readonly string[],
-    logits: string,
-    private readonly shape: KvShape,
-  ) {
-    this.fetches = [logits, ...fresh];
-  }
-
-  empty(rows: number): Feeds {
+  override empty(rows: number): Feeds {
     this.rows = rows;
     this.positions = 0;
-    return emptyPast(this.past, rows, this.shape);
+    return super.empty(rows);
   }
 
   next(out: ort.InferenceSession.ReturnType, keep: readonly number[] | null): Feeds {
     const { heads, headDim, positions: capacity } = this.shape;
     this.buffers ??= this.past.map(() => [new Float32Array(this.rows * heads * capacity * headDim), new Float32Array(this.rows * heads * capacity * headDim)]);
-    const added = (out[this.fresh[0]] as ort.Tensor).dims[2];
+    const added = (out[this.returned[0]] as ort.Tensor).dims[2];
     const before = this.positions;
     const after = before + added;
     if (after > capacity) throw new Error(`the KV cache holds ${capacity} positions; a run took it to ${after}`);
@@ -114,7 +109,7 @@ class AppendedKv implements KvCache {
     const from = this.flip;
     const to = 1 - from;
     const feeds: Feeds = {};
-    this.fresh.forEach((name, i) => {
+    this.returned.forEach((name, i) => {
       const [source, target] = [this.buffers![i][from], this.buffers![i][to]];
       const fresh = (out[name] as ort.Tensor).data as Float32Array;
       let at = 0;
