@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 
-type Feeds = Record<string, ort.Tensor>;
+/** A graph run's inputs by name. */
+export type Feeds = Record<string, ort.Tensor>;
 
 /** The transformer's KV tensors by name, per layer: the past inputs, and what each run returns of them. */
 export interface KvNames {

@@ -10,9 +10,7 @@ import { cannot, type AdapterHost } from './formats';
 import type { CallOptions, CallStats, CaptionOptions, GenerateOptions, ImageModel } from './model';
 import type { Loader, SessionManager } from './sessions';
 import { WordTokenizer } from './tokenizer';
-import { emptyPast, kvCache, type KvCache, type KvNames } from './kv-cache';
-
-type Feeds = Record<string, ort.Tensor>;
+import { emptyPast, kvCache, type Feeds, type KvCache, type KvNames } from './kv-cache';
 
 const int64 = (data: BigInt64Array, dims: number[]) => new ort.Tensor('int64', data, dims);
 
