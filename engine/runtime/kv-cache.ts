@@ -34,8 +34,25 @@ export interface KvShape {
  * appends them), else the presents the graph returns (each step a fresh copy of the whole cache: ~57 MB a
  * tiny-shapes call, which V8 counts as external memory and answered with a full collection per call).
  */
-export function kvCache(names: KvNames, logits: string, shape: KvShape): KvCache {
-  return names.fresh ? new AppendedKv(names.past, names.fresh, logits, shape) : new PresentKv(names.past, names.present, logits, shape);
+export function kvCache(names: KvNames, logits: string, shape: KvShape, buffers: KvBuffers): KvCache {
+  return names.fresh ? new AppendedKv(names.past, names.fresh, logits, shape, buffers) : new PresentKv(names.past, names.present, logits, shape);
+}
+
+/**
+ * The Float32Arrays of one model's kept caches, from one decoding loop to the next: a model's loops run one at a
+ * time (its device queue runs one job at a time), and buffers made afresh for each loop (16 MB for a batch of 16
+ * guided images) were again memory V8 answered with a full collection per batch.
+ */
+export class KvBuffers {
+  private pairs: [Float32Array, Float32Array][] = [];
+
+  /** `count` pairs of at least `length` floats each, for the loop now running (the next loop gets the same ones). */
+  take(count: number, length: number): [Float32Array, Float32Array][] {
+    if (this.pairs.length < count || this.pairs[0][0].length < length) {
+      this.pairs = Array.from({ length: count }, () => [new Float32Array(length), new Float32Array(length)]);
+    }
+    return this.pairs;
+  }
 }
 
 /** Past inputs of no positions: a run over the whole prefix, or a first run. */
@@ -82,7 +99,7 @@ function keepRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
 }
 
 /**
- * The cache in two buffers per past input, made once for the loop: each step writes the past so far and the
+ * The cache in two buffers per past input, kept by the model (KvBuffers): each step writes the past so far and the
  * run's new positions, row by row and head by head, into the buffer the last step did not use, and feeds a
  * view of it ([rows, heads, positions, headDim], as the graph takes it). Reusing the buffers is safe: a run
  * has read its inputs once it returns. Same numbers as the presents, so the same tokens.
@@ -90,6 +107,10 @@ function keepRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
 class AppendedKv extends ReturnedKv {
   private buffers: [Float32Array, Float32Array][] | undefined;
   private flip = 0;
+  constructor(past: readonly string[], returned: readonly string[], logits: string, shape: KvShape, private readonly pool: KvBuffers) {
+    super(past, returned, logits, shape);
+  }
+
   private positions = 0;
   private rows = 0;
 
@@ -101,7 +122,7 @@ class AppendedKv extends ReturnedKv {
 
   next(out: ort.InferenceSession.ReturnType, keep: readonly number[] | null): Feeds {
     const { heads, headDim, positions: capacity } = this.shape;
-    this.buffers ??= this.past.map(() => [new Float32Array(this.rows * heads * capacity * headDim), new Float32Array(this.rows * heads * capacity * headDim)]);
+    this.buffers ??= this.pool.take(this.past.length, this.rows * heads * capacity * headDim);
     const added = (out[this.returned[0]] as ort.Tensor).dims[2];
     const before = this.positions;
     const after = before + added;

@@ -10,7 +10,7 @@ import { cannot, type AdapterHost } from './formats';
 import type { CallOptions, CallStats, CaptionOptions, GenerateOptions, ImageModel } from './model';
 import type { Loader, SessionManager } from './sessions';
 import { WordTokenizer } from './tokenizer';
-import { emptyPast, kvCache, type Feeds, type KvCache, type KvNames } from './kv-cache';
+import { emptyPast, kvCache, KvBuffers, type Feeds, type KvCache, type KvNames } from './kv-cache';
 
 const int64 = (data: BigInt64Array, dims: number[]) => new ort.Tensor('int64', data, dims);
 
@@ -79,6 +79,8 @@ export class UnifiedArModel implements ImageModel {
   private readonly slotLo: Int32Array;
   private readonly slotHi: Int32Array;
   private readonly kvNames: KvNames;
+  /** The kept KV caches' buffers, reused by each decoding loop (see kv-cache.ts). */
+  private readonly kvBuffers = new KvBuffers();
   private readonly textAllowed: Int32Array;
   private readonly sessions: SessionManager;
   private readonly queue: DeviceQueue;
@@ -311,7 +313,7 @@ export class UnifiedArModel implements ImageModel {
   /** A decoding loop's KV cache for a task (see kv-cache.ts). */
   private kvCache(layout: TaskLayout): KvCache {
     const { heads, headDim } = this.manifest.graphs.transformer.kvCache;
-    return kvCache(this.kvNames, this.manifest.graphs.transformer.roles.logits, { heads, headDim, positions: layout.length });
+    return kvCache(this.kvNames, this.manifest.graphs.transformer.roles.logits, { heads, headDim, positions: layout.length }, this.kvBuffers);
   }
 
   /** Transformer inputs for positions [from, to) of the given full-length rows. */
