@@ -224,12 +224,14 @@ for (const server of started) {
       return server.name !== 'node-red' && other ? [(sample['req/s'] as number) / (other.sample['req/s'] as number)] : [];
     });
     if (ratios.length > 0) row['× node-red'] = +median(ratios).toFixed(2);
-    // Each round's ratio to the same server's one-connection figure of the same round.
-    const scaling = mine.flatMap(({ round, sample }) => {
-      const one = samples.find((s) => s.server === server.name && s.connections === 1 && s.round === round);
-      return one ? [(sample['req/s'] as number) / (one.sample['req/s'] as number)] : [];
-    });
-    if (generating && scaling.length > 0) row['× 1 connection'] = +median(scaling).toFixed(2);
+    // A model workflow: each round's ratio to the same server's one-connection figure of the same round.
+    const scaling = !generating
+      ? []
+      : mine.flatMap(({ round, sample }) => {
+          const one = samples.find((s) => s.server === server.name && s.connections === 1 && s.round === round);
+          return one ? [(sample['req/s'] as number) / (one.sample['req/s'] as number)] : [];
+        });
+    if (scaling.length > 0) row['× 1 connection'] = +median(scaling).toFixed(2);
     rows.push(row);
   }
 }

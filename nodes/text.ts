@@ -15,11 +15,9 @@ export default defineNode({
     template: z.string().max(10_000).default('{a} {b}').describe('used in template mode'),
   }),
   run: (inputs, params) => {
-    if (params.mode === 'join') {
-      const separator = params.separator;
-      return { text: joinTo(joinTo(joinTo('', inputs.a as string | undefined, separator), inputs.b as string | undefined, separator), inputs.c as string | undefined, separator) };
-    }
-    const parts = { a: inputs.a, b: inputs.b, c: inputs.c } as Record<string, string | undefined>;
+    const { a, b, c } = inputs as Record<string, string | undefined>;
+    if (params.mode === 'join') return { text: joinTo(joinTo(joinTo('', a, params.separator), b, params.separator), c, params.separator) };
+    const parts: Record<string, string | undefined> = { a, b, c };
     return { text: params.template.replace(/\{([abc])\}/g, (_whole, name: string) => parts[name] ?? '') };
   },
 });

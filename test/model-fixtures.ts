@@ -216,7 +216,6 @@ export function inspect(image: ImageValue): Partial<Scene> {
   };
 }
 
-/** An engine with the shipped catalog and its own model runtime (so session counts start at zero). */
 /** prompt → generate → output with the given seed: one tiny-shapes image. */
 export const generateWorkflow = (seed: number) => ({
   version: 1,
@@ -227,6 +226,7 @@ export const generateWorkflow = (seed: number) => ({
   },
 });
 
+/** An engine with the shipped catalog and its own model runtime (so session counts start at zero). */
 export function modelEngine(options: ModelRuntimeOptions = {}) {
   const runtime = new ModelRuntime({ device: 'cpu', ...options });
   const engine = new Engine({ catalog, services: createServices({ allowFilePaths: true, models: runtime }) });

@@ -90,6 +90,7 @@ class PresentKv extends ReturnedKv {
   }
 }
 
+/** The given rows (first dimension) of a float tensor, copied. */
 function keepRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
   const data = t.data as Float32Array;
   const size = data.length / t.dims[0];
@@ -107,12 +108,12 @@ function keepRows(t: ort.Tensor, keep: readonly number[]): ort.Tensor {
 class AppendedKv extends ReturnedKv {
   private buffers: [Float32Array, Float32Array][] | undefined;
   private flip = 0;
+  private positions = 0;
+  private rows = 0;
+
   constructor(past: readonly string[], returned: readonly string[], logits: string, shape: KvShape, private readonly pool: KvBuffers) {
     super(past, returned, logits, shape);
   }
-
-  private positions = 0;
-  private rows = 0;
 
   override empty(rows: number): Feeds {
     this.rows = rows;

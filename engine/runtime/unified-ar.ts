@@ -50,7 +50,7 @@ class Timer {
   /** Runs a graph; `fetches` names the outputs to return (all of them when absent). */
   async run(session: ort.InferenceSession, feeds: Feeds, fetches?: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
     const t = performance.now();
-    const out = await (fetches ? session.run(feeds, [...fetches]) : session.run(feeds));
+    const out = await (fetches ? session.run(feeds, fetches) : session.run(feeds));
     this.runMs += performance.now() - t;
     this.runs++;
     return out;
@@ -390,7 +390,7 @@ export class UnifiedArModel implements ImageModel {
       } else {
         out = await timer.run(s.transformer, this.feeds(layout, rows, 0, at + 1, this.noPast(R)), fetches);
       }
-      width = cached ? 1 : at + 1;
+      width = kv ? 1 : at + 1;
       active = staying;
     }
   }
@@ -455,7 +455,6 @@ export class UnifiedArModel implements ImageModel {
   }
 }
 
-/** The given rows (first dimension) of a float tensor, copied. */
 function dropAlpha(rgba: Uint8Array): Uint8Array {
   const rgb = new Uint8Array((rgba.length / 4) * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
