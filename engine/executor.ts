@@ -67,42 +67,39 @@ export function execute(graph: Graph, plan: Plan, options: ExecuteOptions): Prom
   return new RunExecution(graph, plan, options).start();
 }
 
-/** One node's part in a run: the scheduler's bookkeeping in one object, so following a link costs no lookups. */
-interface NodeState {
-  readonly id: string;
-  /** Undefined for an id the graph lacks: touching it fails the run naming it. */
-  readonly node: GraphNode | undefined;
-  /** Its place in the cache; undefined for an id the plan lacks. */
-  readonly entry: CacheEntry | undefined;
-  /** Undefined for an id outside the plan, which the result does not report. */
-  readonly record: NodeRecord | undefined;
-  /** Set once the node finished or came from the cache. */
-  outputs: PortValues | undefined;
-  demanded: boolean;
-  /** Nodes waiting for this one's outputs (once per link): the first, then any others (most nodes have one, and no list). */
-  waiter: NodeState | undefined;
-  moreWaiters: NodeState[] | undefined;
-  /** Sources this node still waits for. */
-  pending: number;
-  /** For a lazy node: the lazy inputs its `lazy()` asked for, once asked. */
-  lazyWanted: Set<string> | undefined;
+/** A link to a node the graph lacks (a graph changed by hand): the run fails naming that node. */
+class MissingNode extends Error {
+  constructor(readonly id: string) {
+    super(`the graph has no node '${id}'`);
+  }
 }
+
+/** A node's status in a run, as its Uint8Array keeps it: an index into NODE_STATUSES. */
+const PENDING = 0;
+const RUNNING = 1;
+const SUCCEEDED = 2;
+const CACHED = 3;
+const FAILED = 4;
+const CANCELLED = 5;
+const SKIPPED = 6;
+const NODE_STATUSES: readonly NodeStatus[] = ['pending', 'running', 'succeeded', 'cached', 'failed', 'cancelled', 'skipped'];
 
 /**
  * Runs that returned (or threw) without a promise, queued in order at [head, size): parallel arrays whose
  * slots are reused once the queue empties, so queuing a run allocates nothing.
  */
 class ReturnedRuns {
-  readonly states: NodeState[] = [];
+  /** Node indices. */
+  readonly nodes: number[] = [];
   readonly values: unknown[] = [];
   readonly threw: boolean[] = [];
   readonly ms: number[] = [];
   head = 0;
   size = 0;
 
-  push(state: NodeState, value: unknown, threw: boolean, ms: number): void {
+  push(node: number, value: unknown, threw: boolean, ms: number): void {
     const at = this.size++;
-    this.states[at] = state;
+    this.nodes[at] = node;
     this.values[at] = value;
     this.threw[at] = threw;
     this.ms[at] = ms;
@@ -115,27 +112,42 @@ class ReturnedRuns {
  * such as `switch`) asks which lazy inputs it needs and waits for those alone. A node that is never
  * demanded never runs. All walks use explicit stacks: depth costs no call stack.
  *
+ * A run keeps what it knows of each node in arrays by node index (GraphNode.index), typed arrays where
+ * the values are numbers, and makes the result's records once it has ended: an object or two per node
+ * held for the whole run was most of what a large run kept alive, and the garbage collector copied and
+ * promoted all of it while the run went on (the cost per node of a 10,000-node run over a 1,000-node one).
+ *
  * A run always ends: a throw anywhere in the bookkeeping fails the node being handled; a node that
  * ignores cancellation is left behind after `stopGraceMs`; a run that can make no more progress
  * (nothing running, nodes still waiting) fails naming a waiting node; and the result is built in
  * a way that cannot throw past `settle`.
  */
 class RunExecution {
-  /** By node index (GraphNode.index); a node gets one when planned or first linked to. */
-  private readonly states: (NodeState | undefined)[];
-  /**
-   * By node index: when a running node started (performance.now()). Not a field of its state: a number field
-   * that holds fractions costs each state a boxed number of its own.
-   */
+  private readonly list: readonly GraphNode[];
+  /** By node index: 1 for the plan's nodes, the ones the result reports. */
+  private readonly planned: Uint8Array;
+  private readonly demanded: Uint8Array;
+  private readonly status: Uint8Array;
+  /** By node index: the sources a node still waits for. */
+  private readonly pending: Int32Array;
+  /** By node index: the first node waiting for this one's outputs, plus one (0: none); any others in `moreWaiters` (most nodes have one). */
+  private readonly waiter: Int32Array;
+  private readonly moreWaiters = new Map<number, number[]>();
+  /** By node index: set once the node finished or came from the cache. */
+  private readonly outputs: (PortValues | undefined)[];
+  /** By node index: when a node started (Date.now() for the record, performance.now() to time it) and how long it ran; NaN until then. */
+  private readonly startedAt: Float64Array;
   private readonly startedMs: Float64Array;
-  /** The plan's nodes in its order: the ones the result reports. */
-  private readonly planned: NodeState[] = [];
+  private readonly ms: Float64Array;
+  private readonly errors = new Map<number, string>();
+  /** For a lazy node: the lazy inputs its `lazy()` asked for, once asked. */
+  private readonly lazyWanted = new Map<number, Set<string>>();
   /** Nodes whose run returned or threw without a promise, handled in order by `drain` (see `launch`). */
   private readonly returned = new ReturnedRuns();
   private draining = false;
   /** Made when a node first asks for its signal (an AbortController costs about 5 µs, and most nodes never ask). */
   private controller: AbortController | undefined;
-  private readonly startedAt = performance.now();
+  private readonly runStartedMs = performance.now();
   private unfinished = 0;
   private running = 0;
   private demandDepth = 0;
@@ -151,77 +163,64 @@ class RunExecution {
     private readonly plan: Plan,
     readonly options: ExecuteOptions,
   ) {
-    this.states = new Array(graph.list.length);
-    this.startedMs = new Float64Array(graph.list.length);
-    // Every field a record gets, from the start: fields added later cost an allocation and a shape change per node.
-    // By index: for-of made an iterator result per node here in allocation profiles.
-    for (let i = 0; i < plan.nodes.length; i++) {
-      const node = plan.nodes[i];
-      this.planned.push(this.addState(node.id, node, { status: 'pending', startedAt: undefined, ms: undefined, error: undefined }));
-    }
+    const size = graph.list.length;
+    this.list = graph.list;
+    this.planned = new Uint8Array(size);
+    this.demanded = new Uint8Array(size);
+    this.status = new Uint8Array(size);
+    this.pending = new Int32Array(size);
+    this.waiter = new Int32Array(size);
+    this.outputs = new Array(size);
+    this.startedAt = new Float64Array(size).fill(NaN);
+    this.startedMs = new Float64Array(size);
+    this.ms = new Float64Array(size).fill(NaN);
+    for (let i = 0; i < plan.nodes.length; i++) this.planned[plan.nodes[i].index] = 1;
     this.budget = new PixelBudget(options.pixels ?? DEFAULT_PIXEL_LIMITS);
   }
 
-  /** A node's state (`node` undefined: a linked id the graph lacks, whose state is its own and kept nowhere). */
-  private addState(id: string, node: GraphNode | undefined, record: NodeRecord | undefined): NodeState {
-    const state: NodeState = {
-      id,
-      node,
-      entry: node && this.plan.entries[node.index],
-      record,
-      outputs: undefined,
-      demanded: false,
-      waiter: undefined,
-      moreWaiters: undefined,
-      pending: 0,
-      lazyWanted: undefined,
-    };
-    if (node) this.states[node.index] = state;
-    return state;
-  }
-
-  /** The state of a linked node; a link to a node outside the plan (or the graph) gets one too, and fails when it is touched. */
-  private sourceOf(link: GraphLink): NodeState {
+  /** A linked node's index; a link to a node the graph lacks fails the run (see MissingNode). */
+  private sourceOf(link: GraphLink): number {
     const node = linkedNode(this.graph, link);
-    return (node && this.states[node.index]) ?? this.addState(link.from, node, undefined);
-  }
-
-  /** The state of a planned node. */
-  private stateOf(node: GraphNode): NodeState {
-    return this.states[node.index]!;
+    if (!node) throw new MissingNode(link.from);
+    return node.index;
   }
 
   start(): Promise<RunResult> {
     const done = new Promise<RunResult>((resolve) => (this.settle = resolve));
-    const { signal, runId, watchdog } = this.options;
-    if (watchdog) this.watch = watchRun(runId, watchdog, () => this.planned.filter((state) => state.record!.status === 'running').map((state) => state.id));
-    this.emit({ type: 'run:started', runId, nodes: this.planned.map((state) => state.id), at: Date.now() });
+    const { signal, runId, watchdog, emit } = this.options;
+    if (watchdog) this.watch = watchRun(runId, watchdog, () => this.runningIds());
+    if (emit) this.emit({ type: 'run:started', runId, nodes: this.plan.nodes.map((node) => node.id), at: Date.now() });
     if (signal?.aborted) {
       this.stop({ status: 'cancelled' });
     } else {
       signal?.addEventListener('abort', () => this.stop({ status: 'cancelled' }), { once: true });
-      this.demand(this.plan.outputs.map((node) => this.stateOf(node)));
+      this.demand(this.plan.outputs.map((node) => node.index));
       this.drain();
     }
     return done;
   }
 
-  private demand(states: NodeState[]): void {
+  /** The ids of the nodes running now. */
+  private runningIds(): string[] {
+    return this.plan.nodes.filter((node) => this.status[node.index] === RUNNING).map((node) => node.id);
+  }
+
+  /** Demands the nodes on `stack` (which becomes the walk's own) and whatever they need. */
+  private demand(stack: number[]): void {
     this.demandDepth++;
     try {
-      const stack = [...states];
       while (stack.length > 0 && !this.stopped) {
-        const state = stack.pop()!;
-        if (state.demanded) continue;
-        state.demanded = true;
+        const i = stack.pop()!;
+        if (this.demanded[i]) continue;
+        this.demanded[i] = 1;
         this.unfinished++;
         // Engine bookkeeping that throws fails its node (and so the run) instead of stalling it; so in
         // `ready` and `complete`. Plain try/catch rather than a guard taking a closure: one closure per
         // node per step showed in allocation profiles of large workflows.
         try {
-          this.demandOne(state, stack);
+          this.demandOne(i, stack);
         } catch (err) {
-          this.failNode(state.id, err);
+          this.failNode(i, err);
         }
       }
     } finally {
@@ -231,37 +230,36 @@ class RunExecution {
   }
 
   /** A node just demanded: from the cache (or a resumed run), or waiting for the sources of its eager inputs. */
-  private demandOne(state: NodeState, stack: NodeState[]): void {
-    const cached = this.options.reuse?.get(state.id) ?? this.entry(state).outputs;
+  private demandOne(i: number, stack: number[]): void {
+    const node = this.list[i];
+    const cached = this.options.reuse?.get(node.id) ?? this.entry(i).outputs;
     if (cached) {
-      this.budget.hold(state.id, cached);
-      this.finish(state, cached, 'cached');
-      this.reportCachedSources(state);
+      this.budget.hold(node.id, cached);
+      this.finish(i, cached, CACHED);
+      this.reportCachedSources(i);
       return;
     }
-    const node = this.node(state);
-    // Counted, then filled: an array grown from empty by push reserves 16 slots, and one listing the links'
-    // names is another array per node (links are engine-made objects: for-in walks them without one).
+    // Links are engine-made objects with own keys only: for-in walks them without a key array.
+    const { links, definition } = node;
     let count = 0;
-    for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) count++;
-    const eager = new Array<NodeState>(count);
-    count = 0;
-    for (const input in node.links) if (Object.hasOwn(node.links, input) && !node.definition.inputs[input].lazy) eager[count++] = this.sourceOf(node.links[input]);
-    this.waitFor(state, eager, stack);
+    for (const input in links) {
+      if (Object.hasOwn(links, input) && !definition.inputs[input].lazy && this.waitOn(i, this.sourceOf(links[input]), stack)) count++;
+    }
+    this.waitFor(i, count);
   }
 
-  private failNode(id: string, err: unknown): void {
+  /** Fails the run naming node `i`, or the node a link of it names that the graph lacks. */
+  private failNode(i: number, err: unknown): void {
     if (this.settled) return;
     const message = err instanceof Error ? err.message : String(err);
-    const node = this.graph.nodes.get(id);
-    const record = node && this.states[node.index]?.record;
-    if (record) {
-      record.status = 'failed';
-      record.error = message;
+    const missing = err instanceof MissingNode;
+    const id = missing ? err.id : this.list[i].id;
+    if (!missing && this.planned[i]) {
+      this.status[i] = FAILED;
+      this.errors.set(i, message);
     }
     this.emit({ type: 'node:error', runId: this.options.runId, nodeId: id, message });
-    const type = node?.definition.type ?? 'unknown type';
-    const error = { node: id, message: `node '${id}' (${type}) failed: ${message}` };
+    const error = { node: id, message: `node '${id}' (${missing ? 'unknown type' : this.list[i].definition.type}) failed: ${message}` };
     this.stop({ status: 'failed', error: crashed(err) ? { ...error, crashed: true } : error });
   }
 
@@ -270,59 +268,71 @@ class RunExecution {
    * reported cached (with their outputs, for the editor's previews) instead of looking skipped.
    * Lazy inputs are not followed: which branch a cached switch took is not known.
    */
-  private reportCachedSources(state: NodeState): void {
-    const stack = [state];
+  private reportCachedSources(i: number): void {
+    const stack = [i];
     while (stack.length > 0) {
-      const node = this.node(stack.pop()!);
-      for (const input in node.links) {
-        if (!Object.hasOwn(node.links, input) || node.definition.inputs[input].lazy) continue;
-        const source = this.sourceOf(node.links[input]);
-        if (source.demanded || source.record!.status !== 'pending') continue;
-        const outputs = this.options.reuse?.get(source.id) ?? this.entry(source).outputs;
+      const { links, definition } = this.list[stack.pop()!];
+      for (const input in links) {
+        if (!Object.hasOwn(links, input) || definition.inputs[input].lazy) continue;
+        const source = this.sourceOf(links[input]);
+        if (this.demanded[source] || !this.planned[source] || this.status[source] !== PENDING) continue;
+        const id = this.list[source].id;
+        const outputs = this.options.reuse?.get(id) ?? this.entry(source).outputs;
         if (!outputs) continue;
-        source.record!.status = 'cached';
-        this.emit({ type: 'node:cached', runId: this.options.runId, nodeId: source.id, outputs });
+        this.status[source] = CACHED;
+        this.emit({ type: 'node:cached', runId: this.options.runId, nodeId: id, outputs });
         stack.push(source);
       }
     }
   }
 
-  /** Registers `state` as waiting on the unfinished ones among `sources` (each once), pushing those to be demanded. */
-  private waitFor(state: NodeState, sources: NodeState[], stack: NodeState[]): void {
-    let count = 0;
-    for (let i = 0; i < sources.length; i++) {
-      const source = sources[i];
-      if (sources.indexOf(source) !== i) continue; // a node linked twice is waited for once
-      if (source.outputs) continue;
-      if (!source.waiter) source.waiter = state;
-      else if (source.moreWaiters) source.moreWaiters.push(state);
-      else source.moreWaiters = [state]; // an array of one, not one grown by push (16 slots)
-      count++;
-      stack.push(source);
+  /**
+   * Makes node `i` wait for `source`, pushing the source to be demanded; false when there is nothing to wait
+   * for: the source is done, or `i` already waits for it (a node linked twice to one source waits once; it
+   * is then the source's last waiter, as nothing else registers while a node registers its sources).
+   */
+  private waitOn(i: number, source: number, stack: number[]): boolean {
+    if (this.outputs[source]) return false;
+    const first = this.waiter[source] - 1;
+    if (first < 0) {
+      this.waiter[source] = i + 1;
+    } else {
+      const more = this.moreWaiters.get(source);
+      if ((more ? more[more.length - 1] : first) === i) return false;
+      if (more) more.push(i);
+      else this.moreWaiters.set(source, [i]); // an array of one, not one grown by push (16 slots)
     }
-    state.pending = count;
-    if (count === 0) this.ready(state);
+    stack.push(source);
+    return true;
   }
 
-  private ready(state: NodeState): void {
+  /** Node `i` waits for `count` sources; with none, it is ready now. */
+  private waitFor(i: number, count: number): void {
+    this.pending[i] = count;
+    if (count === 0) this.ready(i);
+  }
+
+  private ready(i: number): void {
     if (this.stopped) return;
     try {
-      const node = this.node(state);
-      if (node.definition.lazy && !state.lazyWanted) return this.askLazy(state, node);
-      this.launch(state, node);
+      const node = this.list[i];
+      if (node.definition.lazy && !this.lazyWanted.has(i)) return this.askLazy(i, node);
+      this.launch(i, node);
     } catch (err) {
-      this.failNode(state.id, err);
+      this.failNode(i, err);
     }
   }
 
   /** A lazy node whose eager inputs are ready: its `lazy()` names the lazy inputs it needs, which it then waits for. */
-  private askLazy(state: NodeState, node: GraphNode): void {
-    const asked: unknown = node.definition.lazy!(this.collectInputs(state, node), node.params);
+  private askLazy(i: number, node: GraphNode): void {
+    const asked: unknown = node.definition.lazy!(this.collectInputs(i, node), node.params);
     if (!Array.isArray(asked)) throw new Error('its lazy() did not return a list of input names');
     const wanted = new Set(asked.filter((input): input is string => typeof input === 'string' && Object.hasOwn(node.links, input)));
-    state.lazyWanted = wanted;
-    const stack: NodeState[] = [];
-    this.waitFor(state, [...wanted].map((input) => this.sourceOf(node.links[input])), stack);
+    this.lazyWanted.set(i, wanted);
+    const stack: number[] = [];
+    let count = 0;
+    for (const input of wanted) if (this.waitOn(i, this.sourceOf(node.links[input]), stack)) count++;
+    this.waitFor(i, count);
     if (stack.length > 0) this.demand(stack);
   }
 
@@ -331,37 +341,37 @@ class RunExecution {
    * at once is queued and handled by `drain` in order, as a promise's would be: no promise or microtask
    * per node, and no call stack growing along a chain.
    */
-  private launch(state: NodeState, node: GraphNode): void {
-    const record = state.record!;
-    record.status = 'running';
-    record.startedAt = Date.now();
-    this.startedMs[node.index] = performance.now();
+  private launch(i: number, node: GraphNode): void {
+    const at = Date.now();
+    this.status[i] = RUNNING;
+    this.startedAt[i] = at;
+    this.startedMs[i] = performance.now();
     this.running++;
-    if (this.options.emit) this.emit({ type: 'node:started', runId: this.options.runId, nodeId: node.id, at: record.startedAt });
+    if (this.options.emit) this.emit({ type: 'node:started', runId: this.options.runId, nodeId: node.id, at });
     let returned: unknown;
     let threw = false;
     try {
-      returned = this.runNode(node, this.collectInputs(state, node));
+      returned = this.runNode(node, this.collectInputs(i, node));
     } catch (error) {
       returned = error;
       threw = true;
     }
-    if (threw || !isThenable(returned)) this.returned.push(state, returned, threw, performance.now() - this.startedMs[node.index]);
-    else this.completeWhenSettled(state, node, returned);
+    if (threw || !isThenable(returned)) this.returned.push(i, returned, threw, performance.now() - this.startedMs[i]);
+    else this.completeWhenSettled(i, returned);
   }
 
   /**
    * A run that returned a promise, handled when it settles. Its own method: callbacks in `launch` would make
    * every call of it allocate the variables they capture, promise or not (a context per node in profiles).
    */
-  private completeWhenSettled(state: NodeState, node: GraphNode, running: PromiseLike<unknown>): void {
+  private completeWhenSettled(i: number, running: PromiseLike<unknown>): void {
     Promise.resolve(running).then(
       (outputs) => {
-        this.complete(state, node, false, outputs, performance.now() - this.startedMs[node.index]);
+        this.complete(i, false, outputs, performance.now() - this.startedMs[i]);
         this.drain();
       },
       (error) => {
-        this.complete(state, node, true, error, performance.now() - this.startedMs[node.index]);
+        this.complete(i, true, error, performance.now() - this.startedMs[i]);
         this.drain();
       },
     );
@@ -376,7 +386,7 @@ class RunExecution {
       const at = queue.head++;
       const value = queue.values[at];
       queue.values[at] = undefined;
-      this.complete(queue.states[at], queue.states[at].node!, queue.threw[at], value, queue.ms[at]);
+      this.complete(queue.nodes[at], queue.threw[at], value, queue.ms[at]);
       // Emptied: start over, so a chain (each node queueing the next) keeps a queue of one, not of every node.
       if (queue.head === queue.size) queue.head = queue.size = 0;
     }
@@ -384,39 +394,39 @@ class RunExecution {
   }
 
   /** A node's run is over (`value`: what it returned, or threw): its outputs are held, cached and passed on, or its failure stops the run. */
-  private complete(state: NodeState, node: GraphNode, threw: boolean, value: unknown, ms: number): void {
+  private complete(i: number, threw: boolean, value: unknown, ms: number): void {
     if (this.settled) return; // left behind after a stop: the run has ended without it
-    const record = state.record!;
-    record.ms = ms;
+    const id = this.list[i].id;
+    this.ms[i] = ms;
     this.running--;
-    if (threw) return this.failed(state, node, value);
+    if (threw) return this.failed(i, value);
     const problem = notOutputs(value);
-    if (problem) return this.failed(state, node, problem);
+    if (problem) return this.failed(i, problem);
     const outputs = value as PortValues;
     if (this.stopped) {
-      record.status = 'cancelled';
-      this.budget.release(node.id);
+      this.status[i] = CANCELLED;
+      this.budget.release(id);
       this.settleIfDone();
       return;
     }
     try {
-      this.budget.hold(node.id, outputs);
-      this.entry(state).fill(outputs);
-      this.finish(state, outputs, 'succeeded');
+      this.budget.hold(id, outputs);
+      this.entry(i).fill(outputs);
+      this.finish(i, outputs, SUCCEEDED);
     } catch (err) {
-      this.failNode(node.id, err);
+      this.failNode(i, err);
     }
     this.settleIfDone();
   }
 
   /** A run that threw: cancelled when the run was being stopped anyway, else the node fails the run. */
-  private failed(state: NodeState, node: GraphNode, error: unknown): void {
-    this.budget.release(node.id);
+  private failed(i: number, error: unknown): void {
+    this.budget.release(this.list[i].id);
     if (this.stopped) {
-      state.record!.status = 'cancelled';
+      this.status[i] = CANCELLED;
       this.settleIfDone();
     } else {
-      this.failNode(node.id, error);
+      this.failNode(i, error);
     }
   }
 
@@ -469,15 +479,18 @@ class RunExecution {
     if (!this.settled) this.emit({ type: 'node:progress', runId: this.options.runId, nodeId, step: part * total + step, total: parts * total });
   }
 
-  private collectInputs(state: NodeState, node: GraphNode): PortValues {
+
+  private collectInputs(i: number, node: GraphNode): PortValues {
     const inputs: PortValues = {};
-    for (const input in node.links) {
-      if (!Object.hasOwn(node.links, input)) continue;
-      const link = node.links[input];
-      const port = node.definition.inputs[input];
-      if (port.lazy && !state.lazyWanted?.has(input)) continue;
+    const { links, definition } = node;
+    const wanted = definition.lazy ? this.lazyWanted.get(i) : undefined;
+    for (const input in links) {
+      if (!Object.hasOwn(links, input)) continue;
+      const link = links[input];
+      const port = definition.inputs[input];
+      if (port.lazy && !wanted?.has(input)) continue;
       const linked = linkedNode(this.graph, link);
-      const source = linked && this.states[linked.index]?.outputs;
+      const source = linked && this.outputs[linked.index];
       if (!source) continue;
       const value = source[link.output];
       inputs[input] = isList(port.type) && !Array.isArray(value) ? [value] : value;
@@ -485,21 +498,23 @@ class RunExecution {
     return inputs;
   }
 
-  private finish(state: NodeState, outputs: PortValues, status: 'succeeded' | 'cached'): void {
-    const { runId } = this.options;
-    state.outputs = outputs;
-    const record = state.record!;
-    const reported = record.status === 'cached'; // already reported by reportCachedSources
-    record.status = status;
-    if (this.options.emit) {
-      if (status === 'succeeded') this.emit({ type: 'node:finished', runId, nodeId: state.id, ms: record.ms ?? 0, outputs });
-      else if (!reported) this.emit({ type: 'node:cached', runId, nodeId: state.id, outputs });
+  private finish(i: number, outputs: PortValues, status: typeof SUCCEEDED | typeof CACHED): void {
+    const { runId, emit } = this.options;
+    this.outputs[i] = outputs;
+    const reported = this.status[i] === CACHED; // already reported by reportCachedSources
+    this.status[i] = status;
+    if (emit) {
+      const nodeId = this.list[i].id;
+      if (status === SUCCEEDED) this.emit({ type: 'node:finished', runId, nodeId, ms: this.ms[i], outputs });
+      else if (!reported) this.emit({ type: 'node:cached', runId, nodeId, outputs });
     }
     this.unfinished--;
-    const { waiter, moreWaiters } = state;
-    state.waiter = state.moreWaiters = undefined;
-    if (waiter && --waiter.pending === 0) this.ready(waiter);
-    if (moreWaiters) for (const other of moreWaiters) if (--other.pending === 0) this.ready(other);
+    const waiter = this.waiter[i] - 1;
+    this.waiter[i] = 0;
+    const more = this.moreWaiters.size > 0 ? this.moreWaiters.get(i) : undefined;
+    if (more) this.moreWaiters.delete(i);
+    if (waiter >= 0 && --this.pending[waiter] === 0) this.ready(waiter);
+    if (more) for (const other of more) if (--this.pending[other] === 0) this.ready(other);
     this.settleIfDone();
   }
 
@@ -523,10 +538,10 @@ class RunExecution {
   /** Nodes that did not stop when asked: the run ends without them, and whatever they return later is dropped. */
   private abandonRunning(): void {
     const grace = this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
-    for (const { record } of this.planned) {
-      if (record!.status !== 'running') continue;
-      record!.status = 'cancelled';
-      record!.error = `did not stop within ${grace} ms of the run stopping; its result is dropped`;
+    for (const { index } of this.plan.nodes) {
+      if (this.status[index] !== RUNNING) continue;
+      this.status[index] = CANCELLED;
+      this.errors.set(index, `did not stop within ${grace} ms of the run stopping; its result is dropped`);
     }
     this.running = 0;
     this.settleIfDone();
@@ -536,8 +551,8 @@ class RunExecution {
     if (this.settled || this.running > 0 || this.demandDepth > 0) return;
     if (!this.stopped && this.unfinished > 0) {
       // Nothing runs and nothing is being demanded, yet nodes wait: nothing can wake them.
-      const waiting = this.planned.find((state) => state.demanded && state.record!.status === 'pending');
-      this.failNode(waiting?.id ?? this.plan.outputs[0].id, new Error('waits for inputs that can never arrive (engine fault)'));
+      const waiting = this.plan.nodes.find(({ index }) => this.demanded[index] && this.status[index] === PENDING);
+      this.failNode((waiting ?? this.plan.outputs[0]).index, new Error('waits for inputs that can never arrive (engine fault)'));
       return;
     }
     this.settled = true;
@@ -555,14 +570,28 @@ class RunExecution {
         outputs = collected.outputs;
       }
     }
-    for (const { record } of this.planned) {
-      if (record!.status === 'pending') record!.status = status === 'cancelled' ? 'cancelled' : 'skipped';
-    }
-    const ms = performance.now() - this.startedAt;
+    const ms = performance.now() - this.runStartedMs;
     this.emit({ type: 'run:finished', runId: this.options.runId, status, ms, ...(error && { error }) });
-    const nodes: Record<string, NodeRecord> = {};
-    for (const state of this.planned) defineOwn(nodes, state.id, state.record!);
-    this.settle({ runId: this.options.runId, status, ms, ...(error && { error }), nodes, outputs });
+    this.settle({ runId: this.options.runId, status, ms, ...(error && { error }), nodes: this.records(status === 'cancelled' ? CANCELLED : SKIPPED), outputs });
+  }
+
+  /** The plan's nodes' records, made once the run has ended; a node still pending then is `pendingBecomes`. */
+  private records(pendingBecomes: number): Record<string, NodeRecord> {
+    const records: Record<string, NodeRecord> = {};
+    const planned = this.plan.nodes;
+    for (let n = 0; n < planned.length; n++) {
+      const { id, index } = planned[n];
+      const status = this.status[index];
+      const startedAt = this.startedAt[index];
+      const ms = this.ms[index];
+      defineOwn(records, id, {
+        status: NODE_STATUSES[status === PENDING ? pendingBecomes : status],
+        startedAt: Number.isNaN(startedAt) ? undefined : startedAt,
+        ms: Number.isNaN(ms) ? undefined : ms,
+        error: this.errors.get(index),
+      });
+    }
+    return records;
   }
 
   /** Output values by output name, or the output node whose value cannot be reported. */
@@ -571,12 +600,11 @@ class RunExecution {
     for (const output of this.plan.outputs) {
       const id = output.id;
       try {
-        const state = this.stateOf(output);
-        const node = this.node(state);
-        const link = node.links[portsOf(node.definition).inputs[0]];
-        if (!state.outputs) throw new Error('it never received its value');
-        const type = this.node(this.sourceOf(link)).outputTypes[link.output];
-        defineOwn(outputs, outputName(node), { node: id, kind: node.definition.output!, type, value: state.outputs.value });
+        const values = this.outputs[output.index];
+        const link = output.links[portsOf(output.definition).inputs[0]];
+        if (!values) throw new Error('it never received its value');
+        const type = this.list[this.sourceOf(link)].outputTypes[link.output];
+        defineOwn(outputs, outputName(output), { node: id, kind: output.definition.output!, type, value: values.value });
       } catch (err) {
         return { error: { node: id, message: `node '${id}' failed: its output cannot be reported (${(err as Error).message})` } };
       }
@@ -584,14 +612,10 @@ class RunExecution {
     return { outputs };
   }
 
-  private entry(state: NodeState): CacheEntry {
-    if (state.entry === undefined) throw new Error(`the plan has no node '${state.id}'`);
-    return state.entry;
-  }
-
-  private node(state: NodeState): GraphNode {
-    if (!state.node) throw new Error(`the graph has no node '${state.id}'`);
-    return state.node;
+  private entry(i: number): CacheEntry {
+    const entry = this.plan.entries[i];
+    if (entry === undefined) throw new Error(`the plan has no node '${this.list[i].id}'`);
+    return entry;
   }
 
   /** Events go out through the host's listener; a listener that throws must not keep the run from ending. */
