@@ -41,19 +41,23 @@ export async function planRun(graph: Graph, services: Services, cache: OutputCac
 
   const entries = new Array<CacheEntry | undefined>(graph.list.length);
   const heads = headsFor(cache);
+  // A key text is joined from its parts, not built by concatenation: the cache keeps each text, and a
+  // concatenated one stays a tree of partial strings (50 bytes more a text, for as long as the cache holds it).
+  const parts: string[] = [];
   // Loops by index: for-of across the await below made an iterator result per node and input in allocation profiles.
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n];
-    let text = headPrefix(node, cache, heads);
-    if (node.definition.cacheSalt) text += `\0${sized(await saltOf(node, services))}`;
+    parts.length = 0;
+    parts.push(headPrefix(node, cache, heads));
+    if (node.definition.cacheSalt) parts.push('\0', sized(await saltOf(node, services)));
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     const inputs = portsOf(node.definition).inputs;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
       const link = node.links[input];
-      if (link) text += `\0${input}=${(linkedNode(graph, link) && entries[link.source]?.key) ?? ''}.${link.output}`;
+      if (link) parts.push('\0', input, '=', (linkedNode(graph, link) && entries[link.source]?.key) ?? '', '.', link.output);
     }
-    entries[node.index] = entryOf(text, cache);
+    entries[node.index] = entryOf(parts.join(''), cache);
   }
   return { nodes, outputs, entries };
 }
