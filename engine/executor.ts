@@ -551,8 +551,7 @@ class RunExecution {
     if (this.settled || this.running > 0 || this.demandDepth > 0) return;
     if (!this.stopped && this.unfinished > 0) {
       // Nothing runs and nothing is being demanded, yet nodes wait: nothing can wake them.
-      const waiting = this.plan.nodes.find(({ index }) => this.demanded[index] && this.status[index] === PENDING);
-      this.failNode((waiting ?? this.plan.outputs[0]).index, new Error('waits for inputs that can never arrive (engine fault)'));
+      this.failNode(this.waitingNode(), new Error('waits for inputs that can never arrive (engine fault)'));
       return;
     }
     this.settled = true;
@@ -573,6 +572,15 @@ class RunExecution {
     const ms = performance.now() - this.runStartedMs;
     this.emit({ type: 'run:finished', runId: this.options.runId, status, ms, ...(error && { error }) });
     this.settle({ runId: this.options.runId, status, ms, ...(error && { error }), nodes: this.records(status === 'cancelled' ? CANCELLED : SKIPPED), outputs });
+  }
+
+  /**
+   * A demanded node still pending (else the first output node), for a run stalled. Its own method: a callback
+   * capturing `this` in settleIfDone made every call of it allocate a context, twice per node of a run.
+   */
+  private waitingNode(): number {
+    const waiting = this.plan.nodes.find(({ index }) => this.demanded[index] && this.status[index] === PENDING);
+    return (waiting ?? this.plan.outputs[0]).index;
   }
 
   /** The plan's nodes' records, made once the run has ended; a node still pending then is `pendingBecomes`. */
