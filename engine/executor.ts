@@ -384,11 +384,15 @@ class RunExecution {
     const queue = this.returned;
     while (queue.head < queue.size) {
       const at = queue.head++;
+      const node = queue.nodes[at];
+      const threw = queue.threw[at];
       const value = queue.values[at];
+      const ms = queue.ms[at];
       queue.values[at] = undefined;
-      this.complete(queue.nodes[at], queue.threw[at], value, queue.ms[at]);
-      // Emptied: start over, so a chain (each node queueing the next) keeps a queue of one, not of every node.
+      // Emptied: start over before handling the run, whose completion may queue the next (a chain queues one
+      // node at a time): the queue then keeps one slot, not one per node.
       if (queue.head === queue.size) queue.head = queue.size = 0;
+      this.complete(node, threw, value, ms);
     }
     this.draining = false;
   }

@@ -47,8 +47,8 @@ export async function planRun(graph: Graph, services: Services, cache: OutputCac
   // Loops by index: for-of across the await below made an iterator result per node and input in allocation profiles.
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n];
-    parts.length = 0;
-    parts.push(headPrefix(node, cache, heads));
+    parts[0] = headPrefix(node, cache, heads);
+    parts.length = 1; // not 0: an array emptied drops its storage, and pushing again allocates it anew (per node)
     if (node.definition.cacheSalt) parts.push('\0', sized(await saltOf(node, services)));
     // In the definition's input order, so the key does not depend on how the JSON happens to be ordered.
     const inputs = portsOf(node.definition).inputs;
