@@ -4,8 +4,8 @@
 // faults per node and the process's kernel time per node (where a 10,000-node run's extra cost per node goes:
 // memory V8 maps afresh, which a small VM pays dearly for); then a fully cached re-run. The
 // target (issue 16) is validate + plan + execute ≤ 10 µs per node at 1,000 and 10,000 nodes, and 10,000
-// within 1.3× of 1,000. The growth table reads the engine's growth beside the machine's floor (see floorPass):
-// on a small VM, the least per-node pass there is grows several times over from 1,000 nodes to 10,000.
+// within 1.3× of 1,000. The growth table reads the engine's growth beside the machine's floors (see FLOORS):
+// on a small VM, merely reading each node of the workflow costs several times more per node at 10,000 nodes.
 // Then the per-call cost of a graph for one run: `prepare(workflow, inputs)` against `compile(workflow)`
 // once and `graph(inputs)` per call (the trigger server's hot path), on the echo workflow of bench/server.ts
 // and a 1,000-node chain, each with a run input that changes one node's params.
@@ -47,34 +47,49 @@ function workflow(shape: Shape, size: number) {
 }
 
 /**
- * The machine's floor: the least any engine does per node, read each node of the workflow (its type and link)
- * and keep one small record per node, by id, for the run. Its cost per node at 10,000 nodes over 1,000 is what
- * the memory system alone charges for the larger working set (caches, page faults, the young generation), with
- * nothing of picflow in it: the growth of the engine's own rows is to be read against it.
+ * The machine's floors: the least any engine does per node. Reading each node of the workflow (its type and
+ * links), allocating nothing; then also keeping one small record per node, by id, linked to its source's. Their
+ * cost per node at 10,000 nodes over 1,000 is what the memory system alone charges for the larger working set
+ * (caches, page faults, the young generation), with nothing of picflow in it: the engine's growth is to be read
+ * against theirs.
  */
+type FloorTable = Record<string, { type: string; inputs?: Record<string, [string, string]> }>;
+
 interface FloorRecord {
   id: string;
   type: string;
   source: FloorRecord | undefined;
-  value: string;
 }
 
-function floorPass(table: Record<string, { type: string; inputs?: Record<string, [string, string]> }>): FloorRecord[] {
-  const ids = Object.keys(table);
-  const byId = new Map<string, FloorRecord>();
-  const records: FloorRecord[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const record: FloorRecord = { id: ids[i], type: table[ids[i]].type, source: undefined, value: '' };
-    byId.set(ids[i], record);
-    records.push(record);
-  }
-  for (let i = 0; i < ids.length; i++) {
-    const inputs = table[ids[i]].inputs;
-    for (const input in inputs) records[i].source = byId.get(inputs[input][0]);
-  }
-  for (let i = 0; i < records.length; i++) records[i].value = records[i].source?.value ?? records[i].type;
-  return records;
-}
+const FLOORS = {
+  'floor: reading each node': (table: FloorTable): number => {
+    const ids = Object.keys(table);
+    let read = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const { type, inputs } = table[ids[i]];
+      read += type.length;
+      for (const input in inputs) read += inputs[input][0].length;
+    }
+    return read;
+  },
+  'floor: + a record by id': (table: FloorTable): number => {
+    const ids = Object.keys(table);
+    const byId = new Map<string, FloorRecord>();
+    const records: FloorRecord[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const record: FloorRecord = { id: ids[i], type: table[ids[i]].type, source: undefined };
+      byId.set(ids[i], record);
+      records.push(record);
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const inputs = table[ids[i]].inputs;
+      for (const input in inputs) records[i].source = byId.get(inputs[input][0]);
+    }
+    return records.length;
+  },
+};
+type Floor = keyof typeof FLOORS;
+const isFloor = (row: string): row is Floor => Object.hasOwn(FLOORS, row);
 
 /** A full collection between the per-call rounds below: `gc` made callable without a command-line flag (works under tsx too). */
 setFlagsFromString('--expose-gc');
@@ -196,10 +211,11 @@ const rounds = Number(process.env.BENCH_ROUNDS) || 3;
  */
 const turn = process.env.BENCH_TURN;
 if (turn) {
-  const [shape, size] = turn.split(':') as [Shape | 'floor', string];
-  if (shape === 'floor') {
-    const table = workflow('chain', Number(size)).nodes as Parameters<typeof floorPass>[0];
-    const pass = async () => floorPass(table);
+  const at = turn.lastIndexOf(':'); // a floor's name holds a colon of its own
+  const [shape, size] = [turn.slice(0, at), turn.slice(at + 1)] as [Shape | Floor, string];
+  if (isFloor(shape)) {
+    const table = workflow('chain', Number(size)).nodes as FloorTable;
+    const pass = async () => FLOORS[shape](table);
     for (let i = 0; i < Math.ceil(2_000_000 / Number(size)); i++) pass();
     const total: number[] = [];
     for (let i = 0; i < Math.ceil((20 * repsFor(Number(size))) / rounds); i++) total.push(await elapsed(pass));
@@ -216,9 +232,11 @@ if (turn) {
 }
 
 const loadBefore = loadavg()[0];
-type Row = Shape | 'floor';
-const turns = (shape: Row) => sizes.map((size) => ({ shape, size, nodes: Object.keys(workflow(shape === 'floor' ? 'chain' : shape, size).nodes).length }));
-const rowsToMeasure = [...SHAPES.flatMap(turns), ...turns('floor').filter(({ size }) => size === 1_000 || size === 10_000)];
+type Row = Shape | Floor;
+const FLOOR_ROWS = Object.keys(FLOORS) as Floor[];
+const turns = (shape: Row) => sizes.map((size) => ({ shape, size, nodes: Object.keys(workflow(isFloor(shape) ? 'chain' : shape, size).nodes).length }));
+const floorTurns = FLOOR_ROWS.flatMap(turns).filter(({ size }) => size === 1_000 || size === 10_000);
+const rowsToMeasure = [...SHAPES.flatMap(turns), ...floorTurns];
 const gathered = rowsToMeasure.map(noSamples);
 for (let round = 0; round < rounds; round++) {
   for (const [i, { shape, size }] of rowsToMeasure.entries()) {
@@ -230,19 +248,19 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const perNode = (ms: number, nodes: number) => +((ms * 1000) / nodes).toFixed(3);
-const rows = rowsToMeasure.flatMap(({ shape, nodes }, i) => (shape === 'floor' ? [] : [summary(shape, nodes, gathered[i])]));
+const rows = rowsToMeasure.flatMap(({ shape, nodes }, i) => (isFloor(shape) ? [] : [summary(shape, nodes, gathered[i])]));
 console.log(`load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} (figures at a load above 3 are noisy)`);
 console.table(rows);
 
-// How the per-node cost grows from 1,000 to 10,000 nodes (target: at most 1.3×), beside the machine's floor.
+// How the per-node cost grows from 1,000 to 10,000 nodes (target: at most 1.3×), beside the machine's floors.
 const growthOf = (shape: Row) => {
   const [small, large] = [1_000, 10_000].map((size) => rowsToMeasure.findIndex((row) => row.shape === shape && row.size === size));
   if (small < 0 || large < 0) return [];
   const [a, b] = [small, large].map((i) => perNode(median(gathered[i].total), rowsToMeasure[i].nodes));
   const [minA, minB] = [small, large].map((i) => perNode(Math.min(...gathered[i].total), rowsToMeasure[i].nodes));
-  return [{ row: shape === 'floor' ? 'floor (read each node, one record by id)' : shape, '1k µs/node': a, '10k µs/node': b, '10k / 1k': +(b / a).toFixed(2), '10k / 1k (min)': +(minB / minA).toFixed(2) }];
+  return [{ row: shape, '1k µs/node': a, '10k µs/node': b, '10k / 1k': +(b / a).toFixed(2), '10k / 1k (min)': +(minB / minA).toFixed(2) }];
 };
-const growth = [...SHAPES.flatMap(growthOf), ...growthOf('floor')];
+const growth = [...SHAPES, ...FLOOR_ROWS].flatMap(growthOf);
 if (growth.length > 0) console.table(growth);
 
 /** Per call, µs: `prepare` against `graph` from one compiled workflow, interleaved in rounds so load hits both alike. */
