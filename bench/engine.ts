@@ -200,7 +200,10 @@ function summary(shape: Shape, nodes: number, { validate, plan, run, total, cach
 }
 
 const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
-const repsFor = (size: number) => Number(process.env.BENCH_REPS) || (size >= 10_000 ? 12 : size >= 1_000 ? 24 : 60);
+// Repetitions per row over all rounds: a 1,000-node repetition takes ~2 ms and one process's repetitions spread
+// 1.4–2.9 ms on a small VM, so the small rows take many (24 left the 1k medians, and so the 10k / 1k ratio,
+// moving by a third from one bench run to the next).
+const repsFor = (size: number) => Number(process.env.BENCH_REPS) || (size >= 10_000 ? 24 : size >= 1_000 ? 120 : 300);
 const rounds = Number(process.env.BENCH_ROUNDS) || 3;
 
 /**
