@@ -124,24 +124,26 @@ class ReturnedRuns {
  */
 class RunExecution {
   private readonly list: readonly GraphNode[];
-  /** By node index: 1 for the plan's nodes, the ones the result reports. */
-  private readonly planned: Uint8Array;
   private readonly demanded: Uint8Array;
   private readonly status: Uint8Array;
   /** By node index: the sources a node still waits for. */
   private readonly pending: Int32Array;
   /** By node index: the first node waiting for this one's outputs, plus one (0: none); any others in `moreWaiters` (most nodes have one). */
   private readonly waiter: Int32Array;
-  private readonly moreWaiters = new Map<number, number[]>();
+  /**
+   * Waiters past the first, by node index. This and the other rare cases (errors, lazy choices) are Maps made on
+   * first use: three Maps made for every run cost a two-node run (the echo trigger's) over a tenth of its time.
+   */
+  private moreWaiters: Map<number, number[]> | undefined;
   /** By node index: set once the node finished or came from the cache. */
   private readonly outputs: (PortValues | undefined)[];
   /** By node index: when a node started (Date.now() for the record, performance.now() to time it) and how long it ran; NaN until then. */
   private readonly startedAt: Float64Array;
   private readonly startedMs: Float64Array;
   private readonly ms: Float64Array;
-  private readonly errors = new Map<number, string>();
+  private errors: Map<number, string> | undefined;
   /** For a lazy node: the lazy inputs its `lazy()` asked for, once asked. */
-  private readonly lazyWanted = new Map<number, Set<string>>();
+  private lazyWanted: Map<number, Set<string>> | undefined;
   /** Nodes whose run returned or threw without a promise, handled in order by `drain` (see `launch`). */
   private readonly returned = new ReturnedRuns();
   private draining = false;
@@ -165,7 +167,6 @@ class RunExecution {
   ) {
     const size = graph.list.length;
     this.list = graph.list;
-    this.planned = new Uint8Array(size);
     this.demanded = new Uint8Array(size);
     this.status = new Uint8Array(size);
     this.pending = new Int32Array(size);
@@ -174,7 +175,6 @@ class RunExecution {
     this.startedAt = new Float64Array(size).fill(NaN);
     this.startedMs = new Float64Array(size);
     this.ms = new Float64Array(size).fill(NaN);
-    for (let i = 0; i < plan.nodes.length; i++) this.planned[plan.nodes[i].index] = 1;
     this.budget = new PixelBudget(options.pixels ?? DEFAULT_PIXEL_LIMITS);
   }
 
@@ -254,9 +254,9 @@ class RunExecution {
     const message = err instanceof Error ? err.message : String(err);
     const missing = err instanceof MissingNode;
     const id = missing ? err.id : this.list[i].id;
-    if (!missing && this.planned[i]) {
+    if (!missing && this.isPlanned(i)) {
       this.status[i] = FAILED;
-      this.errors.set(i, message);
+      (this.errors ??= new Map()).set(i, message);
     }
     this.emit({ type: 'node:error', runId: this.options.runId, nodeId: id, message });
     const error = { node: id, message: `node '${id}' (${missing ? 'unknown type' : this.list[i].definition.type}) failed: ${message}` };
@@ -275,7 +275,7 @@ class RunExecution {
       for (const input in links) {
         if (!Object.hasOwn(links, input) || definition.inputs[input].lazy) continue;
         const source = this.sourceOf(links[input]);
-        if (this.demanded[source] || !this.planned[source] || this.status[source] !== PENDING) continue;
+        if (this.demanded[source] || !this.isPlanned(source) || this.status[source] !== PENDING) continue;
         const id = this.list[source].id;
         const outputs = this.options.reuse?.get(id) ?? this.entry(source).outputs;
         if (!outputs) continue;
@@ -297,10 +297,10 @@ class RunExecution {
     if (first < 0) {
       this.waiter[source] = i + 1;
     } else {
-      const more = this.moreWaiters.get(source);
+      const more = this.moreWaiters?.get(source);
       if ((more ? more[more.length - 1] : first) === i) return false;
       if (more) more.push(i);
-      else this.moreWaiters.set(source, [i]); // an array of one, not one grown by push (16 slots)
+      else (this.moreWaiters ??= new Map()).set(source, [i]); // an array of one, not one grown by push (16 slots)
     }
     stack.push(source);
     return true;
@@ -316,7 +316,7 @@ class RunExecution {
     if (this.stopped) return;
     try {
       const node = this.list[i];
-      if (node.definition.lazy && !this.lazyWanted.has(i)) return this.askLazy(i, node);
+      if (node.definition.lazy && !this.lazyWanted?.has(i)) return this.askLazy(i, node);
       this.launch(i, node);
     } catch (err) {
       this.failNode(i, err);
@@ -328,7 +328,7 @@ class RunExecution {
     const asked: unknown = node.definition.lazy!(this.collectInputs(i, node), node.params);
     if (!Array.isArray(asked)) throw new Error('its lazy() did not return a list of input names');
     const wanted = new Set(asked.filter((input): input is string => typeof input === 'string' && Object.hasOwn(node.links, input)));
-    this.lazyWanted.set(i, wanted);
+    (this.lazyWanted ??= new Map()).set(i, wanted);
     const stack: number[] = [];
     let count = 0;
     for (const input of wanted) if (this.waitOn(i, this.sourceOf(node.links[input]), stack)) count++;
@@ -483,11 +483,10 @@ class RunExecution {
     if (!this.settled) this.emit({ type: 'node:progress', runId: this.options.runId, nodeId, step: part * total + step, total: parts * total });
   }
 
-
   private collectInputs(i: number, node: GraphNode): PortValues {
     const inputs: PortValues = {};
     const { links, definition } = node;
-    const wanted = definition.lazy ? this.lazyWanted.get(i) : undefined;
+    const wanted = definition.lazy ? this.lazyWanted?.get(i) : undefined;
     for (const input in links) {
       if (!Object.hasOwn(links, input)) continue;
       const link = links[input];
@@ -515,8 +514,8 @@ class RunExecution {
     this.unfinished--;
     const waiter = this.waiter[i] - 1;
     this.waiter[i] = 0;
-    const more = this.moreWaiters.size > 0 ? this.moreWaiters.get(i) : undefined;
-    if (more) this.moreWaiters.delete(i);
+    const more = this.moreWaiters?.get(i);
+    if (more) this.moreWaiters!.delete(i);
     if (waiter >= 0 && --this.pending[waiter] === 0) this.ready(waiter);
     if (more) for (const other of more) if (--this.pending[other] === 0) this.ready(other);
     this.settleIfDone();
@@ -545,7 +544,7 @@ class RunExecution {
     for (const { index } of this.plan.nodes) {
       if (this.status[index] !== RUNNING) continue;
       this.status[index] = CANCELLED;
-      this.errors.set(index, `did not stop within ${grace} ms of the run stopping; its result is dropped`);
+      (this.errors ??= new Map()).set(index, `did not stop within ${grace} ms of the run stopping; its result is dropped`);
     }
     this.running = 0;
     this.settleIfDone();
@@ -600,7 +599,7 @@ class RunExecution {
         status: NODE_STATUSES[status === PENDING ? pendingBecomes : status],
         startedAt: Number.isNaN(startedAt) ? undefined : startedAt,
         ms: Number.isNaN(ms) ? undefined : ms,
-        error: this.errors.get(index),
+        error: this.errors?.get(index),
       });
     }
     return records;
@@ -622,6 +621,11 @@ class RunExecution {
       }
     }
     return { outputs };
+  }
+
+  /** Whether node `i` is one of the plan's, the ones the result reports: the plan gives exactly those a cache entry. */
+  private isPlanned(i: number): boolean {
+    return this.plan.entries[i] !== undefined;
   }
 
   private entry(i: number): CacheEntry {
