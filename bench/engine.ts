@@ -7,7 +7,7 @@
 // within 1.3× of 1,000. The growth table reads the engine's growth beside the machine's floors (see FLOORS):
 // on a small VM, merely reading each node of the workflow costs several times more per node at 10,000 nodes.
 // Then the per-call cost of a graph for one run: `prepare(workflow, inputs)` against `compile(workflow)`
-// once and `graph(inputs)` per call (the trigger server's hot path), on the echo workflow of bench/server.ts
+// once and `graph(inputs)` per call (the trigger server's hot path), on the echo workflow of bench/server.ts (bench/workflows.ts)
 // and a 1,000-node chain, each with a run input that changes one node's params.
 // Prints tables, asserts nothing. BENCH_SIZES=1000,10000 picks sizes, BENCH_REPS=n the repetitions per row,
 // BENCH_ROUNDS=n the rounds they are spread over.
@@ -27,6 +27,7 @@ import { Engine } from '../engine';
 import { planRun } from '../engine/plan';
 import { catalog } from '../nodes';
 import { median } from './median';
+import { echoWorkflow } from './workflows';
 
 type Shape = 'chain' | 'fan-out';
 const SHAPES: Shape[] = ['chain', 'fan-out'];
@@ -180,21 +181,23 @@ async function measure(wf: ReturnType<typeof workflow>, reps: number): Promise<S
   return samples;
 }
 
+/** A row's ms as µs per node (three decimals: the floors' rows are a few hundredths). */
+const perNode = (ms: number, nodes: number) => +((ms * 1000) / nodes).toFixed(3);
+
 function summary(shape: Shape, nodes: number, { validate, plan, run, total, cached, started, reused, fresh, gcMs, faults, kernelMs }: Samples) {
-  const perNode = (ms: number) => +((ms * 1000) / nodes).toFixed(2);
   const [v, p, r] = [median(validate), median(plan), median(run)];
   return {
     shape,
     nodes,
-    'validate µs/node': perNode(v),
-    'plan µs/node': perNode(p),
-    'execute µs/node': perNode(Math.max(0, r - p)),
-    'total µs/node': perNode(median(total)),
-    'min total': perNode(Math.min(...total)),
-    'of it GC µs/node': perNode(gcMs / fresh),
+    'validate µs/node': perNode(v, nodes),
+    'plan µs/node': perNode(p, nodes),
+    'execute µs/node': perNode(Math.max(0, r - p), nodes),
+    'total µs/node': perNode(median(total), nodes),
+    'min total': perNode(Math.min(...total), nodes),
+    'of it GC µs/node': perNode(gcMs / fresh, nodes),
     'page faults/node': +(faults / (fresh * nodes)).toFixed(3),
-    'kernel µs/node': perNode(kernelMs / fresh),
-    'cached re-run µs/node': perNode(median(cached)),
+    'kernel µs/node': perNode(kernelMs / fresh, nodes),
+    'cached re-run µs/node': perNode(median(cached), nodes),
     're-run ran / cached': `${Math.round(started / cached.length)} / ${Math.round(reused / cached.length)}`,
   };
 }
@@ -218,8 +221,9 @@ if (turn) {
   const [shape, size] = [turn.slice(0, at), turn.slice(at + 1)] as [Shape | Floor, string];
   if (isFloor(shape)) {
     const table = workflow('chain', Number(size)).nodes as FloorTable;
-    const pass = async () => FLOORS[shape](table);
+    const pass = () => FLOORS[shape](table);
     for (let i = 0; i < Math.ceil(2_000_000 / Number(size)); i++) pass();
+    // A floor's pass takes a twentieth of a run or less: twenty times the repetitions, for as steady a median.
     const total: number[] = [];
     for (let i = 0; i < Math.ceil((20 * repsFor(Number(size))) / rounds); i++) total.push(await elapsed(pass));
     process.stdout.write(JSON.stringify({ ...noSamples(), total }));
@@ -250,7 +254,6 @@ for (let round = 0; round < rounds; round++) {
     for (const key of ['started', 'reused', 'fresh', 'gcMs', 'faults', 'kernelMs'] as const) into[key] += samples[key];
   }
 }
-const perNode = (ms: number, nodes: number) => +((ms * 1000) / nodes).toFixed(3);
 const rows = rowsToMeasure.flatMap(({ shape, nodes }, i) => (isFloor(shape) ? [] : [summary(shape, nodes, gathered[i])]));
 console.log(`load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)} (figures at a load above 3 are noisy)`);
 console.table(rows);
@@ -285,13 +288,6 @@ function perCall(name: string, wf: object, inputs: (i: number) => Record<string,
   return { workflow: name, 'prepare µs/call': +p.toFixed(2), 'compiled graph µs/call': +g.toFixed(2), 'prepare / graph': +(p / g).toFixed(1) };
 }
 
-const echo = {
-  version: 1,
-  nodes: {
-    subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
-    echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
-  },
-};
 const chain1k = workflow('chain', 1_000);
-perCall('echo', echo, (i) => ({ subject: `call ${i}` }), 200); // warm-up
-console.table([perCall('echo (2 nodes)', echo, (i) => ({ subject: `call ${i}` }), 2_000), perCall('chain (1,000 nodes)', chain1k, (i) => ({ 't500.separator': `${i % 10}` }), 20)]);
+perCall('echo', echoWorkflow, (i) => ({ subject: `call ${i}` }), 200); // warm-up
+console.table([perCall('echo (2 nodes)', echoWorkflow, (i) => ({ subject: `call ${i}` }), 2_000), perCall('chain (1,000 nodes)', chain1k, (i) => ({ 't500.separator': `${i % 10}` }), 20)]);

@@ -30,6 +30,7 @@ import { freePort } from '../test/redis-server';
 import { cpuMs, cpuPerRequest } from './process-cpu';
 import { median } from './median';
 import { inTurn } from './rounds';
+import { echoWorkflow, generateWorkflow } from './workflows';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const root = join(import.meta.dirname, '..');
@@ -75,25 +76,6 @@ async function json(method: string, url: string, body: unknown): Promise<any> {
 const workflowKind = process.env.BENCH_WORKFLOW ?? 'echo';
 if (workflowKind !== 'echo' && workflowKind !== 'generate') throw new Error(`BENCH_WORKFLOW must be echo or generate, not '${workflowKind}'`);
 const generating = workflowKind === 'generate';
-
-const echoWorkflow = {
-  version: 1,
-  name: 'bench: echo',
-  nodes: {
-    subject: { type: 'prompt', params: { name: 'subject', text: 'a red circle' } },
-    echo: { type: 'output', params: { name: 'echo' }, inputs: { value: ['subject', 'text'] } },
-  },
-};
-
-const generateWorkflow = {
-  version: 1,
-  name: 'bench: generate',
-  nodes: {
-    subject: { type: 'prompt', params: { name: 'subject', text: 'a large red circle in the center on a blue background' } },
-    g: { type: 'generate', params: { seed: 0 }, inputs: { prompt: ['subject', 'text'] } },
-    image: { type: 'save-image', params: { name: 'image' }, inputs: { image: ['g', 'image'] } },
-  },
-};
 
 async function startPicflow(checkout: string, name: string): Promise<{ child: ChildProcess; hook: string; dataDir: string }> {
   const port = await freePort();
